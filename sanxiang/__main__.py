@@ -1,0 +1,5 @@
+import sys
+
+from sanxiang.cli import main
+
+sys.exit(main())

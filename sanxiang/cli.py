@@ -1,0 +1,68 @@
+"""The `sanxiang` console command: a thin front over Django's management
+commands, with a help text in plain words."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = [
+    ("demo", "Set up ./sanxiang-data (SQLite + local files), load the demo data once, and serve on http://127.0.0.1:8000 (--port N)."),
+    ("serve", "Serve the platform (--host, --port, --threads). Uses DATABASE_URL / SANXIANG_DATA_DIR."),
+    ("migrate", "Create or upgrade the database tables."),
+    ("createuser", "Create a user with a role (interactive, or --username --role --agency/--region)."),
+    ("loaddemo", "Load the demo data (Hebei regions, agencies, officers, users) into the database."),
+    ("audit verify", "Check the whole audit chain; exit 0 with count and root, or name the first broken entry."),
+    ("audit checkpoint", "Print the latest signed Merkle checkpoint of the audit chain (--create to make one now)."),
+    ("calendar load FILE", "Load an official holiday schedule (holidays and make-up working days) for a year."),
+    ("calendar add-working-days DATE N", "Print the date N working days after DATE (first day not counted)."),
+    ("rules list", "List the legal time limits and thresholds with their values and sources."),
+    ("rules show NAME", "Show one legal parameter: every dated value, scope and reference."),
+    ("token create", "Create an API token for an agency's client system (shown once)."),
+    ("manage ...", "Any other Django management command (for maintainers)."),
+]
+
+
+def print_help() -> None:
+    print("sanxiang — 三项制度平台 (administrative law enforcement: publicity, recording, legal review)\n")
+    print("Usage: sanxiang COMMAND [OPTIONS]   (sanxiang COMMAND --help for a command's options)\n")
+    width = max(len(name) for name, _ in COMMANDS)
+    for name, text in COMMANDS:
+        print(f"  {name.ljust(width)}  {text}")
+    print("\nSettings come from environment variables: DATABASE_URL, SANXIANG_DATA_DIR, SANXIANG_SECRET_KEY,")
+    print("SANXIANG_ENV=production, SANXIANG_REQUIRE_TOTP ... (see README.md).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print_help()
+        return 0
+    if argv[0] in {"--version", "version"}:
+        from sanxiang import __version__
+
+        print(__version__)
+        return 0
+    if argv[0] == "manage":
+        argv = argv[1:]
+    if argv[0] == "demo":
+        # The demo relaxes TOTP unless the operator asked otherwise.
+        os.environ.setdefault("SANXIANG_REQUIRE_TOTP", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanxiang.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"sanxiang: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["sanxiang", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Core tables: regions, agencies, officers, users and roles, the audit chain,
+and loaded official working-day schedules.
+
+No business logic beyond single-row invariants lives here: writes go through
+``services.py``, reads of non-public data through ``selectors.py``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import validators
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("province")
+    CITY = "city", _("city")
+    COUNTY = "county", _("county")
+    TOWNSHIP = "township", _("township")
+
+
+class Region(models.Model):
+    """An administrative division with its GB/T 2260 code (a tree)."""
+
+    code = models.CharField(_("region code"), max_length=12, unique=True, validators=[validators.validate_region_code])
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
+    parent = models.ForeignKey("self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Materialised path of codes ("130000/130100/130102/"): a subtree is a
+    # prefix match, one indexed query on both databases.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+    def compute_path(self) -> str:
+        return (self.parent.path if self.parent else "") + self.code + "/"
+
+    def save(self, *args, **kwargs):
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
+    def ancestors_and_self(self) -> list[str]:
+        """Codes from the root down to this region."""
+        return [c for c in self.path.split("/") if c]
+
+
+class AgencyKind(models.TextChoices):
+    LEGAL_OFFICE = "legal_office", _("legal affairs office (司法局)")
+    MARKET_REGULATION = "market_regulation", _("market regulation")
+    ECOLOGY = "ecology", _("ecology and environment")
+    EMERGENCY = "emergency", _("emergency management")
+    TRANSPORT = "transport", _("transport")
+    URBAN_MANAGEMENT = "urban_management", _("urban management")
+    NATURAL_RESOURCES = "natural_resources", _("natural resources")
+    HOUSING = "housing", _("housing and construction")
+    AGRICULTURE = "agriculture", _("agriculture and rural affairs")
+    CULTURE_TOURISM = "culture_tourism", _("culture and tourism")
+    HEALTH = "health", _("health")
+    HUMAN_RESOURCES = "human_resources", _("human resources and social security")
+    WATER = "water", _("water resources")
+    EDUCATION = "education", _("education")
+    TAX = "tax", _("taxation")
+    OTHER = "other", _("other")
+
+
+class Agency(models.Model):
+    """An enforcement body (执法主体), identified by its 统一社会信用代码."""
+
+    name = models.CharField(_("name"), max_length=128)
+    short_name = models.CharField(_("document abbreviation"), max_length=16, blank=True, help_text=_("Used in document numbers, e.g. 冀石市监"))
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, validators=[validators.validate_credit_code])
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="agencies")
+    kind = models.CharField(_("kind"), max_length=32, choices=AgencyKind.choices)
+    legal_office = models.ForeignKey(
+        "self", verbose_name=_("supervising legal office"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="supervised_agencies",
+        limit_choices_to={"kind": AgencyKind.LEGAL_OFFICE},
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("office phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["region__code", "name"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_legal_office(self) -> bool:
+        return self.kind == AgencyKind.LEGAL_OFFICE
+
+
+class EnforcementCategory(models.TextChoices):
+    """执法类别 printed on a certificate: the act kinds an officer may carry out."""
+
+    LICENSE = "license", _("licensing (许可)")
+    PENALTY = "penalty", _("penalty (处罚)")
+    COERCION = "coercion", _("coercion (强制)")
+    LEVY = "levy", _("levy (征收)")
+    FEE = "fee", _("fee (收费)")
+    INSPECTION = "inspection", _("inspection (检查)")
+
+
+class OfficerStatus(models.TextChoices):
+    ACTIVE = "active", _("active")  # may enforce within validity
+    SUSPENDED = "suspended", _("suspended")  # temporarily barred (暂扣)
+    REVOKED = "revoked", _("revoked")  # certificate withdrawn for good (吊销/注销)
+
+
+class Officer(models.Model):
+    """An enforcement officer and the certificate (执法证) they hold."""
+
+    name = models.CharField(_("name"), max_length=64)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="officers")
+    post = models.CharField(_("post"), max_length=64, blank=True)
+    certificate_number = models.CharField(
+        _("certificate number"), max_length=32, unique=True, validators=[validators.validate_certificate_number]
+    )
+    categories = models.JSONField(_("enforcement categories"), default=list, validators=[validators.validate_categories])
+    enforcement_region = models.ForeignKey(Region, verbose_name=_("enforcement region"), on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    status = models.CharField(_("status"), max_length=16, choices=OfficerStatus.choices, default=OfficerStatus.ACTIVE)
+    user = models.OneToOneField("core.User", verbose_name=_("login account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="officer")
+
+    class Meta:
+        ordering = ["agency__region__code", "agency__name", "name"]
+        verbose_name = _("officer")
+        verbose_name_plural = _("officers")
+
+    def __str__(self):
+        return f"{self.name} ({self.certificate_number})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("有效期至不得早于有效期自。")})
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("enforcement officer")
+    LEGAL_REVIEWER = "legal_reviewer", _("legal reviewer")
+    AGENCY_HEAD = "agency_head", _("agency head")
+    PUBLICITY_ADMIN = "publicity_admin", _("agency publicity administrator")
+    LEGAL_SUPERVISOR = "legal_supervisor", _("legal-office supervisor")
+    SYSADMIN = "sysadmin", _("system administrator")
+    API_CLIENT = "api_client", _("API client")
+
+
+# Roles whose scope is one agency; the others are scoped by region (legal
+# office) or see everything (system administrator).
+AGENCY_ROLES = {Role.OFFICER, Role.LEGAL_REVIEWER, Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.API_CLIENT}
+TOTP_ROLES = {Role.LEGAL_SUPERVISOR, Role.SYSADMIN}
+
+
+class User(AbstractUser):
+    """A person or system account. Its role and agency/region give its scope."""
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.OFFICER)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    region = models.ForeignKey(
+        Region, verbose_name=_("supervised region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("For legal-office supervisors: the region whose agencies they supervise."),
+    )
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @property
+    def needs_totp(self) -> bool:
+        return self.role in TOTP_ROLES
+
+
+class AuditEntry(models.Model):
+    """One link of the append-only, hash-chained audit log.
+
+    ``entry_hash`` = SHA-256 over the canonical serialisation of
+    (prev_hash, seq, time, actor, action, object, payload); see audit.py.
+    The database refuses UPDATE and DELETE on this table (triggers in
+    migration 0002).
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    time = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.TextField(help_text="canonical JSON")
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self):
+        return f"#{self.seq} {self.action}"
+
+
+class AuditCheckpoint(models.Model):
+    """A Merkle tree head (RFC 6962) over the first ``tree_size`` entries."""
+
+    tree_size = models.BigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    last_entry_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    signature = models.CharField(max_length=64, help_text="HMAC-SHA256 of the tree head")
+
+    class Meta:
+        ordering = ["tree_size"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+
+class CalendarYear(models.Model):
+    """An official State Council holiday schedule loaded by an administrator
+    for a year the chinese-calendar package does not know."""
+
+    year = models.PositiveIntegerField(unique=True)
+    source = models.CharField(_("source"), max_length=255, help_text=_("e.g. 国办发明电〔2026〕X号"))
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("official calendar year")
+        verbose_name_plural = _("official calendar years")
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday rule in a loaded year: a holiday on
+    a weekday or a make-up working day (调休) on a weekend."""
+
+    year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(unique=True)
+    is_workday = models.BooleanField()
+    name = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["date"]

@@ -1,0 +1,104 @@
+"""Writes for the core domain. Every function is keyword-only, validates the
+whole row before writing (errors name the field, in Chinese), writes in one
+transaction and appends its audit entry inside that transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .audit import append_audit
+from .models import Agency, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
+
+
+def _saved(obj, *, exclude=None):
+    obj.full_clean(exclude=exclude)
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def create_region(*, actor, code: str, name: str, level: str, parent: Region | None = None) -> Region:
+    region = _saved(Region(code=code, name=name, level=level, parent=parent), exclude=["path"])
+    append_audit(actor=actor, action="region.create", obj=region, payload={"code": code, "name": name, "level": level})
+    return region
+
+
+@transaction.atomic
+def create_agency(*, actor, name: str, credit_code: str, region: Region, kind: str,
+                  legal_office: Agency | None = None, short_name: str = "", address: str = "", phone: str = "") -> Agency:
+    agency = _saved(Agency(name=name, credit_code=credit_code, region=region, kind=kind, legal_office=legal_office,
+                           short_name=short_name, address=address, phone=phone))
+    append_audit(actor=actor, action="agency.create", obj=agency,
+                 payload={"name": name, "credit_code": credit_code, "region": region.code, "kind": kind})
+    return agency
+
+
+@transaction.atomic
+def create_officer(*, actor, name: str, agency: Agency, certificate_number: str, categories: list[str],
+                   enforcement_region: Region, valid_from: date, valid_to: date, post: str = "",
+                   status: str = OfficerStatus.ACTIVE, user: User | None = None) -> Officer:
+    officer = _saved(Officer(name=name, agency=agency, certificate_number=certificate_number, categories=list(categories),
+                             enforcement_region=enforcement_region, valid_from=valid_from, valid_to=valid_to,
+                             post=post, status=status, user=user))
+    append_audit(actor=actor, action="officer.create", obj=officer,
+                 payload={"certificate_number": certificate_number, "agency": agency.credit_code, "status": status})
+    return officer
+
+
+@transaction.atomic
+def set_officer_status(*, actor, officer: Officer, status: str, reason: str) -> Officer:
+    if status not in OfficerStatus.values:
+        raise ValidationError({"status": "证件状态无效。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "变更证件状态须填写理由。"})
+    old = officer.status
+    officer.status = status
+    officer.save(update_fields=["status"])
+    append_audit(actor=actor, action="officer.status", obj=officer, payload={"from": old, "to": status, "reason": reason})
+    return officer
+
+
+def _check_role_scope(*, role: str, agency: Agency | None, region: Region | None) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": "角色无效。"})
+    if role in AGENCY_ROLES and agency is None:
+        raise ValidationError({"agency": "该角色必须属于一个执法部门。"})
+    if role == Role.LEGAL_SUPERVISOR and region is None:
+        raise ValidationError({"region": "司法局监督人员必须指定所监督的行政区划。"})
+
+
+@transaction.atomic
+def create_user(*, actor, username: str, password: str, role: str, agency: Agency | None = None,
+                region: Region | None = None, display_name: str = "", email: str = "") -> User:
+    from django.contrib.auth.password_validation import validate_password
+
+    _check_role_scope(role=role, agency=agency, region=region)
+    user = User(username=username, role=role, agency=agency, region=region, display_name=display_name, email=email,
+                is_staff=role != Role.API_CLIENT, is_superuser=False)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    _saved(user, exclude=["password"])
+    append_audit(actor=actor, action="user.create", obj=user,
+                 payload={"username": username, "role": role, "agency": agency.credit_code if agency else None,
+                          "region": region.code if region else None})
+    return user
+
+
+@transaction.atomic
+def set_user_role(*, actor, user: User, role: str, agency: Agency | None = None, region: Region | None = None) -> User:
+    _check_role_scope(role=role, agency=agency, region=region)
+    before = {"role": user.role, "agency": user.agency.credit_code if user.agency else None,
+              "region": user.region.code if user.region else None}
+    user.role, user.agency, user.region = role, agency, region
+    user.is_staff = role != Role.API_CLIENT
+    user.save(update_fields=["role", "agency", "region", "is_staff"])
+    append_audit(actor=actor, action="user.role_change", obj=user,
+                 payload={"from": before, "to": {"role": role, "agency": agency.credit_code if agency else None,
+                                                 "region": region.code if region else None}})
+    return user

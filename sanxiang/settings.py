@@ -1,0 +1,190 @@
+"""Settings for sanxiang, driven by environment variables.
+
+The embedded default (no variable set) is SQLite in WAL mode plus local files
+under ./sanxiang-data. Switching to PostgreSQL is `DATABASE_URL=postgres://...`;
+never a code fork (design.md, MUST).
+
+Variables:
+  SANXIANG_ENV            "development" (default) or "production"
+  SANXIANG_DATA_DIR       where the SQLite file and stored files live
+  DATABASE_URL            any dj-database-url URL; default: SQLite in the data dir
+  SANXIANG_SECRET_KEY     required in production (the default is refused)
+  SANXIANG_DEBUG          "1" to show debug pages (development only)
+  SANXIANG_ALLOWED_HOSTS  comma-separated host names
+  SANXIANG_REQUIRE_TOTP   "0" relaxes TOTP for legal-office and admin roles (demo)
+  SANXIANG_AUDIT_CHECKPOINT_INTERVAL  entries between Merkle checkpoints
+  SANXIANG_AXES_FAILURE_LIMIT         failed logins before an account locks
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+ENVIRONMENT = os.environ.get("SANXIANG_ENV", "development").strip().lower()
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"SANXIANG_ENV must be 'development' or 'production', not {ENVIRONMENT!r}"
+    )
+PRODUCTION = ENVIRONMENT == "production"
+
+DATA_DIR = Path(os.environ.get("SANXIANG_DATA_DIR", "sanxiang-data")).resolve()
+
+DEFAULT_SECRET_KEY = "sanxiang-insecure-default-key-for-the-embedded-demo-only"
+SECRET_KEY = os.environ.get("SANXIANG_SECRET_KEY", DEFAULT_SECRET_KEY)
+if PRODUCTION and (SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "SANXIANG_ENV=production refuses to start with the default or a short "
+        "secret key: set SANXIANG_SECRET_KEY to at least 32 random characters."
+    )
+
+DEBUG = env_bool("SANXIANG_DEBUG", False) and not PRODUCTION
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("SANXIANG_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "sanxiang.core",
+    "sanxiang.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "sanxiang.urls"
+WSGI_APPLICATION = "sanxiang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "sanxiang.core.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+_sqlite_default = f"sqlite:///{DATA_DIR / 'sanxiang.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _sqlite_default), conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the public portal read while a writer writes; IMMEDIATE
+    # transactions take the write lock up front so two writers queue instead
+    # of failing on lock upgrade (and cannot fork the audit chain).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-sanxiang.sqlite3")} if env_bool(
+        "SANXIANG_TEST_SQLITE_FILE", False
+    ) else {}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "core:workbench"
+LOGOUT_REDIRECT_URL = "core:home"
+
+# django-axes: lock an account (not an IP: officers share NAT gateways) after
+# repeated failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("SANXIANG_AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sanxiang.core.views.lockout"
+AXES_VERBOSE = False
+
+# TOTP for legal-office and administrator roles; the demo relaxes it.
+REQUIRE_TOTP = env_bool("SANXIANG_REQUIRE_TOTP", True)
+OTP_TOTP_ISSUER = "三项制度平台"
+
+AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"  # decisions carry China Standard Time dates
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(DATA_DIR / "files")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# We lock accounts by username only: officers of one agency share a NAT
+# gateway, and locking an IP would lock out the whole agency.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
