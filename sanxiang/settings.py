@@ -154,6 +154,10 @@ REQUIRE_TOTP = env_bool("SANXIANG_REQUIRE_TOTP", True)
 OTP_TOTP_ISSUER = "三项制度平台"
 
 AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
+# Key for the HMAC that signs Merkle checkpoints. Keep it apart from
+# SECRET_KEY in production so rotating the session key never breaks old
+# signatures.
+AUDIT_SIGNING_KEY = os.environ.get("SANXIANG_AUDIT_KEY", SECRET_KEY)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
