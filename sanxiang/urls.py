@@ -1,6 +1,10 @@
-from django.contrib import admin
 from django.urls import include, path
 
+from sanxiang.api.api import api
+from sanxiang.core.admin import site as admin_site
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site.urls),
+    path("api/v1/", api.urls),
+    path("", include("sanxiang.core.urls")),
 ]

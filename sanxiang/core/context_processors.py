@@ -1,2 +1,17 @@
+"""Navigation per role: each role sees the entries of its work."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .auth import is_fully_authenticated
+
+
 def navigation(request):
-    return {}
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and is_fully_authenticated(user):
+        items.append({"url": reverse("core:workbench"), "label": _("Workbench")})
+        items.append({"url": reverse("core:staff_officer_list"), "label": _("Officers")})
+        if user.is_staff:
+            items.append({"url": reverse("admin:index"), "label": _("Back office")})
+    return {"nav_items": items}

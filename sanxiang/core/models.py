@@ -142,6 +142,9 @@ class Officer(models.Model):
     def __str__(self):
         return f"{self.name} ({self.certificate_number})"
 
+    def category_labels(self) -> list[str]:
+        return [EnforcementCategory(c).label for c in self.categories if c in EnforcementCategory.values]
+
     def clean(self):
         from django.core.exceptions import ValidationError
 

@@ -93,12 +93,56 @@ def create_user(*, actor, username: str, password: str, role: str, agency: Agenc
 @transaction.atomic
 def set_user_role(*, actor, user: User, role: str, agency: Agency | None = None, region: Region | None = None) -> User:
     _check_role_scope(role=role, agency=agency, region=region)
-    before = {"role": user.role, "agency": user.agency.credit_code if user.agency else None,
-              "region": user.region.code if user.region else None}
+    stored = User.objects.select_related("agency", "region").get(pk=user.pk)  # the form may have changed `user`
+    before = {"role": stored.role, "agency": stored.agency.credit_code if stored.agency else None,
+              "region": stored.region.code if stored.region else None}
     user.role, user.agency, user.region = role, agency, region
     user.is_staff = role != Role.API_CLIENT
     user.save(update_fields=["role", "agency", "region", "is_staff"])
     append_audit(actor=actor, action="user.role_change", obj=user,
                  payload={"from": before, "to": {"role": role, "agency": agency.credit_code if agency else None,
                                                  "region": region.code if region else None}})
+    return user
+
+
+OFFICER_EDITABLE = ("name", "agency", "post", "categories", "enforcement_region", "valid_from", "valid_to")
+AGENCY_EDITABLE = ("name", "short_name", "region", "kind", "legal_office", "address", "phone", "is_active")
+
+
+@transaction.atomic
+def update_officer(*, actor, officer: Officer, **changes) -> Officer:
+    """Change an officer's record (not the status: see set_officer_status)."""
+    unknown = set(changes) - set(OFFICER_EDITABLE)
+    if unknown:
+        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
+    before = {f: str(getattr(officer, f)) for f in changes}
+    for field, value in changes.items():
+        setattr(officer, field, value)
+    _saved(officer)
+    append_audit(actor=actor, action="officer.update", obj=officer,
+                 payload={"before": before, "after": {f: str(getattr(officer, f)) for f in changes}})
+    return officer
+
+
+@transaction.atomic
+def update_agency(*, actor, agency: Agency, **changes) -> Agency:
+    unknown = set(changes) - set(AGENCY_EDITABLE)
+    if unknown:
+        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
+    before = {f: str(getattr(agency, f)) for f in changes}
+    for field, value in changes.items():
+        setattr(agency, field, value)
+    _saved(agency)
+    append_audit(actor=actor, action="agency.update", obj=agency,
+                 payload={"before": before, "after": {f: str(getattr(agency, f)) for f in changes}})
+    return agency
+
+
+@transaction.atomic
+def update_user_account(*, actor, user: User, is_active: bool, display_name: str) -> User:
+    before = User.objects.values("is_active", "display_name").get(pk=user.pk)
+    User.objects.filter(pk=user.pk).update(is_active=is_active, display_name=display_name)
+    user.is_active, user.display_name = is_active, display_name
+    append_audit(actor=actor, action="user.update", obj=user,
+                 payload={"before": before, "after": {"is_active": is_active, "display_name": display_name}})
     return user

@@ -1,0 +1,85 @@
+"""Shared fixtures: a small real world built through the services.
+
+    河北省 130000 ── 石家庄市 130100 ── 长安区 130102, 正定县 130123
+                 └─ 唐山市 130200 ── 路南区 130202
+
+Each county has a market-regulation agency with two officers and an officer
+account; each city has a legal office with a supervisor account.
+"""
+
+from __future__ import annotations
+
+import types
+from datetime import date
+
+import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
+
+from sanxiang.core import services
+from sanxiang.core.models import AgencyKind, Role
+from sanxiang.core.validators import make_certificate_number, make_credit_code
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    """Still argon2 (the hash says so and verifies anywhere), with a small
+    memory cost so that building fixtures does not dominate the suite."""
+
+    time_cost = 1
+    memory_cost = 1024
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _quick_argon2(settings):
+    settings.PASSWORD_HASHERS = ["sanxiang.conftest.QuickArgon2PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    actor = "test-fixture"
+    w = types.SimpleNamespace(password=PASSWORD)
+    w.hebei = services.create_region(actor=actor, code="130000", name="河北省", level="province")
+    w.sjz = services.create_region(actor=actor, code="130100", name="石家庄市", level="city", parent=w.hebei)
+    w.ts = services.create_region(actor=actor, code="130200", name="唐山市", level="city", parent=w.hebei)
+    w.changan = services.create_region(actor=actor, code="130102", name="长安区", level="county", parent=w.sjz)
+    w.zhengding = services.create_region(actor=actor, code="130123", name="正定县", level="county", parent=w.sjz)
+    w.lunan = services.create_region(actor=actor, code="130202", name="路南区", level="county", parent=w.ts)
+
+    serial = iter(range(1, 1000))
+
+    def agency(region, name, kind, legal_office=None):
+        return services.create_agency(actor=actor, name=name, credit_code=make_credit_code(region_code=region.code, serial=next(serial)),
+                                      region=region, kind=kind, legal_office=legal_office)
+
+    w.legal_hebei = agency(w.hebei, "河北省司法厅", AgencyKind.LEGAL_OFFICE)
+    w.legal_sjz = agency(w.sjz, "石家庄市司法局", AgencyKind.LEGAL_OFFICE)
+    w.legal_ts = agency(w.ts, "唐山市司法局", AgencyKind.LEGAL_OFFICE)
+    w.amr_changan = agency(w.changan, "石家庄市长安区市场监督管理局", AgencyKind.MARKET_REGULATION, w.legal_sjz)
+    w.amr_zhengding = agency(w.zhengding, "正定县市场监督管理局", AgencyKind.MARKET_REGULATION, w.legal_sjz)
+    w.amr_lunan = agency(w.lunan, "唐山市路南区市场监督管理局", AgencyKind.MARKET_REGULATION, w.legal_ts)
+
+    def officer(agency, name, n, **kw):
+        return services.create_officer(
+            actor=actor, name=name, agency=agency, certificate_number=make_certificate_number(agency.region.code, n),
+            categories=["penalty", "inspection"], enforcement_region=agency.region,
+            valid_from=kw.pop("valid_from", date(2024, 1, 1)), valid_to=kw.pop("valid_to", date(2029, 12, 31)), post="执法队员", **kw)
+
+    w.changan_officer = officer(w.amr_changan, "王建国", 1)
+    w.changan_officer2 = officer(w.amr_changan, "李秀英", 2)
+    w.zhengding_officer = officer(w.amr_zhengding, "赵志强", 1)
+    w.zhengding_officer2 = officer(w.amr_zhengding, "孙丽娟", 2)
+    w.lunan_officer = officer(w.amr_lunan, "周海涛", 1)
+    w.lunan_officer2 = officer(w.amr_lunan, "吴桂兰", 2)
+
+    def user(username, role, **kw):
+        return services.create_user(actor=actor, username=username, password=PASSWORD, role=role, **kw)
+
+    w.u_changan = user("changan_officer", Role.OFFICER, agency=w.amr_changan)
+    w.u_zhengding = user("zhengding_officer", Role.OFFICER, agency=w.amr_zhengding)
+    w.u_legal_sjz = user("legal_sjz", Role.LEGAL_SUPERVISOR, region=w.sjz, agency=w.legal_sjz)
+    w.u_legal_ts = user("legal_ts", Role.LEGAL_SUPERVISOR, region=w.ts, agency=w.legal_ts)
+    w.u_legal_hebei = user("legal_hebei", Role.LEGAL_SUPERVISOR, region=w.hebei, agency=w.legal_hebei)
+    w.u_admin = user("sysadmin", Role.SYSADMIN)
+    return w

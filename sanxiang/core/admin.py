@@ -1,0 +1,201 @@
+"""The back office over the core tables, scoped by jurisdiction.
+
+Every queryset comes from a selector that takes the acting user, so an
+object outside the user's jurisdiction is "not found" here exactly as on the
+pages and in the API. Saves go through the services (validation + audit).
+Django's per-model permissions are not used: the role decides.
+"""
+
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors, services
+from .auth import is_fully_authenticated
+from .models import Agency, AuditCheckpoint, AuditEntry, CalendarYear, Officer, Region, Role, User
+
+
+class SanxiangAdminSite(admin.AdminSite):
+    site_header = _("Three Systems Platform — back office")
+    site_title = _("Back office")
+    index_title = _("Tables in your jurisdiction")
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(user.is_active and user.is_staff and is_fully_authenticated(user))
+
+    def login(self, request, extra_context=None):
+        # One login page for the whole platform (with TOTP and lockout).
+        target = request.GET.get(REDIRECT_FIELD_NAME, reverse("admin:index"))
+        return redirect(f"{reverse('core:login')}?next={target}")
+
+
+site = SanxiangAdminSite(name="admin")
+
+
+def _is_admin(user) -> bool:
+    return user.role == Role.SYSADMIN or user.is_superuser
+
+
+def _can_manage(user) -> bool:
+    """Certificates and agencies are managed by legal offices (which issue
+    certificates) and system administrators."""
+    return _is_admin(user) or user.role == Role.LEGAL_SUPERVISOR
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    selector = None  # a function(*, user) -> QuerySet
+
+    def get_queryset(self, request):
+        return type(self).selector(user=request.user)
+
+    def has_module_permission(self, request):
+        return True
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request):
+        return _can_manage(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return _can_manage(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing core is deleted; it is deactivated or revoked
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Agency:
+            kwargs["queryset"] = selectors.agencies_for(user=request.user)
+        elif db_field.related_model is Region and not _is_admin(request.user):
+            kwargs["queryset"] = selectors.regions_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Region, site=site)
+class RegionAdmin(ScopedAdmin):
+    selector = staticmethod(selectors.regions_for)
+    list_display = ("code", "name", "level", "parent")
+    search_fields = ("code", "name")
+    list_filter = ("level",)
+    fields = ("code", "name", "level", "parent")
+
+    def has_add_permission(self, request):
+        return _is_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # codes are national data; a change is a new region
+
+    def save_model(self, request, obj, form, change):
+        created = services.create_region(actor=request.user, code=obj.code, name=obj.name, level=obj.level, parent=obj.parent)
+        obj.pk = created.pk
+
+
+@admin.register(Agency, site=site)
+class AgencyAdmin(ScopedAdmin):
+    selector = staticmethod(selectors.agencies_for)
+    list_display = ("name", "credit_code", "region", "kind", "is_active")
+    search_fields = ("name", "credit_code")
+    list_filter = ("kind", "is_active")
+    fields = ("name", "short_name", "credit_code", "region", "kind", "legal_office", "address", "phone", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("credit_code",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_agency(actor=request.user, agency=obj, **{f: form.cleaned_data[f] for f in form.changed_data if f in services.AGENCY_EDITABLE})
+        else:
+            created = services.create_agency(
+                actor=request.user, name=obj.name, credit_code=obj.credit_code, region=obj.region, kind=obj.kind,
+                legal_office=obj.legal_office, short_name=obj.short_name, address=obj.address, phone=obj.phone,
+            )
+            obj.pk = created.pk
+
+
+@admin.register(Officer, site=site)
+class OfficerAdmin(ScopedAdmin):
+    selector = staticmethod(selectors.officers_for)
+    list_display = ("name", "certificate_number", "agency", "status", "valid_to")
+    search_fields = ("name", "certificate_number")
+    list_filter = ("status",)
+    fields = ("name", "agency", "post", "certificate_number", "categories", "enforcement_region", "valid_from", "valid_to", "status")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("certificate_number", "status") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_officer(actor=request.user, officer=obj, **{f: form.cleaned_data[f] for f in form.changed_data if f in services.OFFICER_EDITABLE})
+        else:
+            created = services.create_officer(
+                actor=request.user, name=obj.name, agency=obj.agency, certificate_number=obj.certificate_number,
+                categories=obj.categories, enforcement_region=obj.enforcement_region, valid_from=obj.valid_from,
+                valid_to=obj.valid_to, post=obj.post, status=obj.status,
+            )
+            obj.pk = created.pk
+
+
+@admin.register(User, site=site)
+class UserAdmin(ScopedAdmin):
+    selector = staticmethod(selectors.users_for)
+    list_display = ("username", "display_name", "role", "agency", "region", "is_active", "last_login")
+    search_fields = ("username", "display_name")
+    list_filter = ("role", "is_active")
+    fields = ("username", "display_name", "role", "agency", "region", "is_active", "last_login")
+    readonly_fields = ("username", "last_login")
+
+    def has_add_permission(self, request):
+        return False  # `sanxiang createuser` (password policy, audit)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_admin(request.user)
+
+    def save_model(self, request, obj, form, change):
+        if not _is_admin(request.user):
+            raise PermissionDenied
+        if {"role", "agency", "region"} & set(form.changed_data):
+            services.set_user_role(actor=request.user, user=obj, role=obj.role, agency=obj.agency, region=obj.region)
+        if "is_active" in form.changed_data or "display_name" in form.changed_data:
+            services.update_user_account(actor=request.user, user=obj, is_active=obj.is_active, display_name=obj.display_name)
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry, site=site)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    selector = staticmethod(selectors.audit_entries_for)
+    list_display = ("seq", "time", "actor", "action", "object_type", "object_id")
+    search_fields = ("actor", "action", "object_id")
+    list_filter = ("action",)
+
+    def has_module_permission(self, request):
+        return selectors.audit_entries_for(user=request.user).exists() or _is_admin(request.user)
+
+
+@admin.register(AuditCheckpoint, site=site)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("tree_size", "root_hash", "created_at")
+
+    def get_queryset(self, request):
+        return AuditCheckpoint.objects.all() if _is_admin(request.user) else AuditCheckpoint.objects.none()
+
+    def has_module_permission(self, request):
+        return _is_admin(request.user)
+
+
+@admin.register(CalendarYear, site=site)
+class CalendarYearAdmin(ReadOnlyAdmin):
+    list_display = ("year", "source", "loaded_at")
+
+    def get_queryset(self, request):
+        return CalendarYear.objects.all()

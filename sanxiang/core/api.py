@@ -1,0 +1,150 @@
+"""Core endpoints: regions, public certificate verification and officer list,
+and the scoped private reads of agencies and officers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import Http404
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from sanxiang.api.api import AUTH, require_scope
+
+from . import selectors
+from .models import Region
+
+router = Router(tags=["core"])
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+    @staticmethod
+    def resolve_parent(obj):
+        return obj.parent.code if obj.parent_id else None
+
+
+class CertificateOut(Schema):
+    certificate_number: str
+    name: str
+    agency: str
+    categories: list[str]
+    enforcement_region: str
+    valid_from: date
+    valid_to: date
+    state: str  # valid / expired / not_yet_valid / suspended / revoked
+
+
+class PublicOfficerOut(Schema):
+    name: str
+    agency: str
+    post: str
+    certificate_number: str
+    categories: list[str]
+    enforcement_region: str
+
+
+class AgencyOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    region: str
+    kind: str
+    legal_office_id: int | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_region(obj):
+        return obj.region.code
+
+
+class OfficerOut(Schema):
+    id: int
+    name: str
+    agency_id: int
+    post: str
+    certificate_number: str
+    categories: list[str]
+    enforcement_region: str
+    valid_from: date
+    valid_to: date
+    status: str
+    state: str
+
+    @staticmethod
+    def resolve_enforcement_region(obj):
+        return obj.enforcement_region.code
+
+    @staticmethod
+    def resolve_state(obj):
+        return selectors.certificate_state(obj)
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    agency_id: int | None
+    region: str | None
+
+
+def _public_officer(o) -> dict:
+    return {"name": o.name, "agency": o.agency.name, "post": o.post, "certificate_number": o.certificate_number,
+            "categories": o.categories, "enforcement_region": o.enforcement_region.name}
+
+
+@router.get("/regions", response=list[RegionOut], auth=None, summary="Regions (GB/T 2260), optionally the children of one")
+def list_regions(request, parent: str = ""):
+    qs = Region.objects.select_related("parent")
+    return qs.filter(parent__code=parent) if parent else qs
+
+
+@router.get("/certificates/{number}", response=CertificateOut, auth=None, summary="Verify a certificate (亮证)")
+def verify_certificate(request, number: str):
+    officer = selectors.verify_certificate(number=number)
+    if officer is None:
+        raise Http404
+    return {**_public_officer(officer), "valid_from": officer.valid_from, "valid_to": officer.valid_to,
+            "state": selectors.certificate_state(officer)}
+
+
+@router.get("/public/officers", response=list[PublicOfficerOut], auth=None, summary="Public officer list (公示-8/9)")
+@paginate(LimitOffsetPagination)
+def public_officers(request, region: str = "", agency: int | None = None, q: str = ""):
+    return [_public_officer(o) for o in selectors.public_officer_list(region_code=region, agency_id=agency, q=q)]
+
+
+@router.get("/me", response=MeOut, auth=AUTH)
+def me(request):
+    u = request.user
+    return {"username": u.username, "role": u.role, "agency_id": u.agency_id, "region": u.region.code if u.region_id else None}
+
+
+@router.get("/agencies", response=list[AgencyOut], auth=AUTH, summary="Agencies in the caller's jurisdiction")
+@paginate(LimitOffsetPagination)
+def list_agencies(request):
+    require_scope(request, "read")
+    return selectors.agencies_for(user=request.user)
+
+
+@router.get("/agencies/{agency_id}", response=AgencyOut, auth=AUTH)
+def get_agency(request, agency_id: int):
+    require_scope(request, "read")
+    return selectors.get_agency_for(user=request.user, pk=agency_id)
+
+
+@router.get("/officers", response=list[OfficerOut], auth=AUTH, summary="Officers in the caller's jurisdiction")
+@paginate(LimitOffsetPagination)
+def list_officers(request, q: str = ""):
+    require_scope(request, "read")
+    qs = selectors.officers_for(user=request.user)
+    return qs.filter(name__contains=q) if q else qs
+
+
+@router.get("/officers/{officer_id}", response=OfficerOut, auth=AUTH)
+def get_officer(request, officer_id: int):
+    require_scope(request, "read")
+    return selectors.get_officer_for(user=request.user, pk=officer_id)

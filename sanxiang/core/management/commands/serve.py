@@ -1,0 +1,31 @@
+"""`sanxiang serve`: the platform over HTTP with waitress (pure Python, runs
+the same on an intranet Windows or Linux box). Static files are served by
+WhiteNoise from the installed packages; nothing comes from the internet."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve the platform over HTTP (waitress)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+
+    def handle(self, *args, host, port, threads, **options):
+        from waitress import serve
+
+        from sanxiang.wsgi import application
+
+        (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
+        if not 0 < port < 65536:
+            raise CommandError(f"--port must be between 1 and 65535, not {port}")
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self.stdout.write(f"Serving on http://{shown}:{port}/  (Ctrl+C to stop)")
+        self.stdout.flush()
+        try:
+            serve(application, host=host, port=port, threads=threads, ident="sanxiang", _quiet=True)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")

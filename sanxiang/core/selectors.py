@@ -1,0 +1,166 @@
+"""Reads for the core domain.
+
+Every read of non-public data takes the acting user and limits rows to the
+user's jurisdiction (design.md, "Jurisdiction"):
+- system administrator: everything;
+- legal-office supervisor: every agency whose region lies in the supervised
+  region's subtree (the province's office therefore sees all);
+- agency roles (officer, reviewer, head, publicity admin, API client): their
+  own agency only;
+- anyone else (anonymous, an account without scope): nothing.
+
+Lookups by id raise Http404 whether the row does not exist or lies outside
+the user's jurisdiction, so a probe never learns which.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from .models import AGENCY_ROLES, Agency, AuditEntry, Officer, OfficerStatus, Region, Role, User
+
+
+def agency_scope(user) -> Q | None:
+    """A filter on Agency rows this user may see privately; None means all."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.SYSADMIN or user.is_superuser:
+        return None
+    if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
+        return Q(region__path__startswith=user.region.path)
+    if user.role in AGENCY_ROLES and user.agency_id:
+        return Q(pk=user.agency_id)
+    return Q(pk__in=[])
+
+
+def _scoped(qs: QuerySet, user, prefix: str) -> QuerySet:
+    scope = agency_scope(user)
+    if scope is None:
+        return qs
+    # Re-root the agency filter under the relation that leads to the agency.
+    if prefix:
+        return qs.filter(**{f"{prefix}__in": Agency.objects.filter(scope)})
+    return qs.filter(scope)
+
+
+def agencies_for(*, user) -> QuerySet[Agency]:
+    return _scoped(Agency.objects.select_related("region", "legal_office"), user, "")
+
+
+def get_agency_for(*, user, pk) -> Agency:
+    try:
+        return agencies_for(user=user).get(pk=pk)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise Http404("agency not found")
+
+
+def officers_for(*, user) -> QuerySet[Officer]:
+    return _scoped(Officer.objects.select_related("agency", "agency__region", "enforcement_region"), user, "agency")
+
+
+def get_officer_for(*, user, pk) -> Officer:
+    try:
+        return officers_for(user=user).get(pk=pk)
+    except (Officer.DoesNotExist, ValueError, TypeError):
+        raise Http404("officer not found")
+
+
+def users_for(*, user) -> QuerySet[User]:
+    """Accounts a user may see: system administrators see all; supervisors
+    the accounts of agencies in their region (and supervisors below them);
+    an agency head their agency's accounts; everyone else only themselves."""
+    if not getattr(user, "is_authenticated", False):
+        return User.objects.none()
+    qs = User.objects.select_related("agency", "region")
+    if user.role == Role.SYSADMIN or user.is_superuser:
+        return qs
+    if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
+        return qs.filter(Q(agency__region__path__startswith=user.region.path) | Q(region__path__startswith=user.region.path))
+    if user.role == Role.AGENCY_HEAD and user.agency_id:
+        return qs.filter(agency_id=user.agency_id)
+    return qs.filter(pk=user.pk)
+
+
+def regions_for(*, user) -> QuerySet[Region]:
+    """Regions a user supervises or works in (for filters in the back office)."""
+    if not getattr(user, "is_authenticated", False):
+        return Region.objects.none()
+    if user.role == Role.SYSADMIN or user.is_superuser:
+        return Region.objects.all()
+    if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
+        return Region.objects.filter(path__startswith=user.region.path)
+    if user.agency_id:
+        return Region.objects.filter(pk=user.agency.region_id)
+    return Region.objects.none()
+
+
+def audit_entries_for(*, user) -> QuerySet[AuditEntry]:
+    """The audit log is readable by system administrators and the province's
+    legal office (the top of the tree); nobody else."""
+    if not getattr(user, "is_authenticated", False):
+        return AuditEntry.objects.none()
+    if user.role == Role.SYSADMIN or user.is_superuser:
+        return AuditEntry.objects.all()
+    if user.role == Role.LEGAL_SUPERVISOR and user.region_id and user.region.parent_id is None:
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.none()
+
+
+# --- public reads (人员清单 and 亮证, 公示-8/9/12) -------------------------------
+
+PUBLIC_OFFICER_FIELDS = ("name", "post", "certificate_number", "categories", "valid_from", "valid_to", "status")
+
+
+def certificate_state(officer: Officer, *, on: date | None = None) -> str:
+    """valid / expired / not_yet_valid / suspended / revoked, on a day."""
+    on = on or timezone.localdate()
+    if officer.status == OfficerStatus.REVOKED:
+        return "revoked"
+    if officer.status == OfficerStatus.SUSPENDED:
+        return "suspended"
+    if on < officer.valid_from:
+        return "not_yet_valid"
+    if on > officer.valid_to:
+        return "expired"
+    return "valid"
+
+
+def verify_certificate(*, number: str) -> Officer | None:
+    """The officer holding a certificate number, for the public 亮证 page."""
+    return (
+        Officer.objects.select_related("agency", "enforcement_region")
+        .only(*PUBLIC_OFFICER_FIELDS, "agency__name", "enforcement_region__name", "enforcement_region__code")
+        .filter(certificate_number=number.strip().upper())
+        .first()
+    )
+
+
+def public_officer_list(*, region_code: str = "", agency_id=None, q: str = "") -> QuerySet[Officer]:
+    """The public officer list: officers whose certificates are not revoked,
+    filtered by region subtree, agency and a name or certificate number."""
+    qs = (
+        Officer.objects.select_related("agency", "agency__region", "enforcement_region")
+        .exclude(status=OfficerStatus.REVOKED)
+        .filter(agency__is_active=True)
+    )
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        qs = qs.filter(agency__region__path__startswith=region.path) if region else qs.none()
+    if agency_id:
+        qs = qs.filter(agency_id=agency_id)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(certificate_number__startswith=q.upper()))
+    return qs.order_by("agency__region__code", "agency__name", "name")
+
+
+def public_agencies(*, region_code: str = "") -> QuerySet[Agency]:
+    qs = Agency.objects.select_related("region").filter(is_active=True)
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+    return qs

@@ -1,0 +1,219 @@
+"""Pages of the core domain: public home, 亮证 verification with QR codes,
+the public officer list (公示-8/9), login with TOTP, and the back-office
+workbench. Views validate input and call selectors/services; nothing more."""
+
+from __future__ import annotations
+
+import functools
+
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate, login as auth_login, logout as auth_logout
+from django.contrib.auth.signals import user_login_failed
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import auth, selectors
+from .forms import LoginForm, TotpConfirmForm
+from .models import Agency, Region, RegionLevel, User
+
+PAGE_SIZE = 30
+
+
+def staff_required(view):
+    """Back-office pages: logged in, and TOTP-verified where the role needs it."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not auth.is_fully_authenticated(request.user):
+            return redirect(f"{reverse('core:login')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- public pages ------------------------------------------------------------
+
+
+def home(request):
+    return render(request, "core/home.html", {
+        "agency_count": selectors.public_agencies().count(),
+        "officer_count": selectors.public_officer_list().count(),
+        "cities": Region.objects.filter(level=RegionLevel.CITY).order_by("code"),
+    })
+
+
+def verify_lookup(request):
+    number = request.GET.get("number", "").strip()
+    if number:
+        return redirect("core:verify", number=number.upper())
+    return render(request, "core/verify.html", {"number": "", "officer": None, "searched": False})
+
+
+def verify(request, number: str):
+    officer = selectors.verify_certificate(number=number)
+    state = selectors.certificate_state(officer) if officer else None
+    return render(
+        request, "core/verify.html",
+        {"number": number, "officer": officer, "state": state, "searched": True},
+        status=200 if officer else 404,
+    )
+
+
+def _verify_url(request, number: str) -> str:
+    path = reverse("core:verify", kwargs={"number": number})
+    base = getattr(settings, "PUBLIC_BASE_URL", "")
+    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+
+
+def verify_qr(request, number: str, fmt: str):
+    if selectors.verify_certificate(number=number) is None:
+        raise Http404("certificate not found")
+    qr = segno.make(_verify_url(request, number), error="m")
+    if fmt == "svg":
+        return HttpResponse(qr.svg_inline(scale=6, dark="#1b1b1b"), content_type="image/svg+xml")
+    from io import BytesIO
+
+    buf = BytesIO()
+    qr.save(buf, kind="png", scale=8, border=4)
+    return HttpResponse(buf.getvalue(), content_type="image/png")
+
+
+def officer_list(request):
+    region_code = request.GET.get("region", "").strip()
+    agency_id = request.GET.get("agency", "").strip()
+    q = request.GET.get("q", "").strip()
+    officers = selectors.public_officer_list(
+        region_code=region_code, agency_id=int(agency_id) if agency_id.isdigit() else None, q=q
+    )
+    page = Paginator(officers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "core/officer_list.html", {
+        "page": page, "total": page.paginator.count, "q": q, "region_code": region_code, "agency_id": agency_id,
+        "regions": Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code"),
+        "agencies": selectors.public_agencies(region_code=region_code).exclude(kind="legal_office"),
+    })
+
+
+# --- login with TOTP ------------------------------------------------------------
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("core:workbench")
+
+
+def lockout(request, credentials=None, *args, **kwargs):
+    """Shown by django-axes when an account is locked after repeated failures."""
+    return render(request, "core/locked.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            return lockout(request)
+        if user is None:
+            form.add_error(None, _("Wrong username or password."))
+        elif auth.totp_required(user) and auth.confirmed_device(user) is None:
+            request.session["totp_enrol_user"] = user.pk
+            request.session["totp_enrol_next"] = _next_url(request)
+            return redirect("core:totp_setup")
+        elif auth.totp_required(user):
+            device = auth.confirmed_device(user)
+            if device.verify_token(form.cleaned_data["otp_token"].strip() or "-"):
+                auth_login(request, user)
+                from django_otp import login as otp_login
+
+                otp_login(request, device)
+                return redirect(_next_url(request))
+            # A wrong second factor counts as a failed login (and towards lockout).
+            user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+            form.add_error("otp_token", _("This account needs a valid six-digit code from its authenticator app."))
+        else:
+            auth_login(request, user)
+            return redirect(_next_url(request))
+    return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def totp_setup(request):
+    user = User.objects.filter(pk=request.session.get("totp_enrol_user"), is_active=True).first()
+    if user is None:
+        return redirect("core:login")
+    device = auth.pending_device(user)
+    form = TotpConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if auth.confirm_device(user=user, device=device, token=form.cleaned_data["otp_token"]):
+            next_url = request.session.pop("totp_enrol_next", reverse("core:workbench"))
+            request.session.pop("totp_enrol_user", None)
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            from django_otp import login as otp_login
+
+            otp_login(request, device)
+            return redirect(next_url)
+        form.add_error("otp_token", _("The code does not match. Check the phone's clock and try again."))
+    import base64
+
+    return render(request, "core/totp_setup.html", {
+        "form": form,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=5),
+        "secret": base64.b32encode(device.bin_key).decode(),
+    })
+
+
+def logout_view(request):
+    if request.method == "POST":
+        auth_logout(request)
+    return redirect("core:home")
+
+
+# --- back office ------------------------------------------------------------------
+
+
+@staff_required
+def workbench(request):
+    user = request.user
+    return render(request, "core/workbench.html", {
+        "agencies": selectors.agencies_for(user=user).exclude(kind="legal_office")[:50],
+        "agency_count": selectors.agencies_for(user=user).count(),
+        "officer_count": selectors.officers_for(user=user).count(),
+        "regions": selectors.regions_for(user=user)[:20],
+    })
+
+
+@staff_required
+def staff_officer_list(request):
+    q = request.GET.get("q", "").strip()
+    officers = selectors.officers_for(user=request.user)
+    if q:
+        officers = officers.filter(name__contains=q) | officers.filter(certificate_number__startswith=q.upper())
+    page = Paginator(officers.order_by("agency__name", "name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "core/staff_officer_list.html", {"page": page, "q": q, "total": page.paginator.count})
+
+
+@staff_required
+def staff_officer_detail(request, pk: int):
+    officer = selectors.get_officer_for(user=request.user, pk=pk)
+    return render(request, "core/staff_officer_detail.html", {
+        "officer": officer, "state": selectors.certificate_state(officer),
+    })
+
+
+@staff_required
+def staff_agency_detail(request, pk: int):
+    agency: Agency = selectors.get_agency_for(user=request.user, pk=pk)
+    return render(request, "core/staff_agency_detail.html", {
+        "agency": agency,
+        "officers": selectors.officers_for(user=request.user).filter(agency=agency).order_by("name"),
+    })
