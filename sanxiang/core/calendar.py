@@ -1,0 +1,460 @@
+"""The official working-day calendar and legal period arithmetic.
+
+Whether a day is a working day comes from, in this order:
+
+1. a year an administrator loaded into the database (``CalendarYear`` with
+   ``CalendarDay`` exceptions to the Monday–Friday rule);
+2. the ``chinese_calendar`` package, which carries the State Council's
+   schedules for the years it knows;
+3. otherwise Monday–Friday only. Such a day is *not official*, and any
+   deadline that looked at it is marked provisional.
+
+Periods follow Chinese procedure law: the first day is not counted
+(期间开始的日不计算在内), and a calendar-day period whose last day is a
+holiday or rest day ends on the next working day. See docs/calendar.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from calendar import monthrange
+from dataclasses import dataclass
+from pathlib import Path
+
+import chinese_calendar
+import yaml
+from chinese_calendar.constants import Holiday
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import append_audit
+from .models import CalendarDay, CalendarYear
+
+WORKING_DAYS = "working_days"
+CALENDAR_DAYS = "calendar_days"
+MONTHS = "months"
+YEARS = "years"
+UNITS = (WORKING_DAYS, CALENDAR_DAYS, MONTHS, YEARS)
+
+# Guards against runaway loops on absurd input; no legal period comes close.
+MAX_DAYS = 36_600
+MAX_MONTHS = 1_200
+MAX_YEARS = 100
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WEEKDAYS = "一二三四五六日"
+
+
+# --------------------------------------------------------------------------
+# Day status
+
+
+class _DayOracle:
+    """Answers "is this a working day, and is that official?" for many days,
+    reading each loaded year from the database once."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, dict[dt.date, bool] | None] = {}
+
+    def _loaded_year(self, year: int) -> dict[dt.date, bool] | None:
+        if year not in self._loaded:
+            calendar_year = CalendarYear.objects.filter(year=year).first()
+            self._loaded[year] = None if calendar_year is None else dict(
+                CalendarDay.objects.filter(year=calendar_year).values_list("date", "is_workday")
+            )
+        return self._loaded[year]
+
+    def status(self, d: dt.date) -> tuple[bool, bool]:
+        exceptions = self._loaded_year(d.year)
+        if exceptions is not None:
+            return exceptions.get(d, d.weekday() < 5), True
+        try:
+            return chinese_calendar.is_workday(d), True
+        except NotImplementedError:
+            return d.weekday() < 5, False
+
+
+def day_status(d: dt.date) -> tuple[bool, bool]:
+    """(is_workday, official) for one day."""
+    return _DayOracle().status(_check_date(d))
+
+
+def parse_date(text) -> dt.date:
+    """A strict YYYY-MM-DD date; ValueError with a Chinese message otherwise."""
+    if not isinstance(text, str) or not _ISO_DATE.fullmatch(text.strip()):
+        raise ValueError(f"日期格式无效：{text!r}，应为 YYYY-MM-DD。")
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"日期 {text!r} 不存在（应为有效的 YYYY-MM-DD 日期）。") from None
+
+
+# --------------------------------------------------------------------------
+# Periods
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The last day of a period, and whether any day it depended on lies in
+    a year with no official schedule (then it may move once one is loaded)."""
+
+    start: dt.date
+    amount: int
+    unit: str
+    date: dt.date
+    provisional: bool
+
+    def __str__(self) -> str:
+        text = self.date.isoformat()
+        return f"{text} provisional" if self.provisional else text
+
+
+def _check_date(value) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise TypeError(f"期间起算日必须是日期（date），而不是 {type(value).__name__}。")
+    return value
+
+
+def _check_amount(value, *, limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"期间长度必须是整数，而不是 {type(value).__name__}。")
+    if value < 0:
+        raise ValueError(f"期间长度不能为负数：{value}。")
+    if value > limit:
+        raise ValueError(f"期间长度 {value} 超出上限 {limit}。")
+    return value
+
+
+def add_working_days(*, start: dt.date, days: int) -> Deadline:
+    """The day ``days`` working days after ``start`` (``start`` itself is not
+    counted; 0 gives ``start``)."""
+    _check_date(start)
+    _check_amount(days, limit=MAX_DAYS)
+    oracle = _DayOracle()
+    current, counted, provisional = start, 0, False
+    while counted < days:
+        current += dt.timedelta(days=1)
+        is_workday, official = oracle.status(current)
+        provisional = provisional or not official
+        if is_workday:
+            counted += 1
+    return Deadline(start=start, amount=days, unit=WORKING_DAYS, date=current, provisional=provisional)
+
+
+def add_calendar_days(*, start: dt.date, days: int) -> Deadline:
+    """``start`` + ``days``; a last day that is not a working day (weekend or
+    holiday) moves to the next working day."""
+    _check_date(start)
+    _check_amount(days, limit=MAX_DAYS)
+    oracle = _DayOracle()
+    current = start + dt.timedelta(days=days)
+    is_workday, official = oracle.status(current)
+    provisional = not official
+    while not is_workday:
+        current += dt.timedelta(days=1)
+        is_workday, official = oracle.status(current)
+        provisional = provisional or not official
+    return Deadline(start=start, amount=days, unit=CALENDAR_DAYS, date=current, provisional=provisional)
+
+
+def _add_months(start: dt.date, months: int) -> dt.date:
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    if year > dt.MAXYEAR:
+        raise ValueError(f"期间终止日超出可表示的日期范围（{dt.MAXYEAR} 年）。")
+    return dt.date(year, month, min(start.day, monthrange(year, month)[1]))
+
+
+def add_period(*, start: dt.date, amount: int, unit: str) -> Deadline:
+    """Dispatch on ``unit``: "working_days", "calendar_days", "months" or
+    "years". Months and years keep the day number (clamped to the month's
+    end, e.g. 31 January + 1 month = 28/29 February) and never shift for
+    holidays: they are used for publicity periods."""
+    if unit == WORKING_DAYS:
+        return add_working_days(start=start, days=amount)
+    if unit == CALENDAR_DAYS:
+        return add_calendar_days(start=start, days=amount)
+    if unit == MONTHS:
+        _check_date(start)
+        _check_amount(amount, limit=MAX_MONTHS)
+        return Deadline(start=start, amount=amount, unit=unit, date=_add_months(start, amount), provisional=False)
+    if unit == YEARS:
+        _check_date(start)
+        _check_amount(amount, limit=MAX_YEARS)
+        return Deadline(start=start, amount=amount, unit=unit, date=_add_months(start, 12 * amount), provisional=False)
+    raise ValueError(f"未知的期间单位：{unit!r}（可用：{'、'.join(UNITS)}）。")
+
+
+# --------------------------------------------------------------------------
+# Reading a year's schedule (for display)
+
+
+@dataclass(frozen=True)
+class ScheduledDay:
+    date: dt.date
+    name: str
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """A year's holidays and make-up working days as the platform uses them."""
+
+    year: int
+    official: bool
+    source: str  # where the schedule came from, for people
+    holidays: tuple[ScheduledDay, ...]  # days off, including weekends inside a holiday
+    workdays: tuple[ScheduledDay, ...]  # make-up working days (调休) on weekends
+    loaded_at: dt.datetime | None = None
+
+
+def _package_name(english: str | None) -> str:
+    if not english:
+        return ""
+    try:
+        return Holiday(english).chinese
+    except ValueError:
+        return english
+
+
+def year_schedule(*, year: int) -> YearSchedule:
+    """The schedule in force for ``year``, from the same source order as
+    :func:`day_status`."""
+    calendar_year = CalendarYear.objects.filter(year=year).first()
+    if calendar_year is not None:
+        days = list(calendar_year.days.all())
+        return YearSchedule(
+            year=year, official=True, source=calendar_year.source, loaded_at=calendar_year.loaded_at,
+            holidays=tuple(ScheduledDay(d.date, d.name) for d in days if not d.is_workday),
+            workdays=tuple(ScheduledDay(d.date, d.name) for d in days if d.is_workday),
+        )
+    first = dt.date(year, 1, 1)
+    try:
+        chinese_calendar.is_workday(first)
+    except NotImplementedError:
+        return YearSchedule(year=year, official=False, source="无官方放假安排：仅按周一至周五计算",
+                            holidays=(), workdays=())
+    holidays, workdays = [], []
+    for offset in range((dt.date(year + 1, 1, 1) - first).days):
+        d = first + dt.timedelta(days=offset)
+        on_holiday, english = chinese_calendar.get_holiday_detail(d)
+        if on_holiday and english:
+            holidays.append(ScheduledDay(d, _package_name(english)))
+        elif not on_holiday and d.weekday() >= 5:
+            workdays.append(ScheduledDay(d, _package_name(english)))
+    version = getattr(chinese_calendar, "__version__", "")
+    return YearSchedule(year=year, official=True, source=f"chinese_calendar 软件包 {version}".strip(),
+                        holidays=tuple(holidays), workdays=tuple(workdays))
+
+
+def weekday_name(d: dt.date) -> str:
+    return "星期" + _WEEKDAYS[d.weekday()]
+
+
+# --------------------------------------------------------------------------
+# Loading an official schedule
+
+
+_TOP_KEYS = {"year", "source", "holidays", "workdays"}
+_ENTRY_KEYS = {"name", "dates", "from", "to"}
+
+
+class _Errors:
+    """Collects every problem in a file, keyed by the field it concerns."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+class _ScheduleLoader(yaml.SafeLoader):
+    """SafeLoader that keeps unquoted dates as text, so every date goes
+    through _parse_date and a bad one (2027-02-30) is named by its field."""
+
+
+_ScheduleLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _parse_date(value, *, field: str, errors: _Errors) -> dt.date | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        errors.add(field, str(exc))
+        return None
+
+
+def _entry_dates(entry, *, field: str, errors: _Errors) -> tuple[str, list[tuple[str, dt.date]]]:
+    """The name of one holidays/workdays entry and its dates, each with the
+    field it came from."""
+    if not isinstance(entry, dict):
+        errors.add(field, "每一项必须是包含 name 和 dates（或 from/to）的映射。")
+        return "", []
+    for key in sorted(set(map(str, entry)) - _ENTRY_KEYS):
+        errors.add(f"{field}.{key}", "未知字段（可用：name、dates、from、to）。")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.add(f"{field}.name", "缺少名称（如“春节”）。")
+        name = ""
+    elif len(name.strip()) > 64:
+        errors.add(f"{field}.name", "名称不得超过 64 个字符。")
+    has_dates, has_range = "dates" in entry, "from" in entry or "to" in entry
+    if has_dates == has_range:
+        errors.add(field, "须给出 dates 列表或 from/to 区间，二者只能选一。")
+        return name.strip(), []
+    found: list[tuple[str, dt.date]] = []
+    if has_dates:
+        dates = entry["dates"]
+        if not isinstance(dates, list) or not dates:
+            errors.add(f"{field}.dates", "必须是非空的日期列表。")
+            return name.strip(), []
+        for i, value in enumerate(dates):
+            d = _parse_date(value, field=f"{field}.dates[{i}]", errors=errors)
+            if d is not None:
+                found.append((f"{field}.dates[{i}]", d))
+        return name.strip(), found
+    ends = {}
+    for key in ("from", "to"):
+        if key not in entry:
+            errors.add(f"{field}.{key}", "区间须同时给出 from 和 to。")
+        else:
+            ends[key] = _parse_date(entry[key], field=f"{field}.{key}", errors=errors)
+    begin, end = ends.get("from"), ends.get("to")
+    if begin is None or end is None:
+        return name.strip(), []
+    if end < begin:
+        errors.add(f"{field}.to", f"区间结束日 {end} 早于开始日 {begin}。")
+        return name.strip(), []
+    if (end - begin).days > 366:
+        errors.add(f"{field}.to", "区间超过一年。")
+        return name.strip(), []
+    return name.strip(), [(f"{field}.from", begin + dt.timedelta(days=i)) for i in range((end - begin).days + 1)]
+
+
+def _read_file(path: Path) -> tuple[object, bytes]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ValidationError({"file": f"文件不存在：{path}"}) from None
+    except OSError as exc:
+        raise ValidationError({"file": f"无法读取文件 {path}：{exc.strerror or exc}"}) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": f"文件 {path} 不是 UTF-8 编码。"}) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text), raw
+        return yaml.load(text, Loader=_ScheduleLoader), raw
+    except json.JSONDecodeError as exc:
+        raise ValidationError({"file": f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"}) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
+        raise ValidationError({"file": f"YAML 格式错误{where}：{getattr(exc, 'problem', None) or exc}"}) from None
+
+
+def _validated_schedule(data) -> tuple[int, str, dict[dt.date, tuple[bool, str]]]:
+    """(year, source, {date: (is_workday, name)}) or a ValidationError naming
+    every problem found."""
+    errors = _Errors()
+    if not isinstance(data, dict):
+        raise ValidationError({"file": "文件内容必须是一个映射（包含 year、source、holidays、workdays）。"})
+    for key in sorted(set(map(str, data)) - _TOP_KEYS):
+        errors.add(key, "未知字段（可用：year、source、holidays、workdays）。")
+
+    year = data.get("year")
+    if isinstance(year, bool) or not isinstance(year, int):
+        errors.add("year", "缺少年份或年份不是整数（如 2027）。")
+        year = None
+    elif not 1949 <= year <= 2200:
+        errors.add("year", f"年份 {year} 不在 1949–2200 之间。")
+        year = None
+
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        errors.add("source", "缺少来源：须写明发布放假安排的文件（如“国办发明电〔2026〕X号”）。")
+        source = ""
+    elif len(source.strip()) > 255:
+        errors.add("source", "来源不得超过 255 个字符。")
+    source = source.strip()
+
+    days: dict[dt.date, tuple[bool, str]] = {}
+    seen_at: dict[dt.date, str] = {}
+    for kind, is_workday in (("holidays", False), ("workdays", True)):
+        entries = data.get(kind)
+        if entries is None:
+            if kind == "holidays":
+                errors.add(kind, "缺少放假日期列表。")
+            continue
+        if not isinstance(entries, list) or (kind == "holidays" and not entries):
+            errors.add(kind, "必须是列表" + ("且不能为空。" if kind == "holidays" else "。"))
+            continue
+        for i, entry in enumerate(entries):
+            name, dates = _entry_dates(entry, field=f"{kind}[{i}]", errors=errors)
+            for field, d in dates:
+                if year is not None and d.year != year:
+                    errors.add(field, f"日期 {d} 不在 {year} 年内。")
+                    continue
+                if d in days:
+                    earlier_is_workday = days[d][0]
+                    if earlier_is_workday != is_workday:
+                        errors.add(field, f"日期 {d} 不能既是放假日又是调休上班日（另见 {seen_at[d]}）。")
+                    else:
+                        errors.add(field, f"日期 {d} 重复（另见 {seen_at[d]}）。")
+                    continue
+                if is_workday and d.weekday() < 5:
+                    errors.add(field, f"调休上班日 {d} 是{weekday_name(d)}，本来就是工作日；只应列出周末上班的日子。")
+                    continue
+                days[d] = (is_workday, name)
+                seen_at[d] = field
+    errors.raise_if_any()
+    return year, source, days
+
+
+def load_schedule(*, path: str | Path, actor) -> CalendarYear:
+    """Load (or replace) a year's official schedule from a YAML or JSON file.
+
+    The whole file is validated before anything is written; the year's days
+    are then replaced and the audit entry appended in one transaction."""
+    path = Path(path)
+    data, raw = _read_file(path)
+    year, source, days = _validated_schedule(data)
+    with transaction.atomic():
+        calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
+        previous = None
+        if calendar_year is None:
+            calendar_year = CalendarYear.objects.create(year=year, source=source)
+        else:
+            previous = calendar_year.source
+            calendar_year.source = source
+            calendar_year.loaded_at = timezone.now()
+            calendar_year.save(update_fields=["source", "loaded_at"])
+            calendar_year.days.all().delete()
+        CalendarDay.objects.bulk_create(
+            CalendarDay(year=calendar_year, date=d, is_workday=is_workday, name=name[:64])
+            for d, (is_workday, name) in sorted(days.items())
+        )
+        append_audit(actor=actor, action="calendar.load", obj=calendar_year, payload={
+            "year": year,
+            "source": source,
+            "file": path.name,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "holidays": [d.isoformat() for d, (w, _) in sorted(days.items()) if not w],
+            "workdays": [d.isoformat() for d, (w, _) in sorted(days.items()) if w],
+            "replaced": previous is not None,
+            "previous_source": previous,
+        })
+    return calendar_year
