@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.errors import ApiError
 
 from . import selectors
 from .models import Region
@@ -148,3 +149,37 @@ def list_officers(request, q: str = ""):
 def get_officer(request, officer_id: int):
     require_scope(request, "read")
     return selectors.get_officer_for(user=request.user, pk=officer_id)
+
+
+class DeadlineOut(Schema):
+    rule: str
+    start: date
+    amount: int
+    unit: str  # working_days / calendar_days / months / years
+    deadline: date
+    provisional: bool  # true: a year in the span has no official holiday schedule yet
+    reference: str
+    scope: str
+
+
+@router.get("/deadlines", response=DeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule")
+def compute_deadline(request, rule: str, start: date, agency: str = "", region: str = ""):
+    from sanxiang.rules.loader import RuleNotFound
+
+    from .deadlines import deadline_for
+    from .models import Agency
+
+    agency_obj = None
+    if agency:
+        agency_obj = Agency.objects.select_related("region").filter(credit_code=agency.upper()).first()
+        if agency_obj is None:
+            raise ApiError(status=422, code="agency_unknown", field="agency", message=f"没有统一社会信用代码为 {agency} 的部门。")
+    try:
+        result = deadline_for(rule=rule, start=start, agency=agency_obj, region_code=region or None)
+    except RuleNotFound as exc:
+        raise ApiError(status=422, code="rule_unknown", field="rule", message=str(exc))
+    except ValueError as exc:
+        raise ApiError(status=422, code="rule_not_a_period", field="rule", message=str(exc))
+    d = result.deadline
+    return {"rule": rule, "start": start, "amount": d.amount, "unit": d.unit, "deadline": d.date,
+            "provisional": d.provisional, "reference": result.rule.reference, "scope": result.rule.scope}

@@ -23,6 +23,7 @@ urlpatterns = [
     path("verify/<cert:number>/qr.svg", views.verify_qr, {"fmt": "svg"}, name="verify_qr_svg"),
     path("verify/<cert:number>/qr.png", views.verify_qr, {"fmt": "png"}, name="verify_qr_png"),
     path("officers/", views.officer_list, name="officer_list"),
+    path("deadlines/", views.deadline_calculator, name="deadlines"),
     path("login/", views.login_view, name="login"),
     path("login/totp/", views.totp_setup, name="totp_setup"),
     path("logout/", views.logout_view, name="logout"),

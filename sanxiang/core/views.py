@@ -217,3 +217,25 @@ def staff_agency_detail(request, pk: int):
         "agency": agency,
         "officers": selectors.officers_for(user=request.user).filter(agency=agency).order_by("name"),
     })
+
+
+def deadline_calculator(request):
+    """期限计算: a legal deadline from the dated rules on the official
+    calendar, marked provisional where a year's schedule is not yet loaded."""
+    from sanxiang.rules.loader import RuleNotFound, all_rules
+
+    from .calendar import parse_date
+    from .deadlines import PERIOD_UNITS, deadline_for
+
+    rules = [r for r in all_rules() if r.unit in PERIOD_UNITS]
+    rule_name = request.GET.get("rule", "")
+    start_text = request.GET.get("start", "")
+    result = error = None
+    if rule_name and start_text:
+        try:
+            result = deadline_for(rule=rule_name, start=parse_date(start_text))
+        except (RuleNotFound, ValueError, TypeError) as exc:
+            error = str(exc)
+    return render(request, "core/deadlines.html", {
+        "rules": rules, "rule_name": rule_name, "start": start_text, "result": result, "error": error,
+    }, status=400 if error else 200)

@@ -1,0 +1,41 @@
+"""Deadlines from the dated legal rules on the official calendar.
+
+Code asks "what is the limit for this act, for this agency, on this date"
+(design.md), then counts it on the working-day calendar. Every result carries
+the rule that made it (value, unit, reference) and whether it is provisional
+(a year in the span has no official holiday schedule yet, issue 2 item 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sanxiang.rules.loader import RuleValue, get_rule
+
+from .calendar import Deadline, add_period
+
+PERIOD_UNITS = {"working_days", "calendar_days", "months", "years"}
+
+
+@dataclass(frozen=True)
+class RuleDeadline:
+    deadline: Deadline
+    rule: RuleValue
+
+    @property
+    def date(self) -> date:
+        return self.deadline.date
+
+    @property
+    def provisional(self) -> bool:
+        return self.deadline.provisional
+
+
+def deadline_for(*, rule: str, start: date, agency=None, region_code: str | None = None) -> RuleDeadline:
+    """The last day of the period named by `rule`, counted from `start`
+    (the start day itself not counted), with the rule in force on `start`."""
+    value = get_rule(rule, on=start, agency=agency, region_code=region_code)
+    if value.unit not in PERIOD_UNITS:
+        raise ValueError(f"参数 {rule} 的单位是 {value.unit}，不是期限，无法计算截止日期。")
+    return RuleDeadline(deadline=add_period(start=start, amount=int(value.value), unit=value.unit), rule=value)
