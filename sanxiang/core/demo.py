@@ -24,7 +24,7 @@ from .audit import append_audit
 from .models import (
     Agency, AgencyKind, AuditEntry, EnforcementCategory as Cat, Officer, OfficerStatus, Region, RegionLevel, Role, User,
 )
-from .validators import credit_code_check_char, make_certificate_number
+from .validators import make_certificate_number, make_credit_code
 
 ACTOR = "demo-loader"
 DEMO_PASSWORD = "sanxiang-demo-2026"
@@ -176,26 +176,6 @@ def is_loaded() -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Codes
-# ---------------------------------------------------------------------------
-ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def org_code_check_char(first8: str) -> str:
-    """GB 11714 organisation code check character (digits 0-9, A-Z = 10-35)."""
-    total = sum(int(c, 36) * w for c, w in zip(first8, ORG_CODE_WEIGHTS))
-    c = 11 - total % 11
-    return "X" if c == 10 else "0" if c == 11 else str(c)
-
-
-def make_credit_code(region_code: str, org_body: str) -> str:
-    """统一社会信用代码 of a government organ: registration authority 1
-    (机构编制), kind 1 (机关), region, GB 11714 organisation code, GB 32100 check."""
-    first17 = "11" + region_code + org_body + org_code_check_char(org_body)
-    return first17 + credit_code_check_char(first17)
-
-
-# ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 def load_demo(*, stdout=None, seed: int = DEFAULT_SEED, today: date | None = None) -> DemoResult:
@@ -277,7 +257,7 @@ class _Loader:
             body = "0" + "".join(str(self.rng.randrange(10)) for _ in range(7))
             if body not in self.used_org_codes:
                 self.used_org_codes.add(body)
-                return make_credit_code(region_code, body)
+                return make_credit_code(region_code=region_code, org_body=body)
 
     def _address(self, region: Region) -> str:
         # Provincial organs sit in the provincial capital.

@@ -44,17 +44,20 @@ def check_credit_code(value: str) -> tuple[str, str] | None:
 
 
 def organization_code_check_char(first8: str) -> str:
-    """GB 11714 check character of a 9-character organization code."""
-    total = sum(CREDIT_CHARSET.index(c) * w for c, w in zip(first8, (3, 7, 9, 10, 5, 8, 4, 2)))
+    """GB 11714 check character of a 9-character organization code
+    (digits 0-9, letters A-Z valued 10-35; weights 3,7,9,10,5,8,4,2)."""
+    total = sum(int(c, 36) * w for c, w in zip(first8, (3, 7, 9, 10, 5, 8, 4, 2)))
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
-def make_credit_code(*, region_code: str, serial: int, authority: str = "1", kind: str = "1") -> str:
+def make_credit_code(*, region_code: str, serial: int | None = None, org_body: str | None = None,
+                     authority: str = "1", kind: str = "1") -> str:
     """A well-formed credit code (authority 1 = 机构编制, kind 1 = 机关 by
-    default) for demo data and tests: region code, an organization code with
-    its GB 11714 check digit, and the GB 32100 check character."""
-    org = f"{serial:08d}"
+    default) for demo data and tests: region code, an 8-character
+    organization code body (or a serial made into one) with its GB 11714
+    check digit, and the GB 32100 check character."""
+    org = org_body if org_body is not None else f"{serial:08d}"
     first17 = f"{authority}{kind}{region_code}{org}{organization_code_check_char(org)}"
     return first17 + credit_code_check_char(first17)
 

@@ -15,7 +15,7 @@ from sanxiang.core import demo, services
 from sanxiang.core.models import (
     Agency, AgencyKind, AuditEntry, Officer, OfficerStatus, Region, RegionLevel, Role, User,
 )
-from sanxiang.core.validators import check_certificate_number, check_credit_code
+from sanxiang.core.validators import check_certificate_number, check_credit_code, organization_code_check_char
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,6 @@ REAL_CITIES = {
     "130500": "邢台市", "130600": "保定市", "130700": "张家口市", "130800": "承德市", "130900": "沧州市",
     "131000": "廊坊市", "131100": "衡水市",
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # argon2 is deliberately slow (0.1-0.5 s a hash); the demo's nine logins
-    # would dominate every test here. Production hashing is not under test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -65,16 +58,16 @@ def test_every_agency_credit_code_passes_the_gb32100_check(loaded):
     for agency in agencies:
         assert check_credit_code(agency.credit_code) is None, (agency.name, agency.credit_code)
         assert agency.credit_code[2:8] == agency.region.code
-        assert demo.org_code_check_char(agency.credit_code[8:16]) == agency.credit_code[16]
+        assert organization_code_check_char(agency.credit_code[8:16]) == agency.credit_code[16]
 
 
 def test_organisation_code_check_char_follows_gb11714():
     # Weights 3,7,9,10,5,8,4,2; letters count 10-35; C9 = 11 - sum mod 11, 10 -> X, 11 -> 0.
-    assert demo.org_code_check_char("D2143569") == "X"  # the standard's worked example D2143569-X
-    assert demo.org_code_check_char("00000001") == "9"  # 2 -> 9
-    assert demo.org_code_check_char("00000000") == "0"  # 0 -> 11 -> 0
-    assert demo.org_code_check_char("00000050") == "2"  # 20 mod 11 = 9 -> 2
-    assert demo.org_code_check_char("A0000000") == "3"  # 30 mod 11 = 8 -> 3
+    assert organization_code_check_char("D2143569") == "X"  # the standard's worked example D2143569-X
+    assert organization_code_check_char("00000001") == "9"  # 2 -> 9
+    assert organization_code_check_char("00000000") == "0"  # 0 -> 11 -> 0
+    assert organization_code_check_char("00000050") == "2"  # 20 mod 11 = 9 -> 2
+    assert organization_code_check_char("A0000000") == "3"  # 30 mod 11 = 8 -> 3
 
 
 def test_every_enforcement_agency_answers_to_its_own_regions_legal_office(loaded):

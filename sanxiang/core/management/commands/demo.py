@@ -5,7 +5,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up and load, but do not serve")
 
     def handle(self, *args, host, port, no_serve, **options):
-        from sanxiang.core.demo import load_demo
+        from sanxiang.core.demo import DemoConflict, load_demo
 
         started = time.monotonic()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -26,7 +26,10 @@ class Command(BaseCommand):
         self.stdout.write("Creating or upgrading the database ...")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Loading the demo data (Hebei province) ...")
-        result = load_demo()
+        try:
+            result = load_demo()
+        except DemoConflict as exc:
+            raise CommandError(str(exc))
         self.stdout.write("Demo data loaded." if result.loaded else "Demo data already present: nothing loaded.")
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.\n")
         self.stdout.write(f"Open http://{host}:{port}/\n")

@@ -15,17 +15,24 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
 
     def handle(self, *args, host, port, threads, **options):
-        from waitress import serve
+        from waitress import create_server
 
         from sanxiang.wsgi import application
 
         (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
+        try:
+            # Bind first, announce after: "Serving on" means the port accepts.
+            server = create_server(application, host=host, port=port, threads=threads, ident="sanxiang")
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(f"Serving on http://{shown}:{port}/  (Ctrl+C to stop)")
         self.stdout.flush()
         try:
-            serve(application, host=host, port=port, threads=threads, ident="sanxiang", _quiet=True)
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")
+            server.run()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
+        finally:
+            server.close()
