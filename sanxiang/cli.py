@@ -18,7 +18,8 @@ COMMANDS = [
     ("calendar add-working-days DATE N", "Print the date N working days after DATE (first day not counted)."),
     ("rules list", "List the legal time limits and thresholds with their values and sources."),
     ("rules show NAME", "Show one legal parameter: every dated value, scope and reference."),
-    ("token create", "Create an API token for an agency's client system (shown once)."),
+    ("rules check", "Load and validate every legal-parameter file; exit non-zero naming the first problem."),
+    ("token create", "Create an API token for an agency's client system (shown once); also: token list, token revoke PREFIX."),
     ("manage ...", "Any other Django management command (for maintainers)."),
 ]
 

@@ -75,7 +75,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -159,8 +158,10 @@ AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERV
 # signatures.
 AUDIT_SIGNING_KEY = os.environ.get("SANXIANG_AUDIT_KEY", SECRET_KEY)
 
+# The interface is Chinese whatever the browser asks for (no LocaleMiddleware):
+# an officer's phone set to English still gets the official wording.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"  # decisions carry China Standard Time dates

@@ -5,6 +5,7 @@ workbench. Views validate input and call selectors/services; nothing more."""
 from __future__ import annotations
 
 import functools
+from io import BytesIO
 
 import segno
 from django.conf import settings
@@ -75,11 +76,12 @@ def verify_qr(request, number: str, fmt: str):
     if selectors.verify_certificate(number=number) is None:
         raise Http404("certificate not found")
     qr = segno.make(_verify_url(request, number), error="m")
-    if fmt == "svg":
-        return HttpResponse(qr.svg_inline(scale=6, dark="#1b1b1b"), content_type="image/svg+xml")
-    from io import BytesIO
-
     buf = BytesIO()
+    if fmt == "svg":
+        # A standalone SVG document (with its namespace) so <img> and
+        # printers accept it; svg_inline is only for embedding in HTML.
+        qr.save(buf, kind="svg", scale=6, border=4, dark="#1b1b1b", xmldecl=False)
+        return HttpResponse(buf.getvalue(), content_type="image/svg+xml")
     qr.save(buf, kind="png", scale=8, border=4)
     return HttpResponse(buf.getvalue(), content_type="image/png")
 

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Open http://{host}:{port}/\n")
         self.stdout.write("Logins (one per role):")
         for role, username, password, scope in result.logins:
-            self.stdout.write(f"  {role:<14} {username:<16} {password}   {scope}")
+            self.stdout.write(f"  {username:<15} {password}  {role}：{scope}")
         self.stdout.write("")
         self.stdout.flush()
         if not no_serve:
