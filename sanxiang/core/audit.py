@@ -8,18 +8,37 @@ Appends are serialised so concurrent writers cannot fork the chain: on
 PostgreSQL a transaction-scoped advisory lock, on SQLite the IMMEDIATE
 transaction mode set in settings (one writer at a time), and in both a
 UNIQUE constraint on ``seq`` as the last line of defence.
+
+Every ``AUDIT_CHECKPOINT_INTERVAL`` entries, the append that reaches a
+multiple of the interval also writes a signed checkpoint in the same
+transaction: the RFC 6962 Merkle root over the entry hashes 1..seq, the
+last entry hash, the time, and an HMAC-SHA256 over those (key:
+``AUDIT_SIGNING_KEY``). ``verify_chain()`` re-derives everything from the
+rows and names the first entry where the chain and the rows disagree.
+
+The database refuses UPDATE/DELETE on both tables (migration 0002); the
+chain and the signed checkpoints detect what someone who removes those
+triggers changes. See docs/audit.md.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEntry
+from .merkle import Frontier
+from .models import AuditCheckpoint, AuditEntry
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x5A_58_41_55  # "SXAU"
@@ -81,4 +100,327 @@ def append_audit(*, actor, action: str, obj=None, object_type: str = "", object_
             object_type=object_type, object_id=str(object_id), payload=payload_text,
         )
         entry.save(force_insert=True)
+        interval = getattr(settings, "AUDIT_CHECKPOINT_INTERVAL", 0)
+        if interval > 0 and seq % interval == 0:
+            try:
+                # A savepoint: a chain error while checkpointing must not
+                # undo the entry (nor the business write it records).
+                with transaction.atomic():
+                    _checkpoint_at(seq, entry.entry_hash)
+            except AuditChainError as exc:
+                # Never block the business write: the chain is already
+                # broken, and `audit verify` will say where.
+                logger.error("audit checkpoint at #%s not written: %s", seq, exc)
     return entry
+
+
+# --------------------------------------------------------------------------
+# Checkpoints: signed RFC 6962 tree heads
+# --------------------------------------------------------------------------
+
+
+class AuditChainError(Exception):
+    """The stored entries cannot be checkpointed (the chain is not contiguous)."""
+
+
+def _signing_key() -> bytes:
+    key = settings.AUDIT_SIGNING_KEY
+    return key if isinstance(key, bytes) else str(key).encode("utf-8")
+
+
+def checkpoint_message(*, tree_size: int, root_hash: str, last_entry_hash: str, created_at: datetime) -> bytes:
+    """The exact bytes the checkpoint HMAC covers."""
+    return canonical_json([tree_size, root_hash, last_entry_hash, format_time(created_at)]).encode("utf-8")
+
+
+def sign_checkpoint(*, tree_size: int, root_hash: str, last_entry_hash: str, created_at: datetime) -> str:
+    message = checkpoint_message(tree_size=tree_size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at)
+    return hmac.new(_signing_key(), message, hashlib.sha256).hexdigest()
+
+
+def checkpoint_signature_ok(checkpoint: AuditCheckpoint) -> bool:
+    expected = sign_checkpoint(tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
+                               last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
+    return hmac.compare_digest(expected, checkpoint.signature)
+
+
+class _FrontierCache:
+    """The Merkle frontier of the chain as last checkpointed by this process.
+
+    Entries never change, so the frontier at size m plus the leaves m+1..n
+    gives the root at n: a checkpoint costs O(interval + log n) hashes
+    instead of O(n). The cache is keyed by (size, hash of entry #size) and
+    checked against the database before use; it is only updated after the
+    transaction that wrote the checkpoint commits.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._state = (0, GENESIS_HASH, Frontier())
+
+    def get(self) -> tuple[int, str, Frontier]:
+        with self._lock:
+            size, last_hash, frontier = self._state
+            return size, last_hash, frontier.copy()
+
+    def store(self, size: int, last_hash: str, frontier: Frontier) -> None:
+        with self._lock:
+            self._state = (size, last_hash, frontier.copy())
+
+    def clear(self) -> None:
+        self.store(0, GENESIS_HASH, Frontier())
+
+
+_frontier_cache = _FrontierCache()
+
+
+def _frontier_at(size: int) -> Frontier:
+    """The Merkle frontier over entries 1..size, reusing the cache if it
+    describes a prefix of the current chain."""
+    cached_size, cached_hash, frontier = _frontier_cache.get()
+    if not (0 < cached_size <= size and AuditEntry.objects.filter(seq=cached_size, entry_hash=cached_hash).exists()):
+        frontier = Frontier()
+    start = frontier.size
+    expected = start + 1
+    rows = (AuditEntry.objects.filter(seq__gt=start, seq__lte=size).order_by("seq")
+            .values_list("seq", "entry_hash").iterator(chunk_size=5000))
+    for seq, entry_hash in rows:
+        if seq != expected:
+            raise AuditChainError(f"entry #{expected} is missing")
+        frontier.append(bytes.fromhex(entry_hash))
+        expected += 1
+    if frontier.size != size:
+        raise AuditChainError(f"entry #{expected} is missing")
+    return frontier
+
+
+def _checkpoint_at(size: int, last_entry_hash: str) -> AuditCheckpoint:
+    """Write the checkpoint for the first ``size`` entries. Call it inside a
+    transaction holding the chain lock."""
+    existing = AuditCheckpoint.objects.filter(tree_size=size).first()
+    if existing is not None:
+        return existing
+    frontier = _frontier_at(size)
+    created_at = timezone.now()
+    root_hash = frontier.root().hex()
+    checkpoint = AuditCheckpoint(
+        tree_size=size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at,
+        signature=sign_checkpoint(tree_size=size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at),
+    )
+    checkpoint.save(force_insert=True)
+    transaction.on_commit(lambda: _frontier_cache.store(size, last_entry_hash, frontier))
+    return checkpoint
+
+
+def create_checkpoint() -> AuditCheckpoint | None:
+    """Sign a checkpoint at the current chain size now (or return the one
+    that already exists at that size). None while the chain is empty."""
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
+        if last is None:
+            return None
+        return _checkpoint_at(last.seq, last.entry_hash)
+
+
+def latest_checkpoint() -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.order_by("-tree_size").first()
+
+
+# --------------------------------------------------------------------------
+# Verification
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of ``verify_chain``.
+
+    ``count`` is the number of entries found intact before the first
+    failure (all of them when ``ok``); ``latest_root`` is the Merkle root
+    (hex) over those entries; ``first_bad_seq`` the sequence number where
+    verification failed (None when ok); ``reason`` one English / Chinese
+    sentence."""
+
+    ok: bool
+    count: int
+    latest_root: str
+    first_bad_seq: int | None = None
+    reason: str = ""
+    checkpoints_checked: int = 0
+    latest_checkpoint_size: int | None = None
+
+
+def _say(en: str, zh: str) -> str:
+    return f"{en} / {zh}"
+
+
+_ENTRY_FIELDS = ("seq", "time", "actor", "action", "object_type", "object_id", "payload", "prev_hash", "entry_hash")
+_MOVE_WINDOW = 16  # how far from its place a moved entry is looked for when diagnosing
+
+
+def _recompute(row, seq: int | None = None) -> str:
+    row_seq, time, actor, action, object_type, object_id, payload, prev_hash, _ = row
+    return compute_entry_hash(prev_hash=prev_hash, seq=row_seq if seq is None else seq, time=time, actor=actor,
+                              action=action, object_type=object_type, object_id=object_id, payload=payload)
+
+
+def _original_seq(row) -> int | None:
+    """If the row's hash matches its content under a nearby sequence number,
+    that number: the row was moved (renumbered)."""
+    seq, entry_hash = row[0], row[-1]
+    for delta in range(1, _MOVE_WINDOW + 1):
+        for candidate in (seq + delta, seq - delta):
+            if candidate >= 1 and _recompute(row, candidate) == entry_hash:
+                return candidate
+    return None
+
+
+def verify_chain() -> VerifyResult:
+    """Walk the whole chain in seq order (streamed) and check that:
+
+    * seq runs 1, 2, 3 ... without a gap (deletion, renumbering);
+    * each prev_hash is the previous entry's hash ("0"*64 for #1);
+    * each entry_hash is the recomputation of the entry's content;
+    * each checkpoint's signature verifies and its root and last entry hash
+      match the entries, and no checkpoint covers entries that are gone.
+    """
+    checkpoints = list(AuditCheckpoint.objects.order_by("tree_size"))
+    cp_index = 0
+    checked = 0
+    last_cp_size: int | None = None
+    frontier = Frontier()
+    prev_hash_expected, prev_prev = GENESIS_HASH, None
+    expected_seq = 1
+
+    def fail(seq: int, reason: str) -> VerifyResult:
+        return VerifyResult(ok=False, count=frontier.size, latest_root=frontier.root().hex(), first_bad_seq=seq,
+                            reason=reason, checkpoints_checked=checked, latest_checkpoint_size=last_cp_size)
+
+    if checkpoints and checkpoints[0].tree_size < 1:
+        return fail(0, _say(f"checkpoint with impossible size {checkpoints[0].tree_size}",
+                            f"检查点的记录数 {checkpoints[0].tree_size} 不可能存在"))
+
+    rows = AuditEntry.objects.order_by("seq").values_list(*_ENTRY_FIELDS).iterator(chunk_size=2000)
+    for row in rows:
+        seq, prev_hash, entry_hash = row[0], row[7], row[8]
+        n = expected_seq
+        if seq != n:
+            if seq > n:
+                missing = f"#{n}" if seq == n + 1 else f"#{n}–#{seq - 1}"
+                missing_zh = f"第{n}条" if seq == n + 1 else f"第{n}至{seq - 1}条"
+                return fail(n, _say(f"entry {missing} is missing (deleted, or the sequence was renumbered)",
+                                    f"{missing_zh}记录缺失（被删除或序号被改动）"))
+            return fail(seq, _say(f"entry #{seq}: impossible sequence number", f"第{seq}条记录的序号不合法"))
+        if prev_hash != prev_hash_expected and prev_prev is not None and prev_hash == prev_prev:
+            return fail(n - 1, _say(
+                f"entry #{n - 1} was inserted (forged): entry #{n} links to entry #{n - 2}, not to it",
+                f"第{n - 1}条记录系插入伪造：第{n}条记录链接的是第{n - 2}条"))
+        if _recompute(row) != entry_hash:
+            moved_from = _original_seq(row)
+            if moved_from is not None:
+                return fail(n, _say(
+                    f"entry #{n}: sequence number changed (this entry was #{moved_from}): entries reordered, removed or inserted",
+                    f"第{n}条记录的序号被改动（原为第{moved_from}条），记录被调换、删除或插入"))
+            if prev_hash != prev_hash_expected:
+                return fail(n, _say(
+                    f"entry #{n}: hash mismatch and broken link to entry #{n - 1} (entry forged or replaced)",
+                    f"第{n}条记录哈希不符且与第{n - 1}条断链（记录被伪造或替换）"))
+            return fail(n, _say(f"entry #{n}: hash mismatch (content changed)", f"第{n}条记录内容被篡改"))
+        if prev_hash != prev_hash_expected:
+            return fail(n, _say(
+                f"entry #{n}: does not follow entry #{n - 1} (chain broken: entries removed, inserted or reordered)",
+                f"第{n}条记录与第{n - 1}条断链（记录被删除、插入或调换）"))
+        frontier.append(bytes.fromhex(entry_hash))
+        while cp_index < len(checkpoints) and checkpoints[cp_index].tree_size == n:
+            cp = checkpoints[cp_index]
+            since = (last_cp_size or 0) + 1
+            if not checkpoint_signature_ok(cp):
+                return fail(n, _say(
+                    f"checkpoint at #{n}: signature invalid (checkpoint forged or altered, or another AUDIT_SIGNING_KEY)",
+                    f"第{n}条处的检查点签名无效（检查点被伪造或篡改，或签名密钥不同）"))
+            if cp.last_entry_hash != entry_hash:
+                return fail(n, _say(
+                    f"entry #{n} differs from the one the checkpoint at #{n} signed (entries #{since}–#{n} rewritten)",
+                    f"第{n}条记录与检查点签署的不同（第{since}至{n}条记录被改写）"))
+            if cp.root_hash != frontier.root().hex():
+                return fail(n, _say(
+                    f"checkpoint at #{n}: Merkle root differs from the signed one (entries up to #{n}, after #{since - 1}, rewritten)",
+                    f"第{n}条处检查点的默克尔根不符（第{since}至{n}条记录被改写）"))
+            checked += 1
+            last_cp_size = n
+            cp_index += 1
+        prev_prev, prev_hash_expected = prev_hash_expected, entry_hash
+        expected_seq += 1
+
+    if cp_index < len(checkpoints):
+        cp = checkpoints[cp_index]
+        n = frontier.size + 1
+        return fail(n, _say(
+            f"entries #{n}–#{cp.tree_size} are missing: a signed checkpoint covers {cp.tree_size} entries, only {n - 1} remain",
+            f"第{n}至{cp.tree_size}条记录缺失：签名检查点覆盖{cp.tree_size}条，现仅存{n - 1}条"))
+    return VerifyResult(ok=True, count=frontier.size, latest_root=frontier.root().hex(),
+                        checkpoints_checked=checked, latest_checkpoint_size=last_cp_size)
+
+
+# --------------------------------------------------------------------------
+# The database-level protection (migration 0002)
+# --------------------------------------------------------------------------
+
+AUDIT_TABLES = (AuditEntry._meta.db_table, AuditCheckpoint._meta.db_table)
+
+
+def unprotected_tables() -> list[str]:
+    """Audit tables missing their append-only triggers (should be empty)."""
+    missing = []
+    with connection.cursor() as cursor:
+        for table in AUDIT_TABLES:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+                kinds = " ".join(sql.upper() for (sql,) in cursor.fetchall())
+                protected = "BEFORE UPDATE" in kinds and "BEFORE DELETE" in kinds
+            elif connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal AND tgenabled <> 'D'",
+                    [table],
+                )
+                protected = cursor.fetchone()[0] >= 2
+            else:
+                protected = False
+            if not protected:
+                missing.append(table)
+    return missing
+
+
+def purge_audit_log_for_tests() -> None:
+    """Empty both audit tables in a TEST database, keeping the triggers.
+
+    For transactional tests: Django's flush at teardown deletes (SQLite) or
+    truncates (PostgreSQL) every table, which the triggers refuse while audit
+    rows exist. Run this just before the flush; the flush then finds the
+    audit tables empty, which the triggers allow. Refuses to run outside
+    Django's test environment.
+    """
+    from django.core import mail
+
+    if not hasattr(mail, "outbox"):  # set only by django.test.utils.setup_test_environment
+        raise RuntimeError("purge_audit_log_for_tests() runs only inside Django's test environment")
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            placeholders = ", ".join(["%s"] * len(AUDIT_TABLES))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})", list(AUDIT_TABLES)
+            )
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            for table in reversed(AUDIT_TABLES):
+                cursor.execute(f'DELETE FROM "{table}"')
+            for _, sql in triggers:
+                cursor.execute(sql)
+        else:
+            for table in reversed(AUDIT_TABLES):
+                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+                cursor.execute(f'DELETE FROM "{table}"')
+                cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    _frontier_cache.clear()
