@@ -109,33 +109,37 @@ OFFICER_EDITABLE = ("name", "agency", "post", "categories", "enforcement_region"
 AGENCY_EDITABLE = ("name", "short_name", "region", "kind", "legal_office", "address", "phone", "is_active")
 
 
+def _update(*, actor, obj, changes: dict, editable: tuple[str, ...], action: str):
+    """Change some fields of a row: only `editable` ones, validated as a
+    whole row, audited with before and after."""
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
+    stored = type(obj).objects.get(pk=obj.pk)  # an admin form may already have changed `obj`
+    for field, value in changes.items():
+        setattr(obj, field, value)
+    _saved(obj)
+    changed = [f for f in changes if _plain(getattr(stored, f)) != _plain(getattr(obj, f))]
+    append_audit(actor=actor, action=action, obj=obj,
+                 payload={"before": {f: _plain(getattr(stored, f)) for f in changed},
+                          "after": {f: _plain(getattr(obj, f)) for f in changed}})
+    return obj
+
+
+def _plain(value):
+    """A value as the audit payload records it: related rows by primary key."""
+    return value.pk if hasattr(value, "_meta") else value
+
+
 @transaction.atomic
 def update_officer(*, actor, officer: Officer, **changes) -> Officer:
     """Change an officer's record (not the status: see set_officer_status)."""
-    unknown = set(changes) - set(OFFICER_EDITABLE)
-    if unknown:
-        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
-    before = {f: str(getattr(officer, f)) for f in changes}
-    for field, value in changes.items():
-        setattr(officer, field, value)
-    _saved(officer)
-    append_audit(actor=actor, action="officer.update", obj=officer,
-                 payload={"before": before, "after": {f: str(getattr(officer, f)) for f in changes}})
-    return officer
+    return _update(actor=actor, obj=officer, changes=changes, editable=OFFICER_EDITABLE, action="officer.update")
 
 
 @transaction.atomic
 def update_agency(*, actor, agency: Agency, **changes) -> Agency:
-    unknown = set(changes) - set(AGENCY_EDITABLE)
-    if unknown:
-        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
-    before = {f: str(getattr(agency, f)) for f in changes}
-    for field, value in changes.items():
-        setattr(agency, field, value)
-    _saved(agency)
-    append_audit(actor=actor, action="agency.update", obj=agency,
-                 payload={"before": before, "after": {f: str(getattr(agency, f)) for f in changes}})
-    return agency
+    return _update(actor=actor, obj=agency, changes=changes, editable=AGENCY_EDITABLE, action="agency.update")
 
 
 @transaction.atomic

@@ -82,3 +82,22 @@ def test_anonymous_gets_no_private_data(world):
     assert c.get("/api/v1/officers").status_code == 401
     assert c.get(f"/workbench/officers/{world.changan_officer.pk}/").status_code == 302
     assert c.get("/admin/core/officer/").status_code == 302
+
+
+def test_city_legal_office_edits_an_officer_in_the_admin_through_the_service(world):
+    from sanxiang.core.models import AuditEntry
+
+    c = client_for(world.u_legal_sjz)
+    officer = world.zhengding_officer
+    url = f"/admin/core/officer/{officer.pk}/change/"
+    form = {"name": officer.name, "agency": officer.agency_id, "post": "科长", "categories": '["penalty", "inspection"]',
+            "enforcement_region": officer.enforcement_region_id, "valid_from": "2024-01-01", "valid_to": "2029-12-31"}
+    r = c.post(url, form)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    officer.refresh_from_db()
+    assert officer.post == "科长"
+    entry = AuditEntry.objects.filter(action="officer.update", object_id=str(officer.pk)).latest("seq")
+    assert '"before":{"post":"执法队员"}' in entry.payload and '"after":{"post":"科长"}' in entry.payload
+    # A county officer may look but not change.
+    c2 = client_for(world.u_zhengding)
+    assert c2.post(url, {**form, "post": "局长"}).status_code == 403
