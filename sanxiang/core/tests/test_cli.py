@@ -77,3 +77,42 @@ def test_demo_starts_from_an_empty_directory_and_serves_the_key_pages(tmp_path):
                            capture_output=True, text=True, timeout=180)
     assert again.returncode == 0, again.stderr
     assert "already present" in again.stdout
+
+
+def test_createuser_and_token_commands(world, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from sanxiang.core.models import AuditEntry, User
+
+    monkeypatch.setenv("SANXIANG_NEW_PASSWORD", "a-long-enough-pass-42")
+    out = StringIO()
+    call_command("createuser", "--username", "head_lunan", "--role", "agency_head",
+                 "--agency", world.amr_lunan.credit_code, stdout=out)
+    user = User.objects.get(username="head_lunan")
+    assert user.agency == world.amr_lunan and user.check_password("a-long-enough-pass-42")
+    with pytest.raises(CommandError, match="该角色必须属于一个执法部门"):
+        call_command("createuser", "--username", "nobody", "--role", "officer")
+    with pytest.raises(CommandError, match="--agency"):
+        call_command("createuser", "--username", "x", "--role", "officer", "--agency", "91350100M000100Y43")
+
+    out = StringIO()
+    call_command("token", "create", "--agency", world.amr_lunan.credit_code, "--name", "办案系统", stdout=out)
+    clear = out.getvalue().strip().splitlines()[-1]
+    assert clear.startswith("sx_")
+    prefix = clear[3:].split("_")[0]
+    call_command("token", "revoke", prefix, stdout=StringIO())
+    assert AuditEntry.objects.filter(action="api_token.revoke").exists()
+
+
+def test_role_change_is_audited_and_moves_the_scope(world):
+    from sanxiang.core import selectors, services
+    from sanxiang.core.models import AuditEntry
+
+    assert not selectors.officers_for(user=world.u_changan).filter(pk=world.lunan_officer.pk).exists()
+    services.set_user_role(actor=world.u_admin, user=world.u_changan, role="legal_supervisor",
+                           region=world.ts, agency=world.legal_ts)
+    assert selectors.officers_for(user=world.u_changan).filter(pk=world.lunan_officer.pk).exists()
+    entry = AuditEntry.objects.filter(action="user.role_change").latest("seq")
+    assert entry.actor == "sysadmin" and '"role":"officer"' in entry.payload and '"role":"legal_supervisor"' in entry.payload
