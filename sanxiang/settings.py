@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "axes",
     "sanxiang.core",
     "sanxiang.api",
+    "sanxiang.publicity",
 ]
 
 MIDDLEWARE = [

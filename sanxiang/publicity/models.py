@@ -1,0 +1,200 @@
+"""Publicity of enforcement decisions (行政执法公示, seed 公示-14 … 公示-19).
+
+Two sides, kept apart on purpose (design.md, "Privacy by default"):
+- the private record (`Decision` and its `DecisionVersion`s) keeps what the
+  case system sent, personal data included, for the agency and its legal
+  office;
+- the public side (`PublicDecision`, `PublicVersion`, `WithdrawalNotice`)
+  holds only redacted copies, and is all the portal and search ever read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ActKind(models.TextChoices):
+    """执法行为类别 of a decision (domain.md glossary)."""
+
+    LICENSE = "license", _("licence")
+    PENALTY = "penalty", _("penalty")
+    COERCION = "coercion", _("coercion")
+    LEVY = "levy", _("levy")
+    FEE = "fee", _("fee")
+    INSPECTION = "inspection", _("inspection")
+    OTHER = "other", _("other decision")
+
+
+class PartyType(models.TextChoices):
+    NATURAL_PERSON = "natural_person", _("natural person")  # 自然人
+    LEGAL_PERSON = "legal_person", _("legal person or other organisation")  # 法人及非法人组织
+    INDIVIDUAL_BUSINESS = "individual_business", _("individual business")  # 个体工商户
+
+
+class PenaltyCategory(models.TextChoices):
+    """Lightest to heaviest (domain.md section 5); statistics count a case
+    once, under its heaviest category."""
+
+    WARNING = "警告", _("warning")
+    CIRCULATED_CRITICISM = "通报批评", _("circulated criticism")
+    FINE = "罚款", _("fine")
+    CONFISCATION = "没收违法所得、没收非法财物", _("confiscation")
+    LICENCE_SUSPENSION = "暂扣许可证件", _("licence suspension")
+    QUALIFICATION_DOWNGRADE = "降低资质等级", _("qualification downgrade")
+    LICENCE_REVOCATION = "吊销许可证件", _("licence revocation")
+    RESTRICT_BUSINESS = "限制开展生产经营活动", _("restriction of business activities")
+    SUSPEND_BUSINESS = "责令停产停业", _("suspension of production or business")
+    CLOSURE = "责令关闭", _("closure")
+    RESTRICT_EMPLOYMENT = "限制从业", _("restriction of employment")
+    DETENTION = "行政拘留", _("administrative detention")
+    OTHER = "其他", _("other")
+
+
+PENALTY_SEVERITY = {c.value: i for i, c in enumerate(PenaltyCategory)}
+
+
+class DecisionStatus(models.TextChoices):
+    PENDING = "pending", _("awaiting pre-publication check")  # received, not yet public
+    PUBLISHED = "published", _("published")  # on the portal now
+    NOT_PUBLIC = "not_public", _("not to be published")  # minor, secret or privacy (art. 50)
+    WITHDRAWN = "withdrawn", _("withdrawn")  # decision changed/revoked/illegal/void: notice only
+    EXPIRED = "expired", _("publicity period ended")  # left the portal at its 公示截止期
+    STOPPED = "stopped", _("publicity ended early (credit repair)")
+
+
+class Decision(models.Model):
+    """The private record of one enforcement decision, keyed by
+    (agency, external id): a second push of the same key is a correction."""
+
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="decisions")
+    external_id = models.CharField(_("external id"), max_length=64)
+    kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.PENDING)
+    version = models.PositiveIntegerField(_("current version"), default=1)
+    # The current version's normalised fields (see intake.py); personal data included.
+    data = models.JSONField(_("record"))
+    doc_number = models.CharField(_("document number"), max_length=128, db_index=True)
+    party_name = models.CharField(_("party"), max_length=255)
+    party_type = models.CharField(_("party type"), max_length=24, choices=PartyType.choices)
+    decision_date = models.DateField(_("decision date"), db_index=True)
+    not_public_reason = models.CharField(_("reason not published"), max_length=255, blank=True)
+    publication_due = models.DateField(_("publication due"), null=True, blank=True, db_index=True)
+    publication_due_provisional = models.BooleanField(default=False)
+    publication_rule = models.CharField(max_length=255, blank=True, help_text="the rule and reference that set the due date")
+    publicity_end = models.DateField(_("publicity end date"), null=True, blank=True, db_index=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_due = models.DateField(_("withdrawal due"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "external_id"], name="decision_unique_per_agency")]
+        indexes = [models.Index(fields=["agency", "status", "publication_due"])]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self):
+        return f"{self.doc_number} ({self.party_name})"
+
+
+class DecisionVersion(models.Model):
+    """Every version received or corrected, kept whole (private)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    data = models.JSONField()
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    source = models.CharField(max_length=16, help_text="api / import / web")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["decision", "number"], name="decision_version_unique")]
+        ordering = ["decision", "number"]
+
+
+class PublicitySettings(models.Model):
+    """An agency's publicity choices."""
+
+    agency = models.OneToOneField("core.Agency", on_delete=models.CASCADE, related_name="publicity_settings")
+    auto_publish = models.BooleanField(_("publish automatically after the automatic check"), default=False)
+    name_rule = models.CharField(_("name masking rule"), max_length=32, default="surname_mouxx")
+
+
+class PublicDecision(models.Model):
+    """The redacted public copy of a decision: the only thing the portal,
+    the feeds and search read. One row per decision, updated by corrections."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="public")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
+    region_path = models.CharField(max_length=255, db_index=True)  # the agency's region path, for subtree filters
+    kind = models.CharField(max_length=16, choices=ActKind.choices, db_index=True)
+    version = models.PositiveIntegerField()
+    doc_number = models.CharField(max_length=128)
+    party_name = models.CharField(max_length=255)  # masked for natural persons
+    title = models.CharField(max_length=255)
+    data = models.JSONField()  # every public field, redacted
+    main_category = models.CharField(max_length=32, blank=True, db_index=True)  # heaviest penalty category
+    fine_fen = models.BigIntegerField(null=True, blank=True)
+    decision_date = models.DateField(db_index=True)
+    published_at = models.DateTimeField(db_index=True)
+    publicity_end = models.DateField(null=True, blank=True)
+    visible = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["visible", "-decision_date", "-id"])]
+
+
+class PublicVersion(models.Model):
+    """Public history: every published version with the correction reason."""
+
+    public = models.ForeignKey(PublicDecision, on_delete=models.CASCADE, related_name="history")
+    number = models.PositiveIntegerField()
+    data = models.JSONField()
+    reason = models.CharField(max_length=255, blank=True)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["public", "number"]
+
+
+class WithdrawalGround(models.TextChoices):
+    CHANGED = "changed", _("decision changed")
+    REVOKED = "revoked", _("decision revoked")
+    ILLEGAL = "illegal", _("confirmed illegal")
+    VOID = "void", _("confirmed void")
+
+
+class WithdrawalNotice(models.Model):
+    """Published when a decision leaves the portal because it changed, was
+    revoked or found illegal or void (penalty law art. 48, 公示-2)."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="withdrawal")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
+    doc_number = models.CharField(max_length=128)
+    ground = models.CharField(max_length=16, choices=WithdrawalGround.choices)
+    reason = models.TextField()
+    withdrawn_at = models.DateTimeField()
+    due = models.DateField()
+    on_time = models.BooleanField()
+
+
+class EarlyEndStatus(models.TextChoices):
+    APPLIED = "applied", _("applied")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+class EarlyEndApplication(models.Model):
+    """Credit repair: ending the publicity period early needs an application
+    and the legal office's approval (not for 停产停业, 吊销, 限制从业)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="early_end_applications")
+    applicant = models.CharField(_("applicant"), max_length=255)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=16, choices=EarlyEndStatus.choices, default=EarlyEndStatus.APPLIED)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
