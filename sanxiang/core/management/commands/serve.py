@@ -2,6 +2,8 @@
 the same on an intranet Windows or Linux box). Static files are served by
 WhiteNoise from the installed packages; nothing comes from the internet."""
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,8 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument("--jobs-interval", type=int, default=int(os.environ.get("SANXIANG_JOBS_INTERVAL", "600")),
+                            help="seconds between runs of the scheduled jobs in this process; 0 = off (use cron + `sanxiang jobs run`)")
 
-    def handle(self, *args, host, port, threads, **options):
+    def handle(self, *args, host, port, threads, jobs_interval, **options):
         from waitress import create_server
 
         from sanxiang.wsgi import application
@@ -27,6 +31,9 @@ class Command(BaseCommand):
             server = create_server(application, host=host, port=port, threads=threads, ident="sanxiang")
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")
+        from sanxiang.core.jobs import start_background_runner
+
+        start_background_runner(interval=jobs_interval)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(f"Serving on http://{shown}:{port}/  (Ctrl+C to stop)")
         self.stdout.flush()

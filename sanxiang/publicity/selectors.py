@@ -1,0 +1,107 @@
+"""Reads of the publicity domain.
+
+Public reads (portal, feeds, public API) touch only PublicDecision,
+PublicVersion and WithdrawalNotice: redacted copies. Private reads take the
+acting user and go through core's jurisdiction scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from sanxiang.core.selectors import agencies_for
+
+from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, WithdrawalNotice
+
+
+# --- public ---------------------------------------------------------------------
+
+
+def public_decisions(*, today: date | None = None) -> QuerySet[PublicDecision]:
+    """What the portal may show: visible, and not past its 公示截止期 even if
+    the scheduled job has not run yet today."""
+    today = today or timezone.localdate()
+    return PublicDecision.objects.filter(visible=True).filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today))
+
+
+def latest_public(*, limit: int = 10, agency_id: int | None = None) -> list[PublicDecision]:
+    qs = public_decisions().select_related("agency")
+    if agency_id:
+        qs = qs.filter(agency_id=agency_id)
+    return list(qs.order_by("-published_at", "-id")[:limit])
+
+
+def get_public_decision(*, pk: int) -> PublicDecision | None:
+    """A visible public decision, or None (withdrawn, expired or never public)."""
+    return public_decisions().select_related("agency", "agency__region").filter(pk=pk).first()
+
+
+def withdrawal_notice_for(*, public_id: int) -> WithdrawalNotice | None:
+    return WithdrawalNotice.objects.select_related("agency").filter(decision__public__pk=public_id).first()
+
+
+def withdrawal_notices(*, agency_id: int | None = None) -> QuerySet[WithdrawalNotice]:
+    qs = WithdrawalNotice.objects.select_related("agency").order_by("-withdrawn_at")
+    return qs.filter(agency_id=agency_id) if agency_id else qs
+
+
+# --- private (jurisdiction-scoped) ------------------------------------------------
+
+
+def decisions_for(*, user) -> QuerySet[Decision]:
+    return Decision.objects.filter(agency__in=agencies_for(user=user)).select_related("agency")
+
+
+def get_decision_for(*, user, pk) -> Decision:
+    try:
+        return decisions_for(user=user).get(pk=pk)
+    except (Decision.DoesNotExist, ValueError, TypeError):
+        raise Http404("decision not found")
+
+
+def pending_for(*, user) -> QuerySet[Decision]:
+    return decisions_for(user=user).filter(status=DecisionStatus.PENDING).order_by("publication_due", "id")
+
+
+def overdue_for(*, user, today: date | None = None) -> QuerySet[Decision]:
+    """Decisions not yet published whose publication due date has passed."""
+    today = today or timezone.localdate()
+    return pending_for(user=user).filter(publication_due__lt=today)
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    published_on_time: int
+    published_late: int
+    overdue_unpublished: int
+
+    @property
+    def due_total(self) -> int:
+        return self.published_on_time + self.published_late + self.overdue_unpublished
+
+    @property
+    def rate(self) -> float | None:
+        """Share published on time among all that were due (None if none were)."""
+        return self.published_on_time / self.due_total if self.due_total else None
+
+
+def timeliness_for(*, user, today: date | None = None, agency_id: int | None = None) -> Timeliness:
+    today = today or timezone.localdate()
+    qs = decisions_for(user=user).exclude(publication_due__isnull=True)
+    if agency_id:
+        qs = qs.filter(agency_id=agency_id)
+    published = list(qs.filter(published_at__isnull=False).values_list("published_at", "publication_due"))
+    on_time = sum(1 for at, due in published if timezone.localdate(at) <= due)
+    return Timeliness(published_on_time=on_time, published_late=len(published) - on_time,
+                      overdue_unpublished=qs.filter(published_at__isnull=True, status=DecisionStatus.PENDING,
+                                                    publication_due__lt=today).count())
+
+
+def early_end_queue_for(*, user) -> QuerySet[EarlyEndApplication]:
+    return EarlyEndApplication.objects.filter(decision__agency__in=agencies_for(user=user),
+                                              status=EarlyEndStatus.APPLIED).select_related("decision", "decision__agency")

@@ -1,0 +1,375 @@
+"""Writes of the publicity domain (公示-2, 公示-14, 公示-16, 公示-19).
+
+receive_records   intake of validated records, keyed by (agency, external id):
+                  a second push is a new version (a correction), never a duplicate
+publish_decision  the pre-publication check: redact, publish, index, audit
+withdraw_decision decision changed/revoked/illegal/void: off the portal and out
+                  of search, a withdrawal notice published with the reason
+expire_publicity  the scheduled job: records leave the portal at 公示截止期
+apply_early_end / decide_early_end  credit repair, approved by the legal office
+
+Every function appends to the audit chain in its own transaction. Search is
+updated visibly here (no signals): index on publish/correct, unindex on
+withdraw/expire/stop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sanxiang.core.audit import append_audit, canonical_json
+from sanxiang.core.calendar import add_period
+from sanxiang.core.models import Agency, Role
+from sanxiang.rules.loader import get_rule
+
+from . import search
+from .models import (
+    PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndStatus,
+    PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
+)
+
+# Categories after which credit repair may not end publicity early.
+NO_EARLY_END = {"责令停产停业", "吊销许可证件", "限制从业"}
+# Penalties light enough for the short publicity period, besides small fines.
+LIGHT_CATEGORIES = {"警告", "通报批评"}
+
+PUBLICATION_RULES = {
+    ActKind.LICENSE: "publicity.licence_publication_limit",
+    ActKind.PENALTY: "publicity.penalty_publication_limit",
+}
+OTHER_PUBLICATION_RULE = "publicity.other_decision_publication_limit"
+
+
+@dataclass
+class ReceiveResult:
+    external_id: str
+    decision_id: int
+    version: int
+    status: str
+    created: bool
+    publication_due: date | None = None
+    publication_due_provisional: bool = False
+    published: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def record_digest(data: dict) -> str:
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def main_category(categories: list[str]) -> str:
+    """The heaviest penalty category (statistics count a case once, under it)."""
+    known = [c for c in categories if c in PENALTY_SEVERITY]
+    return max(known, key=PENALTY_SEVERITY.__getitem__) if known else ""
+
+
+def _agency_settings(agency: Agency) -> PublicitySettings:
+    settings_row = getattr(agency, "_publicity_settings_cache", None)
+    if settings_row is None:
+        settings_row, _ = PublicitySettings.objects.get_or_create(agency=agency)
+        agency._publicity_settings_cache = settings_row
+    return settings_row
+
+
+def plan_publication(decision: Decision, *, agency: Agency) -> None:
+    """Set, in memory, whether and by when the decision must be published:
+    7 working days for licences and penalties, 20 for others (国办发〔2018〕
+    118号), per-agency overrides from the dated rules, on the official
+    calendar; or why it must never be published (penalty law art. 50)."""
+    from .redaction import should_never_publish
+
+    reason = should_never_publish(decision.data)
+    if reason:
+        decision.not_public_reason = reason
+        if decision.status == DecisionStatus.PENDING:
+            decision.status = DecisionStatus.NOT_PUBLIC
+        decision.publication_due = None
+        decision.publication_due_provisional = False
+        decision.publication_rule = ""
+        return
+    decision.not_public_reason = ""
+    if decision.status == DecisionStatus.NOT_PUBLIC:
+        decision.status = DecisionStatus.PENDING
+    rule_name = PUBLICATION_RULES.get(decision.kind, OTHER_PUBLICATION_RULE)
+    rule = get_rule(rule_name, on=decision.decision_date, agency=agency)
+    due = add_period(start=decision.decision_date, amount=int(rule.value), unit=rule.unit)
+    decision.publication_due = due.date
+    decision.publication_due_provisional = due.provisional
+    decision.publication_rule = f"{rule.value} {rule.unit} · {rule.reference}"[:255]
+
+
+def publicity_period_end(*, data: dict, kind: str, start: date, agency: Agency) -> date:
+    """公示截止期: 3 months for 通报批评 (or lighter) and small fines, 3 years
+    otherwise (market-regulation practice, configurable as dated rules)."""
+    categories = data.get("penalty_categories") or []
+    fine = data.get("fine_fen")
+    short = False
+    if kind == ActKind.PENALTY and categories:
+        threshold = get_rule("publicity.small_fine_threshold", on=start, agency=agency)
+        small_fine = fine is not None and Decimal(fine) <= Decimal(threshold.value) * 100
+        rest = set(categories) - LIGHT_CATEGORIES - ({"罚款"} if small_fine else set())
+        short = not rest and not data.get("confiscation_fen")
+    rule = get_rule("publicity.short_publicity_period" if short else "publicity.long_publicity_period", on=start, agency=agency)
+    return add_period(start=start, amount=int(rule.value), unit=rule.unit).date
+
+
+def _apply_fields(decision: Decision, data: dict) -> None:
+    decision.data = data
+    decision.kind = data["kind"]
+    decision.doc_number = data["doc_number"]
+    decision.party_name = data["party_name"]
+    decision.party_type = data["party_type"]
+    decision.decision_date = date.fromisoformat(data["decision_date"]) if isinstance(data["decision_date"], str) else data["decision_date"]
+
+
+@transaction.atomic
+def receive_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "") -> list[ReceiveResult]:
+    """Store validated records (see intake.validate_record) for one agency.
+
+    New (agency, external id) → a new decision, version 1. Known → a new
+    version (a correction), republished at once if it was public. One audit
+    entry records the batch with each record's version and SHA-256."""
+    results: list[ReceiveResult] = []
+    # A key repeated inside one batch is applied in order: pass after pass.
+    pending = list(records)
+    while pending:
+        seen, this_pass, later = set(), [], []
+        for rec in pending:
+            (later if rec["external_id"] in seen else this_pass).append(rec)
+            seen.add(rec["external_id"])
+        results.extend(_receive_pass(actor=actor, agency=agency, records=this_pass, source=source, reason=reason))
+        pending = later
+    append_audit(actor=actor, action="publicity.receive", object_type="core.agency", object_id=str(agency.pk), payload={
+        "agency": agency.credit_code, "source": source, "count": len(records),
+        "records": [[r.external_id, r.version, record_digest(rec)] for r, rec in zip(results, records)],
+    })
+    return results
+
+
+def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResult]:
+    actor_name = getattr(actor, "username", None) or str(actor)
+    existing = {d.external_id: d for d in Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for r in records])}
+    new, changed = [], []
+    for rec in records:
+        decision = existing.get(rec["external_id"])
+        if decision is None:
+            decision = Decision(agency=agency, external_id=rec["external_id"], version=1)
+            new.append(decision)
+        else:
+            decision.version += 1
+            changed.append(decision)
+        _apply_fields(decision, rec)
+        if decision.status in (DecisionStatus.PENDING, DecisionStatus.NOT_PUBLIC):
+            plan_publication(decision, agency=agency)
+        existing[rec["external_id"]] = decision
+    Decision.objects.bulk_create(new, batch_size=500)
+    if changed:
+        Decision.objects.bulk_update(changed, ["data", "kind", "doc_number", "party_name", "party_type", "decision_date",
+                                               "version", "status", "not_public_reason", "publication_due",
+                                               "publication_due_provisional", "publication_rule"], batch_size=500)
+    decisions = [existing[r["external_id"]] for r in records]
+    DecisionVersion.objects.bulk_create([
+        DecisionVersion(decision=d, number=d.version, data=d.data, source=source, actor=actor_name,
+                        reason=(d.data.get("correction_reason") or reason) if d.version > 1 else "")
+        for d in decisions
+    ], batch_size=500)
+    new_ids = {id(d) for d in new}
+    auto = _agency_settings(agency).auto_publish
+    results = []
+    for d in decisions:
+        published = False
+        if d.status == DecisionStatus.PUBLISHED:
+            _publish(decision=d, actor=actor_name, reason=d.data.get("correction_reason") or reason or "执法决定信息更正")
+            published = True
+        elif auto and d.status == DecisionStatus.PENDING:
+            _publish(decision=d, actor="system:auto-check", reason="")
+            published = True
+        results.append(ReceiveResult(
+            external_id=d.external_id, decision_id=d.pk, version=d.version, status=d.status, created=id(d) in new_ids,
+            publication_due=d.publication_due, publication_due_provisional=d.publication_due_provisional,
+            published=published, warnings=[d.not_public_reason] if d.not_public_reason else [],
+        ))
+    return results
+
+
+def _public_fields(decision: Decision, name_rule: str) -> dict:
+    from .redaction import redact_record
+
+    return redact_record(decision.data, party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
+                         name_rule=name_rule)
+
+
+def public_title(data: dict, kind: str) -> str:
+    labels = {"license": "行政许可决定", "penalty": "行政处罚决定", "coercion": "行政强制决定", "levy": "行政征收决定",
+              "fee": "行政收费决定", "inspection": "行政检查结果", "other": "行政执法决定"}
+    return f"{data.get('party_name', '')}{labels.get(kind, '行政执法决定')}"[:255]
+
+
+def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
+    """Create or update the public copy from the decision's current version."""
+    now = timezone.now()
+    agency = decision.agency
+    public_data = _public_fields(decision, _agency_settings(agency).name_rule)
+    existing = PublicDecision.objects.filter(decision=decision).first()
+    first_publication = decision.published_at is None
+    if first_publication:
+        decision.published_at = now
+        decision.publicity_end = publicity_period_end(data=decision.data, kind=decision.kind,
+                                                      start=timezone.localdate(now), agency=agency)
+    decision.status = DecisionStatus.PUBLISHED
+    decision.save(update_fields=["status", "published_at", "publicity_end"])
+    values = dict(
+        agency=agency, region_path=agency.region.path, kind=decision.kind, version=decision.version,
+        doc_number=public_data.get("doc_number", ""), party_name=public_data.get("party_name", ""),
+        title=public_title(public_data, decision.kind), data=public_data,
+        main_category=main_category(public_data.get("penalty_categories") or []),
+        fine_fen=public_data.get("fine_fen"), decision_date=decision.decision_date,
+        published_at=existing.published_at if existing else now, publicity_end=decision.publicity_end, visible=True,
+    )
+    if existing:
+        for k, v in values.items():
+            setattr(existing, k, v)
+        existing.save()
+        public = existing
+    else:
+        public = PublicDecision.objects.create(decision=decision, **values)
+    PublicVersion.objects.create(public=public, number=decision.version, data=public_data,
+                                 reason="" if first_publication else reason, published_at=now)
+    search.index_public(public)
+    append_audit(actor=actor, action="publicity.publish" if first_publication else "publicity.correct", obj=decision,
+                 payload={"version": decision.version, "public_digest": record_digest(public_data), "reason": reason})
+    return public
+
+
+def _can_manage_publicity(user, agency: Agency) -> bool:
+    if getattr(user, "role", None) == Role.SYSADMIN or getattr(user, "is_superuser", False):
+        return True
+    return getattr(user, "agency_id", None) == agency.pk and user.role in {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
+
+
+@transaction.atomic
+def publish_decision(*, actor, decision: Decision) -> PublicDecision:
+    """The pre-publication check by the agency's publicity administrator."""
+    decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
+    if not isinstance(actor, str) and not _can_manage_publicity(actor, decision.agency):
+        raise PermissionDenied("只有本部门公示管理员或负责人可以发布。")
+    if decision.status == DecisionStatus.NOT_PUBLIC:
+        raise ValidationError({"status": f"该决定依法不予公开：{decision.not_public_reason}"})
+    if decision.status != DecisionStatus.PENDING:
+        raise ValidationError({"status": f"该决定当前状态为“{decision.get_status_display()}”，不能发布。"})
+    return _publish(decision=decision, actor=getattr(actor, "username", str(actor)), reason="")
+
+
+@transaction.atomic
+def set_auto_publish(*, actor, agency: Agency, enabled: bool) -> PublicitySettings:
+    row, _ = PublicitySettings.objects.select_for_update().get_or_create(agency=agency)
+    row.auto_publish = enabled
+    row.save(update_fields=["auto_publish"])
+    append_audit(actor=actor, action="publicity.auto_publish", obj=agency, payload={"enabled": enabled})
+    return row
+
+
+def _hide(decision: Decision) -> None:
+    PublicDecision.objects.filter(decision=decision).update(visible=False)
+    public_id = PublicDecision.objects.filter(decision=decision).values_list("pk", flat=True).first()
+    if public_id:
+        search.unindex_public(public_id)
+
+
+@transaction.atomic
+def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, changed_on: date | None = None) -> WithdrawalNotice:
+    """公示-2: a published decision that was changed, revoked, confirmed
+    illegal or void leaves the portal and search, and a notice with the
+    reason is published; due within the dated limit (3 working days for
+    penalties, penalty law art. 48 with art. 85) from the day it changed."""
+    decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
+    if not isinstance(actor, str) and not _can_manage_publicity(actor, decision.agency):
+        raise PermissionDenied("只有本部门公示管理员或负责人可以撤回。")
+    if ground not in WithdrawalGround.values:
+        raise ValidationError({"ground": f"撤回事由无效，应为：{'、'.join(WithdrawalGround.values)}。"})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "撤回须公开说明理由。"})
+    if decision.status != DecisionStatus.PUBLISHED:
+        raise ValidationError({"status": f"只能撤回已公示的决定（当前：{decision.get_status_display()}）。"})
+    now = timezone.now()
+    today = timezone.localdate(now)
+    changed_on = changed_on or today
+    if changed_on > today:
+        raise ValidationError({"changed_on": "决定变更日期不能晚于今天。"})
+    rule_name = "publicity.penalty_withdrawal_limit" if decision.kind == ActKind.PENALTY else "publicity.other_decision_withdrawal_limit"
+    rule = get_rule(rule_name, on=changed_on, agency=decision.agency)
+    due = add_period(start=changed_on, amount=int(rule.value), unit=rule.unit).date
+    _hide(decision)
+    decision.status = DecisionStatus.WITHDRAWN
+    decision.withdrawn_at = now
+    decision.withdrawal_due = due
+    decision.save(update_fields=["status", "withdrawn_at", "withdrawal_due"])
+    notice = WithdrawalNotice.objects.create(
+        decision=decision, agency=decision.agency, doc_number=decision.public.doc_number, ground=ground,
+        reason=reason.strip(), withdrawn_at=now, due=due, on_time=today <= due,
+    )
+    append_audit(actor=actor, action="publicity.withdraw", obj=decision,
+                 payload={"ground": ground, "reason": reason.strip(), "changed_on": changed_on, "due": due,
+                          "rule": rule.reference})
+    return notice
+
+
+@transaction.atomic
+def expire_publicity(*, actor="system:scheduler", today: date | None = None) -> int:
+    """The scheduled job: every record whose 公示截止期 has come leaves the
+    portal and search that day."""
+    today = today or timezone.localdate()
+    due = list(Decision.objects.select_for_update().filter(status=DecisionStatus.PUBLISHED, publicity_end__lte=today))
+    for decision in due:
+        _hide(decision)
+    Decision.objects.filter(pk__in=[d.pk for d in due]).update(status=DecisionStatus.EXPIRED)
+    if due:
+        append_audit(actor=actor, action="publicity.expire", object_type="publicity.decision",
+                     payload={"date": today, "decisions": [d.pk for d in due]})
+    return len(due)
+
+
+@transaction.atomic
+def apply_early_end(*, actor, decision: Decision, applicant: str, reason: str) -> EarlyEndApplication:
+    """Credit repair application (信用修复) to end publicity early."""
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    categories = set(decision.data.get("penalty_categories") or [])
+    if categories & NO_EARLY_END:
+        raise ValidationError({"decision": f"受到{'、'.join(sorted(categories & NO_EARLY_END))}处罚的信息不适用信用修复提前停止公示。"})
+    if decision.status != DecisionStatus.PUBLISHED:
+        raise ValidationError({"decision": "只有正在公示的决定可以申请提前停止公示。"})
+    if not applicant.strip() or not reason.strip():
+        raise ValidationError({"reason": "申请人和理由不能为空。"})
+    application = EarlyEndApplication.objects.create(decision=decision, applicant=applicant.strip(), reason=reason.strip())
+    append_audit(actor=actor, action="publicity.early_end_apply", obj=decision, payload={"application": application.pk})
+    return application
+
+
+@transaction.atomic
+def decide_early_end(*, actor, application: EarlyEndApplication, approve: bool, note: str = "") -> EarlyEndApplication:
+    """The legal office over the agency approves or refuses."""
+    application = EarlyEndApplication.objects.select_for_update().select_related("decision__agency__region").get(pk=application.pk)
+    agency = application.decision.agency
+    if not (actor.role == Role.SYSADMIN or (actor.role == Role.LEGAL_SUPERVISOR and actor.region_id
+                                            and agency.region.path.startswith(actor.region.path))):
+        raise PermissionDenied("只有该部门所属地区的司法行政机关可以审批。")
+    if application.status != EarlyEndStatus.APPLIED:
+        raise ValidationError({"status": "该申请已处理。"})
+    application.status = EarlyEndStatus.APPROVED if approve else EarlyEndStatus.REFUSED
+    application.decided_by, application.decided_at, application.decision_note = actor.username, timezone.now(), note
+    application.save()
+    if approve:
+        decision = application.decision
+        _hide(decision)
+        decision.status = DecisionStatus.STOPPED
+        decision.save(update_fields=["status"])
+    append_audit(actor=actor, action="publicity.early_end_decide", obj=application.decision,
+                 payload={"application": application.pk, "approved": approve, "note": note})
+    return application

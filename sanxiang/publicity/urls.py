@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "publicity"
+urlpatterns = [
+    path("decisions/", views.search_page, name="search"),
+    path("decisions/<int:pk>/", views.detail, name="detail"),
+    path("decisions/withdrawn/", views.withdrawn_list, name="withdrawn"),
+    path("decisions/feed/<int:agency_id>/", views.AgencyFeed(), name="feed"),
+    path("workbench/publicity/", views.workbench, name="workbench"),
+    path("workbench/publicity/<int:pk>/", views.decision_private, name="private"),
+    path("workbench/publicity/<int:pk>/publish/", views.publish, name="publish"),
+    path("workbench/publicity/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("workbench/publicity/<int:pk>/early-end/", views.apply_early_end, name="early_end"),
+    path("workbench/publicity/early-end/<int:application_id>/decide/", views.decide_early_end, name="decide_early_end"),
+]

@@ -1,0 +1,196 @@
+"""Portal (公示-16/17) and back-office pages of the publicity domain.
+
+Public pages read only redacted copies through selectors and search; the
+back office reads private records through jurisdiction-scoped selectors and
+writes through services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.syndication.views import Feed
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sanxiang.core import selectors as core_selectors
+from sanxiang.core.models import Agency, Region, RegionLevel
+from sanxiang.core.views import staff_required
+
+from . import search, selectors, services
+from .models import ActKind, PenaltyCategory, PublicDecision, WithdrawalGround
+
+PAGE_SIZE = 20
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def portal_home(request):
+    return render(request, "publicity/home.html", {
+        "latest": selectors.latest_public(limit=10),
+        "officer_count": core_selectors.public_officer_list().count(),
+        "agency_count": core_selectors.public_agencies().count(),
+        "cities": Region.objects.filter(level=RegionLevel.CITY).order_by("code"),
+        "kinds": ActKind.choices,
+    })
+
+
+def search_page(request):
+    g = request.GET
+    page_number = g.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    agency = g.get("agency", "")
+    result = search.search_public(
+        q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=int(agency) if agency.isdigit() else None,
+        kind=g.get("kind", ""), category=g.get("category", ""), date_from=_date(g.get("from", "")),
+        date_to=_date(g.get("to", "")), sort=g.get("sort", "newest") if g.get("sort") in ("newest", "oldest", "relevance") else "newest",
+        page=page_number, page_size=PAGE_SIZE,
+    )
+    pages = max(1, -(-result.count // PAGE_SIZE))
+    return render(request, "publicity/search.html", {
+        "result": result, "params": g, "pages": pages, "page_number": page_number,
+        "has_next": page_number < pages, "has_previous": page_number > 1,
+        "regions": Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code"),
+        "agencies": core_selectors.public_agencies(region_code=g.get("region", "")).exclude(kind="legal_office"),
+        "kinds": ActKind.choices, "categories": PenaltyCategory.choices,
+    })
+
+
+def detail(request, pk: int):
+    public = selectors.get_public_decision(pk=pk)
+    if public is None:
+        notice = selectors.withdrawal_notice_for(public_id=pk)
+        if notice is None:
+            raise Http404("decision not public")
+        return render(request, "publicity/withdrawn.html", {"notice": notice}, status=410)
+    return render(request, "publicity/detail.html", {
+        "public": public, "data": public.data, "history": public.history.order_by("number"),
+    })
+
+
+def withdrawn_list(request):
+    page = Paginator(selectors.withdrawal_notices(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "publicity/withdrawn_list.html", {"page": page})
+
+
+class AgencyFeed(Feed):
+    """An Atom-compatible RSS feed of one agency's published decisions."""
+
+    def get_object(self, request, agency_id: int):
+        return get_object_or_404(Agency, pk=agency_id, is_active=True)
+
+    def title(self, obj):
+        return f"{obj.name} · 行政执法决定公示"
+
+    def link(self, obj):
+        return reverse("publicity:search") + f"?agency={obj.pk}"
+
+    def description(self, obj):
+        return f"{obj.name}最新公示的行政执法决定"
+
+    def items(self, obj):
+        return selectors.latest_public(limit=50, agency_id=obj.pk)
+
+    def item_title(self, item):
+        return f"{item.doc_number} {item.title}"
+
+    def item_description(self, item):
+        return item.data.get("content", "")
+
+    def item_link(self, item):
+        return reverse("publicity:detail", kwargs={"pk": item.pk})
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+
+# --- back office ------------------------------------------------------------------
+
+
+@staff_required
+def workbench(request):
+    user = request.user
+    return render(request, "publicity/workbench.html", {
+        "pending": selectors.pending_for(user=user).select_related("agency")[:100],
+        "overdue": selectors.overdue_for(user=user).select_related("agency")[:100],
+        "timeliness": selectors.timeliness_for(user=user),
+        "early_end_queue": selectors.early_end_queue_for(user=user)[:50],
+    })
+
+
+@staff_required
+def decision_private(request, pk: int):
+    decision = selectors.get_decision_for(user=request.user, pk=pk)
+    return render(request, "publicity/private_detail.html", {
+        "decision": decision, "versions": decision.versions.order_by("-number"),
+        "grounds": WithdrawalGround.choices,
+        "public": PublicDecision.objects.filter(decision=decision, visible=True).first(),
+    })
+
+
+def _run(request, pk: int, action):
+    decision = selectors.get_decision_for(user=request.user, pk=pk)
+    try:
+        action(decision)
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for e in errors:
+                messages.error(request, e)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not do this."))
+    return redirect("publicity:private", pk=decision.pk)
+
+
+@staff_required
+@require_POST
+def publish(request, pk: int):
+    def act(decision):
+        services.publish_decision(actor=request.user, decision=decision)
+        messages.success(request, _("Published."))
+
+    return _run(request, pk, act)
+
+
+@staff_required
+@require_POST
+def withdraw(request, pk: int):
+    def act(decision):
+        services.withdraw_decision(actor=request.user, decision=decision, ground=request.POST.get("ground", ""),
+                                   reason=request.POST.get("reason", ""), changed_on=_date(request.POST.get("changed_on", "")))
+        messages.success(request, _("Withdrawn; the notice is public."))
+
+    return _run(request, pk, act)
+
+
+@staff_required
+@require_POST
+def apply_early_end(request, pk: int):
+    def act(decision):
+        services.apply_early_end(actor=request.user, decision=decision, applicant=request.POST.get("applicant", ""),
+                                 reason=request.POST.get("reason", ""))
+        messages.success(request, _("Application recorded; the legal office decides."))
+
+    return _run(request, pk, act)
+
+
+@staff_required
+@require_POST
+def decide_early_end(request, application_id: int):
+    application = get_object_or_404(selectors.early_end_queue_for(user=request.user), pk=application_id)
+    try:
+        services.decide_early_end(actor=request.user, application=application,
+                                  approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
+        messages.success(request, _("Decision recorded."))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("publicity:workbench")
