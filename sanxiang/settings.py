@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sanxiang.core",
     "sanxiang.api",
     "sanxiang.publicity",
+    "sanxiang.catalog",
 ]
 
 MIDDLEWARE = [
@@ -138,7 +139,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:workbench"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "home"
 
 # django-axes: lock an account (not an IP: officers share NAT gateways) after
 # repeated failures.

@@ -17,7 +17,6 @@ register_converter(CertificateConverter, "cert")
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("verify/", views.verify_lookup, name="verify_lookup"),
     path("verify/<cert:number>", views.verify, name="verify"),
     path("verify/<cert:number>/qr.svg", views.verify_qr, {"fmt": "svg"}, name="verify_qr_svg"),

@@ -41,14 +41,6 @@ def staff_required(view):
 # --- public pages ------------------------------------------------------------
 
 
-def home(request):
-    return render(request, "core/home.html", {
-        "agency_count": selectors.public_agencies().count(),
-        "officer_count": selectors.public_officer_list().count(),
-        "cities": Region.objects.filter(level=RegionLevel.CITY).order_by("code"),
-    })
-
-
 def verify_lookup(request):
     number = request.GET.get("number", "").strip()
     if number:
@@ -177,7 +169,7 @@ def totp_setup(request):
 def logout_view(request):
     if request.method == "POST":
         auth_logout(request)
-    return redirect("core:home")
+    return redirect("home")
 
 
 # --- back office ------------------------------------------------------------------

@@ -199,11 +199,19 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
     return results
 
 
-def _public_fields(decision: Decision, name_rule: str) -> dict:
+def public_note(decision: Decision, text: str) -> str:
+    """Free text that will be public (a correction or withdrawal reason),
+    redacted with the record's own personal values known."""
+    if not text:
+        return text
+    return _public_fields_of(decision, {**decision.data, "_public_note": text})["_public_note"]
+
+
+def _public_fields_of(decision: Decision, data: dict) -> dict:
     from .redaction import redact_record
 
-    return redact_record(decision.data, party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
-                         name_rule=name_rule)
+    return redact_record(data, party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
+                         name_rule=_agency_settings(decision.agency).name_rule)
 
 
 def public_title(data: dict, kind: str) -> str:
@@ -216,7 +224,7 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     """Create or update the public copy from the decision's current version."""
     now = timezone.now()
     agency = decision.agency
-    public_data = _public_fields(decision, _agency_settings(agency).name_rule)
+    public_data = _public_fields_of(decision, decision.data)
     existing = PublicDecision.objects.filter(decision=decision).first()
     first_publication = decision.published_at is None
     if first_publication:
@@ -241,7 +249,7 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     else:
         public = PublicDecision.objects.create(decision=decision, **values)
     PublicVersion.objects.create(public=public, number=decision.version, data=public_data,
-                                 reason="" if first_publication else reason, published_at=now)
+                                 reason="" if first_publication else public_note(decision, reason), published_at=now)
     search.index_public(public)
     append_audit(actor=actor, action="publicity.publish" if first_publication else "publicity.correct", obj=decision,
                  payload={"version": decision.version, "public_digest": record_digest(public_data), "reason": reason})
@@ -313,7 +321,7 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
     decision.save(update_fields=["status", "withdrawn_at", "withdrawal_due"])
     notice = WithdrawalNotice.objects.create(
         decision=decision, agency=decision.agency, doc_number=decision.public.doc_number, ground=ground,
-        reason=reason.strip(), withdrawn_at=now, due=due, on_time=today <= due,
+        reason=public_note(decision, reason.strip()), withdrawn_at=now, due=due, on_time=today <= due,
     )
     append_audit(actor=actor, action="publicity.withdraw", obj=decision,
                  payload={"ground": ground, "reason": reason.strip(), "changed_on": changed_on, "due": due,

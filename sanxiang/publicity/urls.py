@@ -6,6 +6,7 @@ app_name = "publicity"
 urlpatterns = [
     path("decisions/", views.search_page, name="search"),
     path("decisions/<int:pk>/", views.detail, name="detail"),
+    path("decisions/export.csv", views.export_csv, name="export_csv"),
     path("decisions/withdrawn/", views.withdrawn_list, name="withdrawn"),
     path("decisions/feed/<int:agency_id>/", views.AgencyFeed(), name="feed"),
     path("workbench/publicity/", views.workbench, name="workbench"),

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,17 +45,45 @@ def portal_home(request):
     })
 
 
+def _search(g, *, page: int, page_size: int):
+    agency = g.get("agency", "")
+    return search.search_public(
+        q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=int(agency) if agency.isdigit() else None,
+        kind=g.get("kind", ""), category=g.get("category", ""), date_from=_date(g.get("from", "")),
+        date_to=_date(g.get("to", "")), sort=g.get("sort", "newest") if g.get("sort") in ("newest", "oldest", "relevance") else "newest",
+        page=page, page_size=page_size,
+    )
+
+
+EXPORT_LIMIT = 5000
+EXPORT_COLUMNS = [("doc_number", "行政处罚决定书文号/许可文号"), ("party_name", "行政相对人名称"), ("kind", "决定类别"),
+                  ("main_category", "处罚类别"), ("content", "决定内容"), ("decision_date", "决定日期"), ("agency", "决定机关")]
+
+
+def export_csv(request):
+    """The search results as CSV (the first EXPORT_LIMIT rows): the same
+    redacted public copies the pages show, nothing else."""
+    import csv
+    import io
+
+    result = _search(request.GET, page=1, page_size=EXPORT_LIMIT)
+    buf = io.StringIO()
+    buf.write("\ufeff")  # Excel opens UTF-8 CSV with a BOM correctly
+    writer = csv.writer(buf)
+    writer.writerow([label for _, label in EXPORT_COLUMNS])
+    for p in result.items:
+        writer.writerow([p.doc_number, p.party_name, p.get_kind_display(), p.main_category, p.data.get("content", ""),
+                         p.decision_date.isoformat(), p.agency.name])
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="decisions.csv"'
+    return response
+
+
 def search_page(request):
     g = request.GET
     page_number = g.get("page", "1")
     page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
-    agency = g.get("agency", "")
-    result = search.search_public(
-        q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=int(agency) if agency.isdigit() else None,
-        kind=g.get("kind", ""), category=g.get("category", ""), date_from=_date(g.get("from", "")),
-        date_to=_date(g.get("to", "")), sort=g.get("sort", "newest") if g.get("sort") in ("newest", "oldest", "relevance") else "newest",
-        page=page_number, page_size=PAGE_SIZE,
-    )
+    result = _search(g, page=page_number, page_size=PAGE_SIZE)
     pages = max(1, -(-result.count // PAGE_SIZE))
     return render(request, "publicity/search.html", {
         "result": result, "params": g, "pages": pages, "page_number": page_number,
