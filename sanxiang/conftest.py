@@ -9,6 +9,8 @@ account; each city has a legal office with a supervisor account.
 
 from __future__ import annotations
 
+import os
+import shutil
 import types
 from datetime import date
 
@@ -109,3 +111,40 @@ def _audit_log_purged_before_flush(request):
     from sanxiang.core.audit import purge_audit_log_for_tests
 
     purge_audit_log_for_tests()
+
+
+# --- a real browser (Debian's chromium driven by Playwright) -----------------------
+
+CHROMIUM = os.environ.get("SANXIANG_CHROMIUM", "/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+
+
+def no_horizontal_scroll(pg) -> bool:
+    return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture
+def browser_page(live_server, world):
+    """A phone-sized page in headless chromium against the live server.
+    Skips where no browser is installed, unless SANXIANG_REQUIRE_BROWSER=1
+    (CI), where that is an error."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("SANXIANG_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"no browser at {CHROMIUM}: apt-get install chromium to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the fixtures
+    # have already written everything the pages need.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
+            pg = context.new_page()
+            pg.base = live_server.url
+            yield pg
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -1,41 +1,14 @@
 """The key public pages and the login in a real browser (Debian's chromium,
 driven by Playwright) at a phone's size, against a real HTTP server."""
 
-import os
-import shutil
-
 import pytest
 
-CHROMIUM = os.environ.get("SANXIANG_CHROMIUM", "/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-
-if not shutil.which(CHROMIUM):
-    if os.environ.get("SANXIANG_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests required but {CHROMIUM} is missing (apt-get install chromium)")
-    pytest.skip(f"no browser at {CHROMIUM}: apt-get install chromium to run the browser tests", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+from sanxiang.conftest import no_horizontal_scroll
 
 
 @pytest.fixture
-def page(live_server, world, settings):
-    # Playwright's sync API runs an event loop in this thread; the fixtures
-    # above have already written everything the pages need.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
-        pg = context.new_page()
-        pg.base = live_server.url
-        yield pg
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def no_horizontal_scroll(pg) -> bool:
-    return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+def page(browser_page):
+    return browser_page
 
 
 def test_home_page_fits_a_phone_and_its_menu_opens(page, tmp_path):
