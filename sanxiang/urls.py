@@ -6,5 +6,6 @@ from sanxiang.core.admin import site as admin_site
 urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/v1/", api.urls),
+    path("catalog/", include("sanxiang.catalog.urls")),
     path("", include("sanxiang.core.urls")),
 ]

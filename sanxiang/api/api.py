@@ -119,3 +119,7 @@ def on_unexpected(request, exc):
 from sanxiang.core.api import router as core_router  # noqa: E402
 
 api.add_router("", core_router)
+
+from sanxiang.catalog.api import router as catalog_router  # noqa: E402
+
+api.add_router("/catalog", catalog_router)

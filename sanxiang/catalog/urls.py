@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+urlpatterns = [
+    # public (事前公开, 公示-3 … 公示-7)
+    path("", views.index, name="index"),
+    path("agency/<int:agency_id>/", views.agency_detail, name="agency"),
+    path("agency/<int:agency_id>/guides/<int:pk>/", views.guide_detail, name="guide"),
+    path("agency/<int:agency_id>/flowcharts/<slug:act_kind>/<slug:procedure>/", views.flowchart_detail, name="flowchart"),
+    path("agency/<int:agency_id>/<slug:slug>/", views.public_list, name="list"),
+    path("agency/<int:agency_id>/<slug:slug>/history/", views.history, name="history"),
+    path("agency/<int:agency_id>/<slug:slug>/export.xlsx", views.public_export, name="public_export"),
+    # back office
+    path("office/", views.office, name="office"),
+    path("office/filings/", views.filing_queue, name="filing_queue"),
+    path("office/agency/<int:agency_id>/<slug:slug>/start/", views.start_draft, name="start_draft"),
+    path("office/versions/<int:pk>/", views.version_detail, name="version"),
+    path("office/versions/<int:pk>/import/", views.import_view, name="import"),
+    path("office/versions/<int:pk>/submit/", views.submit_view, name="submit"),
+    path("office/versions/<int:pk>/accept/", views.accept_view, name="accept"),
+    path("office/versions/<int:pk>/return/", views.return_view, name="return"),
+    path("office/versions/<int:pk>/discard/", views.discard_view, name="discard"),
+    path("office/versions/<int:pk>/export.xlsx", views.version_export, name="version_export"),
+    path("office/imports/<int:pk>/report.xlsx", views.import_report, name="import_report"),
+    path("office/templates/<slug:slug>.xlsx", views.template_download, name="template"),
+]
