@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sanxiang.api",
     "sanxiang.publicity",
     "sanxiang.catalog",
+    "sanxiang.cases",
 ]
 
 MIDDLEWARE = [

@@ -112,6 +112,18 @@ class EnforcementCategory(models.TextChoices):
     INSPECTION = "inspection", _("inspection (检查)")
 
 
+class ActKind(models.TextChoices):
+    """执法行为类别 of a case or decision (domain.md glossary)."""
+
+    LICENSE = "license", _("licence")
+    PENALTY = "penalty", _("penalty")
+    COERCION = "coercion", _("coercion")
+    LEVY = "levy", _("levy")
+    FEE = "fee", _("fee")
+    INSPECTION = "inspection", _("inspection")
+    OTHER = "other", _("other decision")
+
+
 class OfficerStatus(models.TextChoices):
     ACTIVE = "active", _("active")  # may enforce within validity
     SUSPENDED = "suspended", _("suspended")  # temporarily barred (暂扣)

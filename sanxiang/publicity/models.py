@@ -13,17 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class ActKind(models.TextChoices):
-    """执法行为类别 of a decision (domain.md glossary)."""
-
-    LICENSE = "license", _("licence")
-    PENALTY = "penalty", _("penalty")
-    COERCION = "coercion", _("coercion")
-    LEVY = "levy", _("levy")
-    FEE = "fee", _("fee")
-    INSPECTION = "inspection", _("inspection")
-    OTHER = "other", _("other decision")
+from sanxiang.core.models import ActKind  # noqa: F401  (re-exported: publicity code imports it from here)
 
 
 class PartyType(models.TextChoices):
