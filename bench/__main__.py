@@ -1,9 +1,18 @@
-"""Benchmarks: `python -m bench NAME [options]`; figures printed and written
-to bench/results/NAME-<database>.json. Timing never decides a test.
+"""Benchmarks: `sanxiang bench NAME [options]` (or `python -m bench NAME`).
+Progress goes to stderr; the last line on stdout is one JSON object with the
+figures, which are also written to bench/results/NAME-<database>.json.
+Timing never decides a test.
 
-  demo-startup   `sanxiang demo --no-serve` from an empty directory (SQLite)
+  search         portal search p50/p95/p99 over a fixed query mix (--records N)
+  ingest         records/s through the HTTP push API in batches of 500, with the
+                 raw insert rate of the same rows as the ceiling (--records N)
+  upload         tus upload MB/s against hashing + fsync'd copy as the ceiling,
+                 and the server's peak memory (--size 2G)
   audit          audit-chain appends, full verification and a checkpoint
-                 on a fresh database (SQLite by default; DATABASE_URL for PostgreSQL)
+  demo-startup   `sanxiang demo --no-serve` from an empty directory (SQLite)
+
+SQLite in a temporary directory by default; DATABASE_URL for PostgreSQL
+(point it at a fresh database).
 """
 
 from __future__ import annotations
@@ -22,15 +31,69 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def write(name: str, figures: dict) -> None:
+def write(name: str, figures: dict, *, suffix: str = "") -> None:
     RESULTS.mkdir(exist_ok=True)
     figures = {"benchmark": name, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "python": platform.python_version(), "machine": f"{os.cpu_count()} cores", **figures}
     db = figures.get("database", "sqlite")
-    path = RESULTS / f"{name}-{db}.json"
-    path.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(figures, ensure_ascii=False, indent=2))
-    print(f"written to {path}")
+    path = RESULTS / f"{name}-{db}{suffix}.json"
+    path.write_text(json.dumps(figures, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"written to {path}", file=sys.stderr)
+    print(json.dumps(figures, ensure_ascii=False, default=str))
+
+
+class Progress:
+    """A progress line on stderr; accepts (done, total) or a message."""
+
+    def __init__(self, label: str):
+        self.label, self.started = label, time.perf_counter()
+
+    def __call__(self, done, total=None):
+        elapsed = time.perf_counter() - self.started
+        if total is None:
+            sys.stderr.write(f"\r\x1b[K[{elapsed:6.1f}s] {self.label}: {done}")
+        else:
+            width = 30
+            filled = int(width * done / total) if total else width
+            rate = done / elapsed if elapsed else 0
+            sys.stderr.write(f"\r\x1b[K{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate:,.0f}/s")
+        sys.stderr.flush()
+
+    def done(self):
+        sys.stderr.write("\n")
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().rstrip("B")
+    return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
+
+
+def search(args) -> None:
+    from bench.search import run_search_bench
+
+    progress = Progress("search")
+    figures = run_search_bench(records=args.records, progress=progress)
+    progress.done()
+    write("search", figures, suffix=f"-{args.records}")
+
+
+def ingest(args) -> None:
+    from bench.ingest import run_ingest_bench
+
+    progress = Progress("ingest")
+    figures = run_ingest_bench(records=args.records, batch=args.batch, progress=progress)
+    progress.done()
+    write("ingest", figures)
+
+
+def upload(args) -> None:
+    from bench.upload import run_upload_bench
+
+    progress = Progress("upload")
+    figures = run_upload_bench(size_bytes=parse_size(args.size), progress=progress)
+    progress.done()
+    write("upload", figures, suffix=f"-{args.size}")
 
 
 def demo_startup(args) -> None:
@@ -92,7 +155,7 @@ def audit(args) -> None:
     connection.close()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="name", required=True)
@@ -100,8 +163,15 @@ def main() -> None:
     d.add_argument("--runs", type=int, default=3)
     a = sub.add_parser("audit")
     a.add_argument("--entries", type=int, default=20000)
-    args = parser.parse_args()
-    {"demo-startup": demo_startup, "audit": audit}[args.name](args)
+    s = sub.add_parser("search")
+    s.add_argument("--records", type=int, default=100_000)
+    i = sub.add_parser("ingest")
+    i.add_argument("--records", type=int, default=20_000)
+    i.add_argument("--batch", type=int, default=500)
+    u = sub.add_parser("upload")
+    u.add_argument("--size", default="256M", help="e.g. 256M, 2G")
+    args = parser.parse_args(argv)
+    {"demo-startup": demo_startup, "audit": audit, "search": search, "ingest": ingest, "upload": upload}[args.name](args)
 
 
 if __name__ == "__main__":

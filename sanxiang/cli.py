@@ -20,6 +20,8 @@ COMMANDS = [
     ("rules show NAME", "Show one legal parameter: every dated value, scope and reference."),
     ("rules check", "Load and validate every legal-parameter file; exit non-zero naming the first problem."),
     ("token create", "Create an API token for an agency's client system (shown once); also: token list, token revoke PREFIX."),
+    ("jobs run", "Run the scheduled jobs now (publicity expiry ...); `sanxiang serve` also runs them every 10 minutes."),
+    ("bench NAME", "Benchmarks from the source checkout: search, ingest, upload, audit, demo-startup (figures to bench/results/)."),
     ("manage ...", "Any other Django management command (for maintainers)."),
 ]
 
@@ -49,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "demo":
         # The demo relaxes TOTP unless the operator asked otherwise.
         os.environ.setdefault("SANXIANG_REQUIRE_TOTP", "0")
+    if argv[0] == "bench" and "DATABASE_URL" not in os.environ:
+        # Benchmarks fill a database: never the operator's ./sanxiang-data.
+        import tempfile
+
+        os.environ.setdefault("SANXIANG_DATA_DIR", tempfile.mkdtemp(prefix="sanxiang-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanxiang.settings")
     from django.core.exceptions import ImproperlyConfigured
 
