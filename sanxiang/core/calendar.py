@@ -59,6 +59,7 @@ class _DayOracle:
 
     def __init__(self) -> None:
         self._loaded: dict[int, dict[dt.date, bool] | None] = {}
+        self._days: dict[dt.date, tuple[bool, bool]] = {}
 
     def _loaded_year(self, year: int) -> dict[dt.date, bool] | None:
         if year not in self._loaded:
@@ -69,6 +70,12 @@ class _DayOracle:
         return self._loaded[year]
 
     def status(self, d: dt.date) -> tuple[bool, bool]:
+        known = self._days.get(d)
+        if known is None:
+            known = self._days[d] = self._status(d)
+        return known
+
+    def _status(self, d: dt.date) -> tuple[bool, bool]:
         exceptions = self._loaded_year(d.year)
         if exceptions is not None:
             return exceptions.get(d, d.weekday() < 5), True
@@ -76,6 +83,14 @@ class _DayOracle:
             return chinese_calendar.is_workday(d), True
         except NotImplementedError:
             return d.weekday() < 5, False
+
+
+def calendar_session() -> _DayOracle:
+    """One view of the calendar for many computations (a batch of records):
+    each loaded year is read once and each day looked up once. Pass it as
+    ``oracle=`` to the period functions; don't keep it across requests (a
+    year loaded meanwhile would not be seen)."""
+    return _DayOracle()
 
 
 def day_status(d: dt.date) -> tuple[bool, bool]:
@@ -129,12 +144,12 @@ def _check_amount(value, *, limit: int) -> int:
     return value
 
 
-def add_working_days(*, start: dt.date, days: int) -> Deadline:
+def add_working_days(*, start: dt.date, days: int, oracle: _DayOracle | None = None) -> Deadline:
     """The day ``days`` working days after ``start`` (``start`` itself is not
     counted; 0 gives ``start``)."""
     _check_date(start)
     _check_amount(days, limit=MAX_DAYS)
-    oracle = _DayOracle()
+    oracle = oracle or _DayOracle()
     current, counted, provisional = start, 0, False
     while counted < days:
         current += dt.timedelta(days=1)
@@ -145,12 +160,12 @@ def add_working_days(*, start: dt.date, days: int) -> Deadline:
     return Deadline(start=start, amount=days, unit=WORKING_DAYS, date=current, provisional=provisional)
 
 
-def add_calendar_days(*, start: dt.date, days: int) -> Deadline:
+def add_calendar_days(*, start: dt.date, days: int, oracle: _DayOracle | None = None) -> Deadline:
     """``start`` + ``days``; a last day that is not a working day (weekend or
     holiday) moves to the next working day."""
     _check_date(start)
     _check_amount(days, limit=MAX_DAYS)
-    oracle = _DayOracle()
+    oracle = oracle or _DayOracle()
     current = start + dt.timedelta(days=days)
     is_workday, official = oracle.status(current)
     provisional = not official
@@ -170,15 +185,15 @@ def _add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(start.day, monthrange(year, month)[1]))
 
 
-def add_period(*, start: dt.date, amount: int, unit: str) -> Deadline:
+def add_period(*, start: dt.date, amount: int, unit: str, oracle: _DayOracle | None = None) -> Deadline:
     """Dispatch on ``unit``: "working_days", "calendar_days", "months" or
     "years". Months and years keep the day number (clamped to the month's
     end, e.g. 31 January + 1 month = 28/29 February) and never shift for
     holidays: they are used for publicity periods."""
     if unit == WORKING_DAYS:
-        return add_working_days(start=start, days=amount)
+        return add_working_days(start=start, days=amount, oracle=oracle)
     if unit == CALENDAR_DAYS:
-        return add_calendar_days(start=start, days=amount)
+        return add_calendar_days(start=start, days=amount, oracle=oracle)
     if unit == MONTHS:
         _check_date(start)
         _check_amount(amount, limit=MAX_MONTHS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import imports, views
 
 app_name = "publicity"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("decisions/withdrawn/", views.withdrawn_list, name="withdrawn"),
     path("decisions/feed/<int:agency_id>/", views.AgencyFeed(), name="feed"),
     path("workbench/publicity/", views.workbench, name="workbench"),
+    path("workbench/publicity/import/", imports.import_page, name="import"),
+    path("workbench/publicity/export/", imports.export_download, name="export"),
     path("workbench/publicity/<int:pk>/", views.decision_private, name="private"),
     path("workbench/publicity/<int:pk>/publish/", views.publish, name="publish"),
     path("workbench/publicity/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
