@@ -2,10 +2,13 @@ from django.urls import include, path
 
 from sanxiang.api.api import api
 from sanxiang.core.admin import site as admin_site
+from sanxiang.publicity.views import portal_home
 
 urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/v1/", api.urls),
     path("catalog/", include("sanxiang.catalog.urls")),
+    path("", portal_home, name="home"),
+    path("", include("sanxiang.publicity.urls")),
     path("", include("sanxiang.core.urls")),
 ]

@@ -120,6 +120,14 @@ from sanxiang.core.api import router as core_router  # noqa: E402
 
 api.add_router("", core_router)
 
+from sanxiang.publicity.public_api import router as publicity_public_router  # noqa: E402
+
+api.add_router("/publicity", publicity_public_router)
+
+from sanxiang.publicity.api import router as publicity_router  # noqa: E402
+
+api.add_router("/publicity", publicity_router)
+
 from sanxiang.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/catalog", catalog_router)

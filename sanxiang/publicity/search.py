@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable
 
+from django.utils import timezone
+from django.db.models import Q
 from django.db import connection, transaction
 
 from .models import PublicDecision
@@ -614,7 +616,11 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             if sort == "relevance":
                 hits = _rank(terms, hits[:RANK_CAP]) + hits[RANK_CAP:]
             ids = hits[offset:offset + page_size]
-    objects = PublicDecision.objects.filter(visible=True).in_bulk(ids)
+    # The scheduled job takes records off at their 公示截止期; until it has run
+    # today, such a record is still indexed but never shown.
+    today = timezone.localdate()
+    objects = (PublicDecision.objects.filter(visible=True)
+               .filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today)).select_related("agency").in_bulk(ids))
     items = [objects[i] for i in ids if i in objects]
     return SearchPage(items=items, count=count, count_is_estimate=estimate, page=page, page_size=page_size, query=q,
                       timings={"total_ms": (time.perf_counter() - started) * 1000})
