@@ -58,6 +58,7 @@ def test_demo_starts_from_an_empty_directory_and_serves_the_key_pages(tmp_path):
         base = f"http://127.0.0.1:{port}"
         home = requests.get(base + "/", timeout=10)
         assert home.status_code == 200 and "执法人员清单" in home.text
+        assert home.text.count('class="result"') == 10  # the latest published demo decisions
         officer = requests.get(base + "/api/v1/public/officers?limit=1", timeout=10).json()["items"][0]
         verify = requests.get(f"{base}/verify/{officer['certificate_number']}", timeout=10)
         assert verify.status_code == 200 and officer["name"] in verify.text

@@ -31,6 +31,11 @@ class Command(BaseCommand):
         except DemoConflict as exc:
             raise CommandError(str(exc))
         self.stdout.write("Demo data loaded." if result.loaded else "Demo data already present: nothing loaded.")
+        from sanxiang.publicity.demo import load_publicity_demo
+
+        decisions = load_publicity_demo()
+        if decisions:
+            self.stdout.write(f"Demo decisions received and published: {decisions}.")
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.\n")
         self.stdout.write(f"Open http://{host}:{port}/\n")
         self.stdout.write("Logins (one per role):")
