@@ -303,8 +303,9 @@ class _Loader:
         scope = {
             "officer": {"agency": main}, "reviewer": {"agency": main}, "head": {"agency": main},
             "publicity": {"agency": main}, "api": {"agency": main},
-            "legal_sjz": {"region": self.regions["130100"]},
-            "legal_hebei": {"region": self.regions[PROVINCE_CODE]},
+            # Supervisors belong to their legal office: filings (备案) go to it.
+            "legal_sjz": {"region": self.regions["130100"], "agency": self.legal_offices["130100"]},
+            "legal_hebei": {"region": self.regions[PROVINCE_CODE], "agency": self.legal_offices[PROVINCE_CODE]},
             "county_officer": {"agency": county}, "admin": {},
         }
         users: dict[str, User] = {}

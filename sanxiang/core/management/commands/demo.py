@@ -31,7 +31,11 @@ class Command(BaseCommand):
         except DemoConflict as exc:
             raise CommandError(str(exc))
         self.stdout.write("Demo data loaded." if result.loaded else "Demo data already present: nothing loaded.")
+        from sanxiang.catalog.demo import load_catalogue_demo
         from sanxiang.publicity.demo import load_publicity_demo
+
+        if load_catalogue_demo():
+            self.stdout.write("Demo catalogues filed and accepted (石家庄市市场监督管理局).")
 
         decisions = load_publicity_demo()
         if decisions:
