@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sanxiang.publicity",
     "sanxiang.catalog",
     "sanxiang.cases",
+    "sanxiang.evidence",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,35 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Evidence store (sanxiang/evidence, docs/evidence.md): content-addressed by
+# SHA-256, in a local directory (default) or S3-compatible object storage.
+#   SANXIANG_EVIDENCE_BACKEND   "local" (default) or "s3"
+#   SANXIANG_S3_ENDPOINT, SANXIANG_S3_BUCKET, SANXIANG_S3_ACCESS_KEY,
+#   SANXIANG_S3_SECRET_KEY, SANXIANG_S3_REGION, SANXIANG_S3_PREFIX
+#   SANXIANG_EVIDENCE_MAX_SIZE          largest upload in bytes (default 20 GiB)
+#   SANXIANG_UPLOAD_EXPIRY_HOURS        unfinished uploads expire after this idle time (24)
+#   SANXIANG_EVIDENCE_RECOVERY_DAYS     soft-deleted evidence can be restored this long (30)
+#   SANXIANG_FIXITY_BYTES_PER_RUN       bytes the fixity job re-hashes per run (0 = all due)
+#   SANXIANG_FIXITY_INTERVAL_DAYS       each object is re-hashed at least this often (7)
+EVIDENCE_BACKEND = os.environ.get("SANXIANG_EVIDENCE_BACKEND", "local").strip().lower()
+if EVIDENCE_BACKEND not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"SANXIANG_EVIDENCE_BACKEND must be 'local' or 's3', not {EVIDENCE_BACKEND!r}")
+EVIDENCE_DIR = DATA_DIR / "evidence"
+EVIDENCE_UPLOAD_DIR = DATA_DIR / "uploads"
+EVIDENCE_S3 = {
+    "endpoint_url": os.environ.get("SANXIANG_S3_ENDPOINT", ""),
+    "bucket": os.environ.get("SANXIANG_S3_BUCKET", "sanxiang-evidence"),
+    "access_key": os.environ.get("SANXIANG_S3_ACCESS_KEY", ""),
+    "secret_key": os.environ.get("SANXIANG_S3_SECRET_KEY", ""),
+    "region": os.environ.get("SANXIANG_S3_REGION", "us-east-1"),
+    "prefix": os.environ.get("SANXIANG_S3_PREFIX", "evidence/"),
+}
+EVIDENCE_MAX_SIZE = int(os.environ.get("SANXIANG_EVIDENCE_MAX_SIZE", str(20 * 1024**3)))
+EVIDENCE_UPLOAD_EXPIRY_HOURS = int(os.environ.get("SANXIANG_UPLOAD_EXPIRY_HOURS", "24"))
+EVIDENCE_RECOVERY_DAYS = int(os.environ.get("SANXIANG_EVIDENCE_RECOVERY_DAYS", "30"))
+EVIDENCE_FIXITY_BYTES_PER_RUN = int(os.environ.get("SANXIANG_FIXITY_BYTES_PER_RUN", "0"))
+EVIDENCE_FIXITY_INTERVAL_DAYS = int(os.environ.get("SANXIANG_FIXITY_INTERVAL_DAYS", "7"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION

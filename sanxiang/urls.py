@@ -6,6 +6,7 @@ from sanxiang.publicity.views import portal_home
 
 urlpatterns = [
     path("admin/", admin_site.urls),
+    path("", include("sanxiang.evidence.urls")),  # tus at api/v1/uploads/ (before the ninja API), workbench pages
     path("api/v1/", api.urls),
     path("catalog/", include("sanxiang.catalog.urls")),
     path("", portal_home, name="home"),

@@ -131,3 +131,7 @@ api.add_router("/publicity", publicity_router)
 from sanxiang.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/catalog", catalog_router)
+
+from sanxiang.evidence.api import router as evidence_router  # noqa: E402
+
+api.add_router("/evidence", evidence_router)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # name → dotted path of a function taking no arguments and returning a count.
 JOBS = {
     "publicity.expire": "sanxiang.publicity.tasks.expire_publicity_job",
+    "evidence": "sanxiang.evidence.tasks.run_evidence_jobs",  # upload expiry, purge, fixity (记录-12)
 }
 
 

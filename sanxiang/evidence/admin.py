@@ -1,0 +1,35 @@
+"""Evidence tables in the back office: read-only lists. Changes go through
+the services (every one audited), not through admin forms."""
+
+from django.contrib import admin
+
+from sanxiang.core.admin import site
+
+from .models import FixityAlert, RetentionCategory
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_superuser or getattr(request.user, "role", "") == "sysadmin")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+@admin.register(RetentionCategory, site=site)
+class RetentionCategoryAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name", "months", "is_default", "source")
+
+
+@admin.register(FixityAlert, site=site)
+class FixityAlertAdmin(ReadOnlyAdmin):
+    list_display = ("detected_at", "sha256", "problem", "actual_sha256", "resolved_at")

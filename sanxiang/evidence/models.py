@@ -1,0 +1,207 @@
+"""Evidence tables: unfinished tus uploads, evidence items (immutable objects
+named by SHA-256 in the store), recorders and their assignments, retention
+categories, shares and fixity alerts.
+
+Seed measures: 记录-5 "规范开展录音、录相、照相、视频监控等音像记录……并将音像资料
+及时归档保存"; 记录-6..9 recorder equipment, its use and supervision
+("配备执法记录仪或手持执法终端等"); 记录-11 "全过程音像记录的即时上传云存储模式";
+记录-12 "执法全过程记录信息收集、保存、管理、使用等工作制度".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EvidenceKind(models.TextChoices):
+    PHOTO = "photo", _("photo")  # 照相
+    AUDIO = "audio", _("audio recording")  # 录音
+    VIDEO = "video", _("video recording")  # 录像
+    DOCUMENT = "document", _("document scan")  # 书证、扫描件
+    OTHER = "other", _("other")
+
+
+AV_KINDS = (EvidenceKind.PHOTO, EvidenceKind.AUDIO, EvidenceKind.VIDEO)
+
+
+class RetentionCategory(models.Model):
+    """How long evidence of a category is kept (音像记录事项清单, retention
+    column). An item may fall under several categories: the longest wins.
+    `months` empty = permanent (some cities keep AV of major cases forever)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    months = models.PositiveIntegerField(_("retention (months)"), null=True, blank=True,
+                                         help_text=_("Empty means permanent."))
+    is_default = models.BooleanField(_("applies to every item"), default=False)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("retention category")
+        verbose_name_plural = _("retention categories")
+
+    def __str__(self):
+        return self.name
+
+
+class DeviceStatus(models.TextChoices):
+    ACTIVE = "active", _("in service")  # 在用
+    REPAIR = "repair", _("under repair")  # 维修
+    LOST = "lost", _("lost")  # 遗失
+    RETIRED = "retired", _("retired")  # 报废
+
+
+class Device(models.Model):
+    """A recorder (执法记录仪) or handheld terminal of an agency (记录-6..9)."""
+
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    model = models.CharField(_("model"), max_length=128)
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="devices", verbose_name=_("agency"))
+    status = models.CharField(_("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.ACTIVE)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency", "serial"]
+        verbose_name = _("recorder")
+        verbose_name_plural = _("recorders")
+
+    def __str__(self):
+        return f"{self.model} {self.serial}"
+
+
+class DeviceAssignment(models.Model):
+    """A device in an officer's hands from a day to a day (open-ended while
+    `valid_to` is empty)."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("recorder"))
+    officer = models.ForeignKey("core.Officer", on_delete=models.PROTECT, related_name="device_assignments",
+                                verbose_name=_("officer"))
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"), null=True, blank=True)
+    assigned_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["device", "-valid_from"]
+        verbose_name = _("recorder assignment")
+        verbose_name_plural = _("recorder assignments")
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class UploadStatus(models.TextChoices):
+    RECEIVING = "receiving", _("receiving")  # bytes arriving (tus PATCH)
+    COMPLETED = "completed", _("completed")  # stored; `evidence` set
+    FAILED = "failed", _("refused: hash mismatch")  # the bytes did not match the declared SHA-256
+
+
+class Upload(models.Model):
+    """An upload in progress (tus 1.0). The bytes live in
+    EVIDENCE_UPLOAD_DIR/<id>.part until complete; `offset` is the count of
+    bytes known to be on disk (the file is cut back to it on resume)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey("cases.CaseStep", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)  # declared by the client
+    metadata = models.JSONField(default=dict)  # captured_at, place, duration, filename, category
+    status = models.CharField(max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING)
+    failure = models.CharField(max_length=255, blank=True)
+    evidence = models.ForeignKey("EvidenceItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class EvidenceItem(models.Model):
+    """One piece of evidence: an immutable stored object (by SHA-256) plus
+    its metadata. Several items may name the same object (dedup)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="evidence_items", verbose_name=_("case"))
+    step = models.ForeignKey("cases.CaseStep", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="evidence_items", verbose_name=_("step"))
+    officer = models.ForeignKey("core.Officer", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("officer"))
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence_items",
+                               verbose_name=_("recorder"))
+    captured_at = models.DateTimeField(_("captured at"))
+    place = models.CharField(_("place"), max_length=255, blank=True)
+    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
+    mime_type = models.CharField(_("detected type"), max_length=128)  # sniffed from the bytes, never the client's word
+    kind = models.CharField(_("kind"), max_length=16, choices=EvidenceKind.choices)
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    size = models.BigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    retention_categories = models.ManyToManyField(RetentionCategory, blank=True, related_name="+",
+                                                  verbose_name=_("retention categories"))
+    retention_until = models.DateField(_("kept until"), null=True, blank=True)  # empty: permanent
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    hold_reason = models.CharField(_("hold reason"), max_length=255, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    delete_reason = models.CharField(_("reason for deletion"), max_length=255, blank=True)
+    purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
+    fixity_checked_at = models.DateTimeField(_("fixity last checked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
+        indexes = [models.Index(fields=["device", "captured_at"])]
+
+    def __str__(self):
+        return self.original_name or self.sha256[:12]
+
+    @property
+    def is_av(self) -> bool:
+        return self.kind in AV_KINDS
+
+
+class EvidenceShare(models.Model):
+    """Evidence handed to someone outside the case (a review body, a court):
+    a signed link valid until `expires_at`, every use audited."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="shares")
+    recipient = models.CharField(_("recipient"), max_length=255)
+    reason = models.CharField(_("reason"), max_length=255)
+    shared_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class FixityProblem(models.TextChoices):
+    MISMATCH = "mismatch", _("content changed")  # the bytes no longer hash to their name
+    MISSING = "missing", _("object missing")  # the store has no object under the name
+
+
+class FixityAlert(models.Model):
+    """Raised by the fixity job (记录-12) when a stored object is missing or
+    no longer hashes to its SHA-256. Listed for administrators."""
+
+    sha256 = models.CharField(max_length=64, db_index=True)
+    problem = models.CharField(_("problem"), max_length=16, choices=FixityProblem.choices)
+    actual_sha256 = models.CharField(max_length=64, blank=True)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("fixity alert")
+        verbose_name_plural = _("fixity alerts")

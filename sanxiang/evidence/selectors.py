@@ -1,0 +1,164 @@
+"""Reads of the evidence domain, always through the acting user's
+jurisdiction (sanxiang.core.selectors.agencies_for). Lookups by id raise
+Http404 whether the row is missing or out of scope."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.apps import apps
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from sanxiang.core.models import Role
+from sanxiang.core.selectors import agencies_for
+
+from .models import AV_KINDS, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
+
+
+def cases_for(*, user) -> QuerySet:
+    Case = apps.get_model("cases", "Case")
+    return Case.objects.filter(agency__in=agencies_for(user=user))
+
+
+def get_case_for(*, user, pk):
+    try:
+        return cases_for(user=user).select_related("agency").get(pk=pk)
+    except (ValueError, TypeError, apps.get_model("cases", "Case").DoesNotExist):
+        raise Http404("case not found")
+
+
+def get_step_for(*, user, case_id, step_id):
+    case = get_case_for(user=user, pk=case_id)
+    try:
+        return case, case.steps.get(pk=step_id)
+    except (ValueError, TypeError, apps.get_model("cases", "CaseStep").DoesNotExist):
+        raise Http404("step not found")
+
+
+def evidence_for(*, user, include_deleted: bool = False) -> QuerySet[EvidenceItem]:
+    qs = EvidenceItem.objects.select_related("case", "step", "officer", "device", "uploaded_by").filter(
+        case__agency__in=agencies_for(user=user), purged_at__isnull=True)
+    return qs if include_deleted else qs.filter(deleted_at__isnull=True)
+
+
+def get_evidence_for(*, user, pk, include_deleted: bool = False) -> EvidenceItem:
+    try:
+        return evidence_for(user=user, include_deleted=include_deleted).get(pk=pk)
+    except (EvidenceItem.DoesNotExist, ValueError, TypeError):
+        raise Http404("evidence not found")
+
+
+def av_items_for_step(step) -> QuerySet[EvidenceItem]:
+    """Non-deleted photo/audio/video items of a step (the cases app checks
+    the AV list with it: a step that needs AV has some)."""
+    return EvidenceItem.objects.filter(step=step, kind__in=AV_KINDS, deleted_at__isnull=True, purged_at__isnull=True)
+
+
+def get_upload_for(*, user, pk) -> Upload:
+    """An upload is visible to the account that created it only."""
+    try:
+        key = uuid.UUID(str(pk))
+        return Upload.objects.select_related("case", "created_by", "device", "step").get(pk=key, created_by=user)
+    except (Upload.DoesNotExist, ValueError, TypeError):
+        raise Http404("upload not found")
+
+
+def can_manage_evidence(user) -> bool:
+    """Holds, deletion and restoration: the agency's head, a legal-office
+    supervisor or a system administrator."""
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", None) in {
+        Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN})
+
+
+def fixity_alerts_for(*, user) -> QuerySet[FixityAlert]:
+    if getattr(user, "is_superuser", False) or getattr(user, "role", None) == Role.SYSADMIN:
+        return FixityAlert.objects.all()
+    if getattr(user, "role", None) in {Role.LEGAL_SUPERVISOR, Role.AGENCY_HEAD}:
+        shas = EvidenceItem.objects.filter(case__agency__in=agencies_for(user=user)).values("sha256")
+        return FixityAlert.objects.filter(sha256__in=shas)
+    return FixityAlert.objects.none()
+
+
+# --- recorders -------------------------------------------------------------------
+
+
+def devices_for(*, user) -> QuerySet[Device]:
+    return Device.objects.select_related("agency").filter(agency__in=agencies_for(user=user))
+
+
+def get_device_for(*, user, pk) -> Device:
+    try:
+        return devices_for(user=user).get(pk=pk)
+    except (Device.DoesNotExist, ValueError, TypeError):
+        raise Http404("device not found")
+
+
+@dataclass
+class AssignmentUsage:
+    assignment: DeviceAssignment
+    start: date
+    end: date
+    days: int
+    days_used: int
+    uploads: int
+    gaps: list[tuple[date, date]] = field(default_factory=list)  # runs of days with no upload
+
+
+@dataclass
+class DeviceUsage:
+    device: Device
+    per_assignment: list[AssignmentUsage]
+    uploads_by_day: dict[date, int]
+    unassigned_uploads: int
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def device_usage(*, device: Device, today: date | None = None) -> DeviceUsage:
+    """Uploads per capture day, and per assignment the days with none (gaps):
+    an officer who carried a recorder for 20 days and uploaded on 3 shows 17
+    gap days (记录-8 use, management and supervision of recorders)."""
+    today = today or timezone.localdate()
+    per_day = dict(
+        EvidenceItem.objects.filter(device=device, purged_at__isnull=True)
+        .annotate(day=TruncDate("captured_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day").annotate(n=Count("id")).values_list("day", "n")
+    )
+    result = []
+    covered: set[date] = set()
+    for assignment in device.assignments.select_related("officer").order_by("valid_from"):
+        end = min(assignment.valid_to or today, today)
+        if end < assignment.valid_from:
+            result.append(AssignmentUsage(assignment, assignment.valid_from, end, 0, 0, 0))
+            continue
+        days = [assignment.valid_from + timedelta(days=i) for i in range((end - assignment.valid_from).days + 1)]
+        covered.update(days)
+        used = [d for d in days if per_day.get(d)]
+        result.append(AssignmentUsage(
+            assignment=assignment, start=assignment.valid_from, end=end, days=len(days), days_used=len(used),
+            uploads=sum(per_day.get(d, 0) for d in days), gaps=_runs([d for d in days if not per_day.get(d)])))
+    unassigned = sum(n for d, n in per_day.items() if d not in covered)
+    return DeviceUsage(device=device, per_assignment=result, uploads_by_day=dict(sorted(per_day.items())),
+                       unassigned_uploads=unassigned)
+
+
+def step_evidence(*, user, step) -> QuerySet[EvidenceItem]:
+    return evidence_for(user=user).filter(step=step)
+
+
+def case_evidence_counts(*, user, case) -> dict:
+    qs = evidence_for(user=user).filter(case=case)
+    return qs.aggregate(total=Count("id"), av=Count("id", filter=Q(kind__in=AV_KINDS)))

@@ -1,0 +1,528 @@
+"""Writes of the evidence domain. Keyword-only functions named verb_noun;
+each validates, writes in one transaction and appends its audit entry in
+that transaction (custody: every upload, view, download, share, deletion,
+restoration, hold, purge and fixity alert is in the audit chain).
+
+Evidence is immutable (design.md): stored under its SHA-256, hashed while
+streaming, checked against the client's declared hash before it is
+accepted, re-checked on a schedule (fixity, 记录-12)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import filetype
+from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from sanxiang.core.audit import append_audit
+
+from . import uploads
+from .models import (
+    Device, DeviceAssignment, DeviceStatus, EvidenceItem, EvidenceKind, EvidenceShare, FixityAlert, FixityProblem,
+    RetentionCategory, Upload, UploadStatus,
+)
+from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
+
+SNIFF_BYTES = 8192
+SHARE_SALT = "sanxiang.evidence.share"
+
+
+class HashMismatch(Exception):
+    """The received bytes do not hash to the SHA-256 the client declared."""
+
+    def __init__(self, declared: str, actual: str):
+        super().__init__(f"declared {declared}, received {actual}")
+        self.declared, self.actual = declared, actual
+
+
+def case_is_open(case) -> bool:
+    """Open = not closed or terminated (the cases app owns the statuses)."""
+    return getattr(case, "status", "") not in {"closed", "terminated"} and case.closed_on is None
+
+
+# --- detection and retention -----------------------------------------------------
+
+
+def sniff(path) -> tuple[str, str]:
+    """(MIME type, kind) from the first bytes, never from the client."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    guess = filetype.guess(head) if head else None
+    mime = guess.mime if guess else "application/octet-stream"
+    if mime.startswith("image/"):
+        kind = EvidenceKind.PHOTO
+    elif mime.startswith("audio/"):
+        kind = EvidenceKind.AUDIO
+    elif mime.startswith("video/"):
+        kind = EvidenceKind.VIDEO
+    elif mime in {"application/pdf", "application/msword", "application/vnd.ms-excel",
+                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/rtf",
+                  "application/vnd.oasis.opendocument.text"}:
+        kind = EvidenceKind.DOCUMENT
+    else:
+        kind = EvidenceKind.OTHER
+    return mime, kind
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def retention_until_for(categories, *, start: date) -> date | None:
+    """The longest retention of the categories wins; None = permanent."""
+    ends = []
+    for category in categories:
+        if category.months is None:
+            return None
+        ends.append(_add_months(start, category.months))
+    return max(ends) if ends else None
+
+
+def _retention_start(item: EvidenceItem) -> date:
+    # Kept from the case's closing (归档) when known, else from capture.
+    closed = getattr(item.case, "closed_on", None)
+    return closed or timezone.localdate(item.captured_at)
+
+
+def apply_retention(*, item: EvidenceItem) -> EvidenceItem:
+    item.retention_until = retention_until_for(list(item.retention_categories.all()), start=_retention_start(item))
+    item.save(update_fields=["retention_until"])
+    return item
+
+
+# --- uploads (tus creation, chunks, completion) -------------------------------
+
+
+def _officer_for(*, user, device: Device | None, captured_at: datetime):
+    Officer = apps.get_model("core", "Officer")
+    officer = Officer.objects.filter(user=user).first() if getattr(user, "pk", None) else None
+    if officer is None and device is not None:
+        day = timezone.localdate(captured_at)
+        assignment = (DeviceAssignment.objects.filter(device=device, valid_from__lte=day)
+                      .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)).select_related("officer").first())
+        officer = assignment.officer if assignment else None
+    return officer
+
+
+def _parse_captured_at(value: str) -> datetime:
+    if not value:
+        return timezone.now()
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({"captured_at": "拍摄时间格式无效，应为 ISO 8601（如 2026-05-01T09:30:00+08:00）。"})
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > timezone.now() + timedelta(minutes=10):
+        raise ValidationError({"captured_at": "拍摄时间不能晚于当前时间。"})
+    return parsed
+
+
+@transaction.atomic
+def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upload:
+    """Validate the metadata of a new upload and register it (tus creation).
+
+    `cases` is the actor's jurisdiction-scoped Case queryset: a case outside
+    it is reported as not found, like one that does not exist."""
+    if length < 0:
+        raise ValidationError({"Upload-Length": "Upload-Length 必须是非负整数。"})
+    if length > settings.EVIDENCE_MAX_SIZE:
+        raise ValidationError({"Upload-Length": f"文件过大：上限为 {settings.EVIDENCE_MAX_SIZE} 字节。"})
+    sha256 = (metadata.get("sha256") or "").strip().lower()
+    if not SHA256_RE.match(sha256):
+        raise ValidationError({"sha256": "须在 Upload-Metadata 中声明文件的 SHA-256（64 位十六进制）。"})
+    case_id = (metadata.get("case") or "").strip()
+    case = cases.filter(pk=case_id).first() if case_id.isdigit() else None
+    if case is None:
+        raise ValidationError({"case": "案件不存在，或不在您的权限范围内。"})
+    if not case_is_open(case):
+        raise ValidationError({"case": "案件已办结或终止，不能再上传证据。"})
+    step = None
+    step_id = (metadata.get("step") or "").strip()
+    if step_id:
+        CaseStep = apps.get_model("cases", "CaseStep")
+        step = CaseStep.objects.filter(pk=step_id, case=case).first() if step_id.isdigit() else None
+        if step is None:
+            raise ValidationError({"step": "该案件没有这个执法环节。"})
+    device = None
+    serial = (metadata.get("device") or "").strip()
+    if serial:
+        device = Device.objects.filter(serial=serial, agency_id=case.agency_id).first()
+        if device is None:
+            raise ValidationError({"device": f"本部门没有登记序列号为 {serial} 的执法记录仪。"})
+    captured_at = _parse_captured_at(metadata.get("captured_at", ""))
+    duration = (metadata.get("duration") or "").strip()
+    if duration:
+        try:
+            duration_s = float(duration)
+            if duration_s < 0:
+                raise ValueError
+        except ValueError:
+            raise ValidationError({"duration": "时长应为非负的秒数。"})
+    category = (metadata.get("category") or "").strip()
+    if category and not RetentionCategory.objects.filter(code=category).exists():
+        raise ValidationError({"category": f"保存类别 {category} 不存在。"})
+    upload = Upload.objects.create(
+        created_by=actor, case=case, step=step, device=device, length=length, sha256=sha256,
+        metadata={"captured_at": captured_at.isoformat(), "place": (metadata.get("place") or "")[:255],
+                  "duration": duration, "filename": (metadata.get("filename") or "")[:255], "category": category},
+        expires_at=timezone.now() + timedelta(hours=settings.EVIDENCE_UPLOAD_EXPIRY_HOURS),
+    )
+    return upload
+
+
+def receive_upload_chunk(*, upload: Upload, offset: int, stream, content_length, checksum) -> Upload:
+    """Append one PATCH body; complete the upload when the last byte is in."""
+
+    def stored(new_offset: int) -> None:
+        Upload.objects.filter(pk=upload.pk).update(
+            offset=new_offset, expires_at=timezone.now() + timedelta(hours=settings.EVIDENCE_UPLOAD_EXPIRY_HOURS))
+
+    new_offset, hasher = uploads.receive_chunk(upload_id=upload.pk, offset=offset, stream=stream,
+                                               content_length=content_length, checksum=checksum, on_stored=stored)
+    upload.refresh_from_db()
+    if new_offset == upload.length and upload.status == UploadStatus.RECEIVING:
+        complete_upload(upload=upload, actual_sha256=hasher.hexdigest())
+        upload.refresh_from_db()
+    return upload
+
+
+def complete_upload(*, upload: Upload, actual_sha256: str) -> EvidenceItem:
+    """All bytes are in: refuse them if they are not what the client
+    declared; otherwise store them under their SHA-256 and create the item
+    and its audit entry in one transaction."""
+    path = uploads.partial_path(upload.pk)
+    if actual_sha256 != upload.sha256:
+        uploads.discard(upload.pk)
+        with transaction.atomic():
+            Upload.objects.filter(pk=upload.pk).update(
+                status=UploadStatus.FAILED, failure=f"sha256 mismatch: received {actual_sha256}")
+            append_audit(actor=upload.created_by, action="evidence.upload_refused", object_type="evidence.upload",
+                         object_id=str(upload.pk), payload={"declared_sha256": upload.sha256, "received_sha256": actual_sha256,
+                                                            "size": upload.length, "case": upload.case_id})
+        raise HashMismatch(upload.sha256, actual_sha256)
+    mime, kind = sniff(path)
+    storage = get_storage()
+    storage.put_file(path, actual_sha256)
+    uploads.discard(upload.pk)  # gone if it was moved into the store
+    meta = upload.metadata
+    captured_at = datetime.fromisoformat(meta["captured_at"])
+    with transaction.atomic():
+        item = EvidenceItem.objects.create(
+            case=upload.case, step=upload.step, device=upload.device,
+            officer=_officer_for(user=upload.created_by, device=upload.device, captured_at=captured_at),
+            captured_at=captured_at, place=meta.get("place", ""),
+            duration_s=float(meta["duration"]) if meta.get("duration") else None,
+            mime_type=mime, kind=kind, original_name=meta.get("filename", ""), size=upload.length,
+            sha256=actual_sha256, uploaded_by=upload.created_by,
+        )
+        categories = list(RetentionCategory.objects.filter(Q(is_default=True) | Q(code=meta.get("category") or "-")))
+        item.retention_categories.set(categories)
+        item.retention_until = retention_until_for(categories, start=_retention_start(item))
+        item.save(update_fields=["retention_until"])
+        Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETED, evidence=item, offset=upload.length)
+        append_audit(actor=upload.created_by, action="evidence.upload", obj=item, payload={
+            "sha256": actual_sha256, "size": upload.length, "mime": mime, "case": upload.case_id, "step": upload.step_id,
+            "device": upload.device.serial if upload.device else None, "upload": str(upload.pk),
+            "name": meta.get("filename", "")})
+    return item
+
+
+@transaction.atomic
+def terminate_upload(*, actor, upload: Upload) -> None:
+    """tus termination (DELETE): the partial and its record go."""
+    uploads.discard(upload.pk)
+    if upload.status == UploadStatus.RECEIVING:
+        upload.delete()
+
+
+def expire_uploads(*, now: datetime | None = None) -> int:
+    """Remove expired unfinished uploads with their partial files, finished
+    upload records past their expiry, and stray partials with no record."""
+    now = now or timezone.now()
+    removed = 0
+    for upload in Upload.objects.filter(expires_at__lt=now).only("pk"):
+        try:
+            uploads.discard(upload.pk)
+        except OSError:
+            continue
+        upload.delete()
+        removed += 1
+    known = {str(pk) for pk in Upload.objects.values_list("pk", flat=True)}
+    cutoff = now.timestamp() - settings.EVIDENCE_UPLOAD_EXPIRY_HOURS * 3600
+    for path in uploads.upload_dir().glob("*.part"):
+        if path.stem not in known and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# --- custody: views, downloads, shares ----------------------------------------------
+
+
+def record_access(*, actor, item: EvidenceItem, action: str, **payload) -> None:
+    """Append a custody entry: evidence.view, evidence.download, evidence.play,
+    evidence.shared_download."""
+    append_audit(actor=actor, action=action, obj=item, payload={"sha256": item.sha256, "case": item.case_id, **payload})
+
+
+@transaction.atomic
+def share_evidence(*, actor, item: EvidenceItem, recipient: str, reason: str, days: int = 7) -> tuple[EvidenceShare, str]:
+    """A signed, expiring download link for someone outside the platform
+    (e.g. the review body). Returns the share and its token."""
+    if not recipient.strip():
+        raise ValidationError({"recipient": "请填写接收方。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写共享理由。"})
+    if not 1 <= days <= 90:
+        raise ValidationError({"days": "有效期应在 1 至 90 天之间。"})
+    if item.deleted_at is not None:
+        raise ValidationError({"item": "已删除的证据不能共享。"})
+    share = EvidenceShare.objects.create(item=item, recipient=recipient.strip()[:255], reason=reason.strip()[:255],
+                                         shared_by=actor, expires_at=timezone.now() + timedelta(days=days))
+    token = signing.dumps({"share": share.pk}, salt=SHARE_SALT)
+    append_audit(actor=actor, action="evidence.share", obj=item, payload={
+        "sha256": item.sha256, "recipient": share.recipient, "reason": share.reason, "share": share.pk,
+        "expires_at": share.expires_at.isoformat()})
+    return share, token
+
+
+def share_from_token(token: str) -> EvidenceShare | None:
+    try:
+        data = signing.loads(token, salt=SHARE_SALT, max_age=timedelta(days=90))
+    except signing.BadSignature:
+        return None
+    share = EvidenceShare.objects.select_related("item", "item__case").filter(pk=data.get("share")).first()
+    if share is None or share.revoked_at or share.expires_at < timezone.now() or share.item.deleted_at:
+        return None
+    return share
+
+
+# --- retention, holds, deletion ---------------------------------------------------
+
+
+def deletion_refusal(item: EvidenceItem, *, on: date | None = None) -> str | None:
+    """Why this item may not be deleted now, or None (the can_* predicate)."""
+    on = on or timezone.localdate()
+    if item.deleted_at is not None:
+        return "证据已删除。"
+    if item.legal_hold:
+        return "证据处于法律保全（冻结）状态，不能删除。"
+    if case_is_open(item.case):
+        return "案件尚未办结，其证据不能删除。"
+    if item.retention_until is None:
+        return "该证据为永久保存，不能删除。"
+    if on <= item.retention_until:
+        return f"保存期限至 {item.retention_until:%Y-%m-%d}，期满前不能删除。"
+    return None
+
+
+def can_delete(item: EvidenceItem, *, on: date | None = None) -> bool:
+    return deletion_refusal(item, on=on) is None
+
+
+@transaction.atomic
+def delete_evidence(*, actor, item: EvidenceItem, reason: str) -> EvidenceItem:
+    """Soft delete: hidden at once, restorable for EVIDENCE_RECOVERY_DAYS,
+    purged (object removed if no other item names it) after that."""
+    item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": "删除证据须填写理由。"})
+    refusal = deletion_refusal(item)
+    if refusal:
+        raise ValidationError({"item": refusal})
+    item.deleted_at = timezone.now()
+    item.delete_reason = reason.strip()[:255]
+    item.save(update_fields=["deleted_at", "delete_reason"])
+    append_audit(actor=actor, action="evidence.delete", obj=item, payload={
+        "sha256": item.sha256, "reason": item.delete_reason, "recoverable_days": settings.EVIDENCE_RECOVERY_DAYS})
+    return item
+
+
+@transaction.atomic
+def restore_evidence(*, actor, item: EvidenceItem) -> EvidenceItem:
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    if item.deleted_at is None:
+        raise ValidationError({"item": "证据未被删除。"})
+    if item.purged_at is not None:
+        raise ValidationError({"item": "恢复期已过，证据已清除，无法恢复。"})
+    item.deleted_at, item.delete_reason = None, ""
+    item.save(update_fields=["deleted_at", "delete_reason"])
+    append_audit(actor=actor, action="evidence.restore", obj=item, payload={"sha256": item.sha256})
+    return item
+
+
+@transaction.atomic
+def set_legal_hold(*, actor, item: EvidenceItem, hold: bool, reason: str) -> EvidenceItem:
+    if not reason.strip():
+        raise ValidationError({"reason": "设置或解除法律保全须填写理由。"})
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    item.legal_hold, item.hold_reason = hold, reason.strip()[:255] if hold else ""
+    item.save(update_fields=["legal_hold", "hold_reason"])
+    append_audit(actor=actor, action="evidence.hold" if hold else "evidence.release_hold", obj=item,
+                 payload={"sha256": item.sha256, "reason": reason.strip()})
+    return item
+
+
+def purge_deleted_evidence(*, now: datetime | None = None) -> int:
+    """After the recovery window: mark soft-deleted items purged and remove
+    their object when no other unpurged item names the same SHA-256."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EVIDENCE_RECOVERY_DAYS)
+    storage = get_storage()
+    purged = 0
+    for pk in EvidenceItem.objects.filter(deleted_at__lt=cutoff, purged_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            item = EvidenceItem.objects.select_for_update().get(pk=pk)
+            if item.purged_at is not None or item.deleted_at is None or item.legal_hold:
+                continue
+            item.purged_at = now
+            item.save(update_fields=["purged_at"])
+            shared = EvidenceItem.objects.filter(sha256=item.sha256, purged_at__isnull=True).exclude(pk=item.pk).exists()
+            append_audit(actor="system", action="evidence.purge", obj=item,
+                         payload={"sha256": item.sha256, "object_removed": not shared})
+            if not shared:
+                # After the row says so: a crash here leaves an unreferenced
+                # object, which the next sweep removes; never the reverse.
+                transaction.on_commit(lambda sha=item.sha256: storage.delete(sha))
+        purged += 1
+    return purged
+
+
+def sweep_orphan_objects() -> int:
+    """Remove stored objects that no unpurged item and no upload names (a
+    crash between storing an object and committing its item)."""
+    storage = get_storage()
+    removed = 0
+    for sha256 in storage.iter_all():
+        if EvidenceItem.objects.filter(sha256=sha256, purged_at__isnull=True).exists():
+            continue
+        if Upload.objects.filter(sha256=sha256).exists():
+            continue  # an upload may be completing with these bytes right now
+        storage.delete(sha256)
+        append_audit(actor="system", action="evidence.orphan_removed", object_type="evidence.object",
+                     object_id=sha256[:64], payload={"sha256": sha256})
+        removed += 1
+    return removed
+
+
+# --- fixity (记录-12) ---------------------------------------------------------------
+
+
+def _raise_alert(*, sha256: str, problem: str, actual: str = "", note: str = "") -> FixityAlert | None:
+    if FixityAlert.objects.filter(sha256=sha256, problem=problem, resolved_at__isnull=True).exists():
+        return None
+    with transaction.atomic():
+        alert = FixityAlert.objects.create(sha256=sha256, problem=problem, actual_sha256=actual, note=note[:255])
+        items = list(EvidenceItem.objects.filter(sha256=sha256).values_list("pk", flat=True))
+        append_audit(actor="system", action="evidence.fixity_alert", obj=alert,
+                     payload={"sha256": sha256, "problem": problem, "actual_sha256": actual, "items": items})
+    return alert
+
+
+def check_fixity(*, budget_bytes: int | None = None, now: datetime | None = None, force: bool = False) -> dict:
+    """Re-hash stored objects, least recently checked first, streaming; raise
+    a FixityAlert (and an audit entry) on a missing or changed object.
+    `budget_bytes` (default EVIDENCE_FIXITY_BYTES_PER_RUN; 0 = no limit)
+    bounds one run so a large store is covered over several runs. Objects
+    checked within EVIDENCE_FIXITY_INTERVAL_DAYS are skipped unless `force`."""
+    now = now or timezone.now()
+    budget = settings.EVIDENCE_FIXITY_BYTES_PER_RUN if budget_bytes is None else budget_bytes
+    storage = get_storage()
+    rows = (EvidenceItem.objects.filter(purged_at__isnull=True).values("sha256")
+            .annotate(last=Min("fixity_checked_at"), size=Max("size")).order_by("last", "sha256"))
+    # NULLs (never checked) first on both databases:
+    rows = sorted(rows, key=lambda r: (r["last"] is not None, r["last"] or now, r["sha256"]))
+    if not force:
+        due = now - timedelta(days=settings.EVIDENCE_FIXITY_INTERVAL_DAYS)
+        rows = [r for r in rows if r["last"] is None or r["last"] < due]
+    checked = alerts = hashed = 0
+    for row in rows:
+        if budget and hashed >= budget:
+            break
+        sha256 = row["sha256"]
+        try:
+            with storage.open(sha256) as stream:
+                actual, size = hash_stream(stream)
+        except ObjectMissing:
+            alerts += _raise_alert(sha256=sha256, problem=FixityProblem.MISSING) is not None
+            actual, size = None, 0
+        else:
+            if actual != sha256:
+                alerts += _raise_alert(sha256=sha256, problem=FixityProblem.MISMATCH, actual=actual,
+                                       note=f"{size} bytes") is not None
+        hashed += size
+        checked += 1
+        EvidenceItem.objects.filter(sha256=sha256).update(fixity_checked_at=now)
+    return {"checked": checked, "alerts": alerts, "bytes": hashed}
+
+
+# --- recorders (记录-6..9) ----------------------------------------------------------
+
+
+@transaction.atomic
+def register_device(*, actor, agency, serial: str, model: str) -> Device:
+    serial = (serial or "").strip().upper()
+    if not re.fullmatch(r"[0-9A-Z][0-9A-Z._-]{2,63}", serial):
+        raise ValidationError({"serial": "序列号应为 3 至 64 位字母、数字、点、下划线或连字符。"})
+    if not (model or "").strip():
+        raise ValidationError({"model": "请填写设备型号。"})
+    if Device.objects.filter(serial=serial).exists():
+        raise ValidationError({"serial": f"序列号 {serial} 已登记。"})
+    device = Device.objects.create(serial=serial, model=model.strip(), agency=agency)
+    append_audit(actor=actor, action="device.register", obj=device,
+                 payload={"serial": serial, "model": device.model, "agency": agency.credit_code})
+    return device
+
+
+@transaction.atomic
+def set_device_status(*, actor, device: Device, status: str, reason: str) -> Device:
+    if status not in DeviceStatus.values:
+        raise ValidationError({"status": "设备状态无效。"})
+    old = device.status
+    device.status = status
+    device.save(update_fields=["status"])
+    append_audit(actor=actor, action="device.status", obj=device, payload={"from": old, "to": status, "reason": reason})
+    return device
+
+
+@transaction.atomic
+def assign_device(*, actor, device: Device, officer, valid_from: date, valid_to: date | None = None) -> DeviceAssignment:
+    """Hand a device to an officer from a day; the open assignment before it
+    (if any) ends the day before. Overlaps are refused."""
+    if officer.agency_id != device.agency_id:
+        raise ValidationError({"officer": "只能配发给本部门的执法人员。"})
+    if device.status != DeviceStatus.ACTIVE:
+        raise ValidationError({"device": "该设备不在用，不能配发。"})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": "结束日期不得早于开始日期。"})
+    current = DeviceAssignment.objects.select_for_update().filter(device=device, valid_to__isnull=True).first()
+    if current is not None and current.valid_from < valid_from:
+        current.valid_to = valid_from - timedelta(days=1)
+        current.save(update_fields=["valid_to"])
+    overlap = DeviceAssignment.objects.filter(device=device, valid_from__lte=valid_to or date.max).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    if overlap.exists():
+        raise ValidationError({"valid_from": "与该设备已有的配发期间重叠。"})
+    assignment = DeviceAssignment.objects.create(device=device, officer=officer, valid_from=valid_from, valid_to=valid_to,
+                                                 assigned_by=getattr(actor, "username", str(actor)))
+    append_audit(actor=actor, action="device.assign", obj=device, payload={
+        "serial": device.serial, "officer": officer.certificate_number, "from": valid_from.isoformat(),
+        "to": valid_to.isoformat() if valid_to else None})
+    return assignment

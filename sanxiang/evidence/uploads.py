@@ -1,0 +1,189 @@
+"""The receiving side of a tus upload: bytes streamed into a partial file,
+hashed while they arrive, never held whole in memory.
+
+- The partial lives at EVIDENCE_UPLOAD_DIR/<upload id>.part. `Upload.offset`
+  in the database is the truth: bytes are written, fsynced, and only then is
+  the offset advanced; a partial longer than the offset (a crash between the
+  two) is cut back on the next PATCH.
+- The SHA-256 state of each upload is kept in this process (hashlib objects
+  cannot be saved) together with the offset it covers; after a restart, or
+  when another worker process took the previous PATCH, the partial is
+  re-hashed from its start (streamed) before appending.
+- One PATCH at a time per upload: an exclusive non-blocking lock on the
+  partial file (flock, so it holds across worker processes); a second
+  concurrent PATCH gets 423 Locked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from django.conf import settings
+
+try:  # POSIX; on Windows a process-local lock is the fallback
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+# Read the request body in pieces of this size: the bounded buffer (记录-11
+# "即时上传": a 2 GB body-camera file must not need 2 GB of server memory).
+READ_BUFFER = 1024 * 1024
+
+
+class UploadBusy(Exception):
+    """Another request is writing this upload."""
+
+
+class ChunkChecksumMismatch(Exception):
+    """The chunk's bytes do not match its Upload-Checksum (tus: 460)."""
+
+
+def upload_dir() -> Path:
+    path = Path(settings.EVIDENCE_UPLOAD_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def partial_path(upload_id) -> Path:
+    return upload_dir() / f"{upload_id}.part"
+
+
+class _HashStates:
+    """upload id → (offset covered, hashlib object); least recently used
+    states are dropped beyond `limit` (they are rebuilt by re-hashing)."""
+
+    def __init__(self, limit: int = 512):
+        self._lock = threading.Lock()
+        self._states: OrderedDict[str, tuple[int, object]] = OrderedDict()
+        self._limit = limit
+
+    def take(self, key: str, offset: int):
+        with self._lock:
+            state = self._states.pop(key, None)
+        if state is not None and state[0] == offset:
+            return state[1]
+        return None
+
+    def put(self, key: str, offset: int, hasher) -> None:
+        with self._lock:
+            self._states[key] = (offset, hasher)
+            self._states.move_to_end(key)
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._states.pop(key, None)
+
+
+hash_states = _HashStates()
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+class _Locked:
+    """Exclusive, non-blocking lock on an open partial file."""
+
+    def __init__(self, fh, key: str):
+        self.fh, self.key, self._thread_lock = fh, key, None
+
+    def __enter__(self):
+        with _local_locks_guard:
+            lock = _local_locks.setdefault(self.key, threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise UploadBusy(self.key)
+        self._thread_lock = lock
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock.release()
+                raise UploadBusy(self.key) from None
+        return self
+
+    def __exit__(self, *exc):
+        if fcntl is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+def rehash(fh, length: int):
+    """SHA-256 state over the first `length` bytes of an open file."""
+    hasher = hashlib.sha256()
+    fh.seek(0)
+    left = length
+    while left > 0:
+        block = fh.read(min(READ_BUFFER, left))
+        if not block:
+            raise OSError(f"partial upload shorter than its offset ({length - left} < {length})")
+        hasher.update(block)
+        left -= len(block)
+    return hasher
+
+
+def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | None,
+                  checksum: tuple[str, bytes] | None, on_stored) -> tuple[int, object]:
+    """Append the request body to the partial file at `offset`.
+
+    `stream.read(n)` gives the body; `content_length` bounds it (None: read
+    to the end). `checksum` is (algorithm, digest) from Upload-Checksum: a
+    chunk that does not match is discarded (ChunkChecksumMismatch); a chunk
+    cut short by a dropped connection is kept (bytes are bytes, the final
+    SHA-256 decides) unless it carries a checksum, which then cannot be
+    verified, so it is discarded too.
+
+    `on_stored(new_offset)` is called after the bytes are durable and must
+    record the new offset (in the database). Returns (new offset, hasher
+    over the first new-offset bytes).
+    """
+    key = str(upload_id)
+    path = partial_path(key)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+b", buffering=0) as fh, _Locked(fh, key):
+        size = os.fstat(fh.fileno()).st_size
+        if size < offset:
+            raise OSError(f"partial upload {key} has {size} bytes, fewer than its offset {offset}")
+        if size > offset:
+            fh.truncate(offset)  # bytes written after the last recorded offset (a crash): drop them
+        hasher = hash_states.take(key, offset) or rehash(fh, offset)
+        fh.seek(offset)
+        before = hasher.copy() if checksum else None
+        chunk_hasher = hashlib.new(checksum[0]) if checksum else None
+        received = 0
+        left = content_length
+        read = stream.read
+        write = fh.write
+        update = hasher.update
+        while left is None or left > 0:
+            block = read(READ_BUFFER if left is None else min(READ_BUFFER, left))
+            if not block:
+                break
+            update(block)
+            if chunk_hasher is not None:
+                chunk_hasher.update(block)
+            write(block)
+            received += len(block)
+            if left is not None:
+                left -= len(block)
+        complete = content_length is None or received == content_length
+        if checksum and (not complete or chunk_hasher.digest() != checksum[1]):
+            fh.truncate(offset)
+            hash_states.put(key, offset, before)
+            if complete:
+                raise ChunkChecksumMismatch(key)
+            return offset, before
+        if received:
+            os.fsync(fh.fileno())
+        new_offset = offset + received
+        on_stored(new_offset)
+        hash_states.put(key, new_offset, hasher)
+        return new_offset, hasher
+
+
+def discard(upload_id) -> None:
+    hash_states.drop(str(upload_id))
+    partial_path(upload_id).unlink(missing_ok=True)

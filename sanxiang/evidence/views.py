@@ -1,0 +1,221 @@
+"""Pages of the evidence domain: a step's evidence with the phone upload
+form (M38), an item's page with its player and custody actions, downloads
+(ranged, for video seeking), shared links, recorders with usage and gaps,
+and fixity alerts. Views validate input and call selectors/services."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sanxiang.core.selectors import agencies_for, officers_for
+from sanxiang.core.views import staff_required
+
+from . import selectors, services
+from .models import DeviceStatus, RetentionCategory
+from .storage import ObjectMissing, get_storage
+
+STREAM_CHUNK = 1024 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+INLINE_PREFIXES = ("image/", "video/", "audio/")
+
+
+def _first_error(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for errors in exc.error_dict.values() for e in errors for m in e.messages)
+    return " ".join(exc.messages)
+
+
+def content_response(request, item, *, actor, via: str):
+    """Stream an item's bytes, honouring one `Range: bytes=a-b` (video
+    players seek with it). A request that starts at byte 0 is a download or
+    a playback and appends evidence.download to the audit chain; the
+    follow-up ranges of the same playback do not."""
+    size = item.size
+    start, end, status = 0, size, 200
+    match = _RANGE.match(request.META.get("HTTP_RANGE", "").strip())
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        if first == "":
+            start = max(0, size - int(last))
+        else:
+            start = int(first)
+            end = min(size, int(last) + 1) if last else size
+        if start >= size or start >= end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        status = 206
+    try:
+        stream = get_storage().open(item.sha256, start, end)
+    except ObjectMissing:
+        raise Http404("object missing")
+    if start == 0:
+        services.record_access(actor=actor, item=item, action="evidence.download", via=via,
+                               range=request.META.get("HTTP_RANGE", ""))
+
+    def chunks():
+        try:
+            while True:
+                block = stream.read(STREAM_CHUNK)
+                if not block:
+                    break
+                yield block
+        finally:
+            stream.close()
+
+    response = StreamingHttpResponse(chunks(), status=status, content_type=item.mime_type)
+    response["Content-Length"] = str(end - start)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = f'"{item.sha256}"'
+    response["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(item.sha256)).decode()
+    if status == 206:
+        response["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    inline = item.mime_type.startswith(INLINE_PREFIXES) and request.GET.get("download") != "1"
+    name = item.original_name or f"{item.sha256}"
+    response["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- a step's evidence: list and phone upload ------------------------------------------
+
+
+@staff_required
+@require_GET
+def step_evidence(request, case_id: int, step_id: int):
+    case, step = selectors.get_step_for(user=request.user, case_id=case_id, step_id=step_id)
+    items = selectors.step_evidence(user=request.user, step=step)
+    devices = selectors.devices_for(user=request.user).filter(agency=case.agency, status=DeviceStatus.ACTIVE)
+    return render(request, "evidence/step_evidence.html", {
+        "case": case, "step": step, "items": items, "devices": devices, "case_open": services.case_is_open(case),
+        "categories": RetentionCategory.objects.filter(is_default=False),
+        "tus_endpoint": reverse("evidence:tus_collection"),
+    })
+
+
+@staff_required
+@require_GET
+def evidence_detail(request, pk: int):
+    item = selectors.get_evidence_for(user=request.user, pk=pk, include_deleted=selectors.can_manage_evidence(request.user))
+    services.record_access(actor=request.user, item=item, action="evidence.view", via="page")
+    return render(request, "evidence/detail.html", {
+        "item": item, "can_manage": selectors.can_manage_evidence(request.user),
+        "deletion_refusal": services.deletion_refusal(item), "categories": item.retention_categories.all(),
+        "shares": item.shares.all()[:20],
+    })
+
+
+@staff_required
+@require_GET
+def evidence_content(request, pk: int):
+    item = selectors.get_evidence_for(user=request.user, pk=pk)
+    return content_response(request, item, actor=request.user, via="page")
+
+
+@staff_required
+@require_POST
+def evidence_action(request, pk: int, action: str):
+    manage = selectors.can_manage_evidence(request.user)
+    item = selectors.get_evidence_for(user=request.user, pk=pk, include_deleted=manage)
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "share":
+            share, token = services.share_evidence(actor=request.user, item=item, recipient=request.POST.get("recipient", ""),
+                                                   reason=reason, days=int(request.POST.get("days") or 7))
+            link = request.build_absolute_uri(reverse("evidence:shared", args=[token]))
+            messages.success(request, f"共享链接（{share.expires_at:%Y-%m-%d %H:%M} 前有效）：{link}")
+        elif not manage:
+            raise PermissionDenied
+        elif action == "delete":
+            services.delete_evidence(actor=request.user, item=item, reason=reason)
+            messages.success(request, "证据已删除，恢复期内可恢复。")
+        elif action == "restore":
+            services.restore_evidence(actor=request.user, item=item)
+            messages.success(request, "证据已恢复。")
+        elif action in {"hold", "release"}:
+            services.set_legal_hold(actor=request.user, item=item, hold=action == "hold", reason=reason)
+            messages.success(request, "已设置法律保全。" if action == "hold" else "已解除法律保全。")
+        else:
+            raise Http404("unknown action")
+    except ValidationError as exc:
+        messages.error(request, _first_error(exc))
+    except ValueError:
+        messages.error(request, "有效天数应为整数。")
+    return redirect("evidence:detail", pk=item.pk)
+
+
+@require_GET
+def shared_content(request, token: str):
+    share = services.share_from_token(token)
+    if share is None:
+        raise Http404("share not found or expired")
+    return content_response(request, share.item, actor=f"share:{share.pk}:{share.recipient}", via="share")
+
+
+# --- recorders ---------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def device_list(request):
+    if request.method == "POST":
+        if not selectors.can_manage_evidence(request.user):
+            raise PermissionDenied
+        agency = agencies_for(user=request.user).filter(pk=request.POST.get("agency") or 0).first()
+        try:
+            if agency is None:
+                raise ValidationError({"agency": "请选择本人权限范围内的部门。"})
+            device = services.register_device(actor=request.user, agency=agency, serial=request.POST.get("serial", ""),
+                                              model=request.POST.get("model", ""))
+            return redirect("evidence:device", pk=device.pk)
+        except ValidationError as exc:
+            messages.error(request, _first_error(exc))
+    return render(request, "evidence/devices.html", {
+        "devices": selectors.devices_for(user=request.user), "agencies": agencies_for(user=request.user),
+        "can_manage": selectors.can_manage_evidence(request.user),
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def device_detail(request, pk: int):
+    device = selectors.get_device_for(user=request.user, pk=pk)
+    if request.method == "POST":
+        if not selectors.can_manage_evidence(request.user):
+            raise PermissionDenied
+        try:
+            officer = officers_for(user=request.user).filter(pk=request.POST.get("officer") or 0).first()
+            if officer is None:
+                raise ValidationError({"officer": "请选择执法人员。"})
+            valid_from = date.fromisoformat(request.POST.get("valid_from", ""))
+            valid_to = date.fromisoformat(request.POST["valid_to"]) if request.POST.get("valid_to") else None
+            services.assign_device(actor=request.user, device=device, officer=officer, valid_from=valid_from,
+                                   valid_to=valid_to)
+            messages.success(request, "已配发。")
+            return redirect("evidence:device", pk=device.pk)
+        except ValidationError as exc:
+            messages.error(request, _first_error(exc))
+        except ValueError:
+            messages.error(request, "日期格式应为 YYYY-MM-DD。")
+    usage = selectors.device_usage(device=device)
+    return render(request, "evidence/device.html", {
+        "device": device, "usage": usage, "officers": officers_for(user=request.user).filter(agency=device.agency),
+        "can_manage": selectors.can_manage_evidence(request.user),
+    })
+
+
+@staff_required
+@require_GET
+def fixity_alerts(request):
+    alerts = selectors.fixity_alerts_for(user=request.user)
+    return render(request, "evidence/fixity.html", {"alerts": alerts[:200]})
