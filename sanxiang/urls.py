@@ -11,5 +11,6 @@ urlpatterns = [
     path("catalog/", include("sanxiang.catalog.urls")),
     path("", portal_home, name="home"),
     path("", include("sanxiang.publicity.urls")),
+    path("", include("sanxiang.cases.urls")),
     path("", include("sanxiang.core.urls")),
 ]

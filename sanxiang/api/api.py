@@ -135,3 +135,7 @@ api.add_router("/catalog", catalog_router)
 from sanxiang.evidence.api import router as evidence_router  # noqa: E402
 
 api.add_router("/evidence", evidence_router)
+
+from sanxiang.cases.api import router as cases_router  # noqa: E402
+
+api.add_router("/cases", cases_router)

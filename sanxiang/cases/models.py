@@ -23,6 +23,38 @@ class CaseStatus(models.TextChoices):
     TERMINATED = "terminated", _("terminated")  # 终止 / 撤销立案
 
 
+class StepStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("in progress")  # started, its record still open; no other step may start
+    COMPLETED = "completed", _("completed")  # record closed (who, when, where, documents, evidence fixed)
+
+
+class OfficerRole(models.TextChoices):
+    LEAD = "lead", _("lead officer")  # 主办人
+    ASSIST = "assist", _("assisting officer")  # 协办人
+
+
+class DeadlineKind(models.TextChoices):
+    DECISION = "decision", _("decision")  # penalty law art. 60 / licensing law art. 42: decide within the limit
+    SERVICE = "service", _("service")  # penalty law art. 61: serve the decision
+    HEARING_REQUEST = "hearing_request", _("hearing request")  # art. 64 (1): the party's period to ask for a hearing
+    HEARING_NOTICE = "hearing_notice", _("hearing notice")  # art. 64 (2): earliest lawful hearing day after the notice
+    SEIZURE = "seizure", _("seizure")  # coercion law art. 25: seizure ends
+    SEIZURE_EXTENSION = "seizure_extension", _("seizure extension")  # art. 25: the one extension ends
+    PRESERVATION = "preservation", _("evidence preservation")  # penalty law art. 56: decide on preserved evidence
+
+
+class Obligor(models.TextChoices):
+    AGENCY = "agency", _("agency")  # the agency must act by the date: overdue is a breach
+    PARTY = "party", _("party")  # the party's period (e.g. to request a hearing): it lapses, nobody is overdue
+    NOT_BEFORE = "not_before", _("not before")  # the earliest lawful day for an act (hearing after its notice)
+
+
+class AvCategory(models.TextChoices):
+    SCENE = "scene", _("on-site enforcement")  # 现场执法
+    INTERVIEW = "interview", _("interview")  # 询问、听证
+    CONFIRMATION = "confirmation", _("confirmation and service")  # 告知、送达、签收确认
+
+
 class Case(models.Model):
     agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(_("case title"), max_length=255)
@@ -38,6 +70,20 @@ class Case(models.Model):
     party_id_number = models.CharField(_("party ID number"), max_length=18, blank=True)
     created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The proposed decision (拟作出的处理决定): what the summary-procedure
+    # limits (art. 51) and the hearing duty (art. 63) are checked against.
+    proposed_penalty_categories = models.JSONField(_("proposed penalty categories"), default=list, blank=True)
+    proposed_fine_fen = models.BigIntegerField(_("proposed fine (fen)"), null=True, blank=True)
+    proposed_confiscation_fen = models.BigIntegerField(_("proposed confiscation (fen)"), null=True, blank=True)
+    # Notification of rights (事先告知, arts. 44, 62) and hearing (arts. 63-65).
+    notified_on = models.DateField(_("party notified on"), null=True, blank=True)
+    hearing_requested = models.BooleanField(_("hearing requested"), default=False)
+    hearing_requested_on = models.DateField(_("hearing requested on"), null=True, blank=True)
+    hearing_notified_on = models.DateField(_("hearing notice served on"), null=True, blank=True)
+    hearing_on = models.DateField(_("hearing held on"), null=True, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    served_on = models.DateField(_("served on"), null=True, blank=True)
+    seized_on = models.DateField(_("seized on"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_on", "-id"]
@@ -60,6 +106,19 @@ class CaseStep(models.Model):
     place = models.CharField(_("place"), max_length=255, blank=True)
     note = models.TextField(_("record"), blank=True)
     officers = models.ManyToManyField("core.Officer", related_name="case_steps", verbose_name=_("officers"))
+    status = models.CharField(_("status"), max_length=16, choices=StepStatus.choices, default=StepStatus.IN_PROGRESS)
+    # Carried out in the agency's case-handling premises (执法办案场所):
+    # whole-process AV there (国办发〔2018〕118号, seed 记录-4).
+    at_premises = models.BooleanField(_("in case-handling premises"), default=False)
+    # Documents (文书) the step produced: [{"kind": "询问笔录", "number": "..."}];
+    # the documents app adds numbered 文书 with their own key to the step.
+    documents = models.JSONField(_("documents"), default=list, blank=True)
+    # The AV requirement in force when the step started (the agency's AV
+    # list, else the process definition's flag), kept so a later change of
+    # the list does not rewrite history; "" when no AV is needed.
+    av_requirement = models.CharField(_("AV requirement"), max_length=255, blank=True)
+    started_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    completed_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
 
     class Meta:
         ordering = ["case", "started_at", "id"]
@@ -68,3 +127,93 @@ class CaseStep(models.Model):
 
     def __str__(self):
         return f"{self.case} · {self.name}"
+
+    @property
+    def needs_av(self) -> bool:
+        return bool(self.av_requirement)
+
+
+class CaseOfficer(models.Model):
+    """An officer assigned to a case (承办人员)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
+    officer = models.ForeignKey("core.Officer", on_delete=models.PROTECT, related_name="case_assignments", verbose_name=_("officer"))
+    role = models.CharField(_("role"), max_length=8, choices=OfficerRole.choices, default=OfficerRole.ASSIST)
+    assigned_at = models.DateTimeField(_("assigned at"))
+
+    class Meta:
+        ordering = ["case", "role", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "officer"], name="case_officer_once")]
+        verbose_name = _("case officer")
+        verbose_name_plural = _("case officers")
+
+
+class CaseDeadline(models.Model):
+    """A legal time limit of a case, computed from a dated rule on the
+    official calendar (the rule's name, value, unit and reference kept)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deadlines")
+    kind = models.CharField(_("kind"), max_length=24, choices=DeadlineKind.choices)
+    obligor = models.CharField(_("who must act"), max_length=12, choices=Obligor.choices, default=Obligor.AGENCY)
+    start_on = models.DateField(_("counted from"))
+    due_on = models.DateField(_("due on"))
+    provisional = models.BooleanField(_("provisional"), default=False)  # a year in the span has no official schedule
+    rule_name = models.CharField(_("rule"), max_length=64)
+    rule_amount = models.IntegerField(_("amount"))
+    rule_unit = models.CharField(_("unit"), max_length=16)
+    rule_reference = models.CharField(_("legal basis"), max_length=255)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    superseded = models.BooleanField(_("superseded"), default=False)  # replaced (e.g. seizure extended)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("case deadline")
+        verbose_name_plural = _("case deadlines")
+
+    def __str__(self):
+        return f"{self.case} · {self.get_kind_display()} · {self.due_on}"
+
+
+class AvRequirement(models.Model):
+    """An agency's own entry of its AV list (音像记录事项清单, seed 记录-4).
+
+    The platform's default list is data in ``av_list.yaml``; a row here
+    adds to it or replaces the default entry with the same (act kind, step,
+    place). Read the merged list with ``selectors.av_list_for``."""
+
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="av_requirements")
+    act_kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
+    step_code = models.CharField(_("step"), max_length=32, blank=True, help_text=_("Blank: every step at the place named."))
+    required = models.BooleanField(_("AV required"), default=True)
+    whole_process = models.BooleanField(_("whole-process AV"), default=False)
+    place = models.CharField(_("place"), max_length=128, blank=True)
+    device = models.CharField(_("device"), max_length=128, blank=True)
+    content = models.TextField(_("what must be recorded"))
+    category = models.CharField(_("category"), max_length=16, choices=AvCategory.choices)
+    retention_years = models.PositiveIntegerField(_("retention (years)"), null=True, blank=True, help_text=_("Blank: permanent."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency", "act_kind", "step_code", "place"]
+        constraints = [models.UniqueConstraint(fields=["agency", "act_kind", "step_code", "place"], name="av_requirement_once")]
+        verbose_name = _("AV list entry")
+        verbose_name_plural = _("AV list entries")
+
+
+class AvExemption(models.Model):
+    """Why a step that needs AV has none, and the supervisor who accepted it."""
+
+    step = models.OneToOneField(CaseStep, on_delete=models.PROTECT, related_name="av_exemption")
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("AV exemption")
+        verbose_name_plural = _("AV exemptions")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None

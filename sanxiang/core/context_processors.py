@@ -12,6 +12,7 @@ def navigation(request):
     if user is not None and is_fully_authenticated(user):
         items.append({"url": reverse("core:workbench"), "label": _("Workbench")})
         items.append({"url": reverse("core:staff_officer_list"), "label": _("Officers")})
+        items.append({"url": reverse("cases:list"), "label": _("Cases")})
         if user.is_staff:
             items.append({"url": reverse("admin:index"), "label": _("Back office")})
     return {"nav_items": items}

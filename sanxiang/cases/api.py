@@ -1,0 +1,211 @@
+"""Cases endpoints (mounted at /api/v1/cases), for an agency's case-handling
+system or the officer pages' scripts (记录-1).
+
+Reads need the ``read`` scope, writes ``cases:write``; rows are limited to
+the caller's jurisdiction (a case elsewhere is 404). A refusal by the rules
+of procedure is 422 with the rule's stable code and the Chinese reason
+citing the article, e.g. {"code": "too_few_officers", "field": "officers",
+"message": "执法人员不得少于2人…（《中华人民共和国行政处罚法》…第四十二条…）"}.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.errors import ApiError
+from sanxiang.core.models import Officer
+
+from . import predicates, selectors, services
+
+router = Router(tags=["cases"])
+
+
+class OfficerRef(Schema):
+    id: int
+    name: str
+    certificate_number: str
+
+
+class StepOut(Schema):
+    id: int
+    code: str
+    name: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    place: str
+    note: str
+    at_premises: bool
+    av_requirement: str
+    documents: list[dict]
+    officers: list[OfficerRef]
+
+    @staticmethod
+    def resolve_officers(obj):
+        return list(obj.officers.all())
+
+
+class DeadlineOut(Schema):
+    kind: str
+    obligor: str
+    start_on: date
+    due_on: date
+    provisional: bool
+    rule_name: str
+    rule_amount: int
+    rule_unit: str
+    rule_reference: str
+    met: bool
+    superseded: bool
+
+    @staticmethod
+    def resolve_met(obj):
+        return obj.met_at is not None
+
+
+class NextStepOut(Schema):
+    code: str
+    name: str
+    allowed: bool
+    code_refused: str
+    reason: str
+
+
+class CaseOut(Schema):
+    id: int
+    agency_id: int
+    title: str
+    act_kind: str
+    procedure: str
+    status: str
+    current_step: str
+    opened_on: date
+    closed_on: date | None
+    party_name: str
+    party_type: str
+    decided_on: date | None
+    served_on: date | None
+
+
+class CaseDetailOut(CaseOut):
+    proposed_penalty_categories: list[str]
+    proposed_fine_fen: int | None
+    proposed_confiscation_fen: int | None
+    notified_on: date | None
+    hearing_requested: bool
+    hearing_requested_on: date | None
+    officers: list[OfficerRef]
+    steps: list[StepOut]
+    deadlines: list[DeadlineOut]
+    next_steps: list[NextStepOut]
+
+
+class OpenCaseIn(Schema):
+    title: str
+    act_kind: str
+    procedure: str = "general"
+    party_name: str
+    party_type: str
+    party_credit_code: str = ""
+    opened_on: date | None = None
+    officer_ids: list[int]
+    proposed_penalty_categories: list[str] = []
+    proposed_fine_fen: int | None = None
+
+
+class StartStepIn(Schema):
+    code: str
+    officer_ids: list[int] | None = None  # default: the case's officers
+    place: str = ""
+    note: str = ""
+    at: datetime | None = None  # when the step began (a record made afterwards); default now
+    at_premises: bool = False
+
+
+class CompleteStepIn(Schema):
+    note: str | None = None
+    place: str | None = None
+    documents: list[dict] | None = None
+    at: datetime | None = None
+
+
+def _detail(case) -> dict:
+    return {
+        **{f: getattr(case, f) for f in CaseDetailOut.model_fields if hasattr(case, f) and f not in ("steps", "officers")},
+        "officers": [a.officer for a in case.assignments.select_related("officer")],
+        "steps": selectors.timeline(case=case),
+        "deadlines": list(case.deadlines.order_by("due_on", "id")),
+        "next_steps": [{"code": code, "name": name, "allowed": v.ok, "code_refused": v.code, "reason": v.reason}
+                       for code, name, v in predicates.next_steps(case)],
+    }
+
+
+def _created(body):
+    """201 with a body, in the form the installed django-ninja prefers."""
+    try:
+        from ninja import Status
+    except ImportError:  # django-ninja before Status existed
+        return 201, body
+    return Status(201, body)
+
+
+def _officers(request, ids: list[int] | None):
+    if ids is None:
+        return None
+    found = {o.pk: o for o in Officer.objects.filter(pk__in=ids, agency_id=request.user.agency_id)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ApiError(status=422, code="officer_unknown", field="officer_ids",
+                       message=f"本部门没有编号为 {'、'.join(map(str, missing))} 的执法人员。")
+    return [found[i] for i in ids]
+
+
+@router.get("", response=list[CaseOut], auth=AUTH, summary="Cases in the caller's jurisdiction")
+@paginate(LimitOffsetPagination)
+def list_cases(request, status: str = "", mine: bool = False):
+    require_scope(request, "read")
+    qs = selectors.my_cases(user=request.user) if mine else selectors.cases_for(user=request.user)
+    return qs.filter(status=status) if status else qs
+
+
+@router.get("/{case_id}", response=CaseDetailOut, auth=AUTH, summary="A case with its steps, deadlines and allowed next steps")
+def get_case(request, case_id: int):
+    require_scope(request, "read")
+    return _detail(selectors.get_case_for(user=request.user, pk=case_id))
+
+
+@router.post("", response={201: CaseDetailOut}, auth=AUTH, summary="Open a case (立案)")
+def open_case(request, payload: OpenCaseIn):
+    require_scope(request, "cases:write")
+    if not request.user.agency_id:
+        raise ApiError(status=403, code="forbidden", message="只有执法部门可以立案。")
+    case = services.open_case(
+        actor=request.user, agency=request.user.agency, title=payload.title, act_kind=payload.act_kind,
+        procedure=payload.procedure, party_name=payload.party_name, party_type=payload.party_type,
+        party_credit_code=payload.party_credit_code, opened_on=payload.opened_on,
+        officers=_officers(request, payload.officer_ids) or [],
+        proposed_penalty_categories=payload.proposed_penalty_categories, proposed_fine_fen=payload.proposed_fine_fen)
+    return _created(_detail(case))
+
+
+@router.post("/{case_id}/steps", response={201: StepOut}, auth=AUTH, summary="Start a step of the case's process")
+def start_step(request, case_id: int, payload: StartStepIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    step = services.start_step(actor=request.user, case=case, code=payload.code,
+                               officers=_officers(request, payload.officer_ids), place=payload.place,
+                               note=payload.note, at=payload.at, at_premises=payload.at_premises)
+    return _created(step)
+
+
+@router.post("/{case_id}/steps/{step_id}/complete", response=StepOut, auth=AUTH, summary="Complete a step (close its record)")
+def complete_step(request, case_id: int, step_id: int, payload: CompleteStepIn):
+    require_scope(request, "cases:write")
+    step = selectors.get_step_for(user=request.user, case_pk=case_id, pk=step_id)
+    return services.complete_step(actor=request.user, step=step, note=payload.note, place=payload.place,
+                                  documents=payload.documents, at=payload.at)
+

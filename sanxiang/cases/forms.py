@@ -1,0 +1,85 @@
+"""Forms of the officer pages. They only parse input; the services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sanxiang.core.models import ActKind
+
+from .models import Procedure
+
+PARTY_TYPE_CHOICES = [
+    ("legal_person", _("legal person or other organisation")),
+    ("individual_business", _("individual business")),
+    ("natural_person", _("natural person")),
+]
+
+
+class OfficerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.certificate_number}）"
+
+
+class OpenCaseForm(forms.Form):
+    title = forms.CharField(label=_("case title"), max_length=255)
+    act_kind = forms.ChoiceField(label=_("act kind"), choices=[c for c in ActKind.choices if c[0] != "other"])
+    procedure = forms.ChoiceField(label=_("procedure"), choices=Procedure.choices, initial=Procedure.GENERAL)
+    party_name = forms.CharField(label=_("party"), max_length=255)
+    party_type = forms.ChoiceField(label=_("party type"), choices=PARTY_TYPE_CHOICES)
+    party_credit_code = forms.CharField(label=_("party credit code"), max_length=18, required=False)
+    opened_on = forms.DateField(label=_("opened on"), widget=forms.DateInput(attrs={"type": "date"}))
+    officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    proposed_fine_yuan = forms.DecimalField(label=_("proposed fine (yuan, summary procedure)"), required=False,
+                                            min_value=Decimal(0), decimal_places=2, max_digits=14)
+
+    def __init__(self, *args, officers_qs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officers"].queryset = officers_qs
+
+
+class StartStepForm(forms.Form):
+    officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    place = forms.CharField(label=_("place"), max_length=255, required=False)
+    at_premises = forms.BooleanField(label=_("in the case-handling premises"), required=False)
+    note = forms.CharField(label=_("record"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, officers_qs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officers"].queryset = officers_qs
+
+
+class CompleteStepForm(forms.Form):
+    place = forms.CharField(label=_("place"), max_length=255, required=False)
+    note = forms.CharField(label=_("record"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    documents = forms.CharField(label=_("documents made (one per line)"), required=False,
+                                widget=forms.Textarea(attrs={"rows": 3}))
+
+    def document_list(self) -> list[dict]:
+        return [{"kind": line.strip()} for line in self.cleaned_data.get("documents", "").splitlines() if line.strip()]
+
+
+class ExemptionForm(forms.Form):
+    reason = forms.CharField(label=_("reason AV could not be recorded"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class HearingRequestForm(forms.Form):
+    requested_on = forms.DateField(label=_("hearing requested on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ProposalForm(forms.Form):
+    categories = forms.MultipleChoiceField(label=_("proposed penalty categories"), choices=(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    fine_yuan = forms.DecimalField(label=_("fine (yuan)"), required=False, min_value=Decimal(0), decimal_places=2, max_digits=14)
+
+    def __init__(self, *args, **kwargs):
+        from sanxiang.publicity.models import PenaltyCategory
+
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].choices = [(c.value, c.value) for c in PenaltyCategory]
+
+
+def yuan_to_fen(value) -> int | None:
+    return None if value is None else int((Decimal(value) * 100).to_integral_value())

@@ -1,0 +1,311 @@
+"""The rules of procedure as predicates: what may happen next to a case.
+
+Seed 记录-1 asks for whole-process records of every kind of enforcement
+act; issue 4 asks that "the rules of procedure are enforced, not advised".
+Each ``can_*`` function answers with a ``Verdict``: true, or false with a
+Chinese reason that cites the article it applies (taken from the dated
+rule's reference where a rule exists) and a stable code for machines.
+``services.py`` refuses every write whose predicate is false; pages and the
+API show the same predicates, so what is offered is what is allowed.
+
+The steps a case may take come from its process definition
+(``sanxiang.catalog.processes``): after the last completed step, the
+``next`` and ``returns`` of that step; at the start, the first step; never
+two steps at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from sanxiang.catalog.processes import ProcessDefinition, get_process
+from sanxiang.core.models import EnforcementCategory
+from sanxiang.core.selectors import certificate_state
+from sanxiang.rules.loader import get_rule
+
+from .models import Case, CaseStatus, CaseStep, DeadlineKind, Procedure, StepStatus
+
+# Penalty categories the summary procedure may impose (art. 51: 警告 or a small 罚款).
+SUMMARY_CATEGORIES = {"警告", "罚款"}
+# Party types fined at the citizen's limit of art. 51 (公民). An individual
+# business (个体工商户) is a natural person carrying on business and is
+# treated as a citizen, as market-regulation practice does.
+CITIZEN_PARTY_TYPES = {"natural_person", "individual_business"}
+
+# Steps carried out on site by officers, where the minimum number of
+# officers with valid certificates applies (penalty law arts. 42, 55;
+# coercion law art. 18 (2); licensing law art. 36 on-site verification by two).
+# Any officer recorded on any step must still hold a valid certificate that
+# covers the act kind.
+ON_SITE_STEPS = {
+    "penalty": {"investigation"},
+    "inspection": {"investigation"},
+    "levy": {"investigation"},
+    "license": {"review"},
+    "coercion": {"notification", "execution"},
+}
+# The dated rule giving the minimum number of officers, per act kind.
+MIN_OFFICERS_RULE = {"coercion": "coercion.min_officers"}
+DEFAULT_MIN_OFFICERS_RULE = "penalty.min_officers"
+STATUS_TEXT = {"expired": "已过有效期", "not_yet_valid": "尚未生效", "suspended": "已被暂扣", "revoked": "已被吊销或注销"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""
+    code: str = ""
+    field: str = "code"
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+ALLOWED = Verdict(True)
+
+
+def refuse(reason: str, code: str, field: str = "code") -> Verdict:
+    return Verdict(False, reason, code, field)
+
+
+def definition_of(case: Case) -> ProcessDefinition:
+    return get_process(case.act_kind, case.procedure)
+
+
+def _steps(case: Case) -> list[CaseStep]:
+    return list(case.steps.order_by("started_at", "id"))
+
+
+def step_in_progress(case: Case) -> CaseStep | None:
+    return case.steps.filter(status=StepStatus.IN_PROGRESS).order_by("-started_at", "-id").first()
+
+
+def last_completed_step(case: Case) -> CaseStep | None:
+    return case.steps.filter(status=StepStatus.COMPLETED).order_by("-completed_at", "-id").first()
+
+
+def allowed_next_codes(case: Case) -> list[str]:
+    """Codes the process definition allows next, before any other check."""
+    if case.status != CaseStatus.OPEN or step_in_progress(case) is not None:
+        return []
+    definition = definition_of(case)
+    last = last_completed_step(case)
+    if last is None:
+        return [definition.steps[0].code]
+    step = definition.step(last.code)
+    return list(step.next) + [c for c in step.returns if c not in step.next]
+
+
+def next_steps(case: Case, *, on: date | None = None) -> list[tuple[str, str, Verdict]]:
+    """(code, name, verdict) for each step the definition allows next; the
+    verdict says whether it may start now, and why not."""
+    definition = definition_of(case)
+    return [(code, definition.step(code).name, can_start_step(case, code, on=on)) for code in allowed_next_codes(case)]
+
+
+# --------------------------------------------------------------------------
+# Officers (penalty law art. 42, coercion law art. 18)
+
+
+def _officers_rule(case: Case, on: date):
+    return get_rule(MIN_OFFICERS_RULE.get(case.act_kind, DEFAULT_MIN_OFFICERS_RULE), on=on, agency=case.agency)
+
+
+def check_officers(case: Case, officers, *, on: date, code: str) -> Verdict:
+    """Each officer belongs to the case's agency, holds a certificate valid
+    on the day that covers the act kind; on-site steps need the minimum
+    number of such officers from the dated rule."""
+    rule = _officers_rule(case, on)
+    officers = list(officers)
+    for officer in officers:
+        if officer.agency_id != case.agency_id:
+            return refuse(f"执法人员{officer.name}不属于本案承办部门，不能参与本案（{rule.reference}）。",
+                          "officer_other_agency", "officers")
+        state = certificate_state(officer, on=on)
+        if state != "valid":
+            return refuse(
+                f"执法人员{officer.name}的执法证（{officer.certificate_number}）于{on:%Y年%m月%d日}{STATUS_TEXT.get(state, state)}，"
+                f"不得从事执法活动（{rule.reference}）。", "certificate_invalid", "officers")
+        if case.act_kind in EnforcementCategory.values and case.act_kind not in (officer.categories or []):
+            label = EnforcementCategory(case.act_kind).label
+            return refuse(f"执法人员{officer.name}的执法证执法类别不包括{label}，不能办理本案（{rule.reference}）。",
+                          "category_not_covered", "officers")
+    if code in ON_SITE_STEPS.get(case.act_kind, set()):
+        minimum = int(rule.value)
+        if len({o.pk for o in officers}) < minimum:
+            return refuse(
+                f"执法人员不得少于{minimum}人，且须持有有效执法证（{rule.reference}）；本环节只有{len(officers)}名符合条件的执法人员。",
+                "too_few_officers", "officers")
+    return ALLOWED
+
+
+# --------------------------------------------------------------------------
+# Summary procedure (penalty law art. 51)
+
+
+def summary_fine_limit_fen(case: Case, *, on: date):
+    """The art. 51 limit for this party, in fen, with the rule it comes from."""
+    name = "penalty.summary_fine_limit_citizen" if case.party_type in CITIZEN_PARTY_TYPES \
+        else "penalty.summary_fine_limit_organisation"
+    rule = get_rule(name, on=on, agency=case.agency)
+    return int(Decimal(rule.value) * 100), rule
+
+
+def check_summary_limits(case: Case, *, categories, fine_fen, confiscation_fen=None, on: date) -> Verdict:
+    """Summary procedure only for a warning or a fine within art. 51's limit."""
+    if case.act_kind != "penalty" or case.procedure != Procedure.SUMMARY:
+        return ALLOWED
+    limit_fen, rule = summary_fine_limit_fen(case, on=on)
+    others = [c for c in (categories or []) if c not in SUMMARY_CATEGORIES]
+    if others or confiscation_fen:
+        what = "、".join(others) or "没收"
+        return refuse(f"简易程序只能当场给予警告或者小额罚款，不能给予{what}；请改用一般程序（{rule.reference}）。",
+                      "summary_category", "proposed_penalty_categories")
+    if fine_fen and fine_fen > limit_fen:
+        who = "公民" if case.party_type in CITIZEN_PARTY_TYPES else "法人或者其他组织"
+        return refuse(
+            f"简易程序对{who}罚款不得超过{Decimal(limit_fen) / 100:g}元，拟罚款{Decimal(fine_fen) / 100:g}元超出限额；"
+            f"请改用一般程序（{rule.reference}）。", "summary_fine_limit", "proposed_fine_fen")
+    return ALLOWED
+
+
+# --------------------------------------------------------------------------
+# Predicates
+
+
+def _completed(case: Case, code: str):
+    return case.steps.filter(code=code, status=StepStatus.COMPLETED)
+
+
+def hearing_requested_in_time(case: Case) -> bool:
+    if not case.hearing_requested or case.hearing_requested_on is None:
+        return False
+    limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
+    return limit is None or case.hearing_requested_on <= limit.due_on
+
+
+def requires_review_block(case: Case) -> str | None:
+    from .services import requires_review_block as hook
+
+    return hook(case)
+
+
+def can_decide(case: Case, *, on: date | None = None) -> Verdict:
+    """A decision may be made: the party was told of the facts, reasons,
+    basis and rights (arts. 44, 62) after the last investigation; a hearing
+    requested in time was held (art. 63-65); the legal review, where
+    required, does not block (art. 58, via ``requires_review_block``); a
+    summary decision stays within art. 51."""
+    on = on or timezone.localdate()
+    definition = definition_of(case)
+    if "notification" in definition.codes:
+        notified = _completed(case, "notification").order_by("-completed_at").first()
+        last_investigation = case.steps.filter(code="investigation").order_by("-started_at").first()
+        if notified is None or (last_investigation and notified.completed_at < last_investigation.started_at):
+            return refuse("作出决定前，应当告知当事人拟作出决定的内容及事实、理由、依据，并告知其陈述、申辩、要求听证等权利；"
+                          "告知环节尚未完成（《中华人民共和国行政处罚法》第四十四条、第六十二条）。", "not_notified")
+    if "hearing" in definition.codes and hearing_requested_in_time(case) and not _completed(case, "hearing").exists():
+        return refuse("当事人在法定期限内要求听证，须先举行听证再作出决定（《中华人民共和国行政处罚法》第六十三条、第六十四条、第六十五条）。",
+                      "hearing_pending")
+    block = requires_review_block(case)
+    if block:
+        return refuse(block, "review_required")
+    return check_summary_limits(case, categories=case.proposed_penalty_categories, fine_fen=case.proposed_fine_fen,
+                                confiscation_fen=case.proposed_confiscation_fen, on=on)
+
+
+def can_start_step(case: Case, code: str, *, on: date | None = None, officers=None) -> Verdict:
+    """May the step `code` start on day `on` with these officers (default:
+    the case's assigned officers)?"""
+    on = on or timezone.localdate()
+    if case.status != CaseStatus.OPEN:
+        return refuse("案件已结案或终止，不能再进行办案环节。", "case_not_open")
+    definition = definition_of(case)
+    if code not in definition.codes:
+        return refuse(f"本案流程（{definition.title}）中没有环节 {code}。", "unknown_step")
+    running = step_in_progress(case)
+    if running is not None:
+        return refuse(f"环节「{running.name}」尚未完成，完成后才能开始下一环节。", "step_in_progress")
+    allowed = allowed_next_codes(case)
+    if code not in allowed:
+        names = "、".join(definition.step(c).name for c in allowed) or "无"
+        return refuse(f"按本案流程（{definition.title}），当前只能进行：{names}。", "step_not_next")
+    if on < case.opened_on:
+        return refuse("环节日期不能早于立案（启动）日期。", "before_opening", "at")
+    if officers is None:
+        officers = [a.officer for a in case.assignments.select_related("officer")]
+    verdict = check_officers(case, officers, on=on, code=code)
+    if not verdict:
+        return verdict
+    if code == "decision":
+        verdict = can_decide(case, on=on)
+        if not verdict:
+            return verdict
+    if code == "hearing" and case.act_kind == "penalty":
+        if not case.hearing_requested:
+            return refuse("当事人未要求听证，不进行听证环节（《中华人民共和国行政处罚法》第六十三条）。", "hearing_not_requested")
+        notice = case.deadlines.filter(kind=DeadlineKind.HEARING_NOTICE, superseded=False).order_by("-id").first()
+        if notice is None:
+            return refuse("举行听证前须送达听证通知书（《中华人民共和国行政处罚法》第六十四条第（二）项）。", "hearing_not_noticed")
+        if on < notice.due_on:
+            return refuse(f"听证应当在举行的七个工作日前通知当事人；按通知日期，最早可于{notice.due_on:%Y年%m月%d日}举行（{notice.rule_reference}）。",
+                          "hearing_too_early", "at")
+    if code == "extension" and case.act_kind == "coercion":
+        rule = get_rule("coercion.seizure_extension_count", on=on, agency=case.agency)
+        if _completed(case, "extension").count() >= int(rule.value):
+            return refuse(f"查封、扣押期限只能延长{rule.value}次（{rule.reference}）。", "extension_limit")
+    return ALLOWED
+
+
+def can_complete_step(step: CaseStep, *, on: date | None = None) -> Verdict:
+    """A step's record may be closed: it is in progress, and where AV is
+    required (the agency's AV list, 记录-4) AV evidence is attached or an
+    exemption was approved by the agency head."""
+    if step.status != StepStatus.IN_PROGRESS:
+        return refuse("该环节已完成。", "step_not_in_progress")
+    if step.case.status != CaseStatus.OPEN:
+        return refuse("案件已结案或终止。", "case_not_open")
+    if step.needs_av:
+        from .selectors import av_items_for_step
+
+        if not av_items_for_step(step):
+            exemption = getattr(step, "av_exemption", None) if _has_exemption(step) else None
+            if exemption is None or not exemption.is_approved:
+                pending = "（免于音像记录的申请待负责人批准）" if exemption is not None else ""
+                return refuse(
+                    f"本环节须音像记录：{step.av_requirement}。未上传音像资料，且未经负责人批准免于记录，不能完成本环节{pending}"
+                    "（国办发〔2018〕118号“全面推行执法全过程记录制度”；本部门《音像记录事项清单》）。", "av_missing")
+    return ALLOWED
+
+
+def _has_exemption(step: CaseStep) -> bool:
+    from .models import AvExemption
+
+    try:
+        step.av_exemption
+    except AvExemption.DoesNotExist:
+        return False
+    return True
+
+
+def can_close(case: Case) -> Verdict:
+    """A case may be closed (结案) through its final step once no other step
+    is open, a decision (where the process has one) was made and served."""
+    if case.status != CaseStatus.OPEN:
+        return refuse("案件已结案或终止。", "case_not_open")
+    definition = definition_of(case)
+    running = step_in_progress(case)
+    final = [s.code for s in definition.steps if not s.next]
+    if running is not None and running.code not in final:
+        return refuse(f"环节「{running.name}」尚未完成。", "step_in_progress")
+    if "decision" in definition.codes and not _completed(case, "decision").exists():
+        return refuse("尚未作出决定，不能结案。", "not_decided")
+    if "service" in definition.codes and not _completed(case, "service").exists():
+        return refuse("决定书尚未送达，不能结案（《中华人民共和国行政处罚法》第六十一条）。", "not_served")
+    if running is None and not any(c in allowed_next_codes(case) for c in final):
+        return refuse("按流程定义，尚未到结案环节。", "step_not_next")
+    return ALLOWED

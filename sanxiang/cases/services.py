@@ -1,0 +1,476 @@
+"""Writes for cases (执法全过程记录, seed 记录-1 and 记录-4).
+
+Every function is keyword-only, checks the acting user may handle the case,
+refuses what the rules of procedure forbid (``predicates.py``; errors in
+Chinese citing the article, with a stable code), writes in one transaction
+and appends its audit entry inside that transaction.
+
+Who may write: people of the case's agency acting in it (officer, agency
+head) and the agency's API clients. Legal offices and administrators read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sanxiang.core.audit import append_audit
+from sanxiang.core.deadlines import deadline_for
+from sanxiang.core.models import Agency, Officer, Role
+
+from . import avlist
+from .models import (
+    AvCategory, AvExemption, AvRequirement, Case, CaseDeadline, CaseOfficer, CaseStatus, CaseStep, DeadlineKind,
+    Obligor, OfficerRole, Procedure, StepStatus,
+)
+from .predicates import (
+    Verdict, can_close, can_complete_step, can_start_step, check_summary_limits, definition_of, hearing_requested_in_time,
+)
+
+HANDLER_ROLES = {Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT}
+PARTY_TYPES = {"natural_person", "individual_business", "legal_person"}
+
+# The rule that limits the decision, per act kind and procedure (counted
+# from opening / acceptance).
+DECISION_RULES = {("penalty", Procedure.GENERAL): "penalty.decision_limit",
+                  ("license", Procedure.GENERAL): "licensing.decision_limit"}
+SERVICE_RULES = {("penalty", Procedure.GENERAL): "penalty.service_limit"}
+
+
+def requires_review_block(case: Case) -> str | None:
+    """Why legal review (法制审核, penalty law art. 58) blocks a decision on
+    this case, or None.
+
+    The legal-review app plugs in here: it will answer from its catalogue
+    (重大执法决定法制审核目录) and the case's submissions, and return a
+    Chinese reason citing art. 58 while a required review has not passed.
+    Until that app exists nothing blocks; ``predicates.can_decide`` already
+    consults this function, so no caller changes when it lands."""
+    return None
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def _may_handle(actor, agency_id: int) -> None:
+    if not getattr(actor, "is_authenticated", False) or actor.role not in HANDLER_ROLES or actor.agency_id != agency_id:
+        raise PermissionDenied("只有本部门的执法人员、负责人或本部门授权的系统可以办理本案。")
+
+
+def _refuse(verdict: Verdict):
+    raise ValidationError({verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+
+
+def _day_of(at: datetime) -> date:
+    return timezone.localdate(at)
+
+
+def _moment(at: datetime | None) -> datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + timedelta(minutes=5):
+        raise ValidationError({"at": ValidationError("记录时间不能晚于当前时间。", code="future")})
+    return at
+
+
+def _add_deadline(*, case: Case, kind: str, rule: str, start: date, obligor: str = Obligor.AGENCY,
+                  met_at: datetime | None = None) -> CaseDeadline:
+    result = deadline_for(rule=rule, start=start, agency=case.agency)
+    case.deadlines.filter(kind=kind, superseded=False, met_at__isnull=True).update(superseded=True)
+    return CaseDeadline.objects.create(
+        case=case, kind=kind, obligor=obligor, start_on=start, due_on=result.date, provisional=result.provisional,
+        rule_name=rule, rule_amount=int(result.rule.value), rule_unit=result.rule.unit,
+        rule_reference=result.rule.reference, met_at=met_at,
+    )
+
+
+def _meet(case: Case, *kinds: str, at: datetime) -> None:
+    case.deadlines.filter(kind__in=kinds, superseded=False, met_at__isnull=True).update(met_at=at)
+
+
+def _deadline_payload(d: CaseDeadline) -> dict:
+    return {"kind": d.kind, "due_on": d.due_on.isoformat(), "rule": d.rule_name, "provisional": d.provisional}
+
+
+def _officers_of(case: Case, officers) -> list[Officer]:
+    if officers is None:
+        return [a.officer for a in case.assignments.select_related("officer")]
+    result = []
+    for o in officers:
+        if not isinstance(o, Officer):
+            o = Officer.objects.filter(pk=o).first()
+            if o is None:
+                raise ValidationError({"officers": ValidationError("执法人员不存在。", code="officer_unknown")})
+        result.append(o)
+    return result
+
+
+# --------------------------------------------------------------------------
+# cases
+
+
+@transaction.atomic
+def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: str = Procedure.GENERAL,
+              party_name: str, party_type: str, opened_on: date | None = None, officers: list[Officer],
+              lead: Officer | None = None, party_credit_code: str = "", party_id_number: str = "",
+              proposed_penalty_categories: list[str] | None = None, proposed_fine_fen: int | None = None) -> Case:
+    """立案 / 启动: a case of an agency following the process definition of
+    its act kind and procedure. Deadlines counted from the opening day are
+    computed at once (penalty law art. 60: decision within 90 days)."""
+    _may_handle(actor, agency.pk)
+    opened_on = opened_on or timezone.localdate()
+    if opened_on > timezone.localdate():
+        raise ValidationError({"opened_on": ValidationError("立案日期不能晚于今天。", code="future")})
+    if party_type not in PARTY_TYPES:
+        raise ValidationError({"party_type": ValidationError("当事人类别无效（natural_person、individual_business、legal_person）。",
+                                                             code="invalid")})
+    officers = _officers_of(None, officers) if officers else []
+    if not officers:
+        raise ValidationError({"officers": ValidationError("至少指定一名承办人员。", code="required")})
+    for o in officers:
+        if o.agency_id != agency.pk:
+            raise ValidationError({"officers": ValidationError(f"执法人员{o.name}不属于本部门。", code="officer_other_agency")})
+    case = Case(agency=agency, title=title.strip(), act_kind=act_kind, procedure=procedure, party_name=party_name.strip(),
+                party_type=party_type, party_credit_code=party_credit_code.strip().upper(), party_id_number=party_id_number.strip().upper(),
+                opened_on=opened_on, created_by=actor, proposed_penalty_categories=list(proposed_penalty_categories or []),
+                proposed_fine_fen=proposed_fine_fen)
+    case.full_clean(exclude=["created_by"])
+    try:
+        definition_of(case)
+    except LookupError as exc:
+        raise ValidationError({"procedure": ValidationError(str(exc), code="no_process")}) from None
+    verdict = check_summary_limits(case, categories=case.proposed_penalty_categories, fine_fen=proposed_fine_fen, on=opened_on)
+    if not verdict:
+        _refuse(verdict)
+    case.save()
+    now = timezone.now()
+    lead = lead or officers[0]
+    for o in dict.fromkeys(officers):
+        CaseOfficer.objects.create(case=case, officer=o, role=OfficerRole.LEAD if o == lead else OfficerRole.ASSIST, assigned_at=now)
+    deadlines = []
+    rule = DECISION_RULES.get((act_kind, procedure))
+    if rule:
+        deadlines.append(_add_deadline(case=case, kind=DeadlineKind.DECISION, rule=rule, start=opened_on))
+    append_audit(actor=actor, action="case.open", obj=case, payload={
+        "agency": agency.credit_code, "title": case.title, "act_kind": act_kind, "procedure": procedure,
+        "opened_on": opened_on.isoformat(), "officers": [o.certificate_number for o in officers],
+        "deadlines": [_deadline_payload(d) for d in deadlines]})
+    return case
+
+
+@transaction.atomic
+def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRole.ASSIST) -> CaseOfficer:
+    _may_handle(actor, case.agency_id)
+    if officer.agency_id != case.agency_id:
+        raise ValidationError({"officer": ValidationError(f"执法人员{officer.name}不属于本部门。", code="officer_other_agency")})
+    if role not in OfficerRole.values:
+        raise ValidationError({"role": ValidationError("承办角色无效。", code="invalid")})
+    if case.assignments.filter(officer=officer).exists():
+        raise ValidationError({"officer": ValidationError(f"{officer.name}已是本案承办人员。", code="duplicate")})
+    if role == OfficerRole.LEAD:
+        case.assignments.filter(role=OfficerRole.LEAD).update(role=OfficerRole.ASSIST)
+    assignment = CaseOfficer.objects.create(case=case, officer=officer, role=role, assigned_at=timezone.now())
+    append_audit(actor=actor, action="case.officer_assign", obj=case,
+                 payload={"officer": officer.certificate_number, "role": role})
+    return assignment
+
+
+@transaction.atomic
+def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int | None = None,
+                     confiscation_fen: int | None = None) -> Case:
+    """Record the proposed decision (拟作出的处理决定); a summary case is held
+    to art. 51's limits here already."""
+    from sanxiang.publicity.models import PenaltyCategory
+
+    _may_handle(actor, case.agency_id)
+    bad = [c for c in categories if c not in PenaltyCategory.values]
+    if bad:
+        raise ValidationError({"proposed_penalty_categories": ValidationError(f"处罚种类无效：{'、'.join(bad)}。", code="invalid")})
+    for field, value in (("proposed_fine_fen", fine_fen), ("proposed_confiscation_fen", confiscation_fen)):
+        if value is not None and value < 0:
+            raise ValidationError({field: ValidationError("金额不能为负数。", code="invalid")})
+    if fine_fen and "罚款" not in categories:
+        categories = [*categories, "罚款"]
+    verdict = check_summary_limits(case, categories=categories, fine_fen=fine_fen, confiscation_fen=confiscation_fen,
+                                   on=timezone.localdate())
+    if not verdict:
+        _refuse(verdict)
+    before = {"categories": case.proposed_penalty_categories, "fine_fen": case.proposed_fine_fen,
+              "confiscation_fen": case.proposed_confiscation_fen}
+    case.proposed_penalty_categories, case.proposed_fine_fen, case.proposed_confiscation_fen = list(categories), fine_fen, confiscation_fen
+    case.save(update_fields=["proposed_penalty_categories", "proposed_fine_fen", "proposed_confiscation_fen"])
+    append_audit(actor=actor, action="case.propose_decision", obj=case, payload={
+        "before": before, "after": {"categories": list(categories), "fine_fen": fine_fen, "confiscation_fen": confiscation_fen}})
+    return case
+
+
+# --------------------------------------------------------------------------
+# steps
+
+
+@transaction.atomic
+def start_step(*, actor, case: Case, code: str, officers=None, place: str = "", note: str = "",
+               at: datetime | None = None, at_premises: bool = False) -> CaseStep:
+    """Start a step of the case's process: who (officers, default the
+    case's), when, where. Refused unless ``can_start_step`` allows it."""
+    _may_handle(actor, case.agency_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)  # one step at a time, even under concurrent requests
+    at = _moment(at)
+    officer_list = _officers_of(case, officers)
+    verdict = can_start_step(case, code, on=_day_of(at), officers=officer_list)
+    if not verdict:
+        _refuse(verdict)
+    last = case.steps.filter(status=StepStatus.COMPLETED).order_by("-completed_at").first()
+    if last is not None and at < last.completed_at:
+        raise ValidationError({"at": ValidationError(f"开始时间不能早于上一环节「{last.name}」的完成时间。", code="out_of_order")})
+    definition = definition_of(case)
+    spec = definition.step(code)
+    requirement = avlist.requirement_for_step(agency=case.agency, act_kind=case.act_kind, step_code=code,
+                                              definition_av=spec.av, at_premises=at_premises)
+    step = CaseStep(case=case, code=code, name=spec.name, started_at=at, place=place.strip(), note=note.strip(),
+                    status=StepStatus.IN_PROGRESS, at_premises=at_premises, started_by=actor,
+                    av_requirement=requirement.describe() if requirement else "")
+    step.full_clean(exclude=["started_by", "completed_by", "case"])
+    step.save()
+    step.officers.set(officer_list)
+    case.current_step = code
+    case.save(update_fields=["current_step"])
+    append_audit(actor=actor, action="case.step_start", obj=step, payload={
+        "case": case.pk, "code": code, "at": at.isoformat(), "place": step.place,
+        "officers": [o.certificate_number for o in officer_list], "av": step.av_requirement})
+    return step
+
+
+def _on_completion(*, case: Case, step: CaseStep, day: date, at: datetime) -> list[CaseDeadline]:
+    """What completing a step means for the case: its dates and deadlines."""
+    new: list[CaseDeadline] = []
+    code, kind = step.code, case.act_kind
+    if code == "notification":
+        case.notified_on = day
+        if kind == "penalty" and case.procedure == Procedure.GENERAL:
+            # The party asks for a hearing within 5 working days of the notice (art. 64 (1)).
+            new.append(_add_deadline(case=case, kind=DeadlineKind.HEARING_REQUEST, rule="penalty.hearing_request_limit",
+                                     start=day, obligor=Obligor.PARTY))
+    elif code == "hearing":
+        case.hearing_on = day
+    elif code == "decision":
+        case.decided_on = day
+        _meet(case, DeadlineKind.DECISION, at=at)
+        if kind == "coercion":
+            _meet(case, DeadlineKind.SEIZURE, DeadlineKind.SEIZURE_EXTENSION, at=at)
+        rule = SERVICE_RULES.get((kind, case.procedure))
+        if rule:
+            new.append(_add_deadline(case=case, kind=DeadlineKind.SERVICE, rule=rule, start=day))
+    elif code == "service":
+        case.served_on = day
+        _meet(case, DeadlineKind.SERVICE, at=at)
+    elif code == "execution" and kind == "coercion":
+        case.seized_on = day
+        new.append(_add_deadline(case=case, kind=DeadlineKind.SEIZURE, rule="coercion.seizure_limit", start=day))
+    elif code == "extension" and kind == "coercion":
+        current = case.deadlines.filter(kind=DeadlineKind.SEIZURE, superseded=False).order_by("-id").first()
+        start = current.due_on if current else day
+        if current:
+            current.superseded = True
+            current.save(update_fields=["superseded"])
+        new.append(_add_deadline(case=case, kind=DeadlineKind.SEIZURE_EXTENSION, rule="coercion.seizure_extension", start=start))
+    return new
+
+
+@transaction.atomic
+def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str | None = None,
+                  documents: list[dict] | None = None, at: datetime | None = None) -> CaseStep:
+    """Close a step's record. A step that needs AV (记录-4) completes only
+    with AV evidence attached or an approved exemption; completing the final
+    step closes the case (结案)."""
+    _may_handle(actor, step.case.agency_id)
+    case = Case.objects.select_for_update().get(pk=step.case_id)
+    step = CaseStep.objects.select_related("case", "case__agency").get(pk=step.pk)
+    at = _moment(at)
+    if at < step.started_at:
+        raise ValidationError({"at": ValidationError("完成时间不能早于开始时间。", code="out_of_order")})
+    verdict = can_complete_step(step, on=_day_of(at))
+    if not verdict:
+        _refuse(verdict)
+    definition = definition_of(case)
+    final = not definition.step(step.code).next
+    if final:
+        verdict = can_close(case)
+        if not verdict:
+            _refuse(verdict)
+    if note is not None:
+        step.note = note.strip()
+    if place is not None:
+        step.place = place.strip()
+    if documents is not None:
+        if not all(isinstance(d, dict) and str(d.get("kind", "")).strip() for d in documents):
+            raise ValidationError({"documents": ValidationError("每份文书须写明种类（kind）。", code="invalid")})
+        step.documents = [{"kind": str(d["kind"]).strip(), "number": str(d.get("number", "")).strip()} for d in documents]
+    step.status, step.completed_at, step.completed_by = StepStatus.COMPLETED, at, actor
+    step.save()
+    day = _day_of(at)
+    new = _on_completion(case=case, step=step, day=day, at=at)
+    if final:
+        case.status, case.closed_on = CaseStatus.CLOSED, day
+    case.current_step = "" if final else case.current_step
+    case.save()
+    append_audit(actor=actor, action="case.step_complete", obj=step, payload={
+        "case": case.pk, "code": step.code, "at": at.isoformat(), "documents": step.documents,
+        "av_exemption": bool(step.needs_av and hasattr(step, "av_exemption")),
+        "deadlines": [_deadline_payload(d) for d in new], "closed": final})
+    return step
+
+
+# --------------------------------------------------------------------------
+# hearing and preservation
+
+
+@transaction.atomic
+def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
+    """The party asked for a hearing (art. 63). Within the period counted
+    from the notice (art. 64 (1)) it binds: the decision waits for it."""
+    _may_handle(actor, case.agency_id)
+    if case.notified_on is None:
+        raise ValidationError({"requested_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+    if requested_on < case.notified_on or requested_on > timezone.localdate():
+        raise ValidationError({"requested_on": ValidationError("申请日期须在告知之后、且不晚于今天。", code="invalid")})
+    limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
+    if limit is not None and requested_on > limit.due_on:
+        raise ValidationError({"requested_on": ValidationError(
+            f"当事人应当在告知后{limit.rule_amount}个工作日内提出听证要求，期限已于{limit.due_on:%Y年%m月%d日}届满（{limit.rule_reference}）。",
+            code="hearing_request_late")})
+    case.hearing_requested, case.hearing_requested_on = True, requested_on
+    case.save(update_fields=["hearing_requested", "hearing_requested_on"])
+    if limit is not None:
+        limit.met_at = timezone.now()
+        limit.save(update_fields=["met_at"])
+    append_audit(actor=actor, action="case.hearing_request", obj=case, payload={"requested_on": requested_on.isoformat()})
+    return case
+
+
+@transaction.atomic
+def record_hearing_notice(*, actor, case: Case, notified_on: date, hearing_on: date) -> CaseDeadline:
+    """听证通知书 served on `notified_on` for a hearing on `hearing_on`: the
+    notice must come 7 working days ahead (art. 64 (2), dated rule)."""
+    _may_handle(actor, case.agency_id)
+    if not case.hearing_requested:
+        raise ValidationError({"notified_on": ValidationError("当事人未要求听证。", code="hearing_not_requested")})
+    result = deadline_for(rule="penalty.hearing_notice_limit", start=notified_on, agency=case.agency)
+    if hearing_on < result.date:
+        raise ValidationError({"hearing_on": ValidationError(
+            f"应当在举行听证的{result.rule.value}个工作日前通知当事人；{notified_on:%Y年%m月%d日}通知的，"
+            f"听证最早于{result.date:%Y年%m月%d日}举行（{result.rule.reference}）。", code="hearing_too_early")})
+    deadline = _add_deadline(case=case, kind=DeadlineKind.HEARING_NOTICE, rule="penalty.hearing_notice_limit",
+                             start=notified_on, obligor=Obligor.NOT_BEFORE, met_at=timezone.now())
+    case.hearing_notified_on = notified_on
+    case.save(update_fields=["hearing_notified_on"])
+    append_audit(actor=actor, action="case.hearing_notice", obj=case,
+                 payload={"notified_on": notified_on.isoformat(), "hearing_on": hearing_on.isoformat(),
+                          "earliest": deadline.due_on.isoformat()})
+    return deadline
+
+
+@transaction.atomic
+def record_preservation(*, actor, case: Case, preserved_on: date) -> CaseDeadline:
+    """证据先行登记保存: a decision on the preserved evidence is due within
+    7 working days (art. 56, dated rule)."""
+    _may_handle(actor, case.agency_id)
+    deadline = _add_deadline(case=case, kind=DeadlineKind.PRESERVATION, rule="penalty.preservation_decision_limit",
+                             start=preserved_on)
+    append_audit(actor=actor, action="case.preservation", obj=case,
+                 payload={"preserved_on": preserved_on.isoformat(), "due_on": deadline.due_on.isoformat()})
+    return deadline
+
+
+@transaction.atomic
+def meet_deadline(*, actor, deadline: CaseDeadline, note: str = "") -> CaseDeadline:
+    """Mark a deadline met by an act the steps do not record themselves
+    (e.g. the handling decision on preserved evidence)."""
+    _may_handle(actor, deadline.case.agency_id)
+    if deadline.met_at is not None:
+        raise ValidationError({"deadline": ValidationError("该期限已标记为完成。", code="already_met")})
+    deadline.met_at = timezone.now()
+    deadline.save(update_fields=["met_at"])
+    append_audit(actor=actor, action="case.deadline_met", obj=deadline.case,
+                 payload={"kind": deadline.kind, "due_on": deadline.due_on.isoformat(), "note": note})
+    return deadline
+
+
+# --------------------------------------------------------------------------
+# AV list and exemptions (记录-4)
+
+
+@transaction.atomic
+def request_av_exemption(*, actor, step: CaseStep, reason: str) -> AvExemption:
+    """Why a step that needs AV has none (device failure, the party's
+    safety ...); it counts only once the agency head approves it."""
+    _may_handle(actor, step.case.agency_id)
+    if not step.needs_av:
+        raise ValidationError({"reason": ValidationError("本环节无须音像记录。", code="av_not_required")})
+    if step.status != StepStatus.IN_PROGRESS:
+        raise ValidationError({"reason": ValidationError("该环节已完成。", code="step_not_in_progress")})
+    if len(reason.strip()) < 4:
+        raise ValidationError({"reason": ValidationError("请写明未能音像记录的具体理由。", code="required")})
+    if AvExemption.objects.filter(step=step).exists():
+        raise ValidationError({"reason": ValidationError("已提交过免于音像记录的申请。", code="duplicate")})
+    exemption = AvExemption.objects.create(step=step, reason=reason.strip(), requested_by=actor, requested_at=timezone.now())
+    append_audit(actor=actor, action="case.av_exemption_request", obj=step, payload={"reason": exemption.reason})
+    return exemption
+
+
+@transaction.atomic
+def approve_av_exemption(*, actor, exemption: AvExemption) -> AvExemption:
+    """The agency head (负责人) of the case's agency approves; never the
+    person who asked."""
+    case = exemption.step.case
+    if not getattr(actor, "is_authenticated", False) or actor.role != Role.AGENCY_HEAD or actor.agency_id != case.agency_id:
+        raise PermissionDenied("免于音像记录须经本部门负责人批准。")
+    if actor.pk == exemption.requested_by_id:
+        raise PermissionDenied("申请人不能批准自己的申请。")
+    if exemption.is_approved:
+        raise ValidationError({"exemption": ValidationError("该申请已批准。", code="already_approved")})
+    exemption.approved_by, exemption.approved_at = actor, timezone.now()
+    exemption.save(update_fields=["approved_by", "approved_at"])
+    append_audit(actor=actor, action="case.av_exemption_approve", obj=exemption.step,
+                 payload={"reason": exemption.reason, "requested_by": exemption.requested_by.username})
+    return exemption
+
+
+@transaction.atomic
+def set_av_requirement(*, actor, agency: Agency, act_kind: str, step_code: str = "", place: str = "", content: str,
+                       category: str = AvCategory.SCENE, whole_process: bool = False, required: bool = True,
+                       device: str = "", retention_years: int | None = None) -> AvRequirement:
+    """Add or replace an entry of the agency's AV list (its head, 记录-4).
+    A whole-process entry of the default list cannot be switched off or
+    narrowed (国办发〔2018〕118号)."""
+    if not getattr(actor, "is_authenticated", False) or actor.role != Role.AGENCY_HEAD or actor.agency_id != agency.pk:
+        raise PermissionDenied("音像记录事项清单由本部门负责人制定。")
+    default = next((e for e in avlist.default_list() if e.key == (act_kind, step_code, place.strip())), None)
+    if default is not None and default.whole_process and (not required or not whole_process):
+        raise ValidationError({"required": ValidationError(
+            f"该事项依规定须全过程音像记录，不能取消或改为非全过程（{default.basis}）。", code="whole_process_mandatory")})
+    row = AvRequirement.objects.filter(agency=agency, act_kind=act_kind, step_code=step_code, place=place.strip()).first()
+    before = None if row is None else {"required": row.required, "whole_process": row.whole_process, "content": row.content}
+    row = row or AvRequirement(agency=agency, act_kind=act_kind, step_code=step_code, place=place.strip())
+    row.required, row.whole_process, row.content, row.category = required, whole_process, content.strip(), category
+    row.device, row.retention_years = device.strip(), retention_years
+    row.full_clean()
+    row.save()
+    append_audit(actor=actor, action="cases.av_requirement_set", obj=row, payload={
+        "agency": agency.credit_code, "act_kind": act_kind, "step": step_code, "place": row.place, "before": before,
+        "after": {"required": required, "whole_process": whole_process, "content": row.content}})
+    return row
+
+
+__all__ = [
+    "approve_av_exemption", "assign_officer", "complete_step", "meet_deadline", "open_case", "propose_decision",
+    "record_hearing_notice", "record_hearing_request", "record_preservation", "request_av_exemption",
+    "requires_review_block", "set_av_requirement", "start_step", "hearing_requested_in_time",
+]

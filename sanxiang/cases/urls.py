@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+urlpatterns = [
+    path("workbench/cases/", views.case_list, name="list"),
+    path("workbench/cases/new/", views.open_case_view, name="open"),
+    path("workbench/cases/deadlines/", views.deadlines_view, name="deadlines"),
+    path("workbench/cases/av/", views.av_view, name="av"),
+    path("workbench/cases/<int:pk>/", views.case_detail, name="detail"),
+    path("workbench/cases/<int:pk>/proposal/", views.proposal_view, name="proposal"),
+    path("workbench/cases/<int:pk>/hearing-request/", views.hearing_request_view, name="hearing_request"),
+    path("workbench/cases/<int:pk>/steps/start/<slug:code>/", views.start_step_view, name="start_step"),
+    path("workbench/cases/<int:pk>/steps/<int:step_id>/", views.step_detail, name="step"),
+    path("workbench/cases/<int:pk>/steps/<int:step_id>/exemption/", views.request_exemption_view, name="request_exemption"),
+    path("workbench/cases/<int:pk>/steps/<int:step_id>/exemption/approve/", views.approve_exemption_view,
+         name="approve_exemption"),
+    # /workbench/cases/<id>/steps/<step_id>/evidence/ is served by the evidence app (resumable upload).
+]

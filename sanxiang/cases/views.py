@@ -1,0 +1,251 @@
+"""Officer pages for cases, usable on a phone (issue 4 item 8, seed 记录-1):
+my cases, open a case, a case with its steps timeline and the steps it may
+take next, start and complete a step (place, record, officers, AV upload
+area), AV exemptions, deadlines, the AV list and its coverage.
+
+Views parse input and call selectors and services; errors from the rules of
+procedure are shown as they are (Chinese, with the article)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sanxiang.core.models import Role
+from sanxiang.core.selectors import agencies_for, officers_for
+from sanxiang.core.views import staff_required
+
+from . import predicates, selectors, services
+from .forms import (
+    CompleteStepForm, ExemptionForm, HearingRequestForm, OpenCaseForm, ProposalForm, StartStepForm, yuan_to_fen,
+)
+from .models import AvExemption, StepStatus
+
+PAGE_SIZE = 30
+
+
+def _message(exc) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or _("You may not do this.")
+
+
+def _may_write(user, case) -> bool:
+    return user.role in services.HANDLER_ROLES and user.agency_id == case.agency_id
+
+
+@staff_required
+def case_list(request):
+    scope = request.GET.get("scope", "mine")
+    qs = selectors.my_cases(user=request.user) if scope == "mine" else selectors.cases_for(user=request.user)
+    status = request.GET.get("status", "open")
+    if status in ("open", "closed", "terminated"):
+        qs = qs.filter(status=status)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(title__contains=q) | qs.filter(party_name__contains=q)
+    page = Paginator(qs.order_by("-opened_on", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/list.html", {
+        "page": page, "scope": scope, "status": status, "q": q, "total": page.paginator.count,
+        "can_open": request.user.role in services.HANDLER_ROLES and request.user.agency_id,
+    })
+
+
+@staff_required
+def open_case_view(request):
+    user = request.user
+    if user.role not in services.HANDLER_ROLES or not user.agency_id:
+        raise PermissionDenied
+    officers_qs = officers_for(user=user).filter(agency_id=user.agency_id).order_by("name")
+    form = OpenCaseForm(request.POST or None, officers_qs=officers_qs,
+                        initial={"opened_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        fine = yuan_to_fen(d.get("proposed_fine_yuan"))
+        try:
+            case = services.open_case(
+                actor=user, agency=user.agency, title=d["title"], act_kind=d["act_kind"], procedure=d["procedure"],
+                party_name=d["party_name"], party_type=d["party_type"], party_credit_code=d["party_credit_code"],
+                opened_on=d["opened_on"], officers=list(d["officers"]),
+                proposed_penalty_categories=["罚款"] if fine else [], proposed_fine_fen=fine)
+        except ValidationError as exc:
+            form.add_error(None, _message(exc))
+        else:
+            messages.success(request, _("Case opened."))
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/open.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_required
+def case_detail(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    today = timezone.localdate()
+    definition = predicates.definition_of(case)
+    return render(request, "cases/detail.html", {
+        "case": case, "definition": definition, "steps": selectors.timeline(case=case),
+        "next_steps": predicates.next_steps(case, on=today), "running": predicates.step_in_progress(case),
+        "assignments": case.assignments.select_related("officer"),
+        "deadlines": case.deadlines.order_by("due_on", "id"), "today": today,
+        "can_write": _may_write(request.user, case),
+        "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
+        "hearing_form": HearingRequestForm(), "proposal_form": ProposalForm(initial={
+            "categories": case.proposed_penalty_categories,
+            "fine_yuan": None if case.proposed_fine_fen is None else case.proposed_fine_fen / 100}),
+    })
+
+
+@staff_required
+def start_step_view(request, pk: int, code: str):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    if not _may_write(request.user, case):
+        raise PermissionDenied
+    definition = predicates.definition_of(case)
+    if code not in definition.codes:
+        raise Http404("no such step")
+    spec = definition.step(code)
+    officers_qs = officers_for(user=request.user).filter(agency_id=case.agency_id).order_by("name")
+    assigned = [a.officer_id for a in case.assignments.all()]
+    form = StartStepForm(request.POST or None, officers_qs=officers_qs, initial={"officers": assigned})
+    verdict = predicates.can_start_step(case, code)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            step = services.start_step(actor=request.user, case=case, code=code, officers=list(d["officers"]),
+                                       place=d["place"], note=d["note"], at_premises=d["at_premises"])
+        except ValidationError as exc:
+            form.add_error(None, _message(exc))
+        else:
+            messages.success(request, _("Step started: %(name)s.") % {"name": step.name})
+            return redirect("cases:step", pk=case.pk, step_id=step.pk)
+    return render(request, "cases/start_step.html", {"case": case, "spec": spec, "form": form, "verdict": verdict},
+                  status=400 if form.errors else 200)
+
+
+@staff_required
+def step_detail(request, pk: int, step_id: int):
+    step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
+    case = step.case
+    can_write = _may_write(request.user, case)
+    form = CompleteStepForm(request.POST or None, initial={"place": step.place, "note": step.note})
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.complete_step(actor=request.user, step=step, note=d["note"], place=d["place"],
+                                       documents=form.document_list())
+            except ValidationError as exc:
+                form.add_error(None, _message(exc))
+            else:
+                messages.success(request, _("Step completed: %(name)s.") % {"name": step.name})
+                return redirect("cases:detail", pk=case.pk)
+    exemption = AvExemption.objects.filter(step=step).select_related("requested_by", "approved_by").first()
+    spec = predicates.definition_of(case).step(step.code)
+    return render(request, "cases/step.html", {
+        "case": case, "step": step, "spec": spec, "form": form, "can_write": can_write,
+        "verdict": predicates.can_complete_step(step) if step.status == StepStatus.IN_PROGRESS else None,
+        "av_items": selectors.av_items_for_step(step), "exemption": exemption, "exemption_form": ExemptionForm(),
+        "can_approve": exemption is not None and not exemption.is_approved and request.user.role == Role.AGENCY_HEAD
+        and request.user.agency_id == case.agency_id and request.user.pk != exemption.requested_by_id,
+        "evidence_url": f"/workbench/cases/{case.pk}/steps/{step.pk}/evidence/",
+    }, status=400 if form.errors else 200)
+
+
+def _post_action(request, case, action):
+    try:
+        action()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _message(exc))
+        return False
+    return True
+
+
+@staff_required
+@require_POST
+def request_exemption_view(request, pk: int, step_id: int):
+    step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
+    form = ExemptionForm(request.POST)
+    reason = form.data.get("reason", "")
+    if _post_action(request, step.case, lambda: services.request_av_exemption(actor=request.user, step=step, reason=reason)):
+        messages.success(request, _("Exemption requested; the agency head must approve it."))
+    return redirect("cases:step", pk=pk, step_id=step_id)
+
+
+@staff_required
+@require_POST
+def approve_exemption_view(request, pk: int, step_id: int):
+    step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
+    exemption = AvExemption.objects.filter(step=step).first()
+    if exemption is None:
+        raise Http404
+    if _post_action(request, step.case, lambda: services.approve_av_exemption(actor=request.user, exemption=exemption)):
+        messages.success(request, _("Exemption approved."))
+    return redirect("cases:step", pk=pk, step_id=step_id)
+
+
+@staff_required
+@require_POST
+def hearing_request_view(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = HearingRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the date the party asked for a hearing."))
+    elif _post_action(request, case, lambda: services.record_hearing_request(
+            actor=request.user, case=case, requested_on=form.cleaned_data["requested_on"])):
+        messages.success(request, _("Hearing request recorded."))
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def proposal_view(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = ProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+    elif _post_action(request, case, lambda: services.propose_decision(
+            actor=request.user, case=case, categories=form.cleaned_data["categories"],
+            fine_fen=yuan_to_fen(form.cleaned_data["fine_yuan"]))):
+        messages.success(request, _("Proposed decision recorded."))
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+def deadlines_view(request):
+    today = timezone.localdate()
+    mine = request.GET.get("scope", "agency") == "mine"
+    agency_id = request.GET.get("agency") or None
+    try:
+        agency_id = int(agency_id) if agency_id else None
+    except ValueError:
+        agency_id = None
+    kw = {"mine": mine, "agency_id": agency_id}
+    return render(request, "cases/deadlines.html", {
+        "overdue": selectors.overdue_deadlines(user=request.user, today=today, **kw)[:200],
+        "upcoming": selectors.upcoming_deadlines(user=request.user, today=today, within_days=30, **kw)[:200],
+        "agencies": agencies_for(user=request.user).exclude(kind="legal_office"), "agency_id": agency_id,
+        "mine": mine, "today": today,
+    })
+
+
+@staff_required
+def av_view(request):
+    """The AV list per agency and its coverage (记录-4)."""
+    agencies = agencies_for(user=request.user).exclude(kind="legal_office")
+    agency = None
+    agency_id = request.GET.get("agency") or request.user.agency_id
+    if agency_id:
+        agency = agencies.filter(pk=agency_id).first()
+    return render(request, "cases/av.html", {
+        "coverage": selectors.av_coverage(user=request.user),
+        "agencies": agencies[:200], "agency": agency,
+        "entries": selectors.av_list_for(user=request.user, agency=agency) if agency else [],
+        "pending": selectors.pending_exemptions_for(user=request.user)[:100],
+    })
