@@ -28,7 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
         try:
             # Bind first, announce after: "Serving on" means the port accepts.
-            server = create_server(application, host=host, port=port, threads=threads, ident="sanxiang")
+            # recv_bytes: read the socket in 1 MiB pieces, not waitress's 8 KiB,
+            # which alone capped one evidence upload at ~130 MB/s (docs/evidence.md).
+            server = create_server(application, host=host, port=port, threads=threads, ident="sanxiang",
+                                   recv_bytes=1024 * 1024)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")
         from sanxiang.core.jobs import start_background_runner
