@@ -177,7 +177,8 @@ def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK
                      recv_bytes: int | None = None) -> dict:
     """Upload `size_bytes` through tus to a real server and measure the
     ceiling on the same disk. `progress(message)` is called at each phase.
-    `recv_bytes` sets waitress's socket read size (default: waitress's own)."""
+    `recv_bytes` overrides waitress's socket read size (default: what
+    `sanxiang serve` sets)."""
     say = progress or (lambda *a: None)
     work = Path(tempfile.mkdtemp(prefix="sanxiang-bench-upload-", dir=workdir))
     data_dir = work / "data"
@@ -239,7 +240,7 @@ def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK
         mb_per_s = size_mb / upload_s
         ceiling = size_mb / (hash_s + copy_s)
         return {
-            "size_mb": round(size_mb), "chunk_mb": chunk_bytes // MB, "waitress_recv_bytes": recv_bytes or 8192,
+            "size_mb": round(size_mb), "chunk_mb": chunk_bytes // MB, "waitress_recv_bytes": recv_bytes or "serve default",
             "upload_s": round(upload_s, 2),
             "hash_mb_per_s": round(size_mb / hash_s), "copy_fsync_mb_per_s": round(size_mb / copy_s),
             "server_idle_rss_mb": round(idle_rss_kb / 1024, 1),
@@ -259,7 +260,7 @@ def main(argv=None) -> None:
     parser.add_argument("--size", default="256M", help="file size, e.g. 256M or 2G (default 256M)")
     parser.add_argument("--chunk", default=f"{CHUNK // MB}M", help="bytes per PATCH (default %(default)s)")
     parser.add_argument("--recv-bytes", default="0",
-                        help="waitress socket read size, e.g. 1M (default: waitress's 8 KiB)")
+                        help="override waitress's socket read size, e.g. 64K (default: what `sanxiang serve` sets, 1 MiB)")
     parser.add_argument("--dir", default=None, help="where to work (default: the system temp dir); the disk measured")
     args = parser.parse_args(argv)
     size = parse_size(args.size)
@@ -267,7 +268,7 @@ def main(argv=None) -> None:
                                recv_bytes=parse_size(args.recv_bytes) or None,
                                progress=lambda m: print(m, file=sys.stderr, flush=True))
     RESULTS.mkdir(exist_ok=True)
-    tag = f"upload-{args.size.lower()}" + (f"-recv{args.recv_bytes.lower()}" if figures["waitress_recv_bytes"] != 8192 else "")
+    tag = f"upload-{args.size.lower()}" + (f"-recv{args.recv_bytes.lower()}" if parse_size(args.recv_bytes) else "")
     (RESULTS / f"{tag}.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures))
 
