@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sanxiang.publicity",
     "sanxiang.catalog",
     "sanxiang.cases",
+    "sanxiang.documents",
     "sanxiang.evidence",
 ]
 

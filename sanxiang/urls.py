@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("sanxiang.evidence.urls")),  # tus at api/v1/uploads/ (before the ninja API), workbench pages
     path("api/v1/", api.urls),
     path("catalog/", include("sanxiang.catalog.urls")),
+    path("documents/", include("sanxiang.documents.urls")),
     path("", portal_home, name="home"),
     path("", include("sanxiang.publicity.urls")),
     path("", include("sanxiang.cases.urls")),

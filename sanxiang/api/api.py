@@ -139,3 +139,7 @@ api.add_router("/evidence", evidence_router)
 from sanxiang.cases.api import router as cases_router  # noqa: E402
 
 api.add_router("/cases", cases_router)
+
+from sanxiang.documents.api import router as documents_router  # noqa: E402
+
+api.add_router("/documents", documents_router)

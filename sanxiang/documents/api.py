@@ -1,0 +1,84 @@
+"""Document endpoints (mounted at /api/v1/documents), token scope ``read``:
+the kinds and their fields, a case's documents, one document, and its DOCX
+and PDF as issued (each download audited). Scoped through the case's agency;
+out-of-scope ids answer 404 like missing ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.errors import ApiError
+
+from . import selectors, services
+from .kinds import all_kinds
+from .views import CONTENT_TYPES, file_response
+
+router = Router(tags=["documents"])
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+
+
+class KindOut(Schema):
+    code: str
+    title: str
+    numbered: bool
+    kind_char: str
+    version: int
+    fields: list[FieldOut]
+
+
+class DocumentOut(Schema):
+    id: int
+    case_id: int
+    agency_id: int
+    kind: str
+    title: str
+    number: str | None
+    issued_at: datetime
+    issued_by: str
+    data: dict
+    docx_sha256: str
+    pdf_sha256: str
+
+    @staticmethod
+    def resolve_issued_by(obj):
+        return obj.issued_by.username
+
+
+@router.get("/kinds", response=list[KindOut], auth=AUTH)
+def kinds(request):
+    require_scope(request, "read")
+    return [KindOut(code=k.code, title=k.title, numbered=k.numbered, kind_char=k.kind_char, version=k.version,
+                    fields=[FieldOut(name=f.name, label=f.label, type=f.type, required=f.required) for f in k.fields])
+            for k in all_kinds().values()]
+
+
+@router.get("/cases/{case_id}", response=list[DocumentOut], auth=AUTH)
+def case_documents(request, case_id: int):
+    require_scope(request, "read")
+    _case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
+    return list(documents)
+
+
+@router.get("/{document_id}", response=DocumentOut, auth=AUTH)
+def document_detail(request, document_id: int):
+    require_scope(request, "read")
+    return selectors.get_document_for(user=request.user, pk=document_id)
+
+
+@router.get("/{document_id}/{fmt}", auth=AUTH)
+def document_file(request, document_id: int, fmt: str):
+    require_scope(request, "read")
+    if fmt not in CONTENT_TYPES:
+        raise ApiError(status=404, code="not_found", field="fmt", message="格式只能是 pdf 或 docx。")
+    document = selectors.get_document_for(user=request.user, pk=document_id)
+    services.record_download(actor=request.user, document=document, fmt=fmt)
+    return file_response(document, fmt)

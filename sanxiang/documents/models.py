@@ -1,0 +1,78 @@
+"""Documents (文书) issued in a case, their number counters and number patterns.
+
+Seed 记录-2 (standard, numbered enforcement documents), 记录-3 (text records
+of every step, kept in the case file), 公示-10/11 (decisions served as
+numbered documents, whose number the publication carries).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentCounter(models.Model):
+    """The last sequence number taken for (agency, kind, year). Locked and
+    incremented inside the transaction that creates the document
+    (numbering.take_number), so a rolled-back issue leaves no gap."""
+
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=48)
+    year = models.PositiveIntegerField()
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "kind", "year"], name="documents_counter_unique")]
+        verbose_name = _("document number counter")
+        verbose_name_plural = _("document number counters")
+
+
+class NumberPattern(models.Model):
+    """An agency's own 文号 pattern, for one kind or (kind "") for all."""
+
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("document kind"), max_length=48, blank=True)
+    pattern = models.CharField(_("number pattern"), max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="documents_pattern_unique")]
+        verbose_name = _("document number pattern")
+        verbose_name_plural = _("document number patterns")
+
+
+def _upload_to(instance, filename):  # files live under DATA_DIR/files/documents/
+    return f"documents/{instance.agency_id}/{instance.year}/{filename}"
+
+
+class Document(models.Model):
+    """One issued document: the data it was rendered from, its number (if
+    its kind is numbered) and the DOCX and PDF as issued, with their SHA-256."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="documents",
+                               help_text=_("The issuing agency (the case's agency when issued)."))
+    kind = models.CharField(_("document kind"), max_length=48)
+    kind_version = models.PositiveIntegerField(default=1)
+    title = models.CharField(_("document title"), max_length=64)
+    number = models.CharField(_("issued number"), max_length=64, null=True, blank=True, unique=True)
+    year = models.PositiveIntegerField()
+    seq = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(_("content"), default=dict)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    docx = models.FileField(upload_to=_upload_to, max_length=255)
+    pdf = models.FileField(upload_to=_upload_to, max_length=255)
+    docx_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["case", "issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "kind", "year", "seq"], name="documents_seq_unique"),
+        ]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self):
+        return f"{self.title} {self.number or ''}".strip()

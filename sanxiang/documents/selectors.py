@@ -1,0 +1,37 @@
+"""Reads of documents, always scoped by the acting user through the case's
+agency (core.selectors.agencies_for). Lookups raise Http404 whether the row
+is missing or out of scope, so a probe never learns which."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from sanxiang.cases.models import Case
+from sanxiang.core.selectors import agencies_for
+
+from .models import Document
+
+
+def documents_for(*, user) -> QuerySet[Document]:
+    return Document.objects.select_related("case", "agency", "issued_by").filter(
+        case__agency__in=agencies_for(user=user))
+
+
+def get_document_for(*, user, pk) -> Document:
+    try:
+        return documents_for(user=user).get(pk=pk)
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise Http404("document not found")
+
+
+def get_case_for(*, user, pk) -> Case:
+    try:
+        return Case.objects.select_related("agency").filter(agency__in=agencies_for(user=user)).get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404("case not found")
+
+
+def case_documents_for(*, user, case_id) -> tuple[Case, QuerySet[Document]]:
+    case = get_case_for(user=user, pk=case_id)
+    return case, documents_for(user=user).filter(case=case).order_by("issued_at", "id")

@@ -1,0 +1,153 @@
+"""Writes for documents (文书), seed 记录-2/3 and 公示-10/11.
+
+``issue_document`` is the one way a document comes into being: it checks the
+case and the data (errors name the field, in Chinese), asks the legal-review
+hook for final decisions, and then, in ONE transaction, takes the next
+number, renders DOCX and PDF, stores both with their SHA-256 and appends the
+audit entry. Anything failing rolls the whole issue back, the number
+included, so numbers stay gapless; files written before the failure are
+removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from sanxiang.core.audit import append_audit
+
+from . import fonts, numbering
+from .kinds import DocumentKind, get_kind
+from .models import Document, NumberPattern
+from .render import Rendered, build_context, layout, render, render_docx, render_pdf
+from .values import clean_data
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUS = "open"
+
+
+def before_issue(case, kind: DocumentKind) -> None:
+    """The hook point every issue passes before a number is taken.
+
+    For a final decision (a kind with ``review_gate``), a case that still
+    needs a passing legal review must not get its decision number (penalty
+    law art. 58; the review issue). The cases app owns that rule as
+    ``sanxiang.cases.services.requires_review_block(case)``, returning a
+    message (refuse) or nothing (allow); until it exists, issuing is allowed.
+    """
+    if not kind.review_gate:
+        return
+    try:
+        from sanxiang.cases import services as case_services
+
+        check = case_services.requires_review_block
+    except (ImportError, AttributeError):
+        return
+    block = check(case)
+    if block:
+        message = block if isinstance(block, str) else "本案须经法制审核通过后方可作出决定（《中华人民共和国行政处罚法》第五十八条）。"
+        raise ValidationError({"kind": message}, code="review_required")
+
+
+def _check_case(case) -> None:
+    if getattr(case, "status", OPEN_STATUS) != OPEN_STATUS:
+        raise ValidationError({"case": "案件已结案或终止，不能再制作文书。"}, code="case_closed")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def issue_document(*, actor, case, kind: str, data: dict) -> Document:
+    """Issue one document of ``kind`` in ``case`` with the field values
+    ``data``; returns the stored Document with its number and files."""
+    spec = get_kind(kind)
+    _check_case(case)
+    before_issue(case, spec)
+    values = clean_data(spec, data)
+    agency = case.agency
+    if spec.numbered and not agency.short_name.strip():
+        raise ValidationError({"short_name": f"{agency.name}尚未设置文书简称（如“冀石市监”），不能生成文号。"},
+                              code="no_abbreviation")
+    fonts.ensure_ready()  # a one-time font build never runs under the number lock
+
+    stored: list = []
+    try:
+        with transaction.atomic():
+            issued_at = timezone.now()
+            year = timezone.localtime(issued_at).year
+            seq = number = None
+            if spec.numbered:
+                pattern = numbering.pattern_for(agency=agency, kind=spec)
+                seq = numbering.take_number(agency=agency, kind_code=spec.code, year=year)
+                number = numbering.format_number(pattern, abbr=agency.short_name.strip(), kind_char=spec.kind_char,
+                                                 year=year, seq=seq)
+                if Document.objects.filter(number=number).exclude(agency=agency).exists():
+                    raise ValidationError({"short_name": f"文号“{number}”已被其他机关使用，请检查本机关的文书简称。"},
+                                          code="number_taken")
+            ctx = build_context(case=case, kind=spec, values=values, number=number, issued_at=issued_at)
+            files: Rendered = render(spec, ctx, issued_at=issued_at)
+            doc = Document(case=case, agency=agency, kind=spec.code, kind_version=spec.version, title=spec.title,
+                           number=number, year=year, seq=seq, data=values, issued_at=issued_at,
+                           issued_by=actor, docx_sha256=_sha256(files.docx), pdf_sha256=_sha256(files.pdf))
+            stem = f"{spec.code}-{seq or 'x'}-{doc.pdf_sha256[:16]}"
+            doc.docx.save(f"{stem}.docx", ContentFile(files.docx), save=False)
+            stored.append(doc.docx.name)
+            doc.pdf.save(f"{stem}.pdf", ContentFile(files.pdf), save=False)
+            stored.append(doc.pdf.name)
+            doc.save(force_insert=True)
+            append_audit(actor=actor, action="document.issue", obj=doc, payload={
+                "case": case.pk, "agency": agency.credit_code, "kind": spec.code, "kind_version": spec.version,
+                "number": number, "docx_sha256": doc.docx_sha256, "pdf_sha256": doc.pdf_sha256,
+            })
+    except BaseException:
+        from django.core.files.storage import default_storage
+
+        for name in stored:
+            try:
+                default_storage.delete(name)
+            except OSError:  # pragma: no cover - best effort
+                logger.warning("could not remove %s after a failed issue", name)
+        raise
+    return doc
+
+
+def render_preview(*, case, kind: str, data: dict, fmt: str = "pdf") -> bytes:
+    """A draft rendering without a number (nothing stored, nothing
+    consumed): required fields may still be empty, types are checked."""
+    spec = get_kind(kind)
+    values = clean_data(spec, data, partial=True)
+    issued_at = timezone.now()
+    ctx = build_context(case=case, kind=spec, values=values, number=None, issued_at=issued_at)
+    lines = layout(spec, ctx)
+    if fmt == "docx":
+        return render_docx(lines, title=spec.title, issued_at=issued_at)
+    if fmt == "pdf":
+        return render_pdf(lines, title=spec.title, issued_at=issued_at)
+    raise ValidationError({"fmt": "格式只能是 pdf 或 docx。"})
+
+
+def record_download(*, actor, document: Document, fmt: str) -> None:
+    """Every download of an issued document is audited (记录-3: who took
+    which file when)."""
+    sha = document.pdf_sha256 if fmt == "pdf" else document.docx_sha256
+    append_audit(actor=actor, action="document.download", obj=document,
+                 payload={"format": fmt, "number": document.number, "sha256": sha, "case": document.case_id})
+
+
+@transaction.atomic
+def set_number_pattern(*, actor, agency, pattern: str, kind: str = "") -> NumberPattern:
+    """Set an agency's 文号 pattern for one kind, or for all (kind "")."""
+    if kind:
+        get_kind(kind)
+    pattern = numbering.validate_pattern(pattern)
+    row, _created = NumberPattern.objects.update_or_create(agency=agency, kind=kind, defaults={"pattern": pattern})
+    append_audit(actor=actor, action="document.number_pattern", obj=row,
+                 payload={"agency": agency.credit_code, "kind": kind, "pattern": pattern})
+    return row
