@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "sanxiang.cases",
     "sanxiang.documents",
     "sanxiang.evidence",
+    "sanxiang.review",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("catalog/", include("sanxiang.catalog.urls")),
     path("documents/", include("sanxiang.documents.urls")),
+    path("review/", include("sanxiang.review.urls")),
     path("", portal_home, name="home"),
     path("", include("sanxiang.publicity.urls")),
     path("", include("sanxiang.cases.urls")),

@@ -143,3 +143,7 @@ api.add_router("/cases", cases_router)
 from sanxiang.documents.api import router as documents_router  # noqa: E402
 
 api.add_router("/documents", documents_router)
+
+from sanxiang.review.api import router as review_router  # noqa: E402
+
+api.add_router("/review", review_router)

@@ -49,7 +49,9 @@ def requires_review_block(case: Case) -> str | None:
     Chinese reason citing art. 58 while a required review has not passed.
     Until that app exists nothing blocks; ``predicates.can_decide`` already
     consults this function, so no caller changes when it lands."""
-    return None
+    from sanxiang.review.services import decision_block
+
+    return decision_block(case)
 
 
 # --------------------------------------------------------------------------

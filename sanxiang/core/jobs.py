@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 JOBS = {
     "publicity.expire": "sanxiang.publicity.tasks.expire_publicity_job",
     "evidence": "sanxiang.evidence.tasks.run_evidence_jobs",  # upload expiry, purge, fixity (记录-12)
+    "review.deadlines": "sanxiang.review.tasks.review_deadlines_job",  # reminders and escalation (审核-8)
 }
 
 
