@@ -40,3 +40,43 @@ def download(request, pk: int, fmt: str):
     document = selectors.get_document_for(user=request.user, pk=pk)
     services.record_download(actor=request.user, document=document, fmt=fmt)
     return file_response(document, fmt)
+
+
+@staff_required
+def issue(request, case_id: int, kind: str):
+    """Fill in and issue one numbered document in a case (记录-2). The form
+    is generated from the kind's field list; the service validates, numbers,
+    renders and audits."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.shortcuts import redirect
+
+    from .kinds import KindNotFound, get_kind
+
+    case, _ = selectors.case_documents_for(user=request.user, case_id=case_id)
+    try:
+        spec = get_kind(kind)
+    except KindNotFound:
+        raise Http404("unknown document kind")
+    errors, values = {}, {}
+    if request.method == "POST":
+        for field in spec.fields:
+            raw = request.POST.get(field.name, "")
+            if field.type == "list":
+                raw = [line for line in raw.splitlines() if line.strip()]
+            if raw not in ("", []):
+                values[field.name] = raw
+        try:
+            document = services.issue_document(actor=request.user, case=case, kind=kind, data=values)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        except PermissionDenied as exc:
+            errors = {"__all__": [str(exc)]}
+        else:
+            messages.success(request, f"{document.title} {document.number or ''}")
+            return redirect("documents:case", case_id=case.pk)
+    fields = [{"spec": f, "value": request.POST.get(f.name, "") if request.method == "POST" else "",
+               "errors": errors.get(f.name, [])} for f in spec.fields]
+    other = [e for k, v in errors.items() if k not in spec.field_map for e in v]
+    return render(request, "documents/issue.html", {"case": case, "kind": spec, "fields": fields, "errors": other},
+                  status=400 if errors else 200)

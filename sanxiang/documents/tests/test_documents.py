@@ -353,3 +353,38 @@ def hashlib_sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_an_officer_issues_a_document_from_the_case_page_and_errors_name_the_field(world, settings):
+    """The issue form is generated from the kind's fields; a missing required
+    field is named and nothing is issued; a complete form issues a number."""
+    from django.test import Client
+
+    from sanxiang.cases.models import Case
+    from sanxiang.documents.models import Document
+
+    settings.REQUIRE_TOTP = False
+    case = Case.objects.create(agency=world.amr_changan, title="某超市销售过期食品案", act_kind="penalty",
+                               opened_on=date(2026, 9, 1), party_name="某超市", party_type="legal_person",
+                               created_by=world.u_changan)
+    world.amr_changan.short_name = "长市监"
+    world.amr_changan.save(update_fields=["short_name"])
+    client = Client()
+    client.force_login(world.u_changan)
+    url = f"/documents/case/{case.pk}/issue/case_opening/"
+    page = client.get(url)
+    assert page.status_code == 200
+    r = client.post(url, {})
+    assert r.status_code == 400 and Document.objects.count() == 0
+    assert "notice error" in r.content.decode()
+    complete = {"case_source": "投诉举报", "discovered_on": "2026-08-28", "party_address": "石家庄市长安区中山东路1号",
+                "summary": "当事人涉嫌销售超过保质期的食品。", "suspected_provision": "《中华人民共和国食品安全法》第三十四条第（十）项",
+                "officers": "王建国、李秀英", "undertaker_opinion": "建议立案调查。"}
+    r = client.post(url, complete)
+    assert r.status_code == 302
+    document = Document.objects.get(case=case)
+    assert document.number.startswith("长市监") and document.number.endswith("〔2026〕1号")
+    assert document.number in client.get(f"/documents/case/{case.pk}/").content.decode()
+    other = Client()
+    other.force_login(world.u_zhengding)
+    assert other.get(url).status_code == 404
