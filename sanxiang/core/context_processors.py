@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .auth import is_fully_authenticated
+from .models import Role
 
 
 def navigation(request):
@@ -13,6 +14,10 @@ def navigation(request):
         items.append({"url": reverse("core:workbench"), "label": _("Workbench")})
         items.append({"url": reverse("core:staff_officer_list"), "label": _("Officers")})
         items.append({"url": reverse("cases:list"), "label": _("Cases")})
+        if user.role in {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN}:
+            items.append({"url": reverse("publicity:workbench"), "label": _("Publicity")})
+        if user.role in {Role.LEGAL_REVIEWER, Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN}:
+            items.append({"url": reverse("review:index"), "label": _("Legal review")})
         if user.is_staff:
             items.append({"url": reverse("admin:index"), "label": _("Back office")})
     return {"nav_items": items}
