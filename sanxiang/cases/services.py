@@ -327,6 +327,12 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
         "case": case.pk, "code": step.code, "at": at.isoformat(), "documents": step.documents,
         "av_exemption": bool(step.needs_av and hasattr(step, "av_exemption")),
         "deadlines": [_deadline_payload(d) for d in new], "closed": final})
+    if final:
+        # 记录-3 / 记录-12: the e-case file (电子案卷) is built once the closing has
+        # committed; a failed build is logged and redone by `sanxiang archive build`.
+        from sanxiang.evidence.archive import build_case_archive
+
+        transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
     return step
 
 

@@ -205,3 +205,28 @@ class FixityAlert(models.Model):
         ordering = ["-detected_at"]
         verbose_name = _("fixity alert")
         verbose_name_plural = _("fixity alerts")
+
+
+class ArchivePackage(models.Model):
+    """An electronic case file (电子案卷) built when a case closes: a ZIP
+    under ARCHIVE_DIR with the manifest, the files, the case's audit-chain
+    excerpt and the checkpoint covering it (sanxiang/evidence/archive.py,
+    seed 记录-3 and 记录-12). Each build is a new package; none is changed."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="archive_packages", verbose_name=_("case"))
+    path = models.CharField(_("package file"), max_length=500)  # relative to ARCHIVE_DIR
+    sha256 = models.CharField(_("package SHA-256"), max_length=64)
+    size = models.BigIntegerField(_("size (bytes)"))
+    manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64)
+    items = models.PositiveIntegerField(_("items"))
+    checkpoint_size = models.BigIntegerField(_("checkpoint tree size"))
+    built_at = models.DateTimeField(_("built at"), auto_now_add=True)
+    built_by = models.CharField(_("built by"), max_length=150)
+
+    class Meta:
+        ordering = ["-built_at", "-id"]
+        verbose_name = _("case file archive")
+        verbose_name_plural = _("case file archives")
+
+    def __str__(self):
+        return self.path

@@ -1,0 +1,1064 @@
+"""The electronic case file (电子案卷) and its four-property check (四性检测).
+
+Seed 记录-3: "行政执法机关要……对行政执法全过程文字记录……形成案卷，依法归档保存"
+(documents and text records of every step kept together in the case file);
+seed 记录-12: "建立健全执法全过程记录信息收集、保存、管理、使用等工作制度"
+(the records are kept so that they can be proven intact and used later).
+
+Closing a case builds one ZIP package (``build_case_archive``)::
+
+    manifest.json          case metadata, every document (its DOCX and PDF)
+                           and every evidence item, numbered 1..N (卷内序号)
+    manifest.sha256        "<sha256>  manifest.json" (sha256sum -c format)
+    files/<sha256>.<ext>   the files themselves, named by their SHA-256
+    audit/excerpt.jsonl    every audit-chain entry about the case, its steps,
+                           documents and evidence (all hashed fields)
+    audit/proofs.json      an RFC 6962 inclusion proof per excerpt entry
+    audit/checkpoint.json  the signed checkpoint (tree head) they verify against
+
+The manifest's SHA-256 is itself written into the audit chain (action
+``case.archive_manifest``) before the checkpoint is signed, so a manifest
+altered after the build no longer matches an entry whose hash and Merkle
+proof are anchored in the signed checkpoint.
+
+``check_archive(path)`` runs the four-property check over the ZIP with
+plain Python (no database, no Django needed): authenticity (真实性),
+integrity (完整性), usability (可用性), security (安全性). Each finding
+names the member, the manifest sequence number and/or the audit seq.
+
+Nothing of a file is held in memory whole: members are written and read in
+1 MiB pieces; media are stored (ZIP_STORED), JSON is deflated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import posixpath
+import stat
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone as dt_timezone
+from pathlib import Path
+
+from sanxiang.core.merkle import Frontier, leaf_hash, node_hash, split_point, verify_inclusion
+
+CHUNK = 1024 * 1024
+PACKAGE_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+MANIFEST = "manifest.json"
+MANIFEST_SHA = "manifest.sha256"
+EXCERPT = "audit/excerpt.jsonl"
+PROOFS = "audit/proofs.json"
+CHECKPOINT = "audit/checkpoint.json"
+FIXED_MEMBERS = (MANIFEST, MANIFEST_SHA, EXCERPT, PROOFS, CHECKPOINT)
+
+ANCHOR_ACTION = "case.archive_manifest"  # the audit entry that carries the manifest's SHA-256
+BUILT_ACTION = "case.archive"  # appended after the package is stored (its own SHA-256)
+
+# The formats an archived case file may hold (usability, 可用性): format code
+# -> (extension, MIME types the upload sniffer may have given it).
+FORMATS: dict[str, tuple[str, frozenset[str]]] = {
+    "pdf": ("pdf", frozenset({"application/pdf"})),
+    "docx": ("docx", frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"})),
+    "jpeg": ("jpg", frozenset({"image/jpeg"})),
+    "png": ("png", frozenset({"image/png"})),
+    "mp4": ("mp4", frozenset({"video/mp4"})),
+    "mov": ("mov", frozenset({"video/quicktime"})),
+    "m4a": ("m4a", frozenset({"audio/mp4", "audio/x-m4a", "audio/m4a"})),
+    "mp3": ("mp3", frozenset({"audio/mpeg", "audio/mp3"})),
+    "amr": ("amr", frozenset({"audio/amr"})),
+    "wav": ("wav", frozenset({"audio/x-wav", "audio/wav", "audio/wave"})),
+}
+ALLOWED_FORMATS = frozenset(FORMATS)
+
+# Security limits (zip bomb guard).
+MAX_MEMBERS = 100_000
+MAX_JSON_BYTES = 256 * 1024 * 1024  # manifest / proofs / checkpoint read into memory: bounded
+MAX_RATIO = 200  # uncompressed/compressed above this, for members over 1 MiB, is refused
+EXECUTABLE_SUFFIXES = frozenset({
+    ".exe", ".dll", ".com", ".scr", ".msi", ".bat", ".cmd", ".ps1", ".vbs", ".js", ".jar", ".sh", ".py", ".pl",
+    ".so", ".dylib", ".apk", ".html", ".htm", ".hta", ".lnk",
+})
+
+PROPERTIES = ("authenticity", "integrity", "usability", "security")
+PROPERTY_NAMES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
+
+
+class ArchiveError(Exception):
+    """The package cannot be built (case not closed, a stored object missing
+    or no longer matching its hash, the audit chain broken)."""
+
+
+# ==========================================================================
+# Plain-Python helpers shared by build and check (no Django)
+# ==========================================================================
+
+
+def canonical_json(value) -> str:
+    """The audit chain's canonical JSON (docs/audit.md): sorted keys, no
+    spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash_of(entry: dict) -> str:
+    """Recompute an audit entry's hash from its fields (docs/audit.md):
+    SHA-256(canonical_json([prev_hash, seq, time, actor, action, object_type,
+    object_id, payload]))."""
+    material = canonical_json([entry["prev_hash"], entry["seq"], entry["time"], entry["actor"], entry["action"],
+                               entry["object_type"], entry["object_id"], entry["payload"]])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def checkpoint_message(cp: dict) -> bytes:
+    """The bytes a checkpoint's HMAC-SHA256 covers."""
+    return canonical_json([cp["tree_size"], cp["root_hash"], cp["last_entry_hash"], cp["created_at"]]).encode("utf-8")
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The format code the first bytes show, or None. A ZIP container is
+    reported as "docx" (its inside is checked for usability)."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "mov"
+        if brand in {b"M4A ", b"M4B "}:
+            return "m4a"
+        return "mp4"
+    if len(head) >= 8 and head[4:8] in {b"moov", b"mdat", b"wide", b"free"}:
+        return "mov"
+    if head.startswith(b"#!AMR"):
+        return "amr"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
+
+def format_for_mime(mime: str) -> str | None:
+    for code, (_, mimes) in FORMATS.items():
+        if mime in mimes:
+            return code
+    return None
+
+
+def _looks_executable(head: bytes, fmt: str | None) -> str | None:
+    if head.startswith(b"MZ"):
+        return "Windows executable (MZ)"
+    if head.startswith(b"\x7fELF"):
+        return "ELF executable"
+    if head[:4] in {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"}:
+        return "Mach-O / Java class"
+    if head.startswith(b"#!") and fmt != "amr":
+        return "script (#!)"
+    return None
+
+
+def _usable(fmt: str, head: bytes, tail: bytes, opener) -> str | None:
+    """Why a file of ``fmt`` does not open, or None. ``opener()`` returns a
+    fresh seekable stream of the file (for DOCX)."""
+    if fmt == "pdf":
+        if not head.startswith(b"%PDF-"):
+            return "PDF without the %PDF- header"
+        if b"%%EOF" not in tail:
+            return "PDF without %%EOF at its end (truncated)"
+        return None
+    if fmt == "docx":
+        try:
+            with opener() as raw, zipfile.ZipFile(raw) as inner:
+                names = set(inner.namelist())
+                if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+                    return "DOCX without word/document.xml or [Content_Types].xml"
+                bad = inner.testzip()
+                if bad:
+                    return f"DOCX part {bad} is corrupt"
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            return f"DOCX is not a readable ZIP ({exc})"
+        return None
+    if fmt == "jpeg":
+        if not (head.startswith(b"\xff\xd8\xff") and len(head) > 3 and head[3] >= 0xC0):
+            return "JPEG without a valid SOI marker"
+        return None
+    if fmt == "png":
+        if not (head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR"):
+            return "PNG without its signature and IHDR"
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if not width or not height:
+            return "PNG with zero width or height"
+        return None
+    if fmt in {"mp4", "m4a", "mov"}:
+        if len(head) < 12:
+            return f"{fmt.upper()} too short"
+        box = int.from_bytes(head[0:4], "big")
+        if fmt != "mov" and (head[4:8] != b"ftyp" or box < 8):
+            return f"{fmt.upper()} without an ftyp box"
+        if fmt == "mov" and head[4:8] not in {b"ftyp", b"moov", b"mdat", b"wide", b"free"}:
+            return "MOV without a QuickTime atom"
+        return None
+    if fmt == "amr":
+        return None if head.startswith(b"#!AMR") else "AMR without its #!AMR header"
+    if fmt == "wav":
+        if not (head.startswith(b"RIFF") and head[8:12] == b"WAVE" and b"fmt " in head[:64]):
+            return "WAV without RIFF/WAVE/fmt headers"
+        return None
+    if fmt == "mp3":
+        return None if sniff_format(head) == "mp3" else "MP3 without an ID3 tag or frame sync"
+    return f"format {fmt!r} not on the allowed list"
+
+
+# --- RFC 6962 inclusion proofs for many leaves in one pass ---------------------
+
+
+def inclusion_proofs(leaf_hashes: list[bytes], indexes) -> dict[int, list[bytes]]:
+    """Audit paths (RFC 6962 2.1.1, leaf-side first) for every index in
+    ``indexes``, over leaves given as their leaf hashes. One walk: every node
+    is hashed at most once, O(n) hashes for any number of proofs (calling
+    ``merkle.inclusion_proof`` per entry would be O(n) each)."""
+    wanted = sorted(set(indexes))
+    proofs: dict[int, list[bytes]] = {i: [] for i in wanted}
+
+    def plain_root(lo: int, hi: int) -> bytes:
+        frontier = Frontier()
+        for i in range(lo, hi):
+            frontier.append_hash(leaf_hashes[i])
+        return frontier.root()
+
+    def walk(lo: int, hi: int, targets: list[int]) -> bytes:
+        if hi - lo == 1:
+            return leaf_hashes[lo]
+        k = split_point(hi - lo)
+        mid = lo + k
+        left_t = [t for t in targets if t < mid]
+        right_t = [t for t in targets if t >= mid]
+        left = walk(lo, mid, left_t) if left_t else plain_root(lo, mid)
+        right = walk(mid, hi, right_t) if right_t else plain_root(mid, hi)
+        for t in left_t:
+            proofs[t].append(right)
+        for t in right_t:
+            proofs[t].append(left)
+        return node_hash(left, right)
+
+    if wanted:
+        walk(0, len(leaf_hashes), wanted)
+    return proofs
+
+
+# ==========================================================================
+# The report
+# ==========================================================================
+
+
+@dataclass
+class Finding:
+    prop: str  # authenticity | integrity | usability | security
+    where: str  # member, manifest item, audit seq ...
+    message: str  # English / Chinese
+
+    def __str__(self):
+        return f"[{self.where}] {self.message}"
+
+
+@dataclass
+class Report:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    signature: str = "not checked"  # verified | INVALID | not checked (no signing key)
+    summary: dict = field(default_factory=dict)
+
+    def add(self, prop: str, where: str, en: str, zh: str) -> None:
+        self.findings.append(Finding(prop, where, f"{en} / {zh}"))
+
+    def of(self, prop: str) -> list[Finding]:
+        return [f for f in self.findings if f.prop == prop]
+
+    def passed(self, prop: str) -> bool:
+        return not self.of(prop)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict:
+        return {"package": self.path, "ok": self.ok, "signature": self.signature, "summary": self.summary,
+                "properties": {p: {"ok": self.passed(p), "findings": [{"where": f.where, "message": f.message}
+                                                                      for f in self.of(p)]} for p in PROPERTIES}}
+
+    def text(self) -> str:
+        lines = [f"four-property check / 四性检测: {self.path}"]
+        s = self.summary
+        if s:
+            lines.append(f"case / 案件: {s.get('case', '?')}; items / 卷内文件 {s.get('items', '?')} "
+                         f"(documents / 文书 {s.get('documents', '?')}, evidence / 证据 {s.get('evidence', '?')}); "
+                         f"files / 文件 {s.get('files', '?')}; audit entries / 审计记录 {s.get('audit_entries', '?')}; "
+                         f"checkpoint / 检查点 {s.get('checkpoint_size', '?')}")
+        for prop in PROPERTIES:
+            found = self.of(prop)
+            verdict = "PASS / 通过" if not found else f"FAIL / 不通过 ({len(found)})"
+            lines.append(f"{prop} ({PROPERTY_NAMES[prop]}): {verdict}")
+            lines.extend(f"  - {f}" for f in found)
+        sig = {"verified": "verified / 签名有效", "INVALID": "INVALID / 签名无效"}.get(
+            self.signature, "not checked (no signing key) / 未校验（无签名密钥）")
+        lines.append(f"checkpoint signature / 检查点签名: {sig}")
+        lines.append("result / 结论: " + ("PASS / 通过" if self.ok else "FAIL / 不通过"))
+        return "\n".join(lines)
+
+
+# ==========================================================================
+# The check (plain Python over the ZIP)
+# ==========================================================================
+
+
+def _default_signing_key() -> bytes | None:
+    """The checkpoint key from Django settings when Django is configured (or
+    configurable from the environment); None offline."""
+    try:
+        from django.conf import settings
+    except ImportError:
+        return None
+    if not (settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")):
+        return None
+    try:
+        key = settings.AUDIT_SIGNING_KEY
+    except Exception:  # noqa: BLE001 - settings that cannot load mean: no key here
+        return None
+    return key if isinstance(key, bytes) else str(key).encode("utf-8")
+
+
+def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with zf.open(info) as fh:
+        data = fh.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"larger than {MAX_JSON_BYTES} bytes")
+    return data
+
+
+def _scan_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> tuple[str, int, bytes, bytes, str | None]:
+    """Stream one member: (sha256, bytes read, first 8 KiB, last 1 KiB,
+    error). Reads at most ``limit`` + 1 bytes, whatever the member claims."""
+    digest, total, head, tail = hashlib.sha256(), 0, b"", b""
+    error = None
+    try:
+        with zf.open(info) as fh:
+            while total <= limit:
+                block = fh.read(min(CHUNK, limit + 1 - total))
+                if not block:
+                    break
+                if len(head) < 8192:
+                    head += block[: 8192 - len(head)]
+                tail = (tail + block)[-1024:]
+                digest.update(block)
+                total += len(block)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        error = str(exc)
+    return digest.hexdigest(), total, head, tail, error
+
+
+def _safe_name_problem(name: str) -> str | None:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    if "\\" in name:
+        return "backslash in path"
+    parts = name.split("/")
+    if ".." in parts:
+        return "'..' in path"
+    if posixpath.normpath(name) != name.rstrip("/") and not name.endswith("/"):
+        return "path not in normal form"
+    if any(ord(c) < 32 for c in name):
+        return "control character in path"
+    return None
+
+
+def check_archive(path, *, signing_key: bytes | str | None = None, use_settings_key: bool = True) -> Report:
+    """The four-property check (四性检测) of a package. Works offline on a
+    copy: only the ZIP is read. The checkpoint signature is verified with
+    ``signing_key`` (or, when ``use_settings_key``, the key of a configured
+    Django); without a key it is reported "not checked", not failed."""
+    report = Report(path=str(path))
+    if isinstance(signing_key, str):
+        signing_key = signing_key.encode("utf-8")
+    if signing_key is None and use_settings_key:
+        signing_key = _default_signing_key()
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        for prop in PROPERTIES:
+            report.add(prop, str(path), f"not a readable ZIP package ({exc})", "不是可读取的 ZIP 归档包")
+        return report
+    with zf:
+        _check_open_package(zf, report, signing_key)
+    return report
+
+
+def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes | None) -> None:
+    A, I, U, S = PROPERTIES  # noqa: N806 - short names for the four properties
+    infos = zf.infolist()
+
+    # --- security: what is inside at all -------------------------------------
+    if len(infos) > MAX_MEMBERS:
+        report.add(S, "package", f"{len(infos)} members, more than the limit {MAX_MEMBERS} (zip bomb guard)",
+                   f"归档包内文件数 {len(infos)} 超过上限 {MAX_MEMBERS}")
+        return
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename
+        problem = _safe_name_problem(name)
+        if problem:
+            report.add(S, name, f"unsafe member name: {problem}", "归档包内路径不安全（绝对路径、“..”等）")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            report.add(S, name, "symbolic link inside the package", "归档包内含符号链接")
+        elif mode & 0o111 and not name.endswith("/"):
+            report.add(S, name, "member marked executable", "归档包内文件带可执行权限")
+        if info.flag_bits & 0x1:
+            report.add(S, name, "encrypted member", "归档包内文件被加密")
+        if info.is_dir():
+            report.add(S, name, "unexpected directory entry", "归档包内含多余的目录项")
+            continue
+        if os.path.splitext(name)[1].lower() in EXECUTABLE_SUFFIXES:
+            report.add(S, name, "executable or script file name", "归档包内含可执行文件或脚本")
+        if info.compress_size and info.file_size > CHUNK and info.file_size / info.compress_size > MAX_RATIO:
+            report.add(S, name, f"compression ratio {info.file_size // info.compress_size}:1 (zip bomb guard)",
+                       "压缩比异常（疑似压缩炸弹）")
+        if name in members:
+            report.add(S, name, "member name appears twice in the ZIP", "归档包内同名文件出现两次")
+            report.add(I, name, "member name appears twice in the ZIP", "同一文件重复列入")
+        members[name] = info
+
+    # --- the manifest ---------------------------------------------------------
+    manifest, manifest_sha = None, None
+    for required in FIXED_MEMBERS:
+        if required not in members:
+            report.add(I, required, "required member missing", "缺少必备文件")
+    if MANIFEST in members:
+        try:
+            raw = _read_small(zf, members[MANIFEST])
+            manifest_sha = hashlib.sha256(raw).hexdigest()
+            manifest = json.loads(raw.decode("utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+            report.add(A, MANIFEST, f"manifest unreadable ({exc})", "清单无法读取（可能被篡改）")
+            report.add(I, MANIFEST, "manifest unreadable", "清单无法读取")
+            manifest = None
+    if MANIFEST_SHA in members and manifest_sha:
+        try:
+            declared = _read_small(zf, members[MANIFEST_SHA]).decode("ascii").split()[0].lower()
+        except (ValueError, IndexError, UnicodeDecodeError, zipfile.BadZipFile, OSError):
+            declared = ""
+        if declared != manifest_sha:
+            report.add(A, MANIFEST_SHA, f"manifest.json hashes to {manifest_sha}, manifest.sha256 says {declared or '(nothing)'}",
+                       "清单的 SHA-256 与 manifest.sha256 不符")
+
+    items = manifest.get("items", []) if manifest else []
+    if manifest is not None and not isinstance(items, list):
+        report.add(I, MANIFEST, "manifest 'items' is not a list", "清单格式错误")
+        items = []
+    items = [it for it in items if isinstance(it, dict)]
+
+    # --- integrity: numbering and listing ---------------------------------------
+    seqs = [it.get("seq") for it in items]
+    seen_seq: set = set()
+    for it in items:
+        s = it.get("seq")
+        if not isinstance(s, int) or s < 1:
+            report.add(I, f"item {s!r}", "sequence number is not a positive integer", "卷内序号不是正整数")
+        elif s in seen_seq:
+            report.add(I, f"item #{s}", "sequence number used twice", "卷内序号重复")
+        seen_seq.add(s)
+    int_seqs = sorted(s for s in seen_seq if isinstance(s, int) and s >= 1)
+    if int_seqs:
+        missing = sorted(set(range(1, max(int_seqs) + 1)) - set(int_seqs))
+        for s in missing:
+            report.add(I, f"item #{s}", "sequence number missing (gap in the numbering)", f"卷内序号第{s}号缺失（编号不连续）")
+    listed_keys: dict[tuple, int] = {}
+    for it in items:
+        key = (it.get("type"), it.get("id"))
+        if key in listed_keys:
+            report.add(I, f"item #{it.get('seq')}", f"{key[0]} {key[1]} listed twice (also item #{listed_keys[key]})",
+                       f"同一{'文书' if key[0] == 'document' else '证据'}重复列入清单")
+        else:
+            listed_keys[key] = it.get("seq")
+    counts = manifest.get("counts", {}) if manifest else {}
+    if manifest is not None:
+        n_docs = sum(1 for it in items if it.get("type") == "document")
+        n_ev = sum(1 for it in items if it.get("type") == "evidence")
+        expected = {"items": len(seqs), "documents": n_docs, "evidence": n_ev}
+        for key, value in expected.items():
+            if counts.get(key) != value:
+                report.add(I, MANIFEST, f"counts.{key} says {counts.get(key)!r}, the manifest lists {value}",
+                           "清单中的件数与所列条目不符")
+
+    # Files the manifest lists: path -> (sha256, size, format, mime, [item refs])
+    listed_files: dict[str, dict] = {}
+    for it in items:
+        ref = f"item #{it.get('seq')}"
+        for f in it.get("files", []) if isinstance(it.get("files"), list) else []:
+            if not isinstance(f, dict):
+                continue
+            p = f.get("path")
+            label = f"{ref} ({it.get('type')}{' ' + f['role'] if f.get('role') else ''})"
+            if not isinstance(p, str) or not p.startswith("files/"):
+                report.add(S, label, f"file path {p!r} outside files/", "清单中的文件路径不在 files/ 下")
+                continue
+            known = listed_files.get(p)
+            if known is None:
+                listed_files[p] = {**f, "refs": [label]}
+            else:
+                known["refs"].append(label)
+                if known.get("sha256") != f.get("sha256") or known.get("size") != f.get("size"):
+                    report.add(A, label, f"{p} listed with two different hashes or sizes", "同一文件在清单中的哈希值或大小不一致")
+
+    # --- security: nothing unexpected inside ------------------------------------
+    for name in members:
+        if name not in FIXED_MEMBERS and name not in listed_files:
+            report.add(S, name, "unexpected file: not in the manifest", "归档包内有清单未列明的文件")
+            report.add(I, name, "file not listed in the manifest", "文件未列入清单")
+
+    # --- each listed file: present, hash, size, format, opens ---------------------------
+    for p, f in sorted(listed_files.items()):
+        refs = ", ".join(f["refs"])
+        where = f"{p}; {refs}"
+        info = members.get(p)
+        if info is None:
+            report.add(I, where, "listed file missing from the package", "清单所列文件缺失")
+            continue
+        want_sha, want_size, fmt = f.get("sha256"), f.get("size"), f.get("format")
+        if not isinstance(want_size, int) or want_size < 0:
+            report.add(I, where, "manifest size missing or invalid", "清单中的文件大小缺失或无效")
+            want_size = info.file_size
+        ext = FORMATS.get(fmt, ("bin",))[0]
+        if p != f"files/{want_sha}.{ext}":
+            report.add(A, where, f"file name does not match its manifest SHA-256 and format (expected files/{want_sha}.{ext})",
+                       "文件名与清单中的哈希值、格式不符")
+        if info.file_size != want_size:
+            report.add(A, where, f"size {info.file_size} bytes in the ZIP, manifest says {want_size}", "文件大小与清单不符")
+        sha, size, head, tail, error = _scan_member(zf, info, max(want_size, 0))
+        if error:
+            report.add(A, where, f"bytes altered or unreadable ({error})", "文件内容被改动或无法读取（校验失败）")
+            continue
+        if size > want_size:
+            report.add(S, where, f"more bytes than the manifest's {want_size} (read stopped)", "文件实际长度超过清单所列（已停止读取）")
+            report.add(A, where, "size differs from the manifest", "文件大小与清单不符")
+            continue
+        if size != want_size:
+            report.add(A, where, f"{size} bytes, manifest says {want_size}", "文件大小与清单不符")
+        if sha != want_sha:
+            report.add(A, where, f"SHA-256 {sha} differs from the manifest's {want_sha}", "文件 SHA-256 与清单不符（内容被改动）")
+        sniffed = sniff_format(head)
+        mime = f.get("mime", "")
+        if fmt not in ALLOWED_FORMATS:
+            report.add(U, where, f"format {fmt!r} (MIME {mime or '?'}) not on the allowed list "
+                                 f"({', '.join(sorted(ALLOWED_FORMATS))})", "文件格式不在归档允许的格式范围内")
+        else:
+            if sniffed != fmt:
+                report.add(A, where, f"the bytes are {sniffed or 'of no known format'}, manifest says {fmt}",
+                           "文件实际格式与清单所列格式不符")
+            if mime and mime not in FORMATS[fmt][1]:
+                report.add(A, where, f"manifest MIME {mime} does not agree with its format {fmt}", "清单中的 MIME 类型与格式不符")
+            problem = _usable(fmt, head, tail, lambda info=info: zf.open(info))
+            if problem:
+                report.add(U, where, f"does not open: {problem}", "文件无法正常打开")
+        danger = _looks_executable(head, sniffed)
+        if danger:
+            report.add(S, where, f"content is an executable: {danger}", "文件内容为可执行程序或脚本")
+
+    # --- the audit excerpt, proofs and checkpoint ----------------------------------
+    _check_audit(zf, members, report, manifest, items, manifest_sha, signing_key)
+
+    report.summary.update({
+        "case": (f"{manifest.get('case', {}).get('title', '?')} (#{manifest.get('case', {}).get('id', '?')})"
+                 if manifest else "?"),
+        "items": len(items), "documents": sum(1 for it in items if it.get("type") == "document"),
+        "evidence": sum(1 for it in items if it.get("type") == "evidence"), "files": len(listed_files),
+        "manifest_sha256": manifest_sha,
+    })
+
+
+def _check_audit(zf, members, report: Report, manifest, items, manifest_sha, signing_key) -> None:
+    A, I = "authenticity", "integrity"  # noqa: N806
+    checkpoint = None
+    if CHECKPOINT in members:
+        try:
+            checkpoint = json.loads(_read_small(zf, members[CHECKPOINT]).decode("utf-8"))
+            for key in ("tree_size", "root_hash", "last_entry_hash", "created_at", "signature"):
+                if key not in checkpoint:
+                    raise ValueError(f"no {key}")
+            int(checkpoint["tree_size"])
+            bytes.fromhex(checkpoint["root_hash"])
+        except (ValueError, TypeError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            report.add(A, CHECKPOINT, f"checkpoint unreadable ({exc})", "检查点无法读取")
+            checkpoint = None
+    if checkpoint is not None:
+        if signing_key is None:
+            report.signature = "not checked"
+        else:
+            expected = hmac.new(signing_key, checkpoint_message(checkpoint), hashlib.sha256).hexdigest()
+            if hmac.compare_digest(expected, str(checkpoint["signature"])):
+                report.signature = "verified"
+            else:
+                report.signature = "INVALID"
+                report.add(A, CHECKPOINT, f"checkpoint signature invalid (tree size {checkpoint['tree_size']}): forged or "
+                                          "altered, or signed with another key", "检查点签名无效（被伪造、篡改或密钥不同）")
+
+    proofs: dict[int, dict] = {}
+    if PROOFS in members:
+        try:
+            data = json.loads(_read_small(zf, members[PROOFS]).decode("utf-8"))
+            for p in data.get("proofs", []):
+                s = int(p["seq"])
+                if s in proofs:
+                    report.add(I, f"{PROOFS} seq {s}", "two proofs for one audit entry", "同一审计记录有两份证明")
+                proofs[s] = p
+            if checkpoint is not None and (data.get("tree_size") != checkpoint["tree_size"]
+                                           or data.get("root_hash") != checkpoint["root_hash"]):
+                report.add(A, PROOFS, "proofs are for another tree than the checkpoint", "包含证明与检查点不对应")
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            report.add(A, PROOFS, f"proofs unreadable ({exc})", "包含证明无法读取")
+
+    entries: dict[int, dict] = {}
+    if EXCERPT in members:
+        try:
+            with zf.open(members[EXCERPT]) as raw:
+                for lineno, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        entry = json.loads(line)
+                        s = entry["seq"]
+                        if not isinstance(s, int):
+                            raise ValueError("seq is not an integer")
+                    except (ValueError, KeyError, TypeError) as exc:
+                        report.add(A, f"{EXCERPT} line {lineno}", f"entry unreadable ({exc})", "审计记录无法读取")
+                        continue
+                    if s in entries:
+                        report.add(I, f"audit seq {s}", "audit entry listed twice", "审计记录重复")
+                    entries[s] = entry
+        except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+            report.add(A, EXCERPT, f"excerpt altered or unreadable ({exc})", "审计摘录被改动或无法读取")
+
+    tree_size = int(checkpoint["tree_size"]) if checkpoint else 0
+    root = bytes.fromhex(checkpoint["root_hash"]) if checkpoint else b""
+    for s in sorted(entries):
+        e = entries[s]
+        where = f"audit seq {s}"
+        try:
+            recomputed = entry_hash_of(e)
+        except (KeyError, TypeError) as exc:
+            report.add(A, where, f"entry lacks a hashed field ({exc})", "审计记录缺少字段")
+            continue
+        if recomputed != e.get("entry_hash"):
+            report.add(A, where, f"entry hash does not recompute ({e.get('action')}): content altered",
+                       f"第{s}条审计记录哈希值不符（内容被篡改）")
+        if s - 1 in entries and e.get("prev_hash") != entries[s - 1].get("entry_hash"):
+            report.add(A, where, f"prev_hash does not link to entry {s - 1}", f"第{s}条审计记录与第{s - 1}条断链")
+        if s == 1 and e.get("prev_hash") != GENESIS_HASH:
+            report.add(A, where, "first entry of the chain without the genesis prev_hash", "首条审计记录的前序哈希错误")
+        if checkpoint is None:
+            continue
+        if s > tree_size:
+            report.add(A, where, f"entry after the checkpoint (tree size {tree_size}): not covered", "审计记录不在检查点覆盖范围内")
+            continue
+        if s == tree_size and e.get("entry_hash") != checkpoint["last_entry_hash"]:
+            report.add(A, where, "last covered entry differs from the checkpoint's last_entry_hash", "与检查点签署的末条记录不符")
+        proof = proofs.get(s)
+        if proof is None:
+            report.add(I, where, "no inclusion proof for this entry", f"第{s}条审计记录缺少包含证明")
+            continue
+        try:
+            path = [bytes.fromhex(h) for h in proof["path"]]
+            ok = proof.get("entry_hash") == e.get("entry_hash") and verify_inclusion(
+                bytes.fromhex(e["entry_hash"]), s - 1, tree_size, path, root)
+        except (ValueError, TypeError, KeyError):
+            ok = False
+        if not ok:
+            report.add(A, where, f"inclusion proof does not verify against the checkpoint root (tree size {tree_size})",
+                       f"第{s}条审计记录的默克尔包含证明不能通过检查点验证")
+    for s in sorted(set(proofs) - set(entries)):
+        report.add(I, f"audit seq {s}", "proof for an entry missing from the excerpt", f"第{s}条审计记录缺失（仅有证明）")
+
+    if manifest is None:
+        return
+    report.summary.update({"audit_entries": len(entries), "checkpoint_size": tree_size or None})
+    declared = manifest.get("audit", {}).get("entries") if isinstance(manifest.get("audit"), dict) else None
+    if isinstance(declared, list):
+        # The manifest lists the entries written before it; the excerpt adds
+        # the anchor (and anything appended while the package was built).
+        for s in sorted(set(declared) - set(entries)):
+            report.add(I, f"audit seq {s}", "entry listed in the manifest is missing from the excerpt", f"清单所列第{s}条审计记录缺失")
+        last_declared = max((d for d in declared if isinstance(d, int)), default=0)
+        for s in sorted(set(entries) - set(declared)):
+            if s < last_declared:
+                report.add(I, f"audit seq {s}", "entry in the excerpt not listed in the manifest", f"第{s}条审计记录未列入清单")
+    else:
+        report.add(I, MANIFEST, "manifest does not list the case's audit entries", "清单未列明本案审计记录")
+
+    # The manifest anchor: its SHA-256 is in the (proven) chain.
+    case_id = str(manifest.get("case", {}).get("id", ""))
+    anchors = [e for e in entries.values() if e.get("action") == ANCHOR_ACTION and str(e.get("object_id")) == case_id]
+    if not anchors:
+        report.add(I, EXCERPT, f"no {ANCHOR_ACTION} entry for case {case_id}", "审计摘录中没有清单登记记录")
+    else:
+        anchored = {_payload(e).get("manifest_sha256") for e in anchors}
+        if manifest_sha not in anchored:
+            seq_list = ", ".join(str(e["seq"]) for e in anchors)
+            report.add(A, f"{MANIFEST}; audit seq {seq_list}", f"manifest.json hashes to {manifest_sha}, the audit chain "
+                       f"recorded {', '.join(sorted(str(a) for a in anchored))}: manifest altered after the build",
+                       "清单内容与审计链登记的清单哈希值不符（清单被篡改）")
+
+    # Metadata agree: each item against the audit entry that created it.
+    by_object: dict[tuple[str, str, str], dict] = {}
+    for e in entries.values():
+        by_object.setdefault((e.get("action"), e.get("object_type"), str(e.get("object_id"))), e)
+    for it in items:
+        ref = f"item #{it.get('seq')}"
+        if it.get("type") == "evidence":
+            e = by_object.get(("evidence.upload", "evidence.evidenceitem", str(it.get("id"))))
+            if e is None:
+                report.add(I, ref, f"no evidence.upload audit entry for evidence {it.get('id')}", "证据缺少上传审计记录")
+                continue
+            pl = _payload(e)
+            f = (it.get("files") or [{}])[0]
+            checks = [("sha256", pl.get("sha256"), f.get("sha256")), ("size", pl.get("size"), f.get("size")),
+                      ("mime", pl.get("mime"), f.get("mime")), ("original name", pl.get("name", ""), it.get("original_name", "")),
+                      ("step", pl.get("step"), (it.get("step") or {}).get("id")),
+                      ("device", pl.get("device"), (it.get("device") or {}).get("serial"))]
+        elif it.get("type") == "document":
+            e = by_object.get(("document.issue", "documents.document", str(it.get("id"))))
+            if e is None:
+                report.add(I, ref, f"no document.issue audit entry for document {it.get('id')}", "文书缺少制作审计记录")
+                continue
+            pl = _payload(e)
+            files = {f.get("role"): f for f in it.get("files", []) if isinstance(f, dict)}
+            checks = [("kind", pl.get("kind"), it.get("kind")), ("number", pl.get("number"), it.get("number")),
+                      ("DOCX sha256", pl.get("docx_sha256"), files.get("docx", {}).get("sha256")),
+                      ("PDF sha256", pl.get("pdf_sha256"), files.get("pdf", {}).get("sha256"))]
+        else:
+            report.add(I, ref, f"unknown item type {it.get('type')!r}", "清单条目类型未知")
+            continue
+        for label, audited, listed in checks:
+            if audited != listed:
+                report.add(A, f"{ref}; audit seq {e['seq']}", f"{label}: manifest says {listed!r}, the audit chain "
+                           f"recorded {audited!r}", "清单所列元数据与审计链记录不符")
+
+
+def _payload(entry: dict) -> dict:
+    try:
+        value = json.loads(entry.get("payload") or "{}")
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# ==========================================================================
+# Building (needs Django and the database)
+# ==========================================================================
+
+
+def archive_dir() -> Path:
+    from django.conf import settings
+
+    return Path(getattr(settings, "ARCHIVE_DIR", None) or (Path(settings.DATA_DIR) / "archives"))
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.isoformat()
+
+
+def _officer(o) -> dict | None:
+    return None if o is None else {"name": o.name, "certificate_number": o.certificate_number}
+
+
+def _zip_info(name: str, *, stored: bool, when: datetime) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    info.external_attr = (stat.S_IFREG | 0o444) << 16  # a read-only regular file, never executable
+    return info
+
+
+def _copy_in(zf: zipfile.ZipFile, name: str, source, *, expected_sha: str, expected_size: int, when: datetime, what: str) -> None:
+    """Stream ``source`` into the ZIP as ``name`` in 1 MiB pieces, hashing as
+    it goes: a stored object that no longer matches its hash stops the build."""
+    digest, total = hashlib.sha256(), 0
+    with zf.open(_zip_info(name, stored=True, when=when), "w", force_zip64=True) as out:
+        while True:
+            block = source.read(CHUNK)
+            if not block:
+                break
+            digest.update(block)
+            total += len(block)
+            out.write(block)
+    if digest.hexdigest() != expected_sha or total != expected_size:
+        raise ArchiveError(f"{what}: stored bytes hash to {digest.hexdigest()} ({total} bytes), recorded "
+                           f"{expected_sha} ({expected_size} bytes) — run the fixity check / 存储文件与登记的哈希值不符")
+
+
+def _write_text(zf: zipfile.ZipFile, name: str, text: str, when: datetime) -> None:
+    zf.writestr(_zip_info(name, stored=False, when=when), text.encode("utf-8"))
+
+
+def _excerpt_query(case):
+    from django.apps import apps
+    from django.db.models import Q
+
+    from sanxiang.core.models import AuditEntry
+
+    pk = case.pk
+    cases_app = apps.get_app_config("cases")
+    q = Q(object_type="cases.case", object_id=str(pk))
+    for model_name, label in (("CaseStep", "cases.casestep"), ("CaseDeadline", "cases.casedeadline"),
+                              ("CaseOfficer", "cases.caseofficer")):
+        model = cases_app.get_model(model_name)
+        ids = [str(i) for i in model.objects.filter(case=case).values_list("pk", flat=True)]
+        if ids:
+            q |= Q(object_type=label, object_id__in=ids)
+    exemption = cases_app.get_model("AvExemption")
+    ids = [str(i) for i in exemption.objects.filter(step__case=case).values_list("pk", flat=True)]
+    if ids:
+        q |= Q(object_type="cases.avexemption", object_id__in=ids)
+    from .models import EvidenceItem, Upload
+
+    ids = [str(i) for i in EvidenceItem.objects.filter(case=case).values_list("pk", flat=True)]
+    if ids:
+        q |= Q(object_type="evidence.evidenceitem", object_id__in=ids)
+    ids = [str(i) for i in Upload.objects.filter(case=case).values_list("pk", flat=True)]
+    if ids:
+        q |= Q(object_type="evidence.upload", object_id__in=ids)
+    if apps.is_installed("sanxiang.documents"):
+        Document = apps.get_model("documents", "Document")
+        ids = [str(i) for i in Document.objects.filter(case=case).values_list("pk", flat=True)]
+        if ids:
+            q |= Q(object_type="documents.document", object_id__in=ids)
+    # Entries about other objects that name the case in their payload
+    # (canonical JSON: sorted keys, no spaces).
+    q |= Q(payload__contains=f'"case":{pk},') | Q(payload__contains=f'"case":{pk}}}')
+    return AuditEntry.objects.filter(q)
+
+
+def build_case_archive(*, case, actor) -> Path:
+    """Build the e-case file of a closed case; return the package's path.
+
+    Each call makes a new package (a rebuild never changes an earlier one);
+    each is recorded (ArchivePackage) and audited (``case.archive``)."""
+    from django.apps import apps
+    from django.db import transaction
+    from django.utils import timezone
+
+    from sanxiang.core import audit
+    from sanxiang.core.models import AuditEntry
+
+    from .models import ArchivePackage, EvidenceItem
+    from .storage import get_storage
+
+    Case = apps.get_model("cases", "Case")
+    case = Case.objects.select_related("agency").get(pk=case.pk)
+    if case.status != "closed" or case.closed_on is None:
+        raise ArchiveError(f"case {case.pk} is not closed: only a closed case is archived / 案件尚未结案，不能归档")
+    now = timezone.now()
+    root = archive_dir()
+    target_dir = root / str(case.agency.credit_code or case.agency_id)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=".build-", suffix=".zip")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+            items: list[dict] = []
+            written: set[str] = set()
+            seq = 0
+
+            # Documents (文书), in the order issued.
+            if apps.is_installed("sanxiang.documents"):
+                Document = apps.get_model("documents", "Document")
+                for doc in Document.objects.filter(case=case).select_related("issued_by").order_by("issued_at", "pk"):
+                    seq += 1
+                    files = []
+                    for role, fieldfile, sha in (("docx", doc.docx, doc.docx_sha256), ("pdf", doc.pdf, doc.pdf_sha256)):
+                        size = fieldfile.size
+                        path = f"files/{sha}.{FORMATS[role][0]}"
+                        if path not in written:
+                            with fieldfile.open("rb") as src:
+                                _copy_in(zf, path, src, expected_sha=sha, expected_size=size, when=now,
+                                         what=f"document {doc.pk} {role}")
+                            written.add(path)
+                        files.append({"role": role, "path": path, "sha256": sha, "size": size, "format": role,
+                                      "mime": next(iter(FORMATS[role][1]))})
+                    items.append({"seq": seq, "type": "document", "id": doc.pk, "kind": doc.kind, "title": doc.title,
+                                  "number": doc.number, "issued_at": _iso(doc.issued_at),
+                                  "issued_by": getattr(doc.issued_by, "username", ""), "files": files})
+
+            # Evidence items, in the order captured.
+            storage = get_storage()
+            evidence = (EvidenceItem.objects.filter(case=case, deleted_at__isnull=True, purged_at__isnull=True)
+                        .select_related("step", "officer", "device", "uploaded_by").order_by("captured_at", "pk"))
+            for item in evidence:
+                seq += 1
+                fmt = format_for_mime(item.mime_type) or ""
+                ext = FORMATS[fmt][0] if fmt else "bin"
+                path = f"files/{item.sha256}.{ext}"
+                if path not in written:
+                    with storage.open(item.sha256) as src:
+                        _copy_in(zf, path, src, expected_sha=item.sha256, expected_size=item.size, when=now,
+                                 what=f"evidence {item.pk}")
+                    written.add(path)
+                items.append({
+                    "seq": seq, "type": "evidence", "id": item.pk, "kind": item.kind, "original_name": item.original_name,
+                    "step": {"id": item.step_id, "code": item.step.code, "name": item.step.name} if item.step else None,
+                    "officer": _officer(item.officer),
+                    "device": {"serial": item.device.serial, "model": item.device.model} if item.device else None,
+                    "captured_at": _iso(item.captured_at), "place": item.place, "duration_s": item.duration_s,
+                    "uploaded_at": _iso(item.uploaded_at), "uploaded_by": item.uploaded_by.username,
+                    "files": [{"path": path, "sha256": item.sha256, "size": item.size, "format": fmt or None,
+                               "mime": item.mime_type}],
+                })
+
+            steps = [{"id": s.pk, "code": s.code, "name": s.name, "status": s.status, "started_at": _iso(s.started_at),
+                      "completed_at": _iso(s.completed_at), "place": s.place, "note": s.note, "documents": s.documents,
+                      "officers": [_officer(o) for o in s.officers.all().order_by("pk")],
+                      "av_requirement": s.av_requirement}
+                     for s in case.steps.all().order_by("started_at", "pk")]
+            officers = [{**_officer(a.officer), "role": a.role} for a in case.assignments.select_related("officer")]
+            # The audit entries about the case so far: the manifest lists
+            # them, the excerpt carries them (plus the anchor written below).
+            prior = list(_excerpt_query(case).order_by("seq").values_list("seq", flat=True))
+            manifest = {
+                "package_version": PACKAGE_VERSION,
+                "built_at": _iso(now), "built_by": audit.actor_label(actor),
+                "case": {"id": case.pk, "title": case.title, "act_kind": case.act_kind, "procedure": case.procedure,
+                         "status": case.status, "agency": {"name": case.agency.name, "credit_code": case.agency.credit_code},
+                         "party": {"name": case.party_name, "type": case.party_type, "credit_code": case.party_credit_code},
+                         "opened_on": _iso(case.opened_on), "notified_on": _iso(case.notified_on),
+                         "hearing_on": _iso(case.hearing_on), "decided_on": _iso(case.decided_on),
+                         "served_on": _iso(case.served_on), "closed_on": _iso(case.closed_on),
+                         "officers": officers, "steps": steps},
+                "counts": {"items": len(items), "documents": sum(1 for i in items if i["type"] == "document"),
+                           "evidence": sum(1 for i in items if i["type"] == "evidence")},
+                "items": items,
+                "audit": {"entries": prior, "anchor_action": ANCHOR_ACTION,
+                          "note": "the entry that records this manifest's SHA-256 follows these entries"},
+                "allowed_formats": sorted(ALLOWED_FORMATS),
+            }
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+            manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
+
+            # Anchor the manifest in the chain, then sign a checkpoint that covers it.
+            with transaction.atomic():
+                anchor = audit.append_audit(actor=actor, action=ANCHOR_ACTION, obj=case, payload={
+                    "case": case.pk, "manifest_sha256": manifest_sha, "items": len(items), "files": len(written)})
+            checkpoint = audit.create_checkpoint()
+            if checkpoint is None or checkpoint.tree_size < anchor.seq:
+                raise ArchiveError("no checkpoint covers the case's audit entries / 无检查点覆盖本案审计记录")
+            if not audit.checkpoint_signature_ok(checkpoint):
+                raise ArchiveError("the covering checkpoint's signature does not verify / 检查点签名无效")
+            excerpt_rows = list(_excerpt_query(case).filter(seq__lte=checkpoint.tree_size).order_by("seq").values_list(
+                "seq", "time", "actor", "action", "object_type", "object_id", "payload", "prev_hash", "entry_hash"))
+            wanted = {row[0] - 1 for row in excerpt_rows}
+
+            # Leaves 1..tree_size, streamed; the root must be the signed one.
+            leaves: list[bytes] = []
+            expected = 1
+            for s, h in (AuditEntry.objects.filter(seq__lte=checkpoint.tree_size).order_by("seq")
+                         .values_list("seq", "entry_hash").iterator(chunk_size=5000)):
+                if s != expected:
+                    raise ArchiveError(f"audit entry #{expected} is missing: run `sanxiang audit verify` / 审计链缺失记录")
+                leaves.append(leaf_hash(bytes.fromhex(h)))
+                expected += 1
+            frontier = Frontier()
+            for h in leaves:
+                frontier.append_hash(h)
+            if frontier.root().hex() != checkpoint.root_hash:
+                raise ArchiveError("the audit entries do not give the checkpoint's root: run `sanxiang audit verify` / "
+                                   "审计记录与检查点不符")
+            paths = inclusion_proofs(leaves, wanted)
+            del leaves
+
+            excerpt_lines = []
+            proof_list = []
+            for s, time, actor_name, action, object_type, object_id, payload, prev_hash, entry_hash in excerpt_rows:
+                entry = {"seq": s, "time": audit.format_time(time), "actor": actor_name, "action": action,
+                         "object_type": object_type, "object_id": object_id, "payload": payload,
+                         "prev_hash": prev_hash, "entry_hash": entry_hash}
+                if entry_hash_of(entry) != entry_hash:
+                    raise ArchiveError(f"audit entry #{s} does not recompute: run `sanxiang audit verify` / 第{s}条审计记录哈希值不符")
+                excerpt_lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+                proof_list.append({"seq": s, "leaf_index": s - 1, "entry_hash": entry_hash,
+                                   "path": [p.hex() for p in paths[s - 1]]})
+
+            zf.writestr(_zip_info(MANIFEST, stored=False, when=now), manifest_bytes)
+            _write_text(zf, MANIFEST_SHA, f"{manifest_sha}  {MANIFEST}\n", now)
+            _write_text(zf, EXCERPT, "\n".join(excerpt_lines) + "\n", now)
+            _write_text(zf, PROOFS, json.dumps({
+                "hash": "SHA-256, RFC 6962 (leaf = H(0x00 || entry_hash bytes), node = H(0x01 || left || right))",
+                "tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash, "proofs": proof_list,
+            }, ensure_ascii=False, indent=1), now)
+            _write_text(zf, CHECKPOINT, json.dumps({
+                "tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
+                "last_entry_hash": checkpoint.last_entry_hash, "created_at": audit.format_time(checkpoint.created_at),
+                "signature": checkpoint.signature, "signature_algorithm": "HMAC-SHA256",
+                "signed_message": "UTF-8 canonical JSON of [tree_size, root_hash, last_entry_hash, created_at]",
+            }, ensure_ascii=False, indent=1), now)
+            raw.flush()
+            os.fsync(raw.fileno())
+        stamp = now.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        final = target_dir / f"case-{case.pk}-{stamp}-{manifest_sha[:12]}.zip"
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    with open(final, "rb") as fh:
+        package_sha = _sha_file(fh)
+    size = final.stat().st_size
+    relative = str(final.relative_to(root))
+    with transaction.atomic():
+        ArchivePackage.objects.create(case=case, path=relative, sha256=package_sha, size=size, manifest_sha256=manifest_sha,
+                                      items=len(items), checkpoint_size=checkpoint.tree_size,
+                                      built_by=audit.actor_label(actor))
+        audit.append_audit(actor=actor, action=BUILT_ACTION, obj=case, payload={
+            "case": case.pk, "package": relative, "sha256": package_sha, "size": size, "manifest_sha256": manifest_sha,
+            "items": len(items), "checkpoint_size": checkpoint.tree_size})
+    return final
+
+
+def _sha_file(fh) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: fh.read(CHUNK), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sanxiang.evidence.archive PACKAGE [--key KEY]``: the
+    check with no Django at all (signature "not checked" without --key)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Four-property check (四性检测) of an e-case file package, offline.")
+    parser.add_argument("package")
+    parser.add_argument("--key", help="the audit signing key, to verify the checkpoint signature")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    report = check_archive(args.package, signing_key=args.key, use_settings_key=False)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""`sanxiang archive check PACKAGE` (四性检测) and `sanxiang archive build CASE_ID`.
+
+Seed 记录-3 / 记录-12: the closed case's e-case file, proven intact offline.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "check PACKAGE: the four-property check (authenticity, integrity, usability, security) of an e-case file "
+        "package; exits non-zero naming what is wrong. build CASE_ID: build the package of a closed case."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["check", "build"])
+        parser.add_argument("target", help="check: the package file; build: the case id")
+        parser.add_argument("--json", dest="as_json", action="store_true", help="check: print the report as JSON")
+        parser.add_argument("--no-key", action="store_true",
+                            help="check: do not verify the checkpoint signature with this installation's key "
+                                 "(a package from elsewhere); reported as not checked")
+
+    def handle(self, *args, action, target, as_json=False, no_key=False, **options):
+        from sanxiang.evidence import archive
+
+        if action == "build":
+            return self._build(target)
+        key = None if no_key else settings.AUDIT_SIGNING_KEY
+        report = archive.check_archive(target, signing_key=key, use_settings_key=False)
+        self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else report.text())
+        if not report.ok:
+            failed = [p for p in archive.PROPERTIES if not report.passed(p)]
+            raise CommandError(f"archive check failed: {', '.join(failed)} ({len(report.findings)} findings) / "
+                               f"四性检测不通过：{'、'.join(archive.PROPERTY_NAMES[p] for p in failed)}")
+
+    def _build(self, target: str):
+        from sanxiang.cases.models import Case
+        from sanxiang.evidence import archive
+
+        case = Case.objects.filter(pk=target).first() if target.isdigit() else None
+        if case is None:
+            raise CommandError(f"no case {target} / 案件不存在")
+        try:
+            path = archive.build_case_archive(case=case, actor="system:archive-command")
+        except archive.ArchiveError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(str(path))
