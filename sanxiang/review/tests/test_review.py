@@ -371,5 +371,6 @@ def test_the_review_opinion_and_the_discussion_record_are_issued_as_documents(rw
                                resolution="decide", resolution_text="维持拟处理意见")
     record = services.issue_discussion_record(actor=rw.head, discussion=discussion)
     assert record.kind == "collective_discussion" and "维持拟处理意见" in record.data["conclusion"]
+    assert record.number and "议〔" in record.number
     submission.refresh_from_db()
     assert submission.opinion_document_number == doc.number
