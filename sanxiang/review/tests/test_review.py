@@ -104,7 +104,20 @@ def test_deciding_without_a_passing_review_fails_by_page_api_and_admin_and_chang
     r = api.get(f"/api/v1/review/cases/{case.pk}")
     assert r.status_code == 200 and r.json()["required"] and "第五十八条" in r.json()["block"]
 
-    # admin (a back-office form that writes the decision date, as an admin for cases would)
+    # admin: the platform's own back office refuses with a message, and saves nothing
+    settings.REQUIRE_TOTP = False
+    head_admin = Client()
+    rw.u_admin.is_superuser = True
+    rw.u_admin.save()
+    head_admin.force_login(rw.u_admin)
+    r = head_admin.post(f"/admin/cases/case/{case.pk}/change/", {
+        "title": case.title, "party_name": case.party_name, "party_type": case.party_type,
+        "party_credit_code": case.party_credit_code, "decided_on": "2026-09-30", "served_on": ""}, follow=True)
+    assert "第五十八条" in r.content.decode()
+    case.refresh_from_db()
+    assert case.decided_on is None
+
+    # any other admin over the same tables (a form that writes the decision date)
     settings.ROOT_URLCONF = "sanxiang.review.tests.admin_urls"
     admin = Client(raise_request_exception=True)
     rw.u_admin.is_superuser = True
