@@ -17,7 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from sanxiang.api.api import AUTH, require_scope
 from sanxiang.api.errors import ApiError
-from sanxiang.core.models import Officer
+from sanxiang.core.selectors import officers_for
 
 from . import predicates, selectors, services
 
@@ -156,7 +156,7 @@ def _created(body):
 def _officers(request, ids: list[int] | None):
     if ids is None:
         return None
-    found = {o.pk: o for o in Officer.objects.filter(pk__in=ids, agency_id=request.user.agency_id)}
+    found = {o.pk: o for o in officers_for(user=request.user).filter(pk__in=ids, agency_id=request.user.agency_id)}
     missing = [i for i in ids if i not in found]
     if missing:
         raise ApiError(status=422, code="officer_unknown", field="officer_ids",

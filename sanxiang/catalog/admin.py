@@ -7,27 +7,10 @@ services.py; the admin lists what exists.
 
 from django.contrib import admin
 
-from sanxiang.core.admin import site
+from sanxiang.core.admin import ReadOnlyAdmin as ReadOnlyScopedAdmin, site
 
 from . import selectors
 from .models import CatalogueVersion, ImportAttempt
-
-
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return True
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CatalogueVersion, site=site)

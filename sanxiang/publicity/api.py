@@ -34,7 +34,7 @@ from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.models import Role
 
 from .intake import validate_records
-from .models import Decision
+from .selectors import decisions_for
 
 router = Router(tags=["publicity"])
 
@@ -157,7 +157,7 @@ def push_decisions(request):
 @router.get("/decisions/{path:external_id}", auth=AUTH, summary="Status of one of the caller's pushed decisions")
 def get_decision(request, external_id: str):
     agency = _agency_of(request, for_read=True)
-    d = Decision.objects.filter(agency=agency, external_id=external_id).first()
+    d = decisions_for(user=request.user).filter(agency=agency, external_id=external_id).first()
     if d is None:
         raise ApiError(status=404, code="not_found", field="external_id", message="未找到该外部编号的决定，或不在您的权限范围内。")
     return _json({

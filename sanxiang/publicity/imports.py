@@ -32,7 +32,8 @@ from sanxiang.core.models import Agency, AgencyKind, Role
 from sanxiang.core.views import staff_required
 
 from . import shuanggongshi
-from .models import ActKind, Decision, DecisionStatus
+from .models import ActKind, DecisionStatus
+from .selectors import decisions_for
 
 MANAGE_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -133,7 +134,7 @@ def export_download(request):
     if agency is None or kind not in (ActKind.PENALTY, ActKind.LICENSE) or fmt not in ("csv", "xlsx") \
             or headers not in ("chinese", "codes"):
         return HttpResponseBadRequest(_("Choose the agency, the kind (penalty or license) and the format (csv or xlsx)."))
-    records = Decision.objects.filter(agency=agency, kind=kind).exclude(status=DecisionStatus.NOT_PUBLIC)
+    records = decisions_for(user=request.user).filter(agency=agency, kind=kind).exclude(status=DecisionStatus.NOT_PUBLIC)
     content = shuanggongshi.export_file(records=records, fmt=fmt, kind=kind, headers=headers)
     append_audit(actor=request.user, action="publicity.export", obj=agency,
                  payload={"kind": kind, "format": fmt, "records": records.count(), "purpose": "双公示 credit platform exchange"})

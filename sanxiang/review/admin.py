@@ -5,32 +5,10 @@ pages, which check who acts and write the audit chain; the save-time guards
 
 from django.contrib import admin
 
-from sanxiang.core.admin import site
+from sanxiang.core.admin import ReadOnlyAdmin as ReadOnlyScoped, site
 
 from . import selectors
 from .models import ReviewCatalogueVersion, Reviewer, Submission
-
-
-class ReadOnlyScoped(admin.ModelAdmin):
-    selector = None
-
-    def get_queryset(self, request):
-        return type(self).selector(user=request.user)
-
-    def has_module_permission(self, request):
-        return True
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Submission, site=site)

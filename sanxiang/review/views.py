@@ -72,13 +72,9 @@ def _case_context(request, case, **extra):
     data = selectors.case_review_of(case)
     user = request.user
     same_agency = user.agency_id == case.agency_id
-    documents = []
-    try:
-        from django.apps import apps
+    from sanxiang.documents.selectors import documents_for
 
-        documents = list(apps.get_model("documents", "Document").objects.filter(case=case).order_by("issued_at"))
-    except LookupError:
-        pass
+    documents = list(documents_for(user=user).filter(case=case).order_by("issued_at"))
     return {
         "case": case, "block": block, **data, "today": timezone.localdate(),
         "definition": workflow.definition(), "stage_names": {s.code: s.name for s in workflow.definition().steps},
