@@ -98,6 +98,7 @@ class CaseDetailOut(CaseOut):
     notified_on: date | None
     hearing_requested: bool
     hearing_requested_on: date | None
+    hearing_waived_on: date | None
     officers: list[OfficerRef]
     steps: list[StepOut]
     deadlines: list[DeadlineOut]
@@ -131,6 +132,14 @@ class CompleteStepIn(Schema):
     place: str | None = None
     documents: list[dict] | None = None
     at: datetime | None = None
+
+
+class HearingRequestIn(Schema):
+    requested_on: date
+
+
+class HearingWaiverIn(Schema):
+    waived_on: date
 
 
 def _detail(case) -> dict:
@@ -209,3 +218,19 @@ def complete_step(request, case_id: int, step_id: int, payload: CompleteStepIn):
     return services.complete_step(actor=request.user, step=step, note=payload.note, place=payload.place,
                                   documents=payload.documents, at=payload.at)
 
+
+
+@router.post("/{case_id}/hearing-request", response=CaseDetailOut, auth=AUTH,
+             summary="Record the party's request for a hearing (art. 63, 64 (1))")
+def hearing_request(request, case_id: int, payload: HearingRequestIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    return _detail(services.record_hearing_request(actor=request.user, case=case, requested_on=payload.requested_on))
+
+
+@router.post("/{case_id}/hearing-waiver", response=CaseDetailOut, auth=AUTH,
+             summary="Record the party's written waiver of a hearing: the decision need not wait for the request period")
+def hearing_waiver(request, case_id: int, payload: HearingWaiverIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    return _detail(services.record_hearing_waiver(actor=request.user, case=case, waived_on=payload.waived_on))

@@ -69,6 +69,10 @@ class HearingRequestForm(forms.Form):
     requested_on = forms.DateField(label=_("hearing requested on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class HearingWaiverForm(forms.Form):
+    waived_on = forms.DateField(label=_("hearing waived on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class ProposalForm(forms.Form):
     categories = forms.MultipleChoiceField(label=_("proposed penalty categories"), choices=(), required=False,
                                            widget=forms.CheckboxSelectMultiple)

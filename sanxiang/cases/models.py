@@ -79,6 +79,9 @@ class Case(models.Model):
     notified_on = models.DateField(_("party notified on"), null=True, blank=True)
     hearing_requested = models.BooleanField(_("hearing requested"), default=False)
     hearing_requested_on = models.DateField(_("hearing requested on"), null=True, blank=True)
+    # The party stated in writing that it will not ask for a hearing: the
+    # decision need not wait for the request period to run out.
+    hearing_waived_on = models.DateField(_("hearing waived on"), null=True, blank=True)
     hearing_notified_on = models.DateField(_("hearing notice served on"), null=True, blank=True)
     hearing_on = models.DateField(_("hearing held on"), null=True, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)

@@ -188,6 +188,18 @@ def hearing_requested_in_time(case: Case) -> bool:
     return limit is None or case.hearing_requested_on <= limit.due_on
 
 
+def hearing_request_period_running(case: Case, *, on: date):
+    """The party's hearing-request deadline while it still runs on `on` —
+    no request recorded, no written waiver — else None. Until it lapses the
+    party may still ask for a hearing (art. 64 (1)), so no decision yet."""
+    if case.hearing_requested or case.hearing_waived_on is not None:
+        return None
+    limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
+    if limit is None or on > limit.due_on:
+        return None
+    return limit
+
+
 def requires_review_block(case: Case) -> str | None:
     from .services import requires_review_block as hook
 
@@ -211,6 +223,11 @@ def can_decide(case: Case, *, on: date | None = None) -> Verdict:
     if "hearing" in definition.codes and hearing_requested_in_time(case) and not _completed(case, "hearing").exists():
         return refuse("当事人在法定期限内要求听证，须先举行听证再作出决定（《中华人民共和国行政处罚法》第六十三条、第六十四条、第六十五条）。",
                       "hearing_pending")
+    period = hearing_request_period_running(case, on=on)
+    if period is not None:
+        return refuse(f"当事人要求听证的期限（告知后{period.rule_amount}个工作日）至{period.due_on:%Y年%m月%d日}届满；"
+                      f"期满且未要求听证，或当事人书面放弃听证后，方可作出决定（{period.rule_reference}）。",
+                      "hearing_period_running", "at")
     block = requires_review_block(case)
     if block:
         return refuse(block, "review_required")

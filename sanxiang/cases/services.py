@@ -347,6 +347,9 @@ def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
     _may_handle(actor, case.agency_id)
     if case.notified_on is None:
         raise ValidationError({"requested_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+    if case.hearing_waived_on is not None:
+        raise ValidationError({"requested_on": ValidationError(
+            f"当事人已于{case.hearing_waived_on:%Y年%m月%d日}书面放弃听证。", code="hearing_waived")})
     if requested_on < case.notified_on or requested_on > timezone.localdate():
         raise ValidationError({"requested_on": ValidationError("申请日期须在告知之后、且不晚于今天。", code="invalid")})
     limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
@@ -360,6 +363,25 @@ def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
         limit.met_at = timezone.now()
         limit.save(update_fields=["met_at"])
     append_audit(actor=actor, action="case.hearing_request", obj=case, payload={"requested_on": requested_on.isoformat()})
+    return case
+
+
+@transaction.atomic
+def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
+    """The party stated in writing that it will not ask for a hearing
+    (放弃听证): its request period ends there, and the decision need not
+    wait for the period to run out (art. 64 (1))."""
+    _may_handle(actor, case.agency_id)
+    if case.notified_on is None:
+        raise ValidationError({"waived_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+    if case.hearing_requested:
+        raise ValidationError({"waived_on": ValidationError("当事人已要求听证，不能再登记放弃听证。", code="hearing_requested")})
+    if waived_on < case.notified_on or waived_on > timezone.localdate():
+        raise ValidationError({"waived_on": ValidationError("放弃日期须在告知之后、且不晚于今天。", code="invalid")})
+    case.hearing_waived_on = waived_on
+    case.save(update_fields=["hearing_waived_on"])
+    _meet(case, DeadlineKind.HEARING_REQUEST, at=timezone.now())
+    append_audit(actor=actor, action="case.hearing_waiver", obj=case, payload={"waived_on": waived_on.isoformat()})
     return case
 
 

@@ -23,7 +23,7 @@ from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
 from .forms import (
-    CompleteStepForm, ExemptionForm, HearingRequestForm, OpenCaseForm, ProposalForm, StartStepForm, yuan_to_fen,
+    CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm, StartStepForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
 
@@ -94,7 +94,7 @@ def case_detail(request, pk: int):
         "deadlines": case.deadlines.order_by("due_on", "id"), "today": today,
         "can_write": _may_write(request.user, case),
         "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
-        "hearing_form": HearingRequestForm(), "proposal_form": ProposalForm(initial={
+        "hearing_form": HearingRequestForm(), "waiver_form": HearingWaiverForm(), "proposal_form": ProposalForm(initial={
             "categories": case.proposed_penalty_categories,
             "fine_yuan": None if case.proposed_fine_fen is None else case.proposed_fine_fen / 100}),
     })
@@ -200,6 +200,19 @@ def hearing_request_view(request, pk: int):
     elif _post_action(request, case, lambda: services.record_hearing_request(
             actor=request.user, case=case, requested_on=form.cleaned_data["requested_on"])):
         messages.success(request, _("Hearing request recorded."))
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def hearing_waiver_view(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = HearingWaiverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the date the party waived a hearing in writing."))
+    elif _post_action(request, case, lambda: services.record_hearing_waiver(
+            actor=request.user, case=case, waived_on=form.cleaned_data["waived_on"])):
+        messages.success(request, _("Hearing waiver recorded."))
     return redirect("cases:detail", pk=pk)
 
 

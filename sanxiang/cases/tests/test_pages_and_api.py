@@ -105,6 +105,42 @@ def test_a_read_only_token_cannot_write(world, open_case):
     assert r.status_code == 403 and r.json()["code"] == "scope_missing"
 
 
+def test_a_hearing_waiver_recorded_through_the_api_lets_the_decision_go_ahead(world, open_case, walk):
+    case = open_case()
+    walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
+    _, token = create_token(actor="t", agency=world.amr_changan, name="长安办案系统", scopes=["read", "cases:write"])
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = c.post(f"/api/v1/cases/{case.pk}/steps", {"code": "decision", "at": "2026-09-03T09:00:00+08:00"},
+               content_type="application/json")
+    assert r.status_code == 422 and r.json()["code"] == "hearing_period_running"
+    r = c.post(f"/api/v1/cases/{case.pk}/hearing-waiver", {"waived_on": "2026-09-09"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["hearing_waived_on"] == "2026-09-09"
+    r = c.post(f"/api/v1/cases/{case.pk}/hearing-waiver", {"waived_on": "someday"}, content_type="application/json")
+    assert r.status_code == 422 and "waived_on" in r.content.decode()
+    r = c.post(f"/api/v1/cases/{case.pk}/steps", {"code": "decision", "at": "2026-09-09T15:00:00+08:00"},
+               content_type="application/json")
+    assert r.status_code == 201, r.content
+
+
+def test_the_case_page_records_a_hearing_request_or_a_waiver(world, open_case, walk):
+    today = timezone.localdate()
+    case = open_case(opened_on=today - timedelta(days=2))
+    walk(case, ["opening", "investigation", "notification"], today - timedelta(days=1))
+    period = case.deadlines.get(kind="hearing_request")
+    c = client_for(world.u_changan)
+    detail = c.get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert f"{period.due_on:%Y年%m月%d日}届满" in detail and "登记当事人书面放弃听证" in detail
+    r = c.post(f"/workbench/cases/{case.pk}/hearing-waiver/", {"waived_on": (today - timedelta(days=2)).isoformat()},
+               follow=True)
+    assert "放弃日期须在告知之后" in r.content.decode()
+    r = c.post(f"/workbench/cases/{case.pk}/hearing-waiver/", {"waived_on": today.isoformat()}, follow=True)
+    page = r.content.decode()
+    assert "已登记放弃听证" in page and f"放弃听证日期 {today:%Y-%m-%d}" in page and "登记当事人书面放弃听证" not in page
+    assert "届满" not in page
+    case.refresh_from_db()
+    assert case.hearing_waived_on == today
+
+
 def test_an_officer_opens_a_case_and_records_a_step_from_the_pages(world):
     c = client_for(world.u_changan)
     form = c.get("/workbench/cases/new/")

@@ -135,6 +135,47 @@ def test_a_hearing_request_after_the_period_is_refused(world, open_case, walk):
     assert code == "hearing_request_late" and "第六十四条" in message
 
 
+def test_no_decision_while_the_party_may_still_ask_for_a_hearing(world, open_case, walk):
+    case = open_case()
+    walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
+    # notified Wednesday 2 September: the party may ask until Wednesday 9 September
+    verdict = can_start_step(case, "decision", on=date(2026, 9, 9))
+    assert not verdict and verdict.code == "hearing_period_running"
+    assert "2026年09月09日" in verdict.reason and "第六十四条" in verdict.reason
+    with pytest.raises(ValidationError) as exc:
+        services.start_step(actor=world.u_changan, case=case, code="decision", at=at(date(2026, 9, 9)))
+    assert _error(exc.value)[0] == "hearing_period_running"
+    # the period lapsed with no request: the decision may be made
+    assert can_start_step(case, "decision", on=date(2026, 9, 10))
+
+
+def test_a_written_waiver_ends_the_hearing_request_period(world, open_case, walk):
+    case = open_case()
+    walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
+    with pytest.raises(ValidationError) as exc:
+        services.record_hearing_waiver(actor=world.u_changan, case=case, waived_on=date(2026, 9, 1))
+    assert _error(exc.value)[0] == "invalid"  # before the notice
+    services.record_hearing_waiver(actor=world.u_changan, case=case, waived_on=date(2026, 9, 3))
+    case.refresh_from_db()
+    assert case.hearing_waived_on == date(2026, 9, 3)
+    assert case.deadlines.get(kind=DeadlineKind.HEARING_REQUEST).met_at is not None
+    assert can_start_step(case, "decision", on=date(2026, 9, 3))
+    # a waiver is final: no request after it
+    with pytest.raises(ValidationError) as exc:
+        services.record_hearing_request(actor=world.u_changan, case=case, requested_on=date(2026, 9, 4))
+    assert _error(exc.value)[0] == "hearing_waived"
+    assert AuditEntry.objects.filter(action="case.hearing_waiver", object_id=str(case.pk)).exists()
+
+
+def test_a_party_that_asked_for_a_hearing_cannot_be_recorded_as_waiving_it(world, open_case, walk):
+    case = open_case()
+    walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
+    services.record_hearing_request(actor=world.u_changan, case=case, requested_on=date(2026, 9, 3))
+    with pytest.raises(ValidationError) as exc:
+        services.record_hearing_waiver(actor=world.u_changan, case=case, waived_on=date(2026, 9, 4))
+    assert _error(exc.value)[0] == "hearing_requested"
+
+
 def test_a_case_opened_on_1_september_2026_must_be_decided_by_30_november(world, open_case):
     case = open_case(opened_on=date(2026, 9, 1))
     deadline = case.deadlines.get(kind=DeadlineKind.DECISION)
