@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import functools
 import json
+import logging
 from datetime import timezone as dt_timezone
 from email.utils import format_datetime
 
@@ -42,6 +44,8 @@ from sanxiang.core.auth import is_fully_authenticated
 
 from . import selectors, services, uploads
 from .models import Upload, UploadStatus
+
+logger = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,checksum,termination,expiration"
@@ -277,6 +281,16 @@ def resource(request, upload_id):
     except services.HashMismatch as exc:
         upload.refresh_from_db()
         return _refused(upload, exc)
+    except OSError as exc:
+        # The disk refused the bytes (full, over a size limit, failing). The
+        # offset was not advanced: the client resumes from it later.
+        logger.exception("evidence upload %s: writing the partial failed", upload.pk)
+        upload.refresh_from_db()
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        return _error(507 if full else 500, "storage_write_failed",
+                      f"服务器保存上传数据失败（{'存储空间不足' if full else '写入错误'}），本段数据未被接收；"
+                      f"已接收的 {upload.offset} 字节保留，请稍后从该偏移续传。",
+                      headers={"Upload-Offset": str(upload.offset)})
     if upload.offset > upload.length:  # cannot happen: bounded above
         return _error(500, "internal_error", "服务器内部错误。")
     return _completed(upload)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import resource
 from datetime import timedelta
 
 import pytest
@@ -241,6 +243,48 @@ def test_resume_after_restart_rehashes_the_partial(cases):
     with open(next(uploads.upload_dir().glob("*.part")), "ab") as fh:
         fh.write(b"garbage written before the crash")
     assert patch(c, url, w.token, data[120_000:], 120_000).status_code == 204
+    assert EvidenceItem.objects.get().sha256 == sha256_hex(data)
+
+
+def random_jpeg(size: int) -> bytes:
+    """JPEG-looking bytes with no repeating pattern: a block written out of
+    order or twice would change the hash."""
+    return jpeg_bytes(32) + os.urandom(size - 32)
+
+
+def test_a_large_patch_is_hashed_and_written_in_order_by_the_helper_threads(cases):
+    w, c = cases, Client()
+    size = 3 * uploads.FLUSH_EVERY + 12_345  # beyond FLUSH_EVERY: the appender and flusher threads run
+    data = random_jpeg(size)
+    url = create(c, w, data)["Location"]
+    first = 2 * uploads.FLUSH_EVERY + 777
+    r = patch(c, url, w.token, data[:first], 0, sha_b64(data[:first]))
+    assert r.status_code == 204 and r["Upload-Offset"] == str(first)
+    assert patch(c, url, w.token, data[first:], first).status_code == 204
+    item = EvidenceItem.objects.get()
+    assert item.sha256 == sha256_hex(data) and item.size == size
+    with get_storage().open(item.sha256) as fh:
+        assert fh.read() == data
+
+
+def test_a_disk_that_refuses_bytes_mid_patch_gives_a_clear_error_and_the_upload_resumes(cases):
+    """The file-size limit (RLIMIT_FSIZE, EFBIG) makes the kernel refuse
+    writes past a size, as a full disk would."""
+    w, c = cases, Client()
+    size = 4 * uploads.FLUSH_EVERY
+    data = random_jpeg(size)
+    url = create(c, w, data)["Location"]
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 * uploads.FLUSH_EVERY, hard))
+    try:
+        r = patch(c, url, w.token, data, 0)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert r.status_code == 507 and r.json()["code"] == "storage_write_failed"
+    assert "存储空间不足" in r.json()["message"] and r["Upload-Offset"] == "0"
+    assert not EvidenceItem.objects.exists()
+    assert tus(c, "HEAD", url, w.token)["Upload-Offset"] == "0"
+    assert patch(c, url, w.token, data, 0).status_code == 204
     assert EvidenceItem.objects.get().sha256 == sha256_hex(data)
 
 
