@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema, Status
 from sanxiang.api.api import AUTH, require_scope
 
 from . import selectors, services
-from .views import content_response
+from .views import archive_file_response, content_response
 
 router = Router(tags=["evidence"], auth=AUTH)
 
@@ -105,3 +105,46 @@ def share(request, item_id: int, payload: ShareIn):
                                             reason=payload.reason, days=payload.days)
     return Status(201, {"url": request.build_absolute_uri(reverse("evidence:shared", args=[token])),
                  "expires_at": record.expires_at})
+
+
+class ArchiveOut(Schema):
+    id: int
+    case: int = Field(..., alias="case_id")
+    path: str
+    sha256: str
+    size: int
+    manifest_sha256: str
+    items: int
+    checkpoint_size: int
+    built_at: datetime
+    built_by: str
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(obj):
+        return reverse("api:archive_download", args=[obj.pk])
+
+
+@router.get("/cases/{case_id}/archives", response=list[ArchiveOut], url_name="archive_list")
+def list_archives(request, case_id: int):
+    """A case's e-case file packages (电子案卷, 记录-3), newest first."""
+    require_scope(request, "read")
+    return list(selectors.archives_for(user=request.user, case=case_id))
+
+
+@router.get("/archives/{package_id}/download", url_name="archive_download")
+def download_archive(request, package_id: int):
+    """The package (ZIP); appends case.archive_download."""
+    require_scope(request, "read")
+    package = selectors.get_archive_for(user=request.user, pk=package_id)
+    return archive_file_response(package, actor=request.user, via="api")
+
+
+@router.post("/archives/{package_id}/check", url_name="archive_check")
+def check_archive(request, package_id: int):
+    """The four-property check (四性检测) of the stored package, and its SHA-256
+    against the one recorded at build; appends case.archive_check. The
+    report: {"ok", "signature", "summary", "properties": {name: {"ok", "findings"}}}."""
+    require_scope(request, "read")
+    package = selectors.get_archive_for(user=request.user, pk=package_id)
+    return services.check_stored_archive(actor=request.user, package=package, via="api").as_dict()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
 
-from .models import AV_KINDS, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
+from .models import AV_KINDS, ArchivePackage, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
 
 
 def cases_for(*, user) -> QuerySet:
@@ -162,3 +162,23 @@ def step_evidence(*, user, step) -> QuerySet[EvidenceItem]:
 def case_evidence_counts(*, user, case) -> dict:
     qs = evidence_for(user=user).filter(case=case)
     return qs.aggregate(total=Count("id"), av=Count("id", filter=Q(kind__in=AV_KINDS)))
+
+
+def archives_for(*, user, case) -> QuerySet[ArchivePackage]:
+    """The e-case file packages of a case the user may see (newest first)."""
+    return ArchivePackage.objects.filter(case=get_case_for(user=user, pk=case.pk if hasattr(case, "pk") else case))
+
+
+def get_archive_for(*, user, pk) -> ArchivePackage:
+    try:
+        return ArchivePackage.objects.select_related("case", "case__agency").get(
+            pk=pk, case__agency__in=agencies_for(user=user))
+    except (ArchivePackage.DoesNotExist, ValueError, TypeError):
+        raise Http404("archive package not found")
+
+
+def can_build_archive(user, case) -> bool:
+    """Rebuilding a closed case's file: its own agency's officers and head
+    (the build on closure runs by itself; this is the retry)."""
+    return (case.status == "closed" and getattr(user, "agency_id", None) == case.agency_id
+            and getattr(user, "role", None) in {Role.OFFICER, Role.AGENCY_HEAD})

@@ -9,6 +9,7 @@ accepted, re-checked on a schedule (fixity, 记录-12)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, datetime, timedelta
 
@@ -526,3 +527,70 @@ def assign_device(*, actor, device: Device, officer, valid_from: date, valid_to:
         "serial": device.serial, "officer": officer.certificate_number, "from": valid_from.isoformat(),
         "to": valid_to.isoformat() if valid_to else None})
     return assignment
+
+
+# --------------------------------------------------------------------------
+# The e-case file packages (记录-3, 记录-12): download and the four-property
+# check of a stored package, both on the audit chain.
+
+
+def archive_path(package):
+    from .archive import archive_dir
+
+    return archive_dir() / package.path
+
+
+def open_archive(*, actor, package, via: str):
+    """The stored package opened for reading; appends case.archive_download."""
+    try:
+        fh = open(archive_path(package), "rb")
+    except FileNotFoundError:
+        raise ObjectMissing(package.path) from None
+    append_audit(actor=actor, action="case.archive_download", obj=package.case, payload={
+        "package": package.path, "sha256": package.sha256, "case": package.case_id, "via": via})
+    return fh
+
+
+def check_stored_archive(*, actor, package, via: str):
+    """The four-property check (四性检测) of a stored package, plus one
+    thing only the platform knows: that the file is still the one recorded
+    when it was built (its SHA-256). Appends case.archive_check with the
+    result; returns the archive.Report."""
+    from .archive import CHUNK, PROPERTIES, check_archive
+
+    path = archive_path(package)
+    report = check_archive(path)
+    if path.is_file():
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(block)
+        if digest.hexdigest() != package.sha256:
+            report.add("authenticity", package.path,
+                       f"the package's SHA-256 is {digest.hexdigest()}, not {package.sha256} recorded when it was built",
+                       "归档包的 SHA-256 与生成时登记的不一致")
+    append_audit(actor=actor, action="case.archive_check", obj=package.case, payload={
+        "package": package.path, "case": package.case_id, "ok": report.ok, "via": via,
+        "failed": [p for p in PROPERTIES if not report.passed(p)]})
+    return report
+
+
+def rebuild_archive(*, actor, case):
+    """Build a closed case's e-case file again (the build on closure runs on
+    its own; this is the retry when it failed, or a fresh package after the
+    audit chain grew). Returns the new ArchivePackage."""
+    from django.core.exceptions import PermissionDenied
+
+    from .archive import ArchiveError, build_case_archive
+    from .models import ArchivePackage
+    from .selectors import can_build_archive
+
+    if case.status != "closed":
+        raise ValidationError({"case": ValidationError("只有已结案的案件才能生成电子案卷。", code="case_not_closed")})
+    if not can_build_archive(actor, case):
+        raise PermissionDenied
+    try:
+        build_case_archive(case=case, actor=actor)
+    except ArchiveError as exc:
+        raise ValidationError({"case": ValidationError(str(exc), code="archive_failed")}) from None
+    return ArchivePackage.objects.filter(case=case).order_by("-built_at", "-id").first()

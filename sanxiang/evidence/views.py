@@ -12,9 +12,10 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sanxiang.core.selectors import agencies_for, officers_for
@@ -219,3 +220,57 @@ def device_detail(request, pk: int):
 def fixity_alerts(request):
     alerts = selectors.fixity_alerts_for(user=request.user)
     return render(request, "evidence/fixity.html", {"alerts": alerts[:200]})
+
+
+# --- the e-case file (电子案卷, 记录-3, 记录-12) ---------------------------------------------
+
+
+def _report_rows(report) -> list[dict]:
+    from .archive import PROPERTIES, PROPERTY_NAMES
+
+    return [{"name": PROPERTY_NAMES[p], "code": p, "ok": report.passed(p), "findings": report.of(p)} for p in PROPERTIES]
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_archives(request, case_id: int):
+    """A case's archive packages: download, check (四性检测), rebuild."""
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    report = checked = None
+    if request.method == "POST":
+        if request.POST.get("action") == "build":
+            try:
+                services.rebuild_archive(actor=request.user, case=case)
+            except ValidationError as exc:
+                messages.error(request, _first_error(exc))
+            else:
+                messages.success(request, _("A new case file package was built."))
+            return redirect("evidence:archives", case_id=case.pk)
+        checked = selectors.get_archive_for(user=request.user, pk=request.POST.get("package"))
+        if checked.case_id != case.pk:
+            raise Http404("archive package not found")
+        report = services.check_stored_archive(actor=request.user, package=checked, via="page")
+    return render(request, "evidence/archives.html", {
+        "case": case, "packages": selectors.archives_for(user=request.user, case=case),
+        "can_build": selectors.can_build_archive(request.user, case), "checked": checked,
+        "report": report, "rows": _report_rows(report) if report else None,
+    })
+
+
+@staff_required
+@require_GET
+def archive_download(request, pk: int):
+    package = selectors.get_archive_for(user=request.user, pk=pk)
+    return archive_file_response(package, actor=request.user, via="page")
+
+
+def archive_file_response(package, *, actor, via: str) -> FileResponse:
+    try:
+        fh = services.open_archive(actor=actor, package=package, via=via)
+    except ObjectMissing:
+        raise Http404("the package file is missing")
+    response = FileResponse(fh, as_attachment=True, filename=package.path.rsplit("/", 1)[-1],
+                            content_type="application/zip")
+    response["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(package.sha256)).decode()
+    response["Cache-Control"] = "private, no-store"
+    return response

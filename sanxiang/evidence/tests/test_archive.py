@@ -512,3 +512,85 @@ def test_building_streams_files_without_loading_them(closed_case, settings, tmp_
     # The item was written without its evidence.upload entry: the check says so.
     assert [f.where for f in report.findings] == [f"item #{report.summary['items']}"]
     assert "no evidence.upload audit entry" in report.findings[0].message
+
+
+# --- the case file on the pages and the API -------------------------------------------------
+
+
+def _page_client(user, settings) -> Client:
+    settings.REQUIRE_TOTP = False  # TOTP is proven in core's tests
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_the_case_file_is_downloaded_from_the_page_and_the_api_with_an_audit_entry(closed_case, settings):
+    w, record = closed_case, closed_case.record
+    c = _page_client(w.u_changan, settings)
+    page = c.get(f"/workbench/cases/{w.case.pk}/archives/").content.decode()
+    assert record.sha256 in page and f"/workbench/archives/{record.pk}/download" in page
+    r = c.get(f"/workbench/archives/{record.pk}/download")
+    body = b"".join(r.streaming_content)
+    assert r.status_code == 200 and r["Content-Type"] == "application/zip" and "attachment" in r["Content-Disposition"]
+    assert hashlib.sha256(body).hexdigest() == record.sha256 == hashlib.sha256(w.package.read_bytes()).hexdigest()
+    _, token = create_token(actor="t", agency=w.amr_changan, name="档案系统", scopes=["read"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    listed = api.get(f"/api/v1/evidence/cases/{w.case.pk}/archives").json()
+    assert [(p["id"], p["sha256"], p["items"]) for p in listed] == [(record.pk, record.sha256, record.items)]
+    r = api.get(listed[0]["download_url"])
+    assert r.status_code == 200 and hashlib.sha256(b"".join(r.streaming_content)).hexdigest() == record.sha256
+    vias = list(AuditEntry.objects.filter(action="case.archive_download").values_list("payload", flat=True))
+    assert len(vias) == 2 and all(record.path in str(p) for p in vias)
+
+
+def test_another_agencys_case_file_cannot_be_listed_downloaded_or_checked(closed_case, settings):
+    w, record = closed_case, closed_case.record
+    c = _page_client(w.u_zhengding, settings)
+    assert c.get(f"/workbench/cases/{w.case.pk}/archives/").status_code == 404
+    assert c.get(f"/workbench/archives/{record.pk}/download").status_code == 404
+    assert c.post(f"/workbench/cases/{w.case.pk}/archives/", {"package": record.pk}).status_code == 404
+    _, token = create_token(actor="t", agency=w.amr_zhengding, name="正定档案系统", scopes=["read"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get(f"/api/v1/evidence/cases/{w.case.pk}/archives").status_code == 404
+    assert api.get(f"/api/v1/evidence/archives/{record.pk}/download").status_code == 404
+    assert api.post(f"/api/v1/evidence/archives/{record.pk}/check").status_code == 404
+    assert not AuditEntry.objects.filter(action__in=["case.archive_download", "case.archive_check"]).exists()
+    # the supervising legal office of the city reads it
+    assert _page_client(w.u_legal_sjz, settings).get(f"/workbench/archives/{record.pk}/download").status_code == 200
+
+
+def test_the_check_on_the_page_passes_an_intact_package_and_names_what_changed_in_a_stored_one(closed_case, settings):
+    w, record = closed_case, closed_case.record
+    c = _page_client(w.u_changan, settings)
+    page = c.post(f"/workbench/cases/{w.case.pk}/archives/", {"package": record.pk}).content.decode()
+    assert 'id="report"' in page and "不通过" not in page and page.count("通过") >= 5
+    # one byte of the stored package changed in place (as a disk or a hand could)
+    video = evidence_item(manifest_of(w.package), "mp4")
+    with zipfile.ZipFile(w.package) as zf:
+        info = zf.getinfo(video["files"][0]["path"])
+    offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 1000
+    os.chmod(w.package, 0o644)
+    raw = bytearray(w.package.read_bytes())
+    raw[offset] ^= 0x01
+    w.package.write_bytes(bytes(raw))
+    page = c.post(f"/workbench/cases/{w.case.pk}/archives/", {"package": record.pk}).content.decode()
+    assert "不通过" in page and video["files"][0]["path"] in page and "与生成时登记的不一致" in page
+    _, token = create_token(actor="t", agency=w.amr_changan, name="档案系统", scopes=["read"])
+    report = Client(HTTP_AUTHORIZATION=f"Bearer {token}").post(f"/api/v1/evidence/archives/{record.pk}/check").json()
+    assert report["ok"] is False and report["properties"]["authenticity"]["ok"] is False
+    assert any(video["files"][0]["path"] in f["where"] for f in report["properties"]["authenticity"]["findings"])
+    results = [(p["ok"], p["via"]) for p in map(json.loads, AuditEntry.objects.filter(action="case.archive_check")
+                                                  .order_by("seq").values_list("payload", flat=True))]
+    assert results == [(True, "page"), (False, "page"), (False, "api")]
+
+
+def test_a_closed_cases_file_is_rebuilt_by_its_officer_and_not_by_a_legal_office(closed_case, settings):
+    w = closed_case
+    legal = _page_client(w.u_legal_sjz, settings)
+    assert "生成新的归档包" not in legal.get(f"/workbench/cases/{w.case.pk}/archives/").content.decode()
+    assert legal.post(f"/workbench/cases/{w.case.pk}/archives/", {"action": "build"}).status_code == 403
+    c = _page_client(w.u_changan, settings)
+    r = c.post(f"/workbench/cases/{w.case.pk}/archives/", {"action": "build"}, follow=True)
+    assert "已生成新的归档包" in r.content.decode()
+    packages = ArchivePackage.objects.filter(case=w.case)
+    assert packages.count() == 2 and all(check(Path(settings.ARCHIVE_DIR) / p.path)[0] for p in packages)
