@@ -99,6 +99,7 @@ class CaseDetailOut(CaseOut):
     hearing_requested: bool
     hearing_requested_on: date | None
     hearing_waived_on: date | None
+    termination_reason: str
     officers: list[OfficerRef]
     steps: list[StepOut]
     deadlines: list[DeadlineOut]
@@ -140,6 +141,11 @@ class HearingRequestIn(Schema):
 
 class HearingWaiverIn(Schema):
     waived_on: date
+
+
+class TerminateIn(Schema):
+    reason: str
+    on: date
 
 
 def _detail(case) -> dict:
@@ -234,3 +240,11 @@ def hearing_waiver(request, case_id: int, payload: HearingWaiverIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     return _detail(services.record_hearing_waiver(actor=request.user, case=case, waived_on=payload.waived_on))
+
+
+@router.post("/{case_id}/terminate", response=CaseDetailOut, auth=AUTH,
+             summary="Terminate the case (终止 / 撤销立案) before a decision: the agency head only")
+def terminate(request, case_id: int, payload: TerminateIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    return _detail(services.terminate_case(actor=request.user, case=case, reason=payload.reason, on=payload.on))

@@ -85,5 +85,11 @@ class ProposalForm(forms.Form):
         self.fields["categories"].choices = [(c.value, c.value) for c in PenaltyCategory]
 
 
+class TerminateForm(forms.Form):
+    reason = forms.CharField(label=_("reason for termination"), widget=forms.Textarea(attrs={"rows": 3}))
+    # ISO value: a type=date input shows nothing for the locale's 2026/09/02
+    on = forms.DateField(label=_("terminated on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
 def yuan_to_fen(value) -> int | None:
     return None if value is None else int((Decimal(value) * 100).to_integral_value())

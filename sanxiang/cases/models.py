@@ -26,6 +26,9 @@ class CaseStatus(models.TextChoices):
 class StepStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("in progress")  # started, its record still open; no other step may start
     COMPLETED = "completed", _("completed")  # record closed (who, when, where, documents, evidence fixed)
+    # The case was terminated while the step was under way: its record was
+    # closed with the case, the step itself was not carried out to its end.
+    ENDED = "ended", _("ended with the case")
 
 
 class OfficerRole(models.TextChoices):
@@ -87,6 +90,11 @@ class Case(models.Model):
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     served_on = models.DateField(_("served on"), null=True, blank=True)
     seized_on = models.DateField(_("seized on"), null=True, blank=True)
+    # 终止 / 撤销立案, approved by the agency head (``services.terminate_case``);
+    # the day is ``closed_on``.
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    terminated_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                                      verbose_name=_("terminated by"))
 
     class Meta:
         ordering = ["-opened_on", "-id"]

@@ -326,3 +326,28 @@ def can_close(case: Case) -> Verdict:
     if running is None and not any(c in allowed_next_codes(case) for c in final):
         return refuse("按流程定义，尚未到结案环节。", "step_not_next")
     return ALLOWED
+
+
+# --------------------------------------------------------------------------
+# Termination (终止 / 撤销立案)
+
+
+def can_terminate(case: Case) -> Verdict:
+    """A case may be terminated (终止 / 撤销立案: the violation is not
+    established, the party died or was dissolved with no successor, the
+    matter went to the judiciary ...) while it is open and no decision has
+    been made: once the decision step is completed the case runs on to
+    service and execution and ends by closure (结案). A coercion case whose
+    seizure was carried out needs its handling decision (release,
+    confiscation ...) first, whatever else happens to the case: the decision
+    step's legal basis says so (coercion law arts. 27, 28)."""
+    if case.status != CaseStatus.OPEN:
+        return refuse("案件已结案或终止，不能再终止。", "case_not_open", "case")
+    definition = definition_of(case)
+    if "decision" in definition.codes and _completed(case, "decision").exists():
+        return refuse("本案已作出决定，应当送达、执行后结案，不能终止（撤销立案）。", "already_decided", "case")
+    if case.act_kind == "coercion" and "decision" in definition.codes and _completed(case, "execution").exists():
+        basis = "、".join(definition.step("decision").basis)
+        return refuse(f"已实施查封、扣押的，应当作出解除查封、扣押或者依法处理的决定，不能以终止案件代替"
+                      f"{f'（{basis}）' if basis else ''}。", "seizure_in_place", "case")
+    return ALLOWED

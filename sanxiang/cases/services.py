@@ -27,7 +27,8 @@ from .models import (
     Obligor, OfficerRole, Procedure, StepStatus,
 )
 from .predicates import (
-    Verdict, can_close, can_complete_step, can_start_step, check_summary_limits, definition_of, hearing_requested_in_time,
+    Verdict, can_close, can_complete_step, can_start_step, can_terminate, check_summary_limits, definition_of,
+    hearing_requested_in_time, step_in_progress,
 )
 
 HANDLER_ROLES = {Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT}
@@ -65,6 +66,12 @@ def _may_handle(actor, agency_id: int) -> None:
 
 def _refuse(verdict: Verdict):
     raise ValidationError({verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+
+
+def may_approve(actor, agency_id: int) -> bool:
+    """The agency head (负责人) of the agency: who approves what an officer
+    may not decide alone (AV exemptions, terminating a case)."""
+    return getattr(actor, "is_authenticated", False) and actor.role == Role.AGENCY_HEAD and actor.agency_id == agency_id
 
 
 def _day_of(at: datetime) -> date:
@@ -182,6 +189,54 @@ def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRo
     append_audit(actor=actor, action="case.officer_assign", obj=case,
                  payload={"officer": officer.certificate_number, "role": role})
     return assignment
+
+
+@transaction.atomic
+def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
+    """终止 / 撤销立案: end an open case before any decision, with the
+    agency head's approval (an officer cannot terminate alone; the same
+    head role that approves AV exemptions). A step under way ends with the
+    case (status ``ended``: its record is closed, it was not carried out);
+    the case's open deadlines are marked superseded, so nothing shows as
+    overdue; ``closed_on`` is the day of termination. Seed 记录-1: the
+    whole process is recorded, including how a case ended without a
+    decision."""
+    if not may_approve(actor, case.agency_id):
+        raise PermissionDenied("终止案件（撤销立案）须经本部门负责人批准。")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    verdict = can_terminate(case)
+    if not verdict:
+        _refuse(verdict)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("请写明终止案件（撤销立案）的理由。", code="required")})
+    if on is None:
+        raise ValidationError({"on": ValidationError("请填写终止日期。", code="required")})
+    if on > timezone.localdate():
+        raise ValidationError({"on": ValidationError("终止日期不能晚于今天。", code="future")})
+    if on < case.opened_on:
+        raise ValidationError({"on": ValidationError("终止日期不能早于立案（启动）日期。", code="before_opening")})
+    latest = case.steps.order_by("-started_at").first()
+    last_done = case.steps.filter(completed_at__isnull=False).order_by("-completed_at").first()
+    for step, moment in ((latest, latest and latest.started_at), (last_done, last_done and last_done.completed_at)):
+        if step is not None and on < _day_of(moment):
+            raise ValidationError({"on": ValidationError(
+                f"终止日期不能早于环节「{step.name}」的记录日期（{_day_of(moment):%Y年%m月%d日}）。", code="out_of_order")})
+    now = timezone.now()
+    running = step_in_progress(case)
+    if running is not None:
+        running.status, running.completed_at, running.completed_by = StepStatus.ENDED, now, actor
+        running.save(update_fields=["status", "completed_at", "completed_by"])
+    open_deadlines = list(case.deadlines.filter(met_at__isnull=True, superseded=False).order_by("due_on", "id"))
+    case.deadlines.filter(pk__in=[d.pk for d in open_deadlines]).update(superseded=True)
+    case.status, case.closed_on, case.current_step = CaseStatus.TERMINATED, on, ""
+    case.termination_reason, case.terminated_by = reason, actor
+    case.save(update_fields=["status", "closed_on", "current_step", "termination_reason", "terminated_by"])
+    append_audit(actor=actor, action="case.terminate", obj=case, payload={
+        "reason": reason, "on": on.isoformat(),
+        "step_ended": {"id": running.pk, "code": running.code} if running else None,
+        "deadlines_superseded": [_deadline_payload(d) for d in open_deadlines]})
+    return case
 
 
 @transaction.atomic
@@ -460,7 +515,7 @@ def approve_av_exemption(*, actor, exemption: AvExemption) -> AvExemption:
     """The agency head (负责人) of the case's agency approves; never the
     person who asked."""
     case = exemption.step.case
-    if not getattr(actor, "is_authenticated", False) or actor.role != Role.AGENCY_HEAD or actor.agency_id != case.agency_id:
+    if not may_approve(actor, case.agency_id):
         raise PermissionDenied("免于音像记录须经本部门负责人批准。")
     if actor.pk == exemption.requested_by_id:
         raise PermissionDenied("申请人不能批准自己的申请。")
@@ -502,5 +557,6 @@ def set_av_requirement(*, actor, agency: Agency, act_kind: str, step_code: str =
 __all__ = [
     "approve_av_exemption", "assign_officer", "complete_step", "meet_deadline", "open_case", "propose_decision",
     "record_hearing_notice", "record_hearing_request", "record_preservation", "request_av_exemption",
-    "requires_review_block", "set_av_requirement", "start_step", "hearing_requested_in_time",
+    "requires_review_block", "set_av_requirement", "start_step", "terminate_case",
+    "hearing_requested_in_time", "may_approve",
 ]

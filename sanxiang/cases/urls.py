@@ -12,6 +12,7 @@ urlpatterns = [
     path("workbench/cases/<int:pk>/proposal/", views.proposal_view, name="proposal"),
     path("workbench/cases/<int:pk>/hearing-request/", views.hearing_request_view, name="hearing_request"),
     path("workbench/cases/<int:pk>/hearing-waiver/", views.hearing_waiver_view, name="hearing_waiver"),
+    path("workbench/cases/<int:pk>/terminate/", views.terminate_view, name="terminate"),
     path("workbench/cases/<int:pk>/steps/start/<slug:code>/", views.start_step_view, name="start_step"),
     path("workbench/cases/<int:pk>/steps/<int:step_id>/", views.step_detail, name="step"),
     path("workbench/cases/<int:pk>/steps/<int:step_id>/exemption/", views.request_exemption_view, name="request_exemption"),

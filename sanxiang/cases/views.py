@@ -23,7 +23,8 @@ from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
 from .forms import (
-    CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm, StartStepForm, yuan_to_fen,
+    CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm, StartStepForm,
+    TerminateForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
 
@@ -34,6 +35,12 @@ def _message(exc) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
     return str(exc) or _("You may not do this.")
+
+
+def _form_errors(form) -> str:
+    """A form's errors, each named by its field's label."""
+    return "；".join(f"{form.fields[name].label}：{e}" if name in form.fields else e
+                    for name, errs in form.errors.items() for e in errs)
 
 
 def _may_write(user, case) -> bool:
@@ -93,6 +100,10 @@ def case_detail(request, pk: int):
         "assignments": case.assignments.select_related("officer"),
         "deadlines": case.deadlines.order_by("due_on", "id"), "today": today,
         "can_write": _may_write(request.user, case),
+        # Termination (撤销立案): the agency head only.
+        "can_terminate": services.may_approve(request.user, case.agency_id) and case.status == "open",
+        "terminate_verdict": predicates.can_terminate(case),
+        "terminate_form": TerminateForm(initial={"on": today}),
         "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
         "hearing_form": HearingRequestForm(), "waiver_form": HearingWaiverForm(), "proposal_form": ProposalForm(initial={
             "categories": case.proposed_penalty_categories,
@@ -227,6 +238,19 @@ def proposal_view(request, pk: int):
             actor=request.user, case=case, categories=form.cleaned_data["categories"],
             fine_fen=yuan_to_fen(form.cleaned_data["fine_yuan"]))):
         messages.success(request, _("Proposed decision recorded."))
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def terminate_view(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = TerminateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    elif _post_action(request, case, lambda: services.terminate_case(
+            actor=request.user, case=case, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])):
+        messages.success(request, _("Case terminated."))
     return redirect("cases:detail", pk=pk)
 
 
