@@ -30,6 +30,10 @@ class OfficerRef(Schema):
     certificate_number: str
 
 
+class CaseOfficerOut(OfficerRef):
+    role: str  # lead 主办 / assist 协办
+
+
 class StepOut(Schema):
     id: int
     code: str
@@ -100,7 +104,7 @@ class CaseDetailOut(CaseOut):
     hearing_requested_on: date | None
     hearing_waived_on: date | None
     termination_reason: str
-    officers: list[OfficerRef]
+    officers: list[CaseOfficerOut]
     steps: list[StepOut]
     deadlines: list[DeadlineOut]
     next_steps: list[NextStepOut]
@@ -148,10 +152,16 @@ class TerminateIn(Schema):
     on: date
 
 
+class AssignOfficerIn(Schema):
+    officer_id: int
+    role: str = "assist"  # "lead" makes the officer the lead (主办人); also for an officer already on the case
+
+
 def _detail(case) -> dict:
     return {
         **{f: getattr(case, f) for f in CaseDetailOut.model_fields if hasattr(case, f) and f not in ("steps", "officers")},
-        "officers": [a.officer for a in case.assignments.select_related("officer")],
+        "officers": [{"id": a.officer.pk, "name": a.officer.name, "certificate_number": a.officer.certificate_number,
+                      "role": a.role} for a in case.assignments.select_related("officer")],
         "steps": selectors.timeline(case=case),
         "deadlines": list(case.deadlines.order_by("due_on", "id")),
         "next_steps": [{"code": code, "name": name, "allowed": v.ok, "code_refused": v.code, "reason": v.reason}
@@ -166,6 +176,13 @@ def _created(body):
     except ImportError:  # django-ninja before Status existed
         return 201, body
     return Status(201, body)
+
+
+def _officer(request, officer_id: int):
+    officer = officers_for(user=request.user).filter(pk=officer_id).first()
+    if officer is None:
+        raise ApiError(status=422, code="officer_unknown", field="officer_id", message=f"没有编号为 {officer_id} 的执法人员。")
+    return officer
 
 
 def _officers(request, ids: list[int] | None):
@@ -248,3 +265,21 @@ def terminate(request, case_id: int, payload: TerminateIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     return _detail(services.terminate_case(actor=request.user, case=case, reason=payload.reason, on=payload.on))
+
+
+@router.post("/{case_id}/officers", response=CaseDetailOut, auth=AUTH,
+             summary="Put an officer on the case (role assist or lead), or make an officer of the case its lead")
+def assign_officer(request, case_id: int, payload: AssignOfficerIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    services.assign_officer(actor=request.user, case=case, officer=_officer(request, payload.officer_id), role=payload.role)
+    return _detail(case)
+
+
+@router.delete("/{case_id}/officers/{officer_id}", response=CaseDetailOut, auth=AUTH,
+               summary="Take an assisting officer off the case")
+def remove_officer(request, case_id: int, officer_id: int):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    services.remove_officer(actor=request.user, case=case, officer=_officer(request, officer_id))
+    return _detail(case)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.models import ActKind
 
-from .models import Procedure
+from .models import OfficerRole, Procedure
 
 PARTY_TYPE_CHOICES = [
     ("legal_person", _("legal person or other organisation")),
@@ -89,6 +89,20 @@ class TerminateForm(forms.Form):
     reason = forms.CharField(label=_("reason for termination"), widget=forms.Textarea(attrs={"rows": 3}))
     # ISO value: a type=date input shows nothing for the locale's 2026/09/02
     on = forms.DateField(label=_("terminated on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
+class SingleOfficerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.certificate_number}）"
+
+
+class AssignOfficerForm(forms.Form):
+    officer = SingleOfficerChoiceField(label=_("officer"), queryset=None)
+    role = forms.ChoiceField(label=_("role"), choices=OfficerRole.choices, initial=OfficerRole.ASSIST)
+
+    def __init__(self, *args, officers_qs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = officers_qs
 
 
 def yuan_to_fen(value) -> int | None:

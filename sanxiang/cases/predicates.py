@@ -27,7 +27,7 @@ from sanxiang.core.models import EnforcementCategory
 from sanxiang.core.selectors import certificate_state
 from sanxiang.rules.loader import get_rule
 
-from .models import Case, CaseStatus, CaseStep, DeadlineKind, Procedure, StepStatus
+from .models import Case, CaseStatus, CaseStep, DeadlineKind, OfficerRole, Procedure, StepStatus
 
 # Penalty categories the summary procedure may impose (art. 51: 警告 or a small 罚款).
 SUMMARY_CATEGORIES = {"警告", "罚款"}
@@ -115,25 +115,35 @@ def _officers_rule(case: Case, on: date):
     return get_rule(MIN_OFFICERS_RULE.get(case.act_kind, DEFAULT_MIN_OFFICERS_RULE), on=on, agency=case.agency)
 
 
+def check_officer(case: Case, officer, *, on: date, rule=None) -> Verdict:
+    """One officer may act in the case on the day: belongs to the case's
+    agency and holds a certificate valid on the day whose categories cover
+    the act kind (penalty law art. 42, coercion law art. 18)."""
+    rule = rule or _officers_rule(case, on)
+    if officer.agency_id != case.agency_id:
+        return refuse(f"执法人员{officer.name}不属于本案承办部门，不能参与本案（{rule.reference}）。",
+                      "officer_other_agency", "officers")
+    state = certificate_state(officer, on=on)
+    if state != "valid":
+        return refuse(
+            f"执法人员{officer.name}的执法证（{officer.certificate_number}）于{on:%Y年%m月%d日}{STATUS_TEXT.get(state, state)}，"
+            f"不得从事执法活动（{rule.reference}）。", "certificate_invalid", "officers")
+    if case.act_kind in EnforcementCategory.values and case.act_kind not in (officer.categories or []):
+        label = EnforcementCategory(case.act_kind).label
+        return refuse(f"执法人员{officer.name}的执法证执法类别不包括{label}，不能办理本案（{rule.reference}）。",
+                      "category_not_covered", "officers")
+    return ALLOWED
+
+
 def check_officers(case: Case, officers, *, on: date, code: str) -> Verdict:
-    """Each officer belongs to the case's agency, holds a certificate valid
-    on the day that covers the act kind; on-site steps need the minimum
-    number of such officers from the dated rule."""
+    """Each officer passes ``check_officer`` on the day; on-site steps need
+    the minimum number of such officers from the dated rule."""
     rule = _officers_rule(case, on)
     officers = list(officers)
     for officer in officers:
-        if officer.agency_id != case.agency_id:
-            return refuse(f"执法人员{officer.name}不属于本案承办部门，不能参与本案（{rule.reference}）。",
-                          "officer_other_agency", "officers")
-        state = certificate_state(officer, on=on)
-        if state != "valid":
-            return refuse(
-                f"执法人员{officer.name}的执法证（{officer.certificate_number}）于{on:%Y年%m月%d日}{STATUS_TEXT.get(state, state)}，"
-                f"不得从事执法活动（{rule.reference}）。", "certificate_invalid", "officers")
-        if case.act_kind in EnforcementCategory.values and case.act_kind not in (officer.categories or []):
-            label = EnforcementCategory(case.act_kind).label
-            return refuse(f"执法人员{officer.name}的执法证执法类别不包括{label}，不能办理本案（{rule.reference}）。",
-                          "category_not_covered", "officers")
+        verdict = check_officer(case, officer, on=on, rule=rule)
+        if not verdict:
+            return verdict
     if code in ON_SITE_STEPS.get(case.act_kind, set()):
         minimum = int(rule.value)
         if len({o.pk for o in officers}) < minimum:
@@ -329,7 +339,7 @@ def can_close(case: Case) -> Verdict:
 
 
 # --------------------------------------------------------------------------
-# Termination (终止 / 撤销立案)
+# Termination (终止 / 撤销立案) and the case's officers
 
 
 def can_terminate(case: Case) -> Verdict:
@@ -350,4 +360,40 @@ def can_terminate(case: Case) -> Verdict:
         basis = "、".join(definition.step("decision").basis)
         return refuse(f"已实施查封、扣押的，应当作出解除查封、扣押或者依法处理的决定，不能以终止案件代替"
                       f"{f'（{basis}）' if basis else ''}。", "seizure_in_place", "case")
+    return ALLOWED
+
+
+def can_change_officers(case: Case) -> Verdict:
+    """The officers of a case change only while it is open."""
+    if case.status != CaseStatus.OPEN:
+        return refuse("案件已结案或终止，不能再调整承办人员。", "case_not_open", "officer")
+    return ALLOWED
+
+
+def can_remove_officer(case: Case, officer, *, on: date | None = None) -> Verdict:
+    """An assigned officer other than the lead (主办人: name another lead
+    first) may leave an open case, unless the officers left who may act on
+    the day (``check_officer``) are too few for the on-site steps of the act
+    kind (``check_officers`` with the dated minimum, penalty law art. 42 /
+    coercion law art. 18). The rule is checked whatever step the case is at:
+    a later step may still return to an on-site one."""
+    on = on or timezone.localdate()
+    verdict = can_change_officers(case)
+    if not verdict:
+        return verdict
+    assignments = list(case.assignments.select_related("officer"))
+    mine = next((a for a in assignments if a.officer_id == officer.pk), None)
+    if mine is None:
+        return refuse(f"{officer.name}不是本案承办人员。", "not_assigned", "officer")
+    if mine.role == OfficerRole.LEAD:
+        return refuse(f"{officer.name}是本案主办人，请先指定其他主办人再移除。", "lead_required", "officer")
+    qualified = [a.officer for a in assignments if a.officer_id != officer.pk and check_officer(case, a.officer, on=on)]
+    on_site = sorted(ON_SITE_STEPS.get(case.act_kind, set()))
+    if on_site:
+        verdict = check_officers(case, qualified, on=on, code=on_site[0])
+        if not verdict:
+            definition = definition_of(case)
+            names = "、".join(definition.step(c).name for c in on_site if c in definition.codes)
+            return refuse(f"移除{officer.name}后，本案只剩{len(qualified)}名可执法的承办人员，不能进行{names}等现场环节："
+                          f"{verdict.reason}", verdict.code, "officer")
     return ALLOWED

@@ -27,8 +27,8 @@ from .models import (
     Obligor, OfficerRole, Procedure, StepStatus,
 )
 from .predicates import (
-    Verdict, can_close, can_complete_step, can_start_step, can_terminate, check_summary_limits, definition_of,
-    hearing_requested_in_time, step_in_progress,
+    Verdict, can_change_officers, can_close, can_complete_step, can_remove_officer, can_start_step, can_terminate,
+    check_officer, check_summary_limits, definition_of, hearing_requested_in_time, step_in_progress,
 )
 
 HANDLER_ROLES = {Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT}
@@ -64,8 +64,8 @@ def _may_handle(actor, agency_id: int) -> None:
         raise PermissionDenied("只有本部门的执法人员、负责人或本部门授权的系统可以办理本案。")
 
 
-def _refuse(verdict: Verdict):
-    raise ValidationError({verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+def _refuse(verdict: Verdict, field: str | None = None):
+    raise ValidationError({field or verdict.field: ValidationError(verdict.reason, code=verdict.code)})
 
 
 def may_approve(actor, agency_id: int) -> bool:
@@ -176,19 +176,82 @@ def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: st
 
 @transaction.atomic
 def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRole.ASSIST) -> CaseOfficer:
+    """Put an officer on an open case (承办人员) as lead (主办人, the former
+    lead then assists) or assisting officer. The officer must be of the
+    case's agency and hold a certificate valid today that covers the act
+    kind (``predicates.check_officer``, penalty law art. 42). For an officer
+    already on the case, role "lead" makes them the lead
+    (``set_lead_officer``); anything else is a duplicate."""
     _may_handle(actor, case.agency_id)
-    if officer.agency_id != case.agency_id:
-        raise ValidationError({"officer": ValidationError(f"执法人员{officer.name}不属于本部门。", code="officer_other_agency")})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    verdict = can_change_officers(case)
+    if not verdict:
+        _refuse(verdict)
     if role not in OfficerRole.values:
-        raise ValidationError({"role": ValidationError("承办角色无效。", code="invalid")})
+        raise ValidationError({"role": ValidationError("承办角色无效（lead 主办、assist 协办）。", code="invalid")})
     if case.assignments.filter(officer=officer).exists():
+        if role == OfficerRole.LEAD:
+            return set_lead_officer(actor=actor, case=case, officer=officer)
         raise ValidationError({"officer": ValidationError(f"{officer.name}已是本案承办人员。", code="duplicate")})
+    verdict = check_officer(case, officer, on=timezone.localdate())
+    if not verdict:
+        _refuse(verdict, "officer")
+    previous = None
     if role == OfficerRole.LEAD:
+        previous = case.assignments.filter(role=OfficerRole.LEAD).select_related("officer").first()
         case.assignments.filter(role=OfficerRole.LEAD).update(role=OfficerRole.ASSIST)
     assignment = CaseOfficer.objects.create(case=case, officer=officer, role=role, assigned_at=timezone.now())
-    append_audit(actor=actor, action="case.officer_assign", obj=case,
-                 payload={"officer": officer.certificate_number, "role": role})
+    append_audit(actor=actor, action="case.officer_assign", obj=case, payload={
+        "officer": officer.certificate_number, "role": role,
+        "previous_lead": previous.officer.certificate_number if previous else None})
     return assignment
+
+
+@transaction.atomic
+def set_lead_officer(*, actor, case: Case, officer: Officer) -> CaseOfficer:
+    """Make an officer already on the case its lead (主办人); the former lead
+    stays on the case as an assisting officer. The new lead must be able to
+    act today (``check_officer``)."""
+    _may_handle(actor, case.agency_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    verdict = can_change_officers(case)
+    if not verdict:
+        _refuse(verdict)
+    assignment = case.assignments.filter(officer=officer).first()
+    if assignment is None:
+        raise ValidationError({"officer": ValidationError(f"{officer.name}不是本案承办人员，请先加入本案。", code="not_assigned")})
+    if assignment.role == OfficerRole.LEAD:
+        raise ValidationError({"officer": ValidationError(f"{officer.name}已是本案主办人。", code="already_lead")})
+    verdict = check_officer(case, officer, on=timezone.localdate())
+    if not verdict:
+        _refuse(verdict, "officer")
+    previous = case.assignments.filter(role=OfficerRole.LEAD).select_related("officer").first()
+    case.assignments.filter(role=OfficerRole.LEAD).update(role=OfficerRole.ASSIST)
+    assignment.role = OfficerRole.LEAD
+    assignment.save(update_fields=["role"])
+    append_audit(actor=actor, action="case.officer_lead", obj=case, payload={
+        "officer": officer.certificate_number, "previous_lead": previous.officer.certificate_number if previous else None})
+    return assignment
+
+
+@transaction.atomic
+def remove_officer(*, actor, case: Case, officer: Officer) -> None:
+    """Take an assisting officer off an open case. Refused for the lead
+    (name another lead first) and when the officers left who may act today
+    would be fewer than the act kind's minimum for its on-site steps
+    (``predicates.can_remove_officer``: ``penalty.min_officers`` /
+    ``coercion.min_officers``). The steps the officer took part in keep
+    them in their record."""
+    _may_handle(actor, case.agency_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    verdict = can_remove_officer(case, officer, on=timezone.localdate())
+    if not verdict:
+        _refuse(verdict)
+    assignment = case.assignments.get(officer=officer)
+    role = assignment.role
+    assignment.delete()
+    append_audit(actor=actor, action="case.officer_remove", obj=case,
+                 payload={"officer": officer.certificate_number, "role": role})
 
 
 @transaction.atomic
@@ -556,7 +619,7 @@ def set_av_requirement(*, actor, agency: Agency, act_kind: str, step_code: str =
 
 __all__ = [
     "approve_av_exemption", "assign_officer", "complete_step", "meet_deadline", "open_case", "propose_decision",
-    "record_hearing_notice", "record_hearing_request", "record_preservation", "request_av_exemption",
-    "requires_review_block", "set_av_requirement", "start_step", "terminate_case",
+    "record_hearing_notice", "record_hearing_request", "record_preservation", "remove_officer", "request_av_exemption",
+    "requires_review_block", "set_av_requirement", "set_lead_officer", "start_step", "terminate_case",
     "hearing_requested_in_time", "may_approve",
 ]

@@ -23,8 +23,8 @@ from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
 from .forms import (
-    CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm, StartStepForm,
-    TerminateForm, yuan_to_fen,
+    AssignOfficerForm, CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm,
+    StartStepForm, TerminateForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
 
@@ -94,12 +94,23 @@ def case_detail(request, pk: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
     today = timezone.localdate()
     definition = predicates.definition_of(case)
+    can_write = _may_write(request.user, case)
+    assignments = list(case.assignments.select_related("officer"))
+    can_change_officers = can_write and predicates.can_change_officers(case).ok
     return render(request, "cases/detail.html", {
         "case": case, "definition": definition, "steps": selectors.timeline(case=case),
         "next_steps": predicates.next_steps(case, on=today), "running": predicates.step_in_progress(case),
-        "assignments": case.assignments.select_related("officer"),
+        "assignments": assignments,
         "deadlines": case.deadlines.order_by("due_on", "id"), "today": today,
-        "can_write": _may_write(request.user, case),
+        "can_write": can_write,
+        # The officers section (记录-1: who handles the case): remove is offered
+        # where the rules allow it, else the reason is shown.
+        "can_change_officers": can_change_officers,
+        "officer_rows": [(a, predicates.can_remove_officer(case, a.officer, on=today)) for a in assignments]
+        if can_change_officers else [],
+        "assign_form": AssignOfficerForm(officers_qs=officers_for(user=request.user).filter(agency_id=case.agency_id)
+                                         .exclude(pk__in=[a.officer_id for a in assignments]).order_by("name"))
+        if can_change_officers else None,
         # Termination (撤销立案): the agency head only.
         "can_terminate": services.may_approve(request.user, case.agency_id) and case.status == "open",
         "terminate_verdict": predicates.can_terminate(case),
@@ -251,6 +262,46 @@ def terminate_view(request, pk: int):
     elif _post_action(request, case, lambda: services.terminate_case(
             actor=request.user, case=case, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])):
         messages.success(request, _("Case terminated."))
+    return redirect("cases:detail", pk=pk)
+
+
+def _officer_for(request, officer_id):
+    officer = officers_for(user=request.user).filter(pk=officer_id).first()
+    if officer is None:
+        raise Http404("officer not found")
+    return officer
+
+
+@staff_required
+@require_POST
+def assign_officer_view(request, pk: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = AssignOfficerForm(request.POST, officers_qs=officers_for(user=request.user).filter(agency_id=case.agency_id))
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    elif _post_action(request, case, lambda: services.assign_officer(
+            actor=request.user, case=case, officer=form.cleaned_data["officer"], role=form.cleaned_data["role"])):
+        messages.success(request, _("Officer added: %(name)s.") % {"name": form.cleaned_data["officer"].name})
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def lead_officer_view(request, pk: int, officer_id: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    officer = _officer_for(request, officer_id)
+    if _post_action(request, case, lambda: services.set_lead_officer(actor=request.user, case=case, officer=officer)):
+        messages.success(request, _("Lead officer: %(name)s.") % {"name": officer.name})
+    return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def remove_officer_view(request, pk: int, officer_id: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    officer = _officer_for(request, officer_id)
+    if _post_action(request, case, lambda: services.remove_officer(actor=request.user, case=case, officer=officer)):
+        messages.success(request, _("Officer removed: %(name)s.") % {"name": officer.name})
     return redirect("cases:detail", pk=pk)
 
 
