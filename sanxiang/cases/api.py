@@ -34,6 +34,16 @@ class CaseOfficerOut(OfficerRef):
     role: str  # lead 主办 / assist 协办
 
 
+class IssuedDocumentOut(Schema):
+    """A numbered document (文书) issued in the step; its files are at
+    /api/v1/documents/{id}/pdf and /docx."""
+    id: int
+    kind: str
+    title: str
+    number: str | None
+    issued_at: datetime
+
+
 class StepOut(Schema):
     id: int
     code: str
@@ -45,12 +55,17 @@ class StepOut(Schema):
     note: str
     at_premises: bool
     av_requirement: str
-    documents: list[dict]
+    documents: list[dict]  # what the officer listed on completing the step
+    issued_documents: list[IssuedDocumentOut]  # numbered 文书 issued in the step (记录-2/记录-3)
     officers: list[OfficerRef]
 
     @staticmethod
     def resolve_officers(obj):
         return list(obj.officers.all())
+
+    @staticmethod
+    def resolve_issued_documents(obj, context):
+        return selectors.issued_documents_for_step(user=context["request"].user, step=obj)
 
 
 class DeadlineOut(Schema):

@@ -106,6 +106,17 @@ def av_items_for_step(step: CaseStep) -> list:
     return list(evidence_av_items(step))
 
 
+def issued_documents_for_step(*, user, step: CaseStep) -> list:
+    """Numbered documents (文书) issued in a step (记录-2/记录-3), from the
+    documents app (``sanxiang.documents.selectors.step_documents_for``),
+    called lazily like the evidence app; an empty list without it."""
+    if not apps.is_installed("sanxiang.documents"):
+        return []
+    from sanxiang.documents.selectors import step_documents_for
+
+    return list(step_documents_for(user=user, step=step))
+
+
 def av_list_for(*, user, agency: Agency) -> list[avlist.AvEntry]:
     if not agencies_for(user=user).filter(pk=agency.pk).exists():
         raise Http404("agency not found")

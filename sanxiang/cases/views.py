@@ -174,6 +174,7 @@ def step_detail(request, pk: int, step_id: int):
         "case": case, "step": step, "spec": spec, "form": form, "can_write": can_write,
         "verdict": predicates.can_complete_step(step) if step.status == StepStatus.IN_PROGRESS else None,
         "av_items": selectors.av_items_for_step(step), "exemption": exemption, "exemption_form": ExemptionForm(),
+        "issued_documents": selectors.issued_documents_for_step(user=request.user, step=step),
         "can_approve": exemption is not None and not exemption.is_approved and request.user.role == Role.AGENCY_HEAD
         and request.user.agency_id == case.agency_id and request.user.pk != exemption.requested_by_id,
         "evidence_url": f"/workbench/cases/{case.pk}/steps/{step.pk}/evidence/",

@@ -38,6 +38,7 @@ class KindOut(Schema):
 class DocumentOut(Schema):
     id: int
     case_id: int
+    step_id: int | None  # the case step it was issued in
     agency_id: int
     kind: str
     title: str

@@ -50,6 +50,12 @@ class Document(models.Model):
     its kind is numbered) and the DOCX and PDF as issued, with their SHA-256."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
+    # The step of the case the document was issued in (记录-2/记录-3: each
+    # step's text record and documents kept together): by default the step in
+    # progress at issue time; null when none was (or for documents issued
+    # before steps were recorded).
+    step = models.ForeignKey("cases.CaseStep", on_delete=models.PROTECT, related_name="issued_documents", null=True,
+                             blank=True, verbose_name=_("step"))
     agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="documents",
                                help_text=_("The issuing agency (the case's agency when issued)."))
     kind = models.CharField(_("document kind"), max_length=48)

@@ -32,6 +32,11 @@ def get_case_for(*, user, pk) -> Case:
         raise Http404("case not found")
 
 
+def step_documents_for(*, user, step) -> QuerySet[Document]:
+    """The documents issued in a case step (记录-2/记录-3), within scope."""
+    return documents_for(user=user).filter(step=step).order_by("issued_at", "id")
+
+
 def case_documents_for(*, user, case_id) -> tuple[Case, QuerySet[Document]]:
     case = get_case_for(user=user, pk=case_id)
     return case, documents_for(user=user).filter(case=case).order_by("issued_at", "id")

@@ -64,11 +64,27 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def issue_document(*, actor, case, kind: str, data: dict) -> Document:
+def _step_for(case, step):
+    """The step the document belongs to (记录-2/记录-3): the one given, which
+    must be a step of the same case, else the case's step in progress (none
+    when no step is under way)."""
+    if step is None:
+        from sanxiang.cases.predicates import step_in_progress
+
+        return step_in_progress(case)
+    if step.case_id != case.pk:
+        raise ValidationError({"step": ValidationError("该环节不属于本案，文书只能归入本案的环节。", code="step_other_case")})
+    return step
+
+
+def issue_document(*, actor, case, kind: str, data: dict, step=None) -> Document:
     """Issue one document of ``kind`` in ``case`` with the field values
-    ``data``; returns the stored Document with its number and files."""
+    ``data``; returns the stored Document with its number and files. It is
+    recorded under ``step`` (a step of the same case), by default the case's
+    step in progress."""
     spec = get_kind(kind)
     _check_case(case)
+    step = _step_for(case, step)
     before_issue(case, spec)
     values = clean_data(spec, data)
     agency = case.agency
@@ -93,7 +109,7 @@ def issue_document(*, actor, case, kind: str, data: dict) -> Document:
                                           code="number_taken")
             ctx = build_context(case=case, kind=spec, values=values, number=number, issued_at=issued_at)
             files: Rendered = render(spec, ctx, issued_at=issued_at)
-            doc = Document(case=case, agency=agency, kind=spec.code, kind_version=spec.version, title=spec.title,
+            doc = Document(case=case, step=step, agency=agency, kind=spec.code, kind_version=spec.version, title=spec.title,
                            number=number, year=year, seq=seq, data=values, issued_at=issued_at,
                            issued_by=actor, docx_sha256=_sha256(files.docx), pdf_sha256=_sha256(files.pdf))
             stem = f"{spec.code}-{seq or 'x'}-{doc.pdf_sha256[:16]}"
@@ -103,8 +119,8 @@ def issue_document(*, actor, case, kind: str, data: dict) -> Document:
             stored.append(doc.pdf.name)
             doc.save(force_insert=True)
             append_audit(actor=actor, action="document.issue", obj=doc, payload={
-                "case": case.pk, "agency": agency.credit_code, "kind": spec.code, "kind_version": spec.version,
-                "number": number, "docx_sha256": doc.docx_sha256, "pdf_sha256": doc.pdf_sha256,
+                "case": case.pk, "step": step.pk if step else None, "agency": agency.credit_code, "kind": spec.code,
+                "kind_version": spec.version, "number": number, "docx_sha256": doc.docx_sha256, "pdf_sha256": doc.pdf_sha256,
             })
     except BaseException:
         from django.core.files.storage import default_storage

@@ -29,6 +29,7 @@ def file_response(document, fmt: str) -> FileResponse:
 @staff_required
 def case_documents(request, case_id: int):
     case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
+    documents = documents.select_related("step")
     return render(request, "documents/case_documents.html",
                   {"case": case, "documents": documents, "kinds": all_kinds()})
 
