@@ -14,6 +14,7 @@ COMMANDS = [
     ("loaddemo", "Load the demo data (Hebei regions, agencies, officers, users) into the database."),
     ("audit verify", "Check the whole audit chain; exit 0 with count and root, or name the first broken entry."),
     ("audit checkpoint", "Print the latest signed Merkle checkpoint of the audit chain (--create to make one now)."),
+    ("audit public-key", "Print the Ed25519 public key that signs checkpoints, to publish for checking archives offline."),
     ("calendar load FILE", "Load an official holiday schedule (holidays and make-up working days) for a year."),
     ("calendar add-working-days DATE N", "Print the date N working days after DATE (first day not counted)."),
     ("rules list", "List the legal time limits and thresholds with their values and sources."),

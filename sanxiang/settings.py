@@ -163,6 +163,11 @@ AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERV
 # SECRET_KEY in production so rotating the session key never breaks old
 # signatures.
 AUDIT_SIGNING_KEY = os.environ.get("SANXIANG_AUDIT_KEY", SECRET_KEY)
+# The Ed25519 key that also signs every checkpoint, verifiable by anyone with
+# its public key (`sanxiang audit public-key`); made on first use. Back it up
+# with the database. Public keys (hex) of keys it replaced, still accepted:
+AUDIT_ED25519_KEY_FILE = os.environ.get("SANXIANG_AUDIT_ED25519_KEY_FILE", "")
+AUDIT_ED25519_PREVIOUS_KEYS = [k for k in os.environ.get("SANXIANG_AUDIT_ED25519_PREVIOUS_KEYS", "").split(",") if k.strip()]
 
 # The interface is Chinese whatever the browser asks for (no LocaleMiddleware):
 # an officer's phone set to English still gets the official wording.

@@ -12,8 +12,10 @@ UNIQUE constraint on ``seq`` as the last line of defence.
 Every ``AUDIT_CHECKPOINT_INTERVAL`` entries, the append that reaches a
 multiple of the interval also writes a signed checkpoint in the same
 transaction: the RFC 6962 Merkle root over the entry hashes 1..seq, the
-last entry hash, the time, and an HMAC-SHA256 over those (key:
-``AUDIT_SIGNING_KEY``). ``verify_chain()`` re-derives everything from the
+last entry hash, the time, an HMAC-SHA256 over those (key:
+``AUDIT_SIGNING_KEY``) and an Ed25519 signature by the platform's key
+(sanxiang/core/signing.py), which anyone with the public key can verify
+without being able to sign. ``verify_chain()`` re-derives everything from the
 rows and names the first entry where the chain and the rows disagree.
 
 The database refuses UPDATE/DELETE on both tables (migration 0002); the
@@ -35,8 +37,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import signing
 from .merkle import Frontier
-from .models import AuditCheckpoint, AuditEntry
+from .models import AuditCheckpoint, AuditCheckpointSignature, AuditEntry
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +141,29 @@ def sign_checkpoint(*, tree_size: int, root_hash: str, last_entry_hash: str, cre
     return hmac.new(_signing_key(), message, hashlib.sha256).hexdigest()
 
 
+def known_public_keys() -> set[str]:
+    """Public keys whose checkpoint signatures are accepted: the platform's
+    own and any earlier ones an administrator listed after replacing the key
+    (``AUDIT_ED25519_PREVIOUS_KEYS``)."""
+    return {signing.public_key_hex(), *(k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip())}
+
+
+def public_signature_problem(checkpoint: AuditCheckpoint, known: set[str]) -> str | None:
+    """Why the checkpoint's Ed25519 signature does not stand, or None (also
+    None for a checkpoint made before these signatures existed)."""
+    try:
+        row = checkpoint.public_signature
+    except AuditCheckpointSignature.DoesNotExist:
+        return None
+    message = checkpoint_message(tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
+                                 last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
+    if not signing.verify(row.public_key, message, row.signature):
+        return "invalid"
+    if row.public_key not in known:
+        return f"unknown key {signing.key_id(row.public_key)}"
+    return None
+
+
 def checkpoint_signature_ok(checkpoint: AuditCheckpoint) -> bool:
     expected = sign_checkpoint(tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
                                last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
@@ -208,6 +234,9 @@ def _checkpoint_at(size: int, last_entry_hash: str) -> AuditCheckpoint:
         signature=sign_checkpoint(tree_size=size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at),
     )
     checkpoint.save(force_insert=True)
+    public_key, signature = signing.sign(checkpoint_message(
+        tree_size=size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at))
+    AuditCheckpointSignature.objects.create(checkpoint=checkpoint, public_key=public_key, signature=signature)
     transaction.on_commit(lambda: _frontier_cache.store(size, last_entry_hash, frontier))
     return checkpoint
 
@@ -285,7 +314,8 @@ def verify_chain() -> VerifyResult:
     * each checkpoint's signature verifies and its root and last entry hash
       match the entries, and no checkpoint covers entries that are gone.
     """
-    checkpoints = list(AuditCheckpoint.objects.order_by("tree_size"))
+    checkpoints = list(AuditCheckpoint.objects.select_related("public_signature").order_by("tree_size"))
+    known_keys = known_public_keys() if checkpoints else set()
     cp_index = 0
     checked = 0
     last_cp_size: int | None = None
@@ -339,6 +369,14 @@ def verify_chain() -> VerifyResult:
                 return fail(n, _say(
                     f"checkpoint at #{n}: signature invalid (checkpoint forged or altered, or another AUDIT_SIGNING_KEY)",
                     f"第{n}条处的检查点签名无效（检查点被伪造或篡改，或签名密钥不同）"))
+            problem = public_signature_problem(cp, known_keys)
+            if problem == "invalid":
+                return fail(n, _say(f"checkpoint at #{n}: Ed25519 signature invalid (checkpoint forged or altered)",
+                                    f"第{n}条处检查点的公钥签名无效（检查点被伪造或篡改）"))
+            if problem:
+                return fail(n, _say(
+                    f"checkpoint at #{n}: signed by an {problem}, not the platform's (list a replaced key in "
+                    "AUDIT_ED25519_PREVIOUS_KEYS)", f"第{n}条处检查点的签名公钥不是本平台的公钥"))
             if cp.last_entry_hash != entry_hash:
                 return fail(n, _say(
                     f"entry #{n} differs from the one the checkpoint at #{n} signed (entries #{since}–#{n} rewritten)",
@@ -367,7 +405,7 @@ def verify_chain() -> VerifyResult:
 # The database-level protection (migration 0002)
 # --------------------------------------------------------------------------
 
-AUDIT_TABLES = (AuditEntry._meta.db_table, AuditCheckpoint._meta.db_table)
+AUDIT_TABLES = (AuditEntry._meta.db_table, AuditCheckpoint._meta.db_table, AuditCheckpointSignature._meta.db_table)
 
 
 def unprotected_tables() -> list[str]:
@@ -419,6 +457,7 @@ def purge_audit_log_for_tests() -> None:
             for _, sql in triggers:
                 cursor.execute(sql)
         else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK events: ALTER TABLE refuses them
             for table in reversed(AUDIT_TABLES):
                 cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
                 cursor.execute(f'DELETE FROM "{table}"')

@@ -246,6 +246,23 @@ class AuditCheckpoint(models.Model):
         verbose_name_plural = _("audit checkpoints")
 
 
+class AuditCheckpointSignature(models.Model):
+    """The Ed25519 signature of a checkpoint by the platform's key
+    (sanxiang/core/signing.py): verifiable by anyone with the public key,
+    which the row carries (and which is compared with the platform's own
+    key when the chain is verified). Append-only like the chain."""
+
+    checkpoint = models.OneToOneField(AuditCheckpoint, on_delete=models.PROTECT, to_field="tree_size",
+                                      related_name="public_signature")
+    algorithm = models.CharField(max_length=16, default="ed25519")
+    public_key = models.CharField(max_length=64, help_text="raw Ed25519 public key, hex")
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature of the checkpoint message, hex")
+
+    class Meta:
+        verbose_name = _("audit checkpoint signature")
+        verbose_name_plural = _("audit checkpoint signatures")
+
+
 class CalendarYear(models.Model):
     """An official State Council holiday schedule loaded by an administrator
     for a year the chinese-calendar package does not know."""

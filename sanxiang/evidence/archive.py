@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
 
+from sanxiang.core import signing
 from sanxiang.core.merkle import Frontier, leaf_hash, node_hash, split_point, verify_inclusion
 
 CHUNK = 1024 * 1024
@@ -117,7 +118,7 @@ def entry_hash_of(entry: dict) -> str:
 
 
 def checkpoint_message(cp: dict) -> bytes:
-    """The bytes a checkpoint's HMAC-SHA256 covers."""
+    """The bytes a checkpoint's HMAC-SHA256 and Ed25519 signature cover."""
     return canonical_json([cp["tree_size"], cp["root_hash"], cp["last_entry_hash"], cp["created_at"]]).encode("utf-8")
 
 
@@ -278,6 +279,12 @@ class Report:
     path: str
     findings: list[Finding] = field(default_factory=list)
     signature: str = "not checked"  # verified | INVALID | not checked (no signing key)
+    # The Ed25519 signature: verified (with the expected public key) |
+    # unpinned (verifies with the key the package carries; compare its id) |
+    # INVALID | absent (a package from before these signatures)
+    public_signature: str = "absent"
+    key_id: str = ""
+    pinned_key: str | None = None  # the public key the signature must be made with (hex)
     summary: dict = field(default_factory=dict)
 
     def add(self, prop: str, where: str, en: str, zh: str) -> None:
@@ -294,7 +301,8 @@ class Report:
         return not self.findings
 
     def as_dict(self) -> dict:
-        return {"package": self.path, "ok": self.ok, "signature": self.signature, "summary": self.summary,
+        return {"package": self.path, "ok": self.ok, "signature": self.signature,
+                "public_signature": self.public_signature, "key_id": self.key_id, "summary": self.summary,
                 "properties": {p: {"ok": self.passed(p), "findings": [{"where": f.where, "message": f.message}
                                                                       for f in self.of(p)]} for p in PROPERTIES}}
 
@@ -314,6 +322,14 @@ class Report:
         sig = {"verified": "verified / 签名有效", "INVALID": "INVALID / 签名无效"}.get(
             self.signature, "not checked (no signing key) / 未校验（无签名密钥）")
         lines.append(f"checkpoint signature / 检查点签名: {sig}")
+        public = {
+            "verified": f"verified with the expected public key {self.key_id} / 与预期公钥 {self.key_id} 相符，签名有效",
+            "unpinned": f"valid with the public key the package carries, {self.key_id}: compare this id with the one the "
+                        f"platform publishes (`sanxiang audit public-key`) / 签名与包内公钥 {self.key_id} 相符；"
+                        "请与平台公布的公钥标识核对",
+            "INVALID": "INVALID / 签名无效",
+        }.get(self.public_signature, "absent (package made before public-key signatures) / 无（早期归档包）")
+        lines.append(f"public-key signature (Ed25519) / 公钥签名: {public}")
         lines.append("result / 结论: " + ("PASS / 通过" if self.ok else "FAIL / 不通过"))
         return "\n".join(lines)
 
@@ -337,6 +353,43 @@ def _default_signing_key() -> bytes | None:
     except Exception:  # noqa: BLE001 - settings that cannot load mean: no key here
         return None
     return key if isinstance(key, bytes) else str(key).encode("utf-8")
+
+
+def default_public_key() -> str | None:
+    """This platform's Ed25519 public key, when Django is configured and the
+    key exists (a check never creates one); None offline."""
+    if _default_signing_key() is None:
+        return None
+    try:
+        if not signing.key_path().is_file():
+            return None
+        return signing.public_key_hex()
+    except Exception:  # noqa: BLE001 - an unreadable key here means: not pinned
+        return None
+
+
+def _check_public_signature(checkpoint: dict, report: Report) -> None:
+    carried = str(checkpoint.get("public_key") or "").lower()
+    signature = str(checkpoint.get("public_signature") or "")
+    if not carried and not signature:
+        report.public_signature = "absent"
+        return
+    pinned = report.pinned_key
+    try:
+        report.key_id = signing.key_id(pinned or carried)
+    except ValueError:  # not hex
+        report.key_id = "?"
+    if pinned and carried != pinned:
+        report.public_signature = "INVALID"
+        report.add("authenticity", CHECKPOINT, f"checkpoint signed by public key {carried[:16]}…, not the expected "
+                   f"{report.key_id}", "检查点的签名公钥不是预期的平台公钥")
+        return
+    if not signing.verify(pinned or carried, checkpoint_message(checkpoint), signature):
+        report.public_signature = "INVALID"
+        report.add("authenticity", CHECKPOINT, f"checkpoint Ed25519 signature invalid (tree size {checkpoint['tree_size']}): "
+                   "forged or altered", "检查点公钥签名无效（被伪造或篡改）")
+        return
+    report.public_signature = "verified" if pinned else "unpinned"
 
 
 def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -383,16 +436,23 @@ def _safe_name_problem(name: str) -> str | None:
     return None
 
 
-def check_archive(path, *, signing_key: bytes | str | None = None, use_settings_key: bool = True) -> Report:
+def check_archive(path, *, signing_key: bytes | str | None = None, use_settings_key: bool = True,
+                  public_key: str | None = None) -> Report:
     """The four-property check (四性检测) of a package. Works offline on a
-    copy: only the ZIP is read. The checkpoint signature is verified with
+    copy: only the ZIP is read. The checkpoint's HMAC is verified with
     ``signing_key`` (or, when ``use_settings_key``, the key of a configured
-    Django); without a key it is reported "not checked", not failed."""
+    Django); without a key it is reported "not checked", not failed. Its
+    Ed25519 signature is verified with ``public_key`` (hex; or, when
+    ``use_settings_key``, this platform's own public key), and without one
+    against the key the package carries, reported "unpinned" with its id."""
     report = Report(path=str(path))
     if isinstance(signing_key, str):
         signing_key = signing_key.encode("utf-8")
     if signing_key is None and use_settings_key:
         signing_key = _default_signing_key()
+    if public_key is None and use_settings_key:
+        public_key = default_public_key()
+    report.pinned_key = (public_key or "").strip().lower() or None
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -614,6 +674,7 @@ def _check_audit(zf, members, report: Report, manifest, items, manifest_sha, sig
                 report.signature = "INVALID"
                 report.add(A, CHECKPOINT, f"checkpoint signature invalid (tree size {checkpoint['tree_size']}): forged or "
                                           "altered, or signed with another key", "检查点签名无效（被伪造、篡改或密钥不同）")
+        _check_public_signature(checkpoint, report)
 
     proofs: dict[int, dict] = {}
     if PROOFS in members:
@@ -1013,6 +1074,7 @@ def build_case_archive(*, case, actor) -> Path:
                 "tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
                 "last_entry_hash": checkpoint.last_entry_hash, "created_at": audit.format_time(checkpoint.created_at),
                 "signature": checkpoint.signature, "signature_algorithm": "HMAC-SHA256",
+                **_public_signature_fields(checkpoint),
                 "signed_message": "UTF-8 canonical JSON of [tree_size, root_hash, last_entry_hash, created_at]",
             }, ensure_ascii=False, indent=1), now)
             raw.flush()
@@ -1038,6 +1100,16 @@ def build_case_archive(*, case, actor) -> Path:
     return final
 
 
+def _public_signature_fields(checkpoint) -> dict:
+    from sanxiang.core.models import AuditCheckpointSignature
+
+    row = AuditCheckpointSignature.objects.filter(checkpoint=checkpoint).first()
+    if row is None:
+        return {}
+    return {"public_key": row.public_key, "key_id": signing.key_id(row.public_key), "public_signature": row.signature,
+            "public_signature_algorithm": "Ed25519 (RFC 8032) over the same signed message; raw public key, hex"}
+
+
 def _sha_file(fh) -> str:
     digest = hashlib.sha256()
     for block in iter(lambda: fh.read(CHUNK), b""):
@@ -1052,10 +1124,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Four-property check (四性检测) of an e-case file package, offline.")
     parser.add_argument("package")
-    parser.add_argument("--key", help="the audit signing key, to verify the checkpoint signature")
+    parser.add_argument("--key", help="the audit HMAC key, to verify the checkpoint's HMAC")
+    parser.add_argument("--public-key", help="the platform's Ed25519 public key (64 hex digits, from "
+                                             "`sanxiang audit public-key`), to pin the checkpoint's signature to it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = check_archive(args.package, signing_key=args.key, use_settings_key=False)
+    report = check_archive(args.package, signing_key=args.key, use_settings_key=False, public_key=args.public_key)
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 

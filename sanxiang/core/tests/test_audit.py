@@ -20,11 +20,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from sanxiang.core import audit, merkle
+from sanxiang.core import audit, merkle, signing
 from sanxiang.core.audit import append_audit, compute_entry_hash, create_checkpoint, verify_chain
-from sanxiang.core.models import AuditCheckpoint, AuditEntry
+from sanxiang.core.models import AuditCheckpoint, AuditCheckpointSignature, AuditEntry
 
-TABLES = ("core_auditentry", "core_auditcheckpoint")
+TABLES = ("core_auditentry", "core_auditcheckpoint", "core_auditcheckpointsignature")
 
 
 # ---------------------------------------------------------------- helpers
@@ -51,6 +51,7 @@ def drop_protection():
             for op in ("update", "delete"):
                 sql(f"DROP TRIGGER {table}_no_{op}")
     else:
+        sql("SET CONSTRAINTS ALL IMMEDIATE")  # deferred FK checks pending would forbid ALTER TABLE
         for table in TABLES:
             sql(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
 
@@ -141,6 +142,10 @@ def test_database_refuses_update_and_delete_of_a_checkpoint():
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         sql("DELETE FROM core_auditcheckpoint")
     assert AuditCheckpoint.objects.count() == 1
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        sql("UPDATE core_auditcheckpointsignature SET signature = %s", ["00" * 64])
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditCheckpointSignature.objects.all().delete()
     assert audit.unprotected_tables() == []
 
 
@@ -274,6 +279,61 @@ def test_a_checkpoint_signed_with_another_key_does_not_verify(settings):
     verify_fails("#3", "signature invalid")
     with pytest.raises(CommandError, match="INVALID"):
         call_command("audit", "checkpoint")
+
+
+@pytest.mark.django_db
+def test_every_checkpoint_carries_an_ed25519_signature_anyone_can_verify_with_the_public_key(settings, capsys):
+    settings.AUDIT_CHECKPOINT_INTERVAL = 4
+    append_entries(9)
+    rows = list(AuditCheckpointSignature.objects.select_related("checkpoint").order_by("checkpoint__tree_size"))
+    assert [r.checkpoint.tree_size for r in rows] == [4, 8]
+    call_command("audit", "public-key", "--json")
+    published = json.loads(capsys.readouterr().out)
+    for row in rows:
+        cp = row.checkpoint
+        message = audit.checkpoint_message(tree_size=cp.tree_size, root_hash=cp.root_hash,
+                                           last_entry_hash=cp.last_entry_hash, created_at=cp.created_at)
+        assert row.public_key == published["public_key"] and signing.verify(published["public_key"], message, row.signature)
+        other = audit.checkpoint_message(tree_size=cp.tree_size + 1, root_hash=cp.root_hash,
+                                         last_entry_hash=cp.last_entry_hash, created_at=cp.created_at)
+        assert not signing.verify(published["public_key"], other, row.signature)
+    assert published["key_id"] == signing.key_id(published["public_key"]) and len(published["key_id"]) == 16
+    assert verify_chain().ok
+    # the private key file is the owner's alone
+    assert signing.key_path().stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.django_db
+def test_rewriting_history_by_someone_holding_the_hmac_key_is_caught_by_the_public_key_signature(settings):
+    """The HMAC key sits in the settings: whoever reads them can re-sign a
+    rewritten checkpoint's HMAC. The Ed25519 signature cannot be redone
+    without the private key."""
+    settings.AUDIT_CHECKPOINT_INTERVAL = 4
+    append_entries(5)
+    drop_protection()
+    sql("UPDATE core_auditentry SET payload = %s WHERE seq = 2", ['{"note":"改"}'])
+    rehash_from(2)
+    leaves = list(AuditEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
+    cp = AuditCheckpoint.objects.get(tree_size=4)
+    root = merkle.root(bytes.fromhex(h) for h in leaves[:4]).hex()
+    hmac_sig = audit.sign_checkpoint(tree_size=4, root_hash=root, last_entry_hash=leaves[3], created_at=cp.created_at)
+    sql("UPDATE core_auditcheckpoint SET root_hash = %s, last_entry_hash = %s, signature = %s WHERE tree_size = 4",
+        [root, leaves[3], hmac_sig])
+    verify_fails("#4", "Ed25519 signature invalid")
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_signed_by_a_replaced_key_verifies_only_once_that_key_is_listed(settings, tmp_path):
+    old_key = signing.public_key_hex()
+    append_entries(2)
+    create_checkpoint()
+    settings.AUDIT_ED25519_KEY_FILE = str(tmp_path / "new-key.pem")  # the key was lost and replaced
+    assert signing.public_key_hex() != old_key
+    append_entries(1)
+    create_checkpoint()
+    verify_fails("#2", "unknown key", signing.key_id(old_key))
+    settings.AUDIT_ED25519_PREVIOUS_KEYS = [old_key]
+    assert verify_chain().ok and verify_chain().checkpoints_checked == 2
 
 
 def test_cli_verify_on_a_real_sqlite_database_detects_a_deleted_entry(tmp_path):

@@ -445,6 +445,50 @@ def test_a_forged_checkpoint_fails_its_signature(closed_case, tmp_path):
     assert any("inclusion proof does not verify" in f.message or "another tree" in f.message for f in report.findings)
 
 
+def test_the_checkpoint_signature_is_verified_offline_with_the_published_public_key(closed_case, tmp_path):
+    """Whoever holds only the package and the platform's published public key
+    (`sanxiang audit public-key`) can tell the platform signed the
+    checkpoint; an attacker who rewrites the checkpoint and signs it with a
+    key of their own is caught when the key is pinned, and shows another key
+    id when it is not."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sanxiang.core import signing
+
+    public = signing.public_key_hex()
+    platform_id = signing.key_id(public)
+    assert archive.check_archive(closed_case.package).public_signature == "verified"  # on the platform: its own key
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    def offline(package, *extra):
+        return subprocess.run([sys.executable, "-m", "sanxiang.evidence.archive", str(package), *extra], env=env,
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    r = offline(closed_case.package, "--public-key", public)
+    assert r.returncode == 0 and f"verified with the expected public key {platform_id}" in r.stdout, r.stdout + r.stderr
+    r = offline(closed_case.package)
+    assert r.returncode == 0 and f"valid with the public key the package carries, {platform_id}" in r.stdout
+
+    attacker = Ed25519PrivateKey.generate()
+    attacker_public = attacker.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+    def forge(data):
+        cp = json.loads(data)
+        cp["root_hash"] = "ab" * 32
+        cp["public_key"] = attacker_public
+        cp["public_signature"] = attacker.sign(archive.checkpoint_message(cp)).hex()
+        return json.dumps(cp).encode()
+
+    bad = tmp_path / "forged.zip"
+    rewrite(closed_case.package, bad, change={archive.CHECKPOINT: forge})
+    r = offline(bad, "--public-key", public)
+    assert r.returncode == 1 and "not the expected" in r.stdout and "公钥签名: INVALID" in r.stdout
+    report = archive.check_archive(bad, use_settings_key=False)
+    assert report.public_signature == "unpinned" and report.key_id == signing.key_id(attacker_public) != platform_id
+
+
 def test_unusable_and_disguised_files_are_named(closed_case, tmp_path):
     """A PDF cut short, and an executable under a photo's name whose
     manifest entry was rewritten to match its hash."""
@@ -564,6 +608,9 @@ def test_the_check_on_the_page_passes_an_intact_package_and_names_what_changed_i
     c = _page_client(w.u_changan, settings)
     page = c.post(f"/workbench/cases/{w.case.pk}/archives/", {"package": record.pk}).content.decode()
     assert 'id="report"' in page and "不通过" not in page and page.count("通过") >= 5
+    from sanxiang.core import signing
+
+    assert f"公钥签名</strong>：有效（公钥标识 {signing.key_id(signing.public_key_hex())}）" in page
     # one byte of the stored package changed in place (as a disk or a hand could)
     video = evidence_item(manifest_of(w.package), "mp4")
     with zipfile.ZipFile(w.package) as zf:

@@ -1,4 +1,5 @@
-"""`sanxiang audit verify` and `sanxiang audit checkpoint [--create]`."""
+"""`sanxiang audit verify`, `sanxiang audit checkpoint [--create]` and
+`sanxiang audit public-key`."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from sanxiang.core.audit import format_time
 class Command(BaseCommand):
     help = (
         "verify: check the whole audit chain; exit 0 with the entry count and Merkle root, or fail naming the "
-        "first broken entry. checkpoint: print the latest signed Merkle checkpoint (--create signs one now)."
+        "first broken entry. checkpoint: print the latest signed Merkle checkpoint (--create signs one now). "
+        "public-key: print the platform's Ed25519 public key and its id, to publish for verifying archives offline."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["verify", "checkpoint"])
+        parser.add_argument("action", choices=["verify", "checkpoint", "public-key"])
         parser.add_argument("--create", action="store_true", help="checkpoint: sign a checkpoint at the current size first")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, action, create=False, as_json=False, **options):
         if action == "verify":
             return self._verify(as_json=as_json)
+        if action == "public-key":
+            return self._public_key(as_json=as_json)
         return self._checkpoint(create=create, as_json=as_json)
 
     def _verify(self, *, as_json: bool):
@@ -52,6 +56,18 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"checkpoint:  latest at {result.latest_checkpoint_size} entries "
                               f"({result.checkpoints_checked} checked, signatures valid)")
+
+    def _public_key(self, *, as_json: bool):
+        from sanxiang.core import signing
+
+        public = signing.public_key_hex()
+        if as_json:
+            self.stdout.write(_dumps({"algorithm": "Ed25519", "public_key": public, "key_id": signing.key_id(public)}))
+            return
+        self.stdout.write(f"Ed25519 public key / 公钥: {public}")
+        self.stdout.write(f"key id / 公钥标识:          {signing.key_id(public)}")
+        self.stdout.write(f"check a package with it / 用它检测归档包: "
+                          f"python -m sanxiang.evidence.archive PACKAGE --public-key {public}")
 
     def _checkpoint(self, *, create: bool, as_json: bool):
         if create:

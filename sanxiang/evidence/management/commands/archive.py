@@ -24,14 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--no-key", action="store_true",
                             help="check: do not verify the checkpoint signature with this installation's key "
                                  "(a package from elsewhere); reported as not checked")
+        parser.add_argument("--public-key", help="check: the Ed25519 public key (hex) the checkpoint must be signed "
+                                                 "with (default: this platform's)")
 
-    def handle(self, *args, action, target, as_json=False, no_key=False, **options):
+    def handle(self, *args, action, target, as_json=False, no_key=False, public_key=None, **options):
         from sanxiang.evidence import archive
 
         if action == "build":
             return self._build(target)
         key = None if no_key else settings.AUDIT_SIGNING_KEY
-        report = archive.check_archive(target, signing_key=key, use_settings_key=False)
+        if public_key is None and not no_key:
+            public_key = archive.default_public_key()
+        report = archive.check_archive(target, signing_key=key, use_settings_key=False, public_key=public_key)
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else report.text())
         if not report.ok:
             failed = [p for p in archive.PROPERTIES if not report.passed(p)]
