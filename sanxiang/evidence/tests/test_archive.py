@@ -571,6 +571,7 @@ def _page_client(user, settings) -> Client:
 def test_the_case_file_is_downloaded_from_the_page_and_the_api_with_an_audit_entry(closed_case, settings):
     w, record = closed_case, closed_case.record
     c = _page_client(w.u_changan, settings)
+    assert f"/workbench/cases/{w.case.pk}/archives/" in c.get(f"/workbench/cases/{w.case.pk}/").content.decode()
     page = c.get(f"/workbench/cases/{w.case.pk}/archives/").content.decode()
     assert record.sha256 in page and f"/workbench/archives/{record.pk}/download" in page
     r = c.get(f"/workbench/archives/{record.pk}/download")
