@@ -1087,7 +1087,7 @@ def build_case_archive(*, case, actor) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     with open(final, "rb") as fh:
-        package_sha = _sha_file(fh)
+        package_sha = sha256_of_file(fh)
     size = final.stat().st_size
     relative = str(final.relative_to(root))
     with transaction.atomic():
@@ -1110,7 +1110,7 @@ def _public_signature_fields(checkpoint) -> dict:
             "public_signature_algorithm": "Ed25519 (RFC 8032) over the same signed message; raw public key, hex"}
 
 
-def _sha_file(fh) -> str:
+def sha256_of_file(fh) -> str:
     digest = hashlib.sha256()
     for block in iter(lambda: fh.read(CHUNK), b""):
         digest.update(block)

@@ -9,7 +9,6 @@ accepted, re-checked on a schedule (fixity, 记录-12)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime, timedelta
 
@@ -556,18 +555,16 @@ def check_stored_archive(*, actor, package, via: str):
     thing only the platform knows: that the file is still the one recorded
     when it was built (its SHA-256). Appends case.archive_check with the
     result; returns the archive.Report."""
-    from .archive import CHUNK, PROPERTIES, check_archive
+    from .archive import PROPERTIES, check_archive, sha256_of_file
 
     path = archive_path(package)
     report = check_archive(path)
     if path.is_file():
-        digest = hashlib.sha256()
         with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(CHUNK), b""):
-                digest.update(block)
-        if digest.hexdigest() != package.sha256:
+            actual = sha256_of_file(fh)
+        if actual != package.sha256:
             report.add("authenticity", package.path,
-                       f"the package's SHA-256 is {digest.hexdigest()}, not {package.sha256} recorded when it was built",
+                       f"the package's SHA-256 is {actual}, not {package.sha256} recorded when it was built",
                        "归档包的 SHA-256 与生成时登记的不一致")
     append_audit(actor=actor, action="case.archive_check", obj=package.case, payload={
         "package": package.path, "case": package.case_id, "ok": report.ok, "via": via,

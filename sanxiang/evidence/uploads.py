@@ -12,6 +12,12 @@ hashed while they arrive, never held whole in memory.
 - One PATCH at a time per upload: an exclusive non-blocking lock on the
   partial file (flock, so it holds across worker processes); a second
   concurrent PATCH gets 423 Locked.
+- A body over FLUSH_EVERY is written by a helper thread (`_Appender`) while
+  the request thread reads and hashes, and a second helper
+  (`_BackgroundFlush`) has the disk write what arrived every FLUSH_EVERY
+  bytes, so the closing fsync waits only for the tail (记录-11: a 2 GB
+  body-camera file at the speed of one hash plus one durable write;
+  docs/evidence.md, "Benchmark").
 """
 
 from __future__ import annotations
