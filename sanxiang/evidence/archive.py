@@ -914,8 +914,12 @@ def _excerpt_query(case):
     return AuditEntry.objects.filter(q)
 
 
+ARCHIVED_STATUSES = ("closed", "terminated")  # 结案, 终止 (撤销立案): both leave a case file
+
+
 def build_case_archive(*, case, actor) -> Path:
-    """Build the e-case file of a closed case; return the package's path.
+    """Build the e-case file of a closed or terminated case; return the
+    package's path.
 
     Each call makes a new package (a rebuild never changes an earlier one);
     each is recorded (ArchivePackage) and audited (``case.archive``)."""
@@ -931,8 +935,9 @@ def build_case_archive(*, case, actor) -> Path:
 
     Case = apps.get_model("cases", "Case")
     case = Case.objects.select_related("agency").get(pk=case.pk)
-    if case.status != "closed" or case.closed_on is None:
-        raise ArchiveError(f"case {case.pk} is not closed: only a closed case is archived / 案件尚未结案，不能归档")
+    if case.status not in ARCHIVED_STATUSES or case.closed_on is None:
+        raise ArchiveError(f"case {case.pk} is not closed: only a closed or terminated case is archived / "
+                           "案件尚未结案或终止，不能归档")
     now = timezone.now()
     root = archive_dir()
     target_dir = root / str(case.agency.credit_code or case.agency_id)
@@ -949,7 +954,7 @@ def build_case_archive(*, case, actor) -> Path:
             # Documents (文书), in the order issued.
             if apps.is_installed("sanxiang.documents"):
                 Document = apps.get_model("documents", "Document")
-                for doc in Document.objects.filter(case=case).select_related("issued_by").order_by("issued_at", "pk"):
+                for doc in Document.objects.filter(case=case).select_related("issued_by", "step").order_by("issued_at", "pk"):
                     seq += 1
                     files = []
                     for role, fieldfile, sha in (("docx", doc.docx, doc.docx_sha256), ("pdf", doc.pdf, doc.pdf_sha256)):
@@ -962,9 +967,12 @@ def build_case_archive(*, case, actor) -> Path:
                             written.add(path)
                         files.append({"role": role, "path": path, "sha256": sha, "size": size, "format": role,
                                       "mime": next(iter(FORMATS[role][1]))})
+                    step = doc.step
                     items.append({"seq": seq, "type": "document", "id": doc.pk, "kind": doc.kind, "title": doc.title,
                                   "number": doc.number, "issued_at": _iso(doc.issued_at),
-                                  "issued_by": getattr(doc.issued_by, "username", ""), "files": files})
+                                  "issued_by": getattr(doc.issued_by, "username", ""),
+                                  "step": {"id": step.pk, "code": step.code, "name": step.name} if step else None,
+                                  "files": files})
 
             # Evidence items, in the order captured.
             storage = get_storage()
@@ -1009,6 +1017,7 @@ def build_case_archive(*, case, actor) -> Path:
                          "opened_on": _iso(case.opened_on), "notified_on": _iso(case.notified_on),
                          "hearing_on": _iso(case.hearing_on), "decided_on": _iso(case.decided_on),
                          "served_on": _iso(case.served_on), "closed_on": _iso(case.closed_on),
+                         "termination_reason": getattr(case, "termination_reason", "") or None,
                          "officers": officers, "steps": steps},
                 "counts": {"items": len(items), "documents": sum(1 for i in items if i["type"] == "document"),
                            "evidence": sum(1 for i in items if i["type"] == "evidence")},

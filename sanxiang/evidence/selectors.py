@@ -178,7 +178,7 @@ def get_archive_for(*, user, pk) -> ArchivePackage:
 
 
 def can_build_archive(user, case) -> bool:
-    """Rebuilding a closed case's file: its own agency's officers and head
-    (the build on closure runs by itself; this is the retry)."""
-    return (case.status == "closed" and getattr(user, "agency_id", None) == case.agency_id
+    """Rebuilding a closed or terminated case's file: its own agency's
+    officers and head (the build on closure runs by itself; this is the retry)."""
+    return (case.status in ("closed", "terminated") and getattr(user, "agency_id", None) == case.agency_id
             and getattr(user, "role", None) in {Role.OFFICER, Role.AGENCY_HEAD})

@@ -582,8 +582,10 @@ def rebuild_archive(*, actor, case):
     from .models import ArchivePackage
     from .selectors import can_build_archive
 
-    if case.status != "closed":
-        raise ValidationError({"case": ValidationError("只有已结案的案件才能生成电子案卷。", code="case_not_closed")})
+    from .archive import ARCHIVED_STATUSES
+
+    if case.status not in ARCHIVED_STATUSES:
+        raise ValidationError({"case": ValidationError("只有已结案或已终止的案件才能生成电子案卷。", code="case_not_closed")})
     if not can_build_archive(actor, case):
         raise PermissionDenied
     try:

@@ -642,3 +642,38 @@ def test_a_closed_cases_file_is_rebuilt_by_its_officer_and_not_by_a_legal_office
     assert "已生成新的归档包" in r.content.decode()
     packages = ArchivePackage.objects.filter(case=w.case)
     assert packages.count() == 2 and all(check(Path(settings.ARCHIVE_DIR) / p.path)[0] for p in packages)
+
+
+def test_a_terminated_case_is_filed_too_with_its_reason_and_documents_under_their_steps(
+        closed_case, settings, django_capture_on_commit_callbacks):
+    """撤销立案: the records made before the termination are kept as a case
+    file (记录-3); each document says the step it was issued in."""
+    w = closed_case
+    case = case_services.open_case(actor=w.u_changan, agency=w.amr_changan, title="某店涉嫌无照经营案", act_kind="penalty",
+                                   procedure="general", party_name="某店", party_type="individual_business",
+                                   opened_on=date(2026, 10, 8), officers=[w.changan_officer, w.changan_officer2])
+    opening = case_services.start_step(actor=w.u_changan, case=case, code="opening", at=at(date(2026, 10, 8), 9))
+    doc = None
+    if HAS_DOCUMENTS:
+        from sanxiang.documents import services as doc_services
+
+        doc = doc_services.issue_document(actor=w.u_changan, case=case, kind="statement_record", data={
+            "held_at": "2026年10月8日", "place": "本局询问室", "speaker": "李四", "officers": "王建国、李秀英",
+            "recorder": "李秀英", "statement": "已于上月办理营业执照。"})
+    case_services.complete_step(actor=w.u_changan, step=opening, at=at(date(2026, 10, 8), 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        case_services.terminate_case(actor=w.head, case=case, reason="经核查，当事人已依法取得营业执照，违法事实不能成立。",
+                                     on=date(2026, 10, 9))
+    package = ArchivePackage.objects.get(case=case)
+    path = Path(settings.ARCHIVE_DIR) / package.path
+    assert check(path)[0]
+    manifest = manifest_of(path)
+    assert manifest["case"]["status"] == "terminated" and "营业执照" in manifest["case"]["termination_reason"]
+    if doc is not None:
+        [item] = [i for i in manifest["items"] if i["type"] == "document"]
+        assert item["number"] == doc.number and item["step"] == {"id": opening.pk, "code": "opening", "name": opening.name}
+    # the case page links it; its agency may rebuild it
+    c = _page_client(w.u_changan, settings)
+    assert f"/workbench/cases/{case.pk}/archives/" in c.get(f"/workbench/cases/{case.pk}/").content.decode()
+    c.post(f"/workbench/cases/{case.pk}/archives/", {"action": "build"})
+    assert ArchivePackage.objects.filter(case=case).count() == 2

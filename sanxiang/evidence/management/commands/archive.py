@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "check PACKAGE: the four-property check (authenticity, integrity, usability, security) of an e-case file "
-        "package; exits non-zero naming what is wrong. build CASE_ID: build the package of a closed case."
+        "package; exits non-zero naming what is wrong. build CASE_ID: build the package of a closed or terminated case."
     )
 
     def add_arguments(self, parser):
