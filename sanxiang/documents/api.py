@@ -1,7 +1,10 @@
 """Document endpoints (mounted at /api/v1/documents), token scope ``read``:
 the kinds and their fields, a case's documents, one document, and its DOCX
 and PDF as issued (each download audited). Scoped through the case's agency;
-out-of-scope ids answer 404 like missing ones."""
+out-of-scope ids answer 404 like missing ones. Issuing needs ``cases:write``
+and a caller who may issue in the case (its own agency's officers, head or
+API client; anyone else in the jurisdiction: 403); refusals are 422
+``{code, field, message}``."""
 
 from __future__ import annotations
 
@@ -33,6 +36,12 @@ class KindOut(Schema):
     kind_char: str
     version: int
     fields: list[FieldOut]
+
+
+class IssueIn(Schema):
+    kind: str  # a kind code, see GET /kinds
+    data: dict = {}  # the kind's field values
+    step_id: int | None = None  # a step of this case; default: the step in progress
 
 
 class DocumentOut(Schema):
@@ -67,6 +76,30 @@ def case_documents(request, case_id: int):
     require_scope(request, "read")
     _case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
     return list(documents)
+
+
+def _created(body):
+    """201 with a body, in the form the installed django-ninja prefers."""
+    try:
+        from ninja import Status
+    except ImportError:  # django-ninja before Status existed
+        return 201, body
+    return Status(201, body)
+
+
+@router.post("/cases/{case_id}", response={201: DocumentOut}, auth=AUTH,
+             summary="Issue a document in the case (numbered kinds take their 文号)")
+def issue_document(request, case_id: int, payload: IssueIn):
+    require_scope(request, "cases:write")
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    step = None
+    if payload.step_id is not None:
+        step = case.steps.filter(pk=payload.step_id).first()
+        if step is None:
+            raise ApiError(status=422, code="step_other_case", field="step_id",
+                           message="该环节不属于本案，文书只能归入本案的环节。")
+    return _created(services.issue_document(actor=request.user, case=case, kind=payload.kind, data=payload.data,
+                                            step=step))
 
 
 @router.get("/{document_id}", response=DocumentOut, auth=AUTH)

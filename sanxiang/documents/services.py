@@ -7,6 +7,11 @@ number, renders DOCX and PDF, stores both with their SHA-256 and appends the
 audit entry. Anything failing rolls the whole issue back, the number
 included, so numbers stay gapless; files written before the failure are
 removed again.
+
+Who issues: the case's own agency acting in it, as for every write of the
+cases app (``sanxiang.cases.services.HANDLER_ROLES``: its officers, its head,
+its API client); the agency's legal reviewers also issue their 法制审核意见书.
+Legal offices and system administrators read only.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from sanxiang.cases.services import HANDLER_ROLES, may_approve
 from sanxiang.core.audit import append_audit
+from sanxiang.core.models import Role
 
 from . import fonts, numbering
 from .kinds import DocumentKind, get_kind
@@ -30,6 +37,26 @@ from .values import clean_data
 logger = logging.getLogger(__name__)
 
 OPEN_STATUS = "open"
+
+# Besides the case's handlers, the agency's legal-review office issues its own
+# opinion (法制审核意见书, 审核-8), through review.services.issue_opinion_document.
+OTHER_ISSUERS = {"legal_review_opinion": frozenset({Role.LEGAL_REVIEWER})}
+
+
+def may_issue(actor, case, kind: str | None = None) -> bool:
+    """May ``actor`` issue documents (of ``kind``) in ``case``: a person or
+    API client of the case's own agency who handles cases there (the cases
+    app's ``HANDLER_ROLES``), or for the kinds in ``OTHER_ISSUERS`` the roles
+    named there. A legal office (even the one supervising the agency) and a
+    system administrator may read the documents, never issue them."""
+    roles = HANDLER_ROLES | OTHER_ISSUERS.get(kind or "", frozenset())
+    return bool(getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
+                and actor.role in roles and actor.agency_id is not None and actor.agency_id == case.agency_id)
+
+
+def _check_issuer(actor, case, kind: str) -> None:
+    if not may_issue(actor, case, kind):
+        raise PermissionDenied("只有本部门的执法人员、负责人或本部门授权的系统可以制作本案文书。")
 
 
 def before_issue(case, kind: DocumentKind) -> None:
@@ -83,6 +110,7 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None) -> Document
     recorded under ``step`` (a step of the same case), by default the case's
     step in progress."""
     spec = get_kind(kind)
+    _check_issuer(actor, case, spec.code)
     _check_case(case)
     step = _step_for(case, step)
     before_issue(case, spec)
@@ -159,7 +187,12 @@ def record_download(*, actor, document: Document, fmt: str) -> None:
 
 @transaction.atomic
 def set_number_pattern(*, actor, agency, pattern: str, kind: str = "") -> NumberPattern:
-    """Set an agency's 文号 pattern for one kind, or for all (kind "")."""
+    """Set an agency's 文号 pattern for one kind, or for all (kind ""): the
+    agency's head, or a system administrator (who also sets the agency's
+    document abbreviation, ``Agency.short_name``)."""
+    if not (may_approve(actor, agency.pk) or (getattr(actor, "is_authenticated", False)
+                                              and actor.role == Role.SYSADMIN)):
+        raise PermissionDenied("文号格式由本部门负责人或系统管理员设置。")
     if kind:
         get_kind(kind)
     pattern = numbering.validate_pattern(pattern)

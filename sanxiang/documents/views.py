@@ -31,7 +31,8 @@ def case_documents(request, case_id: int):
     case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
     documents = documents.select_related("step")
     return render(request, "documents/case_documents.html",
-                  {"case": case, "documents": documents, "kinds": all_kinds()})
+                  {"case": case, "documents": documents, "kinds": all_kinds(),
+                   "can_issue": services.may_issue(request.user, case)})
 
 
 @staff_required
@@ -47,7 +48,8 @@ def download(request, pk: int, fmt: str):
 def issue(request, case_id: int, kind: str):
     """Fill in and issue one numbered document in a case (记录-2). The form
     is generated from the kind's field list; the service validates, numbers,
-    renders and audits."""
+    renders and audits. Only those who may issue in the case see the form
+    (others of the jurisdiction read the documents: 403 here)."""
     from django.contrib import messages
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.shortcuts import redirect
@@ -59,6 +61,8 @@ def issue(request, case_id: int, kind: str):
         spec = get_kind(kind)
     except KindNotFound:
         raise Http404("unknown document kind")
+    if not services.may_issue(request.user, case, spec.code):
+        raise PermissionDenied
     errors, values = {}, {}
     if request.method == "POST":
         for field in spec.fields:

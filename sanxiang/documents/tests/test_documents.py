@@ -181,10 +181,15 @@ def test_a_missing_required_field_is_named_and_nothing_is_issued(dw):
 def test_an_agency_without_abbreviation_cannot_number(dw):
     from sanxiang.cases.models import Case
 
+    from sanxiang.core import services as core_services
+    from sanxiang.core.models import Role
+
+    lunan = core_services.create_user(actor="t", username="lunan_officer", password=dw.password, role=Role.OFFICER,
+                                      agency=dw.amr_lunan)
     case = Case.objects.create(agency=dw.amr_lunan, title="路南案", act_kind="penalty", opened_on=date(2026, 3, 1),
-                               party_name="某公司", party_type="legal_person", created_by=dw.u_admin)
+                               party_name="某公司", party_type="legal_person", created_by=lunan)
     with pytest.raises(ValidationError) as exc:
-        services.issue_document(actor=dw.u_admin, case=case, kind="hearing_notice", data=HEARING_NOTICE)
+        services.issue_document(actor=lunan, case=case, kind="hearing_notice", data=HEARING_NOTICE)
     assert "short_name" in exc.value.message_dict
 
 
