@@ -173,4 +173,4 @@ def get_kind(code: str) -> DocumentKind:
     try:
         return all_kinds()[code]
     except KeyError:
-        raise KindNotFound({"kind": f"未知的文书种类：{code}。"}) from None
+        raise KindNotFound({"kind": ValidationError(f"未知的文书种类：{code}。", code="unknown_kind")}) from None

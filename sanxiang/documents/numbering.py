@@ -35,14 +35,20 @@ def validate_pattern(pattern: str) -> str:
     pattern = (pattern or "").strip()
     try:
         names = [name for _lit, name, _spec, _conv in string.Formatter().parse(pattern) if name is not None]
-        format_number(pattern, abbr="冀石市监", kind_char="罚", year=2026, seq=12)
-    except (ValueError, KeyError, IndexError) as exc:
-        raise ValidationError({"pattern": f"文号格式无效：{exc}。"}) from exc
+    except ValueError as exc:
+        raise ValidationError({"pattern": ValidationError(f"文号格式无效：{exc}。", code="invalid_pattern")}) from exc
     unknown = set(names) - PLACEHOLDERS
     if unknown:
-        raise ValidationError({"pattern": f"文号格式含未知占位符：{'、'.join(sorted(unknown))}；可用 {{abbr}} {{kind_char}} {{year}} {{seq}}。"})
+        raise ValidationError({"pattern": ValidationError(
+            f"文号格式含未知占位符：{'、'.join(sorted(unknown))}；可用 {{abbr}} {{kind_char}} {{year}} {{seq}}。",
+            code="unknown_placeholder")})
     if "year" not in names or "seq" not in names:
-        raise ValidationError({"pattern": "文号格式必须包含 {year} 和 {seq}（序号按年重新起算）。"})
+        raise ValidationError({"pattern": ValidationError("文号格式必须包含 {year} 和 {seq}（序号按年重新起算）。",
+                                                          code="pattern_incomplete")})
+    try:
+        format_number(pattern, abbr="冀石市监", kind_char="罚", year=2026, seq=12)
+    except (ValueError, KeyError, IndexError) as exc:  # e.g. a format spec {seq:x.y} that does not apply
+        raise ValidationError({"pattern": ValidationError(f"文号格式无效：{exc}。", code="invalid_pattern")}) from exc
     return pattern
 
 

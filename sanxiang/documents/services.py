@@ -79,12 +79,12 @@ def before_issue(case, kind: DocumentKind) -> None:
     block = check(case)
     if block:
         message = block if isinstance(block, str) else "本案须经法制审核通过后方可作出决定（《中华人民共和国行政处罚法》第五十八条）。"
-        raise ValidationError({"kind": message}, code="review_required")
+        raise ValidationError({"kind": ValidationError(message, code="review_required")})
 
 
 def _check_case(case) -> None:
     if getattr(case, "status", OPEN_STATUS) != OPEN_STATUS:
-        raise ValidationError({"case": "案件已结案或终止，不能再制作文书。"}, code="case_closed")
+        raise ValidationError({"case": ValidationError("案件已结案或终止，不能再制作文书。", code="case_closed")})
 
 
 def _sha256(data: bytes) -> str:
@@ -117,8 +117,8 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None) -> Document
     values = clean_data(spec, data)
     agency = case.agency
     if spec.numbered and not agency.short_name.strip():
-        raise ValidationError({"short_name": f"{agency.name}尚未设置文书简称（如“冀石市监”），不能生成文号。"},
-                              code="no_abbreviation")
+        raise ValidationError({"short_name": ValidationError(
+            f"{agency.name}尚未设置文书简称（如“冀石市监”），不能生成文号。", code="no_abbreviation")})
     fonts.ensure_ready()  # a one-time font build never runs under the number lock
 
     stored: list = []
@@ -133,8 +133,8 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None) -> Document
                 number = numbering.format_number(pattern, abbr=agency.short_name.strip(), kind_char=spec.kind_char,
                                                  year=year, seq=seq)
                 if Document.objects.filter(number=number).exclude(agency=agency).exists():
-                    raise ValidationError({"short_name": f"文号“{number}”已被其他机关使用，请检查本机关的文书简称。"},
-                                          code="number_taken")
+                    raise ValidationError({"short_name": ValidationError(
+                        f"文号“{number}”已被其他机关使用，请检查本机关的文书简称。", code="number_taken")})
             ctx = build_context(case=case, kind=spec, values=values, number=number, issued_at=issued_at)
             files: Rendered = render(spec, ctx, issued_at=issued_at)
             doc = Document(case=case, step=step, agency=agency, kind=spec.code, kind_version=spec.version, title=spec.title,
@@ -174,7 +174,7 @@ def render_preview(*, case, kind: str, data: dict, fmt: str = "pdf") -> bytes:
         return render_docx(lines, title=spec.title, issued_at=issued_at)
     if fmt == "pdf":
         return render_pdf(lines, title=spec.title, issued_at=issued_at)
-    raise ValidationError({"fmt": "格式只能是 pdf 或 docx。"})
+    raise ValidationError({"fmt": ValidationError("格式只能是 pdf 或 docx。", code="invalid_format")})
 
 
 def record_download(*, actor, document: Document, fmt: str) -> None:

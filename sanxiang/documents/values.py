@@ -28,7 +28,7 @@ def clean_value(spec, value):
     if spec.type == "text":
         text = str(value).strip()
         if len(text) > MAX_TEXT:
-            raise ValidationError({spec.name: f"{label}过长（最多{MAX_TEXT}字）。"})
+            raise ValidationError({spec.name: ValidationError(f"{label}过长（最多{MAX_TEXT}字）。", code="too_long")})
         return text
     if spec.type == "date":
         if isinstance(value, date):
@@ -36,20 +36,27 @@ def clean_value(spec, value):
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValidationError({spec.name: f"{label}不是有效日期（格式：2026-03-01）。"}) from None
+            raise ValidationError({spec.name: ValidationError(f"{label}不是有效日期（格式：2026-03-01）。",
+                                                              code="invalid_date")}) from None
     if spec.type == "money":
         try:
             amount = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation:
-            raise ValidationError({spec.name: f"{label}不是有效金额（单位：元）。"}) from None
+            raise ValidationError({spec.name: ValidationError(f"{label}不是有效金额（单位：元）。",
+                                                              code="invalid_amount")}) from None
         if not amount.is_finite() or amount < 0 or amount > MAX_MONEY or amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError({spec.name: f"{label}必须是不小于零、最多两位小数的金额（单位：元）。"})
+            raise ValidationError({spec.name: ValidationError(f"{label}必须是不小于零、最多两位小数的金额（单位：元）。",
+                                                              code="invalid_amount")})
         return str(amount.quantize(Decimal("0.01")))
     if spec.type == "list":
         items = [value] if isinstance(value, str) else list(value)
         cleaned = [str(item).strip() for item in items if str(item).strip()]
         return cleaned
-    raise ValidationError({spec.name: f"{label}的类型未知。"})
+    raise ValidationError({spec.name: ValidationError(f"{label}的类型未知。", code="unknown_type")})
+
+
+def _missing(kind: DocumentKind, spec) -> None:
+    raise ValidationError({spec.name: ValidationError(f"请填写“{spec.label}”（{kind.title}的必填项）。", code="required")})
 
 
 def clean_data(kind: DocumentKind, data: dict, *, partial: bool = False) -> dict:
@@ -59,18 +66,18 @@ def clean_data(kind: DocumentKind, data: dict, *, partial: bool = False) -> dict
     data = dict(data or {})
     unknown = sorted(set(data) - set(kind.field_map))
     if unknown:
-        raise ValidationError({unknown[0]: f"“{kind.title}”没有字段 {unknown[0]}。"})
+        raise ValidationError({unknown[0]: ValidationError(f"“{kind.title}”没有字段 {unknown[0]}。", code="unknown_field")})
     cleaned = {}
     for spec in kind.fields:
         value = data.get(spec.name)
         if _blank(value):
             if spec.required and not partial:
-                raise ValidationError({spec.name: f"请填写“{spec.label}”（{kind.title}的必填项）。"}, code="required")
+                _missing(kind, spec)
             continue
         cleaned_value = clean_value(spec, value)
         if _blank(cleaned_value):
             if spec.required and not partial:
-                raise ValidationError({spec.name: f"请填写“{spec.label}”（{kind.title}的必填项）。"}, code="required")
+                _missing(kind, spec)
             continue
         cleaned[spec.name] = cleaned_value
     return cleaned
