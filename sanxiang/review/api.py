@@ -55,6 +55,8 @@ class SubmissionOut(Schema):
     opinion_at: datetime | None
     opinion_document_number: str
     response: str
+    withdrawn_at: datetime | None  # withdrawn with its closed or terminated case
+    withdrawn_reason: str
     checklist: list[ChecklistOut]
 
     @staticmethod

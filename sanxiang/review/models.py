@@ -235,6 +235,10 @@ class Submission(models.Model):
     response = models.CharField(_("unit's response"), max_length=12, choices=UnitResponse.choices, blank=True)
     response_reason = models.TextField(blank=True)
     response_at = models.DateTimeField(null=True, blank=True)
+    # A round still pending when its case was closed or terminated is withdrawn
+    # (送审撤回) by the deadline job: never reviewed, reminded or escalated.
+    withdrawn_at = models.DateTimeField(_("submission withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason the submission was withdrawn"), blank=True)
 
     class Meta:
         ordering = ["case", "round"]
@@ -247,7 +251,7 @@ class Submission(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return not self.outcome
+        return not self.outcome and self.withdrawn_at is None
 
     def on_time(self) -> bool | None:
         if self.opinion_at is None:

@@ -623,6 +623,18 @@ def submit_for_review(*, actor, case, parts: list[dict], received_on: date | Non
     return submission
 
 
+def _pending(submission: Submission) -> None:
+    """Refuse to go on with a round that is over: its opinion given, withdrawn
+    with its case, or its case closed or terminated since (the deadline job
+    withdraws such a round on its next run)."""
+    if submission.withdrawn_at is not None:
+        _refuse("submission", f"该次送审已撤回：{submission.withdrawn_reason}", "withdrawn")
+    if submission.outcome:
+        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    if submission.case.status != "open":
+        _refuse("case", "案件已结案或终止，不再进行法制审核。", "case_not_open")
+
+
 def _locked_submission(submission) -> Submission:
     return Submission.objects.select_for_update(of=("self",)).select_related("case", "case__agency", "reviewer", "reviewer__user") \
         .get(pk=submission.pk)
@@ -636,8 +648,7 @@ def assign_reviewer(*, actor, submission: Submission, reviewer: Reviewer) -> Sub
     submission = _locked_submission(submission)
     case = submission.case
     _require(actor, case.agency_id, REVIEW_OFFICE_ROLES, "只有本部门法制审核机构人员或负责人可以指定审核人员。")
-    if not submission.is_open:
-        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    _pending(submission)
     refusal = assignment_refusal(reviewer, case)
     if refusal:
         _refuse("reviewer", refusal[1], refusal[0])
@@ -663,8 +674,7 @@ def request_consultation(*, actor, submission: Submission, counsel_name: str, co
     """审核-5: the reviewer asks a legal counsel or public lawyer."""
     submission = _locked_submission(submission)
     _the_reviewer(actor, submission)
-    if not submission.is_open:
-        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    _pending(submission)
     if counsel_kind not in Consultation.CounselKind.values:
         _refuse("counsel_kind", "请选择法律顾问或公职律师。", "invalid")
     if not counsel_name.strip() or not question.strip():
@@ -703,8 +713,7 @@ def record_opinion(*, actor, submission: Submission, checklist: dict, opinion_te
     discussion)."""
     submission = _locked_submission(submission)
     _the_reviewer(actor, submission)
-    if not submission.is_open:
-        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    _pending(submission)
     if submission.consultations.filter(opinion_at__isnull=True).exists():
         _refuse("checklist", "已征求法律顾问或公职律师意见，请先记录其意见。", "consultation_pending")
     entries = []
@@ -821,8 +830,7 @@ def record_discussion(*, actor, discussion: Discussion, held_at: datetime, place
 def request_extension(*, actor, submission: Submission, reason: str) -> Extension:
     submission = _locked_submission(submission)
     _the_reviewer(actor, submission)
-    if not submission.is_open:
-        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    _pending(submission)
     if not reason.strip():
         _refuse("reason", "请写明延长审核期限的理由。", "required")
     if submission.extensions.exists():
@@ -842,8 +850,7 @@ def approve_extension(*, actor, extension: Extension) -> Extension:
     extension = Extension.objects.select_for_update().get(pk=extension.pk)
     if extension.approved_at is not None:
         _refuse("extension", "该延期申请已批准。", "already_approved")
-    if not submission.is_open:
-        _refuse("submission", "该次送审已出具审核意见。", "closed")
+    _pending(submission)
     rule = get_rule("legal_review.review_extension", on=submission.received_on, agency=submission.case.agency)
     if int(rule.value) <= 0:
         _refuse("extension", f"本地规定未设延长审核期限（{rule.reference}）。", "no_extension")
@@ -879,14 +886,47 @@ def _recipients(submission: Submission, kind: str) -> list[str]:
     return names
 
 
+DEADLINE_JOB_ACTOR = "system:review-deadlines"
+CASE_END_TEXT = {"closed": "结案", "terminated": "终止（撤销立案）"}
+
+
+def _withdraw_with_case(submission: Submission, *, actor) -> None:
+    """送审撤回: the case of a pending round was closed or terminated, so no
+    decision will be made on what was submitted and there is nothing left to
+    review (penalty law art. 58 reviews a decision about to be made). The
+    round keeps its record (parts, reviewer, notices) and is marked withdrawn
+    with the reason; the audit chain says when and why."""
+    case = submission.case
+    ended = CASE_END_TEXT.get(case.status, case.status)
+    when = f"于{case.closed_on:%Y年%m月%d日}" if case.closed_on else ""
+    submission.withdrawn_at = timezone.now()
+    submission.withdrawn_reason = f"案件已{when}{ended}，本次送审撤回，不再审核。"
+    submission.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+    append_audit(actor=actor, action="review.withdraw", obj=submission, payload={
+        "case": case.pk, "round": submission.round, "stage": submission.stage, "case_status": case.status,
+        "closed_on": case.closed_on.isoformat() if case.closed_on else None, "due_on": submission.due_on.isoformat(),
+        "reviewer": submission.reviewer.user.username if submission.reviewer else None,
+        "reason": submission.withdrawn_reason})
+
+
 def run_deadline_job(*, today: date | None = None) -> int:
     """Reminders before and escalations after the review deadline, once per
     (round, kind, deadline): recorded as Notice rows and in the audit chain.
-    Idempotent; an extension (a new deadline) gets its own notices."""
+    Idempotent; an extension (a new deadline) gets its own notices. A pending
+    round whose case has been closed or terminated is withdrawn instead
+    (``review.withdraw``), never reminded or escalated. Returns the number of
+    notices made."""
     today = today or timezone.localdate()
     lead = reminder_lead_days()
     made = 0
-    for submission in Submission.objects.filter(outcome="").select_related("case", "case__agency", "reviewer__user"):
+    pending = Submission.objects.filter(outcome="", withdrawn_at__isnull=True)
+    for submission in pending.select_related("case", "case__agency", "reviewer__user"):
+        if submission.case.status != "open":
+            with transaction.atomic():
+                locked = _locked_submission(submission)
+                if locked.is_open and locked.case.status != "open":
+                    _withdraw_with_case(locked, actor=DEADLINE_JOB_ACTOR)
+            continue
         if today > submission.due_on:
             kind = NoticeKind.ESCALATION
             message = (f"{submission.case.title}（第{submission.round}次送审）的法制审核已于{submission.due_on:%Y年%m月%d日}"
@@ -897,11 +937,14 @@ def run_deadline_job(*, today: date | None = None) -> int:
         else:
             continue
         with transaction.atomic():
+            locked = _locked_submission(submission)
+            if not locked.is_open or locked.case.status != "open" or locked.due_on != submission.due_on:
+                continue  # changed since listed: the next run judges it as it stands
             if Notice.objects.filter(submission=submission, kind=kind, due_on=submission.due_on).exists():
                 continue
             notice = Notice.objects.create(submission=submission, kind=kind, due_on=submission.due_on, made_on=today,
                                            recipients=_recipients(submission, kind), message=message)
-            append_audit(actor="system:review-deadlines", action=f"review.{kind}", obj=submission, payload={
+            append_audit(actor=DEADLINE_JOB_ACTOR, action=f"review.{kind}", obj=submission, payload={
                 "case": submission.case_id, "round": submission.round, "due_on": submission.due_on.isoformat(),
                 "made_on": today.isoformat(), "recipients": notice.recipients})
         made += 1

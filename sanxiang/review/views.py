@@ -60,7 +60,7 @@ def _date(value: str) -> date | None:
 @staff_required
 def index(request):
     user = request.user
-    rounds = selectors.submissions_for(user=user).filter(outcome="").order_by("due_on")[:200]
+    rounds = selectors.submissions_for(user=user).filter(outcome="", withdrawn_at__isnull=True).order_by("due_on")[:200]
     return render(request, "review/index.html", {
         "rounds": rounds, "notices": selectors.notices_for(user=user)[:50], "today": timezone.localdate(),
         "discussions": selectors.discussions_for(user=user).filter(recorded_at__isnull=True)[:100],

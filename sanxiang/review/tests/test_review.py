@@ -5,6 +5,7 @@ heads, and no decision is made without it — through every door."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -241,6 +242,48 @@ def test_a_review_not_done_in_7_working_days_is_escalated_and_an_approved_extens
     assert extension.rule["value"] == 5 and extension.rule["unit"] == "working_days"
     assert services.run_deadline_job(today=date(2026, 9, 18)) == 1  # the new deadline passed: escalated again
     assert verify_chain().ok
+
+
+def test_a_pending_review_of_a_terminated_case_is_withdrawn_by_the_deadline_job_and_never_escalated(
+        rw, make_case, file_catalogue):
+    file_catalogue()
+    case = make_case(fine_yuan=150000)
+    submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS, received_on=date(2026, 9, 1))
+    services.assign_reviewer(actor=rw.head, submission=submission, reviewer=rw.reviewer)
+    assert submission.due_on == date(2026, 9, 10)
+    case_services.terminate_case(actor=rw.head, case=case, reason="当事人已注销，无权利义务承受人", on=date(2026, 9, 4))
+
+    assert services.run_deadline_job(today=date(2026, 9, 8)) == 0  # no reminder either
+    assert services.run_deadline_job(today=date(2026, 9, 11)) == 0
+    assert services.run_deadline_job(today=date(2026, 9, 30)) == 0
+    assert not Notice.objects.filter(submission=submission).exists()
+    assert not AuditEntry.objects.filter(action__in=["review.reminder", "review.escalation"]).exists()
+    submission.refresh_from_db()
+    assert not submission.is_open and submission.outcome == ""  # withdrawn, not reviewed
+    assert submission.withdrawn_at is not None and "终止" in submission.withdrawn_reason
+    [entry] = AuditEntry.objects.filter(action="review.withdraw", object_id=str(submission.pk))
+    payload = json.loads(entry.payload)
+    assert entry.actor == "system:review-deadlines"
+    assert payload["case_status"] == "terminated" and payload["closed_on"] == "2026-09-04" and payload["round"] == 1
+    with pytest.raises(ValidationError) as exc:
+        services.record_opinion(actor=rw.u_reviewer, submission=submission, checklist=ALL_PASS)
+    assert _code(exc.value) == "withdrawn"
+    page = client_for(rw.u_reviewer).get(f"/review/case/{case.pk}/").content.decode()
+    assert "已撤回" in page and submission.withdrawn_reason in page
+    assert verify_chain().ok
+
+
+def test_the_reviewer_cannot_go_on_with_a_review_whose_case_was_closed_before_the_job_ran(rw, make_case, file_catalogue):
+    file_catalogue()
+    case = make_case(fine_yuan=150000)
+    submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS, received_on=date(2026, 9, 1))
+    services.assign_reviewer(actor=rw.head, submission=submission, reviewer=rw.reviewer)
+    case_services.terminate_case(actor=rw.head, case=case, reason="移送司法机关", on=date(2026, 9, 4))
+    with pytest.raises(ValidationError) as exc:
+        services.record_opinion(actor=rw.u_reviewer, submission=submission, checklist=ALL_PASS)
+    assert _code(exc.value) == "case_not_open"
+    submission.refresh_from_db()
+    assert submission.is_open and not submission.checklist.exists()
 
 
 # --- disagreement and collective discussion (art. 57) -------------------------------------
