@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core.forms import IsoDateInput
 from sanxiang.core.models import ActKind
 
 from .models import OfficerRole, Procedure
@@ -30,7 +31,7 @@ class OpenCaseForm(forms.Form):
     party_name = forms.CharField(label=_("party"), max_length=255)
     party_type = forms.ChoiceField(label=_("party type"), choices=PARTY_TYPE_CHOICES)
     party_credit_code = forms.CharField(label=_("party credit code"), max_length=18, required=False)
-    opened_on = forms.DateField(label=_("opened on"), widget=forms.DateInput(attrs={"type": "date"}))
+    opened_on = forms.DateField(label=_("opened on"), widget=IsoDateInput())
     officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
     proposed_fine_yuan = forms.DecimalField(label=_("proposed fine (yuan, summary procedure)"), required=False,
                                             min_value=Decimal(0), decimal_places=2, max_digits=14)
@@ -66,11 +67,11 @@ class ExemptionForm(forms.Form):
 
 
 class HearingRequestForm(forms.Form):
-    requested_on = forms.DateField(label=_("hearing requested on"), widget=forms.DateInput(attrs={"type": "date"}))
+    requested_on = forms.DateField(label=_("hearing requested on"), widget=IsoDateInput())
 
 
 class HearingWaiverForm(forms.Form):
-    waived_on = forms.DateField(label=_("hearing waived on"), widget=forms.DateInput(attrs={"type": "date"}))
+    waived_on = forms.DateField(label=_("hearing waived on"), widget=IsoDateInput())
 
 
 class ProposalForm(forms.Form):
@@ -87,8 +88,7 @@ class ProposalForm(forms.Form):
 
 class TerminateForm(forms.Form):
     reason = forms.CharField(label=_("reason for termination"), widget=forms.Textarea(attrs={"rows": 3}))
-    # ISO value: a type=date input shows nothing for the locale's 2026/09/02
-    on = forms.DateField(label=_("terminated on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = forms.DateField(label=_("terminated on"), widget=IsoDateInput())
 
 
 class SingleOfficerChoiceField(forms.ModelChoiceField):

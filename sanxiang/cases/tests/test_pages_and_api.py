@@ -226,3 +226,17 @@ def test_case_pages_fit_a_phone(browser_page, world, open_case, walk):
     pg.goto(pg.base + f"/workbench/cases/{case.pk}/steps/start/investigation/")
     assert no_horizontal_scroll(pg)
     assert re.search("执法人员", pg.content())
+
+
+def _date_input_value(page: str, name: str) -> str | None:
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
+    assert tag is not None and 'type="date"' in tag.group(0), f"no date input {name}"
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return value.group(1) if value else None
+
+
+def test_the_open_case_page_fills_in_todays_date_in_iso_form_for_the_date_input(world):
+    """A type=date input shows only an ISO value (YYYY-MM-DD); zh-hans would
+    render 2026/09/02 and the browser would show the field empty."""
+    page = client_for(world.u_changan).get("/workbench/cases/new/").content.decode()
+    assert _date_input_value(page, "opened_on") == timezone.localdate().isoformat()
