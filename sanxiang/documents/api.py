@@ -35,6 +35,7 @@ class KindOut(Schema):
     numbered: bool
     kind_char: str
     version: int
+    issued_through: str  # "" or the workflow that alone issues it (e.g. "review")
     fields: list[FieldOut]
 
 
@@ -67,6 +68,7 @@ class DocumentOut(Schema):
 def kinds(request):
     require_scope(request, "read")
     return [KindOut(code=k.code, title=k.title, numbered=k.numbered, kind_char=k.kind_char, version=k.version,
+                    issued_through=k.issued_through,
                     fields=[FieldOut(name=f.name, label=f.label, type=f.type, required=f.required) for f in k.fields])
             for k in all_kinds().values()]
 

@@ -67,6 +67,9 @@ class DocumentKind:
     body: tuple[Block, ...]
     version: int = 1
     review_gate: bool = False  # a final decision: ask the legal-review hook first
+    # Issued only through another app's workflow (e.g. "review": the opinion
+    # and the discussion record carry what that workflow decided).
+    issued_through: str = ""
     number_pattern: str = ""  # overrides the default pattern for this kind
     act_kinds: tuple[str, ...] = ()
     step: str = ""  # the process step this document records
@@ -148,10 +151,17 @@ def _parse(path: Path) -> DocumentKind:
     return DocumentKind(
         code=raw["code"], title=raw["title"], numbered=numbered, kind_char=kind_char,
         fields=tuple(fields), body=tuple(blocks), version=int(raw.get("version", 1)),
-        review_gate=bool(raw.get("review_gate", False)), number_pattern=pattern,
+        review_gate=bool(raw.get("review_gate", False)), issued_through=str(raw.get("issued_through", "")),
+        number_pattern=pattern,
         act_kinds=tuple(raw.get("act_kinds", [])), step=str(raw.get("step", "")),
         source=str(raw.get("source", "")), field_map=field_map,
     )
+
+
+def direct_kinds() -> dict[str, DocumentKind]:
+    """The kinds issued on the documents page and API (not those issued only
+    through another workflow)."""
+    return {code: k for code, k in all_kinds().items() if not k.issued_through}
 
 
 @functools.cache

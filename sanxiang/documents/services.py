@@ -104,13 +104,18 @@ def _step_for(case, step):
     return step
 
 
-def issue_document(*, actor, case, kind: str, data: dict, step=None) -> Document:
+def issue_document(*, actor, case, kind: str, data: dict, step=None, through: str = "") -> Document:
     """Issue one document of ``kind`` in ``case`` with the field values
     ``data``; returns the stored Document with its number and files. It is
     recorded under ``step`` (a step of the same case), by default the case's
-    step in progress."""
+    step in progress. A kind issued only through another workflow
+    (``issued_through`` in its YAML, e.g. the legal-review opinion) needs
+    that workflow to say so with ``through``."""
     spec = get_kind(kind)
     _check_issuer(actor, case, spec.code)
+    if spec.issued_through and through != spec.issued_through:
+        raise ValidationError({"kind": ValidationError(
+            f"{spec.title}由法制审核流程制作（本案的法制审核页面），不能在文书页面直接制作。", code="issued_through_workflow")})
     _check_case(case)
     step = _step_for(case, step)
     before_issue(case, spec)

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from sanxiang.core.views import staff_required
 
 from . import selectors, services
-from .kinds import all_kinds
+from .kinds import direct_kinds
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -31,7 +31,7 @@ def case_documents(request, case_id: int):
     case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
     documents = documents.select_related("step")
     return render(request, "documents/case_documents.html",
-                  {"case": case, "documents": documents, "kinds": all_kinds(),
+                  {"case": case, "documents": documents, "kinds": direct_kinds(),
                    "can_issue": services.may_issue(request.user, case)})
 
 
@@ -63,6 +63,9 @@ def issue(request, case_id: int, kind: str):
         raise Http404("unknown document kind")
     if not services.may_issue(request.user, case, spec.code):
         raise PermissionDenied
+    if spec.issued_through:  # made by its own workflow (the legal-review pages), never from this form
+        messages.error(request, f"{spec.title}由法制审核流程制作，请在本案的法制审核页面办理。")
+        return redirect("review:case", pk=case.pk)
     errors, values = {}, {}
     if request.method == "POST":
         for field in spec.fields:

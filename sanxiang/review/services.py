@@ -958,7 +958,7 @@ def run_deadline_job(*, today: date | None = None) -> int:
 def _issue(*, actor, case, kind: str, data: dict):
     from sanxiang.documents.services import issue_document
 
-    return issue_document(actor=actor, case=case, kind=kind, data=data)
+    return issue_document(actor=actor, case=case, kind=kind, data=data, through="review")
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ the API; a refusal takes no number."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from sanxiang.api.services import create_token
@@ -54,13 +54,39 @@ def test_the_agencys_legal_reviewer_issues_the_review_opinion_and_nothing_else(d
         services.issue_document(actor=reviewer, case=dw.case_changan, kind="hearing_notice", data=HEARING_NOTICE)
     opinion = services.issue_document(actor=reviewer, case=dw.case_changan, kind="legal_review_opinion", data={
         "submitted_on": "2026-03-20", "submitting_unit": "执法稽查科", "proposed_decision": "罚款五万元",
-        "conclusion": "同意", "reviewers": "刘法审"})
+        "conclusion": "同意", "reviewers": "刘法审"}, through="review")
     assert opinion.number.startswith("冀石长市监审")
     other = user(dw, "zhengding_reviewer", Role.LEGAL_REVIEWER, dw.amr_zhengding)
     with pytest.raises(PermissionDenied):
         services.issue_document(actor=other, case=dw.case_changan, kind="legal_review_opinion", data={
             "submitted_on": "2026-03-20", "submitting_unit": "执法稽查科", "proposed_decision": "罚款五万元",
-            "conclusion": "同意", "reviewers": "郑审核"})
+            "conclusion": "同意", "reviewers": "郑审核"}, through="review")
+
+
+def test_the_review_opinion_and_the_discussion_record_are_made_only_through_the_review_workflow(dw, settings):
+    """They carry what the review decided (审核-8): an officer cannot number
+    one of their own from the documents page, the API or the service."""
+    opinion = {"submitted_on": "2026-03-20", "submitting_unit": "执法稽查科", "proposed_decision": "罚款五万元",
+               "conclusion": "同意", "reviewers": "王建国"}
+    with pytest.raises(ValidationError) as exc:
+        services.issue_document(actor=dw.u_changan, case=dw.case_changan, kind="legal_review_opinion", data=opinion)
+    assert exc.value.error_dict["kind"][0].code == "issued_through_workflow"
+    settings.REQUIRE_TOTP = False
+    c = Client()
+    c.force_login(dw.u_changan)
+    page = c.get(f"/documents/case/{dw.case_changan.pk}/").content.decode()
+    assert "法制审核意见书" not in page.split("<ul class=\"chips\">", 1)[-1].split("</ul>", 1)[0]
+    assert "询问笔录" in page
+    r = c.get(f"/documents/case/{dw.case_changan.pk}/issue/collective_discussion/")
+    assert r.status_code == 302 and r["Location"] == f"/review/case/{dw.case_changan.pk}/"
+    _, token = create_token(actor="t", agency=dw.amr_changan, name="长安办案系统", scopes=["read", "cases:write"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = api.post(f"/api/v1/documents/cases/{dw.case_changan.pk}", {"kind": "legal_review_opinion", "data": opinion},
+                 content_type="application/json")
+    assert r.status_code == 422 and r.json()["code"] == "issued_through_workflow"
+    kinds = {k["code"]: k["issued_through"] for k in api.get("/api/v1/documents/kinds").json()}
+    assert kinds["legal_review_opinion"] == kinds["collective_discussion"] == "review" and kinds["hearing_notice"] == ""
+    assert not Document.objects.exists() and not DocumentCounter.objects.exists()
 
 
 def test_only_the_agency_head_or_an_administrator_sets_the_number_pattern(dw):
