@@ -45,6 +45,15 @@ class VerifiedSessionAuth(SessionAuth):
 AUTH = [TokenAuth(), VerifiedSessionAuth()]
 
 
+def created(body):
+    """201 with a body, in the form the installed django-ninja prefers."""
+    try:
+        from ninja import Status
+    except ImportError:  # django-ninja before Status existed
+        return 201, body
+    return Status(201, body)
+
+
 def require_scope(request, scope: str) -> None:
     """Tokens carry scopes; a logged-in person acts within their role."""
     token = getattr(request, "api_token", None)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
 from sanxiang.core.selectors import officers_for
 
@@ -184,13 +184,6 @@ def _detail(case) -> dict:
     }
 
 
-def _created(body):
-    """201 with a body, in the form the installed django-ninja prefers."""
-    try:
-        from ninja import Status
-    except ImportError:  # django-ninja before Status existed
-        return 201, body
-    return Status(201, body)
 
 
 def _officer(request, officer_id: int):
@@ -236,7 +229,7 @@ def open_case(request, payload: OpenCaseIn):
         party_credit_code=payload.party_credit_code, opened_on=payload.opened_on,
         officers=_officers(request, payload.officer_ids) or [],
         proposed_penalty_categories=payload.proposed_penalty_categories, proposed_fine_fen=payload.proposed_fine_fen)
-    return _created(_detail(case))
+    return created(_detail(case))
 
 
 @router.post("/{case_id}/steps", response={201: StepOut}, auth=AUTH, summary="Start a step of the case's process")
@@ -246,7 +239,7 @@ def start_step(request, case_id: int, payload: StartStepIn):
     step = services.start_step(actor=request.user, case=case, code=payload.code,
                                officers=_officers(request, payload.officer_ids), place=payload.place,
                                note=payload.note, at=payload.at, at_premises=payload.at_premises)
-    return _created(step)
+    return created(step)
 
 
 @router.post("/{case_id}/steps/{step_id}/complete", response=StepOut, auth=AUTH, summary="Complete a step (close its record)")

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
 
 from . import selectors, services
@@ -80,13 +80,6 @@ def case_documents(request, case_id: int):
     return list(documents)
 
 
-def _created(body):
-    """201 with a body, in the form the installed django-ninja prefers."""
-    try:
-        from ninja import Status
-    except ImportError:  # django-ninja before Status existed
-        return 201, body
-    return Status(201, body)
 
 
 @router.post("/cases/{case_id}", response={201: DocumentOut}, auth=AUTH,
@@ -100,7 +93,7 @@ def issue_document(request, case_id: int, payload: IssueIn):
         if step is None:
             raise ApiError(status=422, code="step_other_case", field="step_id",
                            message="该环节不属于本案，文书只能归入本案的环节。")
-    return _created(services.issue_document(actor=request.user, case=case, kind=payload.kind, data=payload.data,
+    return created(services.issue_document(actor=request.user, case=case, kind=payload.kind, data=payload.data,
                                             step=step))
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 
-from sanxiang.api.api import AUTH, require_scope
+from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.cases.selectors import get_case_for
 
 from . import selectors, services, workflow
@@ -153,13 +153,6 @@ class DiscussionIn(Schema):
     resolution_text: str
 
 
-def _created(body):
-    """201 with a body, in the form the installed django-ninja prefers."""
-    try:
-        from ninja import Status
-    except ImportError:  # django-ninja before Status existed
-        return 201, body
-    return Status(201, body)
 
 
 def _case_review(case) -> dict:
@@ -192,7 +185,7 @@ def submit(request, case_id: int, payload: SubmitIn):
     case = get_case_for(user=request.user, pk=case_id)
     submission = services.submit_for_review(actor=request.user, case=case, parts=[p.dict() for p in payload.parts],
                                             received_on=payload.received_on)
-    return _created(submission)
+    return created(submission)
 
 
 @router.post("/submissions/{submission_id}/assign", response=SubmissionOut, auth=AUTH, summary="Assign a reviewer")
@@ -225,7 +218,7 @@ def extension(request, submission_id: int, payload: ReasonIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     ext = services.request_extension(actor=request.user, submission=submission, reason=payload.reason)
-    return _created({"id": ext.pk})
+    return created({"id": ext.pk})
 
 
 @router.post("/extensions/{extension_id}/approve", response=SubmissionOut, auth=AUTH, summary="The head approves more time")
@@ -243,7 +236,7 @@ def consult(request, submission_id: int, payload: ConsultIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     c = services.request_consultation(actor=request.user, submission=submission, **payload.dict())
-    return _created({"id": c.pk})
+    return created({"id": c.pk})
 
 
 @router.post("/consultations/{consultation_id}/opinion", response=dict, auth=AUTH, summary="The counsel's opinion")
@@ -259,7 +252,7 @@ def counsel_opinion(request, consultation_id: int, payload: CounselOpinionIn):
 def request_discussion(request, case_id: int):
     require_scope(request, "cases:write")
     case = get_case_for(user=request.user, pk=case_id)
-    return _created(services.request_discussion(actor=request.user, case=case))
+    return created(services.request_discussion(actor=request.user, case=case))
 
 
 @router.post("/discussions/{discussion_id}", response=DiscussionOut, auth=AUTH, summary="Record the collective discussion")
