@@ -299,6 +299,10 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
         "reason": reason, "on": on.isoformat(),
         "step_ended": {"id": running.pk, "code": running.code} if running else None,
         "deadlines_superseded": [_deadline_payload(d) for d in open_deadlines]})
+    # 审核: a pending legal review has no decision left to review.
+    from sanxiang.review.services import withdraw_reviews_of_ended_case
+
+    withdraw_reviews_of_ended_case(case=case, actor=actor)
     # 记录-3: a terminated case's records are filed too (撤销立案 cases keep
     # their file); built once the termination has committed, as on closure.
     from sanxiang.evidence.archive import build_case_archive

@@ -909,6 +909,20 @@ def _withdraw_with_case(submission: Submission, *, actor) -> None:
         "reason": submission.withdrawn_reason})
 
 
+def withdraw_reviews_of_ended_case(*, case, actor) -> int:
+    """Withdraw every pending review round of a case that has just been
+    closed or terminated (called by the cases app in the same transaction,
+    so the round never outlives its case; the deadline job catches any that
+    did). Returns how many were withdrawn."""
+    withdrawn = 0
+    for submission in Submission.objects.filter(case=case, outcome="", withdrawn_at__isnull=True):
+        locked = _locked_submission(submission)
+        if locked.is_open and locked.case.status != "open":
+            _withdraw_with_case(locked, actor=actor)
+            withdrawn += 1
+    return withdrawn
+
+
 def run_deadline_job(*, today: date | None = None) -> int:
     """Reminders before and escalations after the review deadline, once per
     (round, kind, deadline): recorded as Notice rows and in the audit chain.

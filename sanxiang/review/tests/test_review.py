@@ -244,7 +244,7 @@ def test_a_review_not_done_in_7_working_days_is_escalated_and_an_approved_extens
     assert verify_chain().ok
 
 
-def test_a_pending_review_of_a_terminated_case_is_withdrawn_by_the_deadline_job_and_never_escalated(
+def test_a_pending_review_of_a_terminated_case_is_withdrawn_with_it_and_never_escalated(
         rw, make_case, file_catalogue):
     file_catalogue()
     case = make_case(fine_yuan=150000)
@@ -263,7 +263,7 @@ def test_a_pending_review_of_a_terminated_case_is_withdrawn_by_the_deadline_job_
     assert submission.withdrawn_at is not None and "终止" in submission.withdrawn_reason
     [entry] = AuditEntry.objects.filter(action="review.withdraw", object_id=str(submission.pk))
     payload = json.loads(entry.payload)
-    assert entry.actor == "system:review-deadlines"
+    assert entry.actor == rw.head.username  # withdrawn in the termination's own transaction
     assert payload["case_status"] == "terminated" and payload["closed_on"] == "2026-09-04" and payload["round"] == 1
     with pytest.raises(ValidationError) as exc:
         services.record_opinion(actor=rw.u_reviewer, submission=submission, checklist=ALL_PASS)
@@ -273,17 +273,24 @@ def test_a_pending_review_of_a_terminated_case_is_withdrawn_by_the_deadline_job_
     assert verify_chain().ok
 
 
-def test_the_reviewer_cannot_go_on_with_a_review_whose_case_was_closed_before_the_job_ran(rw, make_case, file_catalogue):
+def test_the_deadline_job_withdraws_a_round_whose_case_ended_without_withdrawing_it(rw, make_case, file_catalogue):
+    """A round left open while its case is no longer open (an ending that
+    did not pass through terminate_case, e.g. a data fix): the reviewer
+    cannot go on with it, and the next job run withdraws it."""
     file_catalogue()
     case = make_case(fine_yuan=150000)
     submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS, received_on=date(2026, 9, 1))
     services.assign_reviewer(actor=rw.head, submission=submission, reviewer=rw.reviewer)
-    case_services.terminate_case(actor=rw.head, case=case, reason="移送司法机关", on=date(2026, 9, 4))
+    Case.objects.filter(pk=case.pk).update(status="closed", closed_on=date(2026, 9, 4))
     with pytest.raises(ValidationError) as exc:
         services.record_opinion(actor=rw.u_reviewer, submission=submission, checklist=ALL_PASS)
     assert _code(exc.value) == "case_not_open"
     submission.refresh_from_db()
     assert submission.is_open and not submission.checklist.exists()
+    assert services.run_deadline_job(today=date(2026, 9, 11)) == 0
+    submission.refresh_from_db()
+    assert submission.withdrawn_at is not None and "结案" in submission.withdrawn_reason
+    assert AuditEntry.objects.get(action="review.withdraw", object_id=str(submission.pk)).actor == "system:review-deadlines"
 
 
 # --- disagreement and collective discussion (art. 57) -------------------------------------
