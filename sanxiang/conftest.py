@@ -123,6 +123,14 @@ def no_horizontal_scroll(pg) -> bool:
     return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def log_in(pg, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login page of the live server."""
+    pg.goto(pg.base + "/login/")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("button[type=submit]")
+
+
 @pytest.fixture
 def browser_page(live_server, world):
     """A phone-sized page in headless chromium against the live server.

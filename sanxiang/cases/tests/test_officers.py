@@ -17,7 +17,7 @@ from sanxiang.api.services import create_token
 from sanxiang.cases import services
 from sanxiang.cases.models import OfficerRole
 from sanxiang.cases.predicates import can_remove_officer
-from sanxiang.conftest import no_horizontal_scroll
+from sanxiang.conftest import log_in, no_horizontal_scroll
 from sanxiang.core import services as core_services
 from sanxiang.core.models import AuditEntry
 from sanxiang.core.validators import make_certificate_number
@@ -205,13 +205,8 @@ def test_officers_are_added_and_removed_through_the_api(world, open_case, office
 def test_the_officers_section_fits_a_phone(browser_page, world, open_case, officer):
     case = open_case()
     services.assign_officer(actor=world.u_changan, case=case, officer=officer("欧阳建华"))
-    world.u_changan.set_password(world.password)
-    world.u_changan.save()
     pg = browser_page
-    pg.goto(pg.base + "/login/")
-    pg.fill("input[name=username]", "changan_officer")
-    pg.fill("input[name=password]", world.password)
-    pg.click("button[type=submit]")
+    log_in(pg, "changan_officer", world.password)
     pg.goto(pg.base + f"/workbench/cases/{case.pk}/#officers")
     assert "设为主办人" in pg.content() and "移出本案" in pg.content()
     assert no_horizontal_scroll(pg)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from sanxiang.api.services import create_token
 from sanxiang.cases import services
 from sanxiang.cases.models import Case, CaseStep, StepStatus
-from sanxiang.conftest import no_horizontal_scroll
+from sanxiang.conftest import log_in, no_horizontal_scroll
 
 from .conftest import at
 
@@ -213,13 +213,8 @@ def test_the_head_approves_an_av_exemption_on_the_page(world, open_case, walk, h
 def test_case_pages_fit_a_phone(browser_page, world, open_case, walk):
     case = open_case()
     walk(case, ["opening"], date(2026, 9, 1))
-    world.u_changan.set_password(world.password)
-    world.u_changan.save()
     pg = browser_page
-    pg.goto(pg.base + "/login/")
-    pg.fill("input[name=username]", "changan_officer")
-    pg.fill("input[name=password]", world.password)
-    pg.click("button[type=submit]")
+    log_in(pg, "changan_officer", world.password)
     pg.goto(pg.base + f"/workbench/cases/{case.pk}/")
     assert "调查取证" in pg.content()
     assert no_horizontal_scroll(pg)

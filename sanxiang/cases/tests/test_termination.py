@@ -17,7 +17,7 @@ from sanxiang.cases import services
 from sanxiang.cases.models import CaseStatus, StepStatus
 from sanxiang.cases.predicates import can_start_step, can_terminate
 from sanxiang.cases.selectors import overdue_deadlines
-from sanxiang.conftest import no_horizontal_scroll
+from sanxiang.conftest import log_in, no_horizontal_scroll
 from sanxiang.core import services as core_services
 from sanxiang.core.models import AuditEntry
 from sanxiang.core.validators import make_certificate_number
@@ -203,10 +203,7 @@ def test_the_case_page_with_the_termination_form_fits_a_phone(browser_page, worl
     case = open_case()
     walk(case, ["opening"], date(2026, 9, 1))
     pg = browser_page
-    pg.goto(pg.base + "/login/")
-    pg.fill("input[name=username]", head.username)
-    pg.fill("input[name=password]", world.password)
-    pg.click("button[type=submit]")
+    log_in(pg, head.username, world.password)
     pg.goto(pg.base + f"/workbench/cases/{case.pk}/")
     assert "终止案件" in pg.content()
     assert no_horizontal_scroll(pg)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sanxiang.api.services import create_token
 from sanxiang.cases import services as case_services
-from sanxiang.conftest import no_horizontal_scroll
+from sanxiang.conftest import log_in, no_horizontal_scroll
 from sanxiang.core.models import AuditEntry
 from sanxiang.documents import services
 from sanxiang.documents.models import Document
@@ -116,13 +116,8 @@ def test_the_api_step_carries_its_issued_documents_next_to_the_listed_ones(dw, o
 def test_the_step_page_with_its_documents_fits_a_phone(browser_page, dw, opened):
     case, opening = opened
     services.issue_document(actor=dw.u_changan, case=case, kind="case_opening", data=OPENING)
-    dw.u_changan.set_password(dw.password)
-    dw.u_changan.save()
     pg = browser_page
-    pg.goto(pg.base + "/login/")
-    pg.fill("input[name=username]", "changan_officer")
-    pg.fill("input[name=password]", dw.password)
-    pg.click("button[type=submit]")
+    log_in(pg, "changan_officer", dw.password)
     pg.goto(pg.base + f"/workbench/cases/{case.pk}/steps/{opening.pk}/")
     assert "立案审批表" in pg.content()
     assert no_horizontal_scroll(pg)

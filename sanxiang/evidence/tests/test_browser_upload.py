@@ -4,7 +4,7 @@ accepts the file only because the hashes agree."""
 
 from __future__ import annotations
 
-from sanxiang.conftest import no_horizontal_scroll
+from sanxiang.conftest import log_in, no_horizontal_scroll
 from sanxiang.evidence.models import EvidenceItem
 
 from .conftest import jpeg_bytes, sha256_hex
@@ -16,10 +16,7 @@ def test_phone_page_uploads_a_photo_with_its_sha256(browser_page, cases, tmp_pat
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(data)
     pg = browser_page
-    pg.goto(pg.base + "/login/")
-    pg.fill("input[name=username]", "changan_officer")
-    pg.fill("input[name=password]", w.password)
-    pg.click("button[type=submit]")
+    log_in(pg, "changan_officer", w.password)
     pg.goto(pg.base + f"/workbench/cases/{w.case.pk}/steps/{w.step.pk}/evidence/")
     assert no_horizontal_scroll(pg)
     pg.set_input_files("input[type=file]", str(photo))
