@@ -67,6 +67,19 @@ def rehash_from(seq: int):
         prev = new_hash
 
 
+def rewrite_entry_2_under_checkpoint_4(settings) -> tuple[str, str]:
+    """Five entries, a checkpoint at 4; then, protection dropped, entry #2
+    rewritten and the chain rehashed. Returns the root and last entry hash
+    a forger would put into checkpoint 4."""
+    settings.AUDIT_CHECKPOINT_INTERVAL = 4
+    append_entries(5)
+    drop_protection()
+    sql("UPDATE core_auditentry SET payload = %s WHERE seq = 2", ['{"note":"改"}'])
+    rehash_from(2)
+    leaves = list(AuditEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
+    return merkle.root(bytes.fromhex(h) for h in leaves[:4]).hex(), leaves[3]
+
+
 def verify_fails(*fragments: str) -> str:
     with pytest.raises(CommandError) as exc_info:
         call_command("audit", "verify")
@@ -260,14 +273,8 @@ def test_rewriting_history_with_recomputed_hashes_is_caught_by_the_signed_checkp
 
 @pytest.mark.django_db
 def test_a_checkpoint_forged_without_the_key_is_detected(settings):
-    settings.AUDIT_CHECKPOINT_INTERVAL = 4
-    append_entries(5)
-    drop_protection()
-    sql("UPDATE core_auditentry SET payload = %s WHERE seq = 2", ['{"note":"改"}'])
-    rehash_from(2)
-    leaves = list(AuditEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
-    sql("UPDATE core_auditcheckpoint SET root_hash = %s, last_entry_hash = %s WHERE tree_size = 4",
-        [merkle.root(bytes.fromhex(h) for h in leaves[:4]).hex(), leaves[3]])
+    root, last = rewrite_entry_2_under_checkpoint_4(settings)
+    sql("UPDATE core_auditcheckpoint SET root_hash = %s, last_entry_hash = %s WHERE tree_size = 4", [root, last])
     verify_fails("#4", "signature invalid")
 
 
@@ -308,17 +315,11 @@ def test_rewriting_history_by_someone_holding_the_hmac_key_is_caught_by_the_publ
     """The HMAC key sits in the settings: whoever reads them can re-sign a
     rewritten checkpoint's HMAC. The Ed25519 signature cannot be redone
     without the private key."""
-    settings.AUDIT_CHECKPOINT_INTERVAL = 4
-    append_entries(5)
-    drop_protection()
-    sql("UPDATE core_auditentry SET payload = %s WHERE seq = 2", ['{"note":"改"}'])
-    rehash_from(2)
-    leaves = list(AuditEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
+    root, last = rewrite_entry_2_under_checkpoint_4(settings)
     cp = AuditCheckpoint.objects.get(tree_size=4)
-    root = merkle.root(bytes.fromhex(h) for h in leaves[:4]).hex()
-    hmac_sig = audit.sign_checkpoint(tree_size=4, root_hash=root, last_entry_hash=leaves[3], created_at=cp.created_at)
+    hmac_sig = audit.sign_checkpoint(tree_size=4, root_hash=root, last_entry_hash=last, created_at=cp.created_at)
     sql("UPDATE core_auditcheckpoint SET root_hash = %s, last_entry_hash = %s, signature = %s WHERE tree_size = 4",
-        [root, leaves[3], hmac_sig])
+        [root, last, hmac_sig])
     verify_fails("#4", "Ed25519 signature invalid")
 
 
