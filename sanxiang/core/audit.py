@@ -141,14 +141,20 @@ def sign_checkpoint(*, tree_size: int, root_hash: str, last_entry_hash: str, cre
     return hmac.new(_signing_key(), message, hashlib.sha256).hexdigest()
 
 
-def known_public_keys() -> set[str]:
+def known_public_keys() -> set[str] | None:
     """Public keys whose checkpoint signatures are accepted: the platform's
     own and any earlier ones an administrator listed after replacing the key
-    (``AUDIT_ED25519_PREVIOUS_KEYS``)."""
-    return {signing.public_key_hex(), *(k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip())}
+    (``AUDIT_ED25519_PREVIOUS_KEYS``). None where this installation has no
+    key and lists none (a copy of the database verified on another machine):
+    each signature is then checked against the key its row carries. Verifying
+    never creates a key."""
+    keys = {k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip()}
+    if signing.key_path().is_file():
+        keys.add(signing.public_key_hex())
+    return keys or None
 
 
-def public_signature_problem(checkpoint: AuditCheckpoint, known: set[str]) -> str | None:
+def public_signature_problem(checkpoint: AuditCheckpoint, known: set[str] | None) -> str | None:
     """Why the checkpoint's Ed25519 signature does not stand, or None (also
     None for a checkpoint made before these signatures existed)."""
     try:
@@ -159,7 +165,7 @@ def public_signature_problem(checkpoint: AuditCheckpoint, known: set[str]) -> st
                                  last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
     if not signing.verify(row.public_key, message, row.signature):
         return "invalid"
-    if row.public_key not in known:
+    if known is not None and row.public_key not in known:
         return f"unknown key {signing.key_id(row.public_key)}"
     return None
 
@@ -315,7 +321,7 @@ def verify_chain() -> VerifyResult:
       match the entries, and no checkpoint covers entries that are gone.
     """
     checkpoints = list(AuditCheckpoint.objects.select_related("public_signature").order_by("tree_size"))
-    known_keys = known_public_keys() if checkpoints else set()
+    known_keys = known_public_keys() if checkpoints else None
     cp_index = 0
     checked = 0
     last_cp_size: int | None = None

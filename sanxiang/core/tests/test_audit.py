@@ -337,6 +337,19 @@ def test_a_checkpoint_signed_by_a_replaced_key_verifies_only_once_that_key_is_li
     assert verify_chain().ok and verify_chain().checkpoints_checked == 2
 
 
+@pytest.mark.django_db
+def test_a_copy_verified_where_there_is_no_key_checks_each_signature_and_makes_no_key(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_INTERVAL = 4
+    append_entries(5)
+    elsewhere = tmp_path / "keys" / "audit-ed25519.pem"
+    settings.AUDIT_ED25519_KEY_FILE = str(elsewhere)  # another machine: no key here
+    assert verify_chain().ok and verify_chain().checkpoints_checked == 1
+    assert not elsewhere.exists()
+    drop_protection()
+    sql("UPDATE core_auditcheckpointsignature SET signature = %s", ["00" * 64])
+    verify_fails("#4", "Ed25519 signature invalid")
+
+
 def test_cli_verify_on_a_real_sqlite_database_detects_a_deleted_entry(tmp_path):
     """End to end through the `sanxiang` console command and the sqlite3
     module, as an operator (or an attacker) would."""
