@@ -284,7 +284,7 @@ class Report:
     # INVALID | absent (a package from before these signatures)
     public_signature: str = "absent"
     key_id: str = ""
-    pinned_key: str | None = None  # the public key the signature must be made with (hex)
+    pinned_keys: frozenset = frozenset()  # public keys (hex) the signature must be made with; empty: unpinned
     summary: dict = field(default_factory=dict)
 
     def add(self, prop: str, where: str, en: str, zh: str) -> None:
@@ -368,23 +368,43 @@ def default_public_key() -> str | None:
         return None
 
 
+def platform_public_keys() -> frozenset:
+    """The keys a package checked on the platform may be signed with: its
+    own and those it replaced (``AUDIT_ED25519_PREVIOUS_KEYS``)."""
+    current = default_public_key()
+    if current is None:
+        return frozenset()
+    from django.conf import settings
+
+    previous = {k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip()}
+    return frozenset({current, *previous})
+
+
+def _key_label(key: str) -> str:
+    try:
+        return signing.key_id(key)
+    except ValueError:
+        return key[:16]
+
+
 def _check_public_signature(checkpoint: dict, report: Report) -> None:
     carried = str(checkpoint.get("public_key") or "").lower()
     signature = str(checkpoint.get("public_signature") or "")
     if not carried and not signature:
         report.public_signature = "absent"
         return
-    pinned = report.pinned_key
+    pinned = report.pinned_keys
     try:
-        report.key_id = signing.key_id(pinned or carried)
+        report.key_id = signing.key_id(carried)
     except ValueError:  # not hex
         report.key_id = "?"
-    if pinned and carried != pinned:
+    if pinned and carried not in pinned:
+        expected = "、".join(sorted(_key_label(k) for k in pinned))
         report.public_signature = "INVALID"
-        report.add("authenticity", CHECKPOINT, f"checkpoint signed by public key {carried[:16]}…, not the expected "
-                   f"{report.key_id}", "检查点的签名公钥不是预期的平台公钥")
+        report.add("authenticity", CHECKPOINT, f"checkpoint signed by public key {report.key_id}, not the expected "
+                   f"{expected}", "检查点的签名公钥不是预期的平台公钥")
         return
-    if not signing.verify(pinned or carried, checkpoint_message(checkpoint), signature):
+    if not signing.verify(carried, checkpoint_message(checkpoint), signature):
         report.public_signature = "INVALID"
         report.add("authenticity", CHECKPOINT, f"checkpoint Ed25519 signature invalid (tree size {checkpoint['tree_size']}): "
                    "forged or altered", "检查点公钥签名无效（被伪造或篡改）")
@@ -437,22 +457,26 @@ def _safe_name_problem(name: str) -> str | None:
 
 
 def check_archive(path, *, signing_key: bytes | str | None = None, use_settings_key: bool = True,
-                  public_key: str | None = None) -> Report:
+                  public_key=None) -> Report:
     """The four-property check (四性检测) of a package. Works offline on a
     copy: only the ZIP is read. The checkpoint's HMAC is verified with
     ``signing_key`` (or, when ``use_settings_key``, the key of a configured
     Django); without a key it is reported "not checked", not failed. Its
-    Ed25519 signature is verified with ``public_key`` (hex; or, when
-    ``use_settings_key``, this platform's own public key), and without one
-    against the key the package carries, reported "unpinned" with its id."""
+    Ed25519 signature must be made with ``public_key`` (hex, or several;
+    or, when
+    ``use_settings_key``, one of this platform's keys, current or replaced),
+    and without one is checked against the key the package carries, reported
+    "unpinned" with its id."""
     report = Report(path=str(path))
     if isinstance(signing_key, str):
         signing_key = signing_key.encode("utf-8")
     if signing_key is None and use_settings_key:
         signing_key = _default_signing_key()
-    if public_key is None and use_settings_key:
-        public_key = default_public_key()
-    report.pinned_key = (public_key or "").strip().lower() or None
+    if public_key:
+        keys = [public_key] if isinstance(public_key, str) else list(public_key)
+        report.pinned_keys = frozenset(k.strip().lower() for k in keys if k.strip())
+    elif use_settings_key:
+        report.pinned_keys = platform_public_keys()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:

@@ -677,3 +677,17 @@ def test_a_terminated_case_is_filed_too_with_its_reason_and_documents_under_thei
     assert f"/workbench/cases/{case.pk}/archives/" in c.get(f"/workbench/cases/{case.pk}/").content.decode()
     c.post(f"/workbench/cases/{case.pk}/archives/", {"action": "build"})
     assert ArchivePackage.objects.filter(case=case).count() == 2
+
+
+def test_a_package_signed_before_the_key_was_replaced_checks_once_the_old_key_is_listed(closed_case, settings, tmp_path):
+    from sanxiang.core import signing
+
+    old_key = signing.public_key_hex()
+    settings.AUDIT_ED25519_KEY_FILE = str(tmp_path / "new-key.pem")
+    signing.sign(b"make the new key")  # the replacement key exists
+    ok, text = check(closed_case.package)
+    assert not ok and f"signed by public key {signing.key_id(old_key)}, not the expected" in text
+    settings.AUDIT_ED25519_PREVIOUS_KEYS = [old_key]
+    ok, text = check(closed_case.package)
+    assert ok and f"verified with the expected public key {signing.key_id(old_key)}" in text
+    assert archive.check_archive(closed_case.package).public_signature == "verified"

@@ -33,9 +33,9 @@ class Command(BaseCommand):
         if action == "build":
             return self._build(target)
         key = None if no_key else settings.AUDIT_SIGNING_KEY
-        if public_key is None and not no_key:
-            public_key = archive.default_public_key()
-        report = archive.check_archive(target, signing_key=key, use_settings_key=False, public_key=public_key)
+        # Pinned to --public-key, else to this platform's keys (current or replaced).
+        pins = public_key or (None if no_key else archive.platform_public_keys())
+        report = archive.check_archive(target, signing_key=key, use_settings_key=False, public_key=pins)
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else report.text())
         if not report.ok:
             failed = [p for p in archive.PROPERTIES if not report.passed(p)]
