@@ -1120,7 +1120,7 @@ def build_case_archive(*, case, actor) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     with open(final, "rb") as fh:
-        package_sha = sha256_of_file(fh)
+        package_sha, _ = hash_stream(fh)
     size = final.stat().st_size
     relative = str(final.relative_to(root))
     with transaction.atomic():
@@ -1143,11 +1143,15 @@ def _public_signature_fields(checkpoint) -> dict:
             "public_signature_algorithm": "Ed25519 (RFC 8032) over the same signed message; raw public key, hex"}
 
 
-def sha256_of_file(fh) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: fh.read(CHUNK), b""):
+def hash_stream(stream, *, buffer: int = CHUNK) -> tuple[str, int]:
+    """SHA-256 (hex) and length of a stream, read in bounded pieces. The one
+    implementation: the storage layer uses it too (this module stays free of
+    Django so the offline check can run anywhere)."""
+    digest, total = hashlib.sha256(), 0
+    while block := stream.read(buffer):
         digest.update(block)
-    return digest.hexdigest()
+        total += len(block)
+    return digest.hexdigest(), total
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,9 @@ from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
 
 SNIFF_BYTES = 8192
 SHARE_SALT = "sanxiang.evidence.share"
+# The longest a shared evidence link may live (platform policy, not a legal
+# time limit): checked when the link is made and again when it is used.
+SHARE_MAX_DAYS = 90
 
 
 class HashMismatch(Exception):
@@ -290,8 +293,8 @@ def share_evidence(*, actor, item: EvidenceItem, recipient: str, reason: str, da
         raise ValidationError({"recipient": "请填写接收方。"})
     if not reason.strip():
         raise ValidationError({"reason": "请填写共享理由。"})
-    if not 1 <= days <= 90:
-        raise ValidationError({"days": "有效期应在 1 至 90 天之间。"})
+    if not 1 <= days <= SHARE_MAX_DAYS:
+        raise ValidationError({"days": f"有效期应在 1 至 {SHARE_MAX_DAYS} 天之间。"})
     if item.deleted_at is not None:
         raise ValidationError({"item": "已删除的证据不能共享。"})
     share = EvidenceShare.objects.create(item=item, recipient=recipient.strip()[:255], reason=reason.strip()[:255],
@@ -305,7 +308,7 @@ def share_evidence(*, actor, item: EvidenceItem, recipient: str, reason: str, da
 
 def share_from_token(token: str) -> EvidenceShare | None:
     try:
-        data = signing.loads(token, salt=SHARE_SALT, max_age=timedelta(days=90))
+        data = signing.loads(token, salt=SHARE_SALT, max_age=timedelta(days=SHARE_MAX_DAYS))
     except signing.BadSignature:
         return None
     share = EvidenceShare.objects.select_related("item", "item__case").filter(pk=data.get("share")).first()
@@ -555,13 +558,13 @@ def check_stored_archive(*, actor, package, via: str):
     thing only the platform knows: that the file is still the one recorded
     when it was built (its SHA-256). Appends case.archive_check with the
     result; returns the archive.Report."""
-    from .archive import PROPERTIES, check_archive, sha256_of_file
+    from .archive import PROPERTIES, check_archive
 
     path = archive_path(package)
     report = check_archive(path)
     if path.is_file():
         with open(path, "rb") as fh:
-            actual = sha256_of_file(fh)
+            actual, _ = hash_stream(fh)
         if actual != package.sha256:
             report.add("authenticity", package.path,
                        f"the package's SHA-256 is {actual}, not {package.sha256} recorded when it was built",

@@ -39,6 +39,8 @@ from typing import BinaryIO, Iterator
 
 from django.conf import settings
 
+from .archive import hash_stream  # noqa: F401 - re-exported: the storage layer's hashing
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 COPY_BUFFER = 1024 * 1024
 
@@ -318,17 +320,3 @@ def get_storage():
                 storage = LocalStorage(Path(settings.EVIDENCE_DIR))
             _cache[key] = storage
         return storage
-
-
-def hash_stream(stream, *, buffer: int = COPY_BUFFER) -> tuple[str, int]:
-    """SHA-256 and length of a stream, read in bounded pieces."""
-    import hashlib
-
-    digest, total = hashlib.sha256(), 0
-    while True:
-        block = stream.read(buffer)
-        if not block:
-            break
-        digest.update(block)
-        total += len(block)
-    return digest.hexdigest(), total
