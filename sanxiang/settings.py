@@ -8,7 +8,8 @@ Variables:
   SANXIANG_ENV            "development" (default) or "production"
   SANXIANG_DATA_DIR       where the SQLite file and stored files live
   DATABASE_URL            any dj-database-url URL; default: SQLite in the data dir
-  SANXIANG_SECRET_KEY     required in production (the default is refused)
+  SANXIANG_SECRET_KEY     required in production; elsewhere, when unset, a random key is
+                          made on first start and kept in <data dir>/secret_key (0600)
   SANXIANG_DEBUG          "1" to show debug pages (development only)
   SANXIANG_ALLOWED_HOSTS  comma-separated host names
   SANXIANG_REQUIRE_TOTP   "0" relaxes TOTP for legal-office and admin roles (demo)
@@ -41,13 +42,26 @@ PRODUCTION = ENVIRONMENT == "production"
 
 DATA_DIR = Path(os.environ.get("SANXIANG_DATA_DIR", "sanxiang-data")).resolve()
 
+# The key this code once shipped as a default: published, so refused everywhere.
 DEFAULT_SECRET_KEY = "sanxiang-insecure-default-key-for-the-embedded-demo-only"
-SECRET_KEY = os.environ.get("SANXIANG_SECRET_KEY", DEFAULT_SECRET_KEY)
-if PRODUCTION and (SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
+SECRET_KEY = os.environ.get("SANXIANG_SECRET_KEY", "").strip()
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
         "SANXIANG_ENV=production refuses to start with the default or a short "
         "secret key: set SANXIANG_SECRET_KEY to at least 32 random characters."
     )
+if SECRET_KEY == DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured("SANXIANG_SECRET_KEY is the key published in the source code: unset it "
+                               "(a random one is kept in the data directory) or set a random one.")
+if not SECRET_KEY:
+    # Development and the demo: a random key made on first start and kept in
+    # the data directory (mode 0600), the same for every later start.
+    from sanxiang.secret_key import SecretKeyFileError, data_dir_secret_key
+
+    try:
+        SECRET_KEY = data_dir_secret_key(DATA_DIR)
+    except SecretKeyFileError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 DEBUG = env_bool("SANXIANG_DEBUG", False) and not PRODUCTION
 ALLOWED_HOSTS = [
@@ -78,6 +92,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sanxiang.core.http.HeadWithoutBodyMiddleware",  # outermost: a HEAD answer never carries a body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "sanxiang.core.http.BadInputMiddleware",  # parsing.BadInput from a view: 400, Chinese message
 ]
 
 ROOT_URLCONF = "sanxiang.urls"
