@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
 
 from sanxiang.catalog.processes import ProcessDefinition, get_process
 from sanxiang.core.models import EnforcementCategory
@@ -28,6 +27,7 @@ from sanxiang.core.selectors import certificate_state
 from sanxiang.rules.loader import get_rule
 
 from .models import Case, CaseStatus, CaseStep, DeadlineKind, OfficerRole, Procedure, StepStatus
+from sanxiang.core import clock
 
 # Penalty categories the summary procedure may impose (art. 51: 警告 or a small 罚款).
 SUMMARY_CATEGORIES = {"警告", "罚款"}
@@ -222,7 +222,7 @@ def can_decide(case: Case, *, on: date | None = None) -> Verdict:
     requested in time was held (art. 63-65); the legal review, where
     required, does not block (art. 58, via ``requires_review_block``); a
     summary decision stays within art. 51."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     definition = definition_of(case)
     if "notification" in definition.codes:
         notified = _completed(case, "notification").order_by("-completed_at").first()
@@ -248,7 +248,7 @@ def can_decide(case: Case, *, on: date | None = None) -> Verdict:
 def can_start_step(case: Case, code: str, *, on: date | None = None, officers=None) -> Verdict:
     """May the step `code` start on day `on` with these officers (default:
     the case's assigned officers)?"""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     if case.status != CaseStatus.OPEN:
         return refuse("案件已结案或终止，不能再进行办案环节。", "case_not_open")
     definition = definition_of(case)
@@ -377,7 +377,7 @@ def can_remove_officer(case: Case, officer, *, on: date | None = None) -> Verdic
     kind (``check_officers`` with the dated minimum, penalty law art. 42 /
     coercion law art. 18). The rule is checked whatever step the case is at:
     a later step may still return to an on-site one."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     verdict = can_change_officers(case)
     if not verdict:
         return verdict

@@ -11,13 +11,13 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from sanxiang.core.models import Agency, Officer
 from sanxiang.core.selectors import agencies_for
 
 from . import avlist
 from .models import AvExemption, Case, CaseDeadline, CaseStep, Obligor, StepStatus
+from sanxiang.core import clock
 
 
 def cases_for(*, user) -> QuerySet[Case]:
@@ -80,12 +80,12 @@ def deadlines_for(*, user, mine: bool = False, agency_id=None) -> QuerySet[CaseD
 
 
 def overdue_deadlines(*, user, today: date | None = None, **kw) -> QuerySet[CaseDeadline]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return deadlines_for(user=user, **kw).filter(due_on__lt=today)
 
 
 def upcoming_deadlines(*, user, today: date | None = None, within_days: int = 14, **kw) -> QuerySet[CaseDeadline]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return deadlines_for(user=user, **kw).filter(due_on__gte=today, due_on__lte=today + timedelta(days=within_days))
 
 

@@ -30,6 +30,7 @@ from .predicates import (
     Verdict, can_change_officers, can_close, can_complete_step, can_remove_officer, can_start_step, can_terminate,
     check_officer, check_summary_limits, definition_of, hearing_requested_in_time, step_in_progress,
 )
+from sanxiang.core import clock
 
 HANDLER_ROLES = {Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT}
 PARTY_TYPES = {"natural_person", "individual_business", "legal_person"}
@@ -75,7 +76,7 @@ def may_approve(actor, agency_id: int) -> bool:
 
 
 def _day_of(at: datetime) -> date:
-    return timezone.localdate(at)
+    return clock.local_date(at)
 
 
 def _moment(at: datetime | None) -> datetime:
@@ -134,8 +135,8 @@ def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: st
     its act kind and procedure. Deadlines counted from the opening day are
     computed at once (penalty law art. 60: decision within 90 days)."""
     _may_handle(actor, agency.pk)
-    opened_on = opened_on or timezone.localdate()
-    if opened_on > timezone.localdate():
+    opened_on = opened_on or clock.today()
+    if opened_on > clock.today():
         raise ValidationError({"opened_on": ValidationError("立案日期不能晚于今天。", code="future")})
     if party_type not in PARTY_TYPES:
         raise ValidationError({"party_type": ValidationError("当事人类别无效（natural_person、individual_business、legal_person）。",
@@ -193,7 +194,7 @@ def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRo
         if role == OfficerRole.LEAD:
             return set_lead_officer(actor=actor, case=case, officer=officer)
         raise ValidationError({"officer": ValidationError(f"{officer.name}已是本案承办人员。", code="duplicate")})
-    verdict = check_officer(case, officer, on=timezone.localdate())
+    verdict = check_officer(case, officer, on=clock.today())
     if not verdict:
         _refuse(verdict, "officer")
     previous = None
@@ -222,7 +223,7 @@ def set_lead_officer(*, actor, case: Case, officer: Officer) -> CaseOfficer:
         raise ValidationError({"officer": ValidationError(f"{officer.name}不是本案承办人员，请先加入本案。", code="not_assigned")})
     if assignment.role == OfficerRole.LEAD:
         raise ValidationError({"officer": ValidationError(f"{officer.name}已是本案主办人。", code="already_lead")})
-    verdict = check_officer(case, officer, on=timezone.localdate())
+    verdict = check_officer(case, officer, on=clock.today())
     if not verdict:
         _refuse(verdict, "officer")
     previous = case.assignments.filter(role=OfficerRole.LEAD).select_related("officer").first()
@@ -244,7 +245,7 @@ def remove_officer(*, actor, case: Case, officer: Officer) -> None:
     them in their record."""
     _may_handle(actor, case.agency_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    verdict = can_remove_officer(case, officer, on=timezone.localdate())
+    verdict = can_remove_officer(case, officer, on=clock.today())
     if not verdict:
         _refuse(verdict)
     assignment = case.assignments.get(officer=officer)
@@ -275,7 +276,7 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
         raise ValidationError({"reason": ValidationError("请写明终止案件（撤销立案）的理由。", code="required")})
     if on is None:
         raise ValidationError({"on": ValidationError("请填写终止日期。", code="required")})
-    if on > timezone.localdate():
+    if on > clock.today():
         raise ValidationError({"on": ValidationError("终止日期不能晚于今天。", code="future")})
     if on < case.opened_on:
         raise ValidationError({"on": ValidationError("终止日期不能早于立案（启动）日期。", code="before_opening")})
@@ -328,7 +329,7 @@ def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int 
     if fine_fen and "罚款" not in categories:
         categories = [*categories, "罚款"]
     verdict = check_summary_limits(case, categories=categories, fine_fen=fine_fen, confiscation_fen=confiscation_fen,
-                                   on=timezone.localdate())
+                                   on=clock.today())
     if not verdict:
         _refuse(verdict)
     before = {"categories": case.proposed_penalty_categories, "fine_fen": case.proposed_fine_fen,
@@ -477,7 +478,7 @@ def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
     if case.hearing_waived_on is not None:
         raise ValidationError({"requested_on": ValidationError(
             f"当事人已于{case.hearing_waived_on:%Y年%m月%d日}书面放弃听证。", code="hearing_waived")})
-    if requested_on < case.notified_on or requested_on > timezone.localdate():
+    if requested_on < case.notified_on or requested_on > clock.today():
         raise ValidationError({"requested_on": ValidationError("申请日期须在告知之后、且不晚于今天。", code="invalid")})
     limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
     if limit is not None and requested_on > limit.due_on:
@@ -503,7 +504,7 @@ def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
         raise ValidationError({"waived_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
     if case.hearing_requested:
         raise ValidationError({"waived_on": ValidationError("当事人已要求听证，不能再登记放弃听证。", code="hearing_requested")})
-    if waived_on < case.notified_on or waived_on > timezone.localdate():
+    if waived_on < case.notified_on or waived_on > clock.today():
         raise ValidationError({"waived_on": ValidationError("放弃日期须在告知之后、且不晚于今天。", code="invalid")})
     case.hearing_waived_on = waived_on
     case.save(update_fields=["hearing_waived_on"])

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,6 +26,7 @@ from .forms import (
     StartStepForm, TerminateForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
+from sanxiang.core import clock
 
 PAGE_SIZE = 30
 
@@ -71,7 +71,7 @@ def open_case_view(request):
         raise PermissionDenied
     officers_qs = officers_for(user=user).filter(agency_id=user.agency_id).order_by("name")
     form = OpenCaseForm(request.POST or None, officers_qs=officers_qs,
-                        initial={"opened_on": timezone.localdate()})
+                        initial={"opened_on": clock.today()})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         fine = yuan_to_fen(d.get("proposed_fine_yuan"))
@@ -92,7 +92,7 @@ def open_case_view(request):
 @staff_required
 def case_detail(request, pk: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
-    today = timezone.localdate()
+    today = clock.today()
     definition = predicates.definition_of(case)
     can_write = _may_write(request.user, case)
     assignments = list(case.assignments.select_related("officer"))
@@ -308,7 +308,7 @@ def remove_officer_view(request, pk: int, officer_id: int):
 
 @staff_required
 def deadlines_view(request):
-    today = timezone.localdate()
+    today = clock.today()
     mine = request.GET.get("scope", "agency") == "mine"
     agency_id = request.GET.get("agency") or None
     try:

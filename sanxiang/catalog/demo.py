@@ -5,13 +5,13 @@ from an Excel file, submitted, accepted by its legal office."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from sanxiang.core.models import Agency, User
 
 from . import services
 from .excel import COLUMNS, _workbook
 from .models import CatalogueKind, CatalogueVersion
+from sanxiang.core import clock
 
 ENFORCEMENT_ITEMS = [
     ["SJZ-CF-001", "对经营超过保质期的食品的行政处罚", "行政处罚", "查处食品经营中的违法行为", "警告、罚款、没收违法所得、吊销许可证",
@@ -67,6 +67,6 @@ def load_catalogue_demo(*, agency_name: str = "石家庄市市场监督管理局
         result = services.import_items(actor=editor_user, version=version, data=data, filename="demo.xlsx")
         if getattr(result, "errors", None):
             raise ValueError(f"demo catalogue {kind} did not import: {result.errors}")
-        services.submit_version(actor=editor_user, version=version, effective_date=timezone.localdate())
+        services.submit_version(actor=editor_user, version=version, effective_date=clock.today())
         services.accept_version(actor=decider_user, version=version)
     return len(ROWS)

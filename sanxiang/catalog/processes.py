@@ -31,6 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import yaml
+from sanxiang.core import clock
 
 PROCESSES_DIR = Path(__file__).resolve().parent / "processes"
 
@@ -362,9 +363,8 @@ def render_flowchart_svg(definition: ProcessDefinition, *, on: date | None = Non
     recording is required. Optional steps and the arrows into them are
     dashed; ``returns`` are dashed arrows on the left.
     """
-    from django.utils import timezone
 
-    on = on or timezone.localdate()
+    on = on or clock.today()
     boxes: list[_Box] = []
     y = 64.0
     text_w = BOX_W - 2 * PAD

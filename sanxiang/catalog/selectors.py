@@ -15,13 +15,13 @@ from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region
 
 from .models import ITEM_MODELS, CatalogueKind, CatalogueVersion, ImportAttempt, VersionStatus
 from .permissions import can_decide_filing, can_edit_catalogues
+from sanxiang.core import clock
 
 # --- private -------------------------------------------------------------------
 
@@ -63,7 +63,7 @@ def lists_overview(*, user, agency: Agency) -> list[dict]:
     and the count of versions (for the back-office page)."""
     if not core_selectors.agencies_for(user=user).filter(pk=agency.pk).exists():
         raise Http404("agency not found")
-    today = timezone.localdate()
+    today = clock.today()
     rows = []
     for kind in CatalogueKind:
         versions = CatalogueVersion.objects.filter(agency=agency, kind=kind)
@@ -86,7 +86,7 @@ def public_versions(*, agency: Agency, kind: str) -> QuerySet[CatalogueVersion]:
 
 
 def version_in_force(*, agency: Agency, kind: str, on: date | None = None) -> CatalogueVersion | None:
-    on = on or timezone.localdate()
+    on = on or clock.today()
     return public_versions(agency=agency, kind=kind).filter(effective_date__lte=on).first()
 
 
@@ -117,7 +117,7 @@ def get_public_agency(*, pk) -> Agency:
 
 def public_catalogue_agencies(*, region_code: str = "", on: date | None = None) -> QuerySet[Agency]:
     """Active agencies with at least one accepted list in force, in a region subtree."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     qs = core_selectors.public_agencies(region_code=region_code)
     published = CatalogueVersion.objects.filter(status=VersionStatus.ACCEPTED, effective_date__lte=on)
     return (qs.filter(catalogue_versions__in=published)

@@ -21,7 +21,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +32,7 @@ from . import excel, selectors, services
 from .models import CatalogueKind, Flowchart, ServiceGuide, VersionStatus
 from .permissions import can_decide_filing, can_edit_catalogues
 from .processes import ProcessNotFound, get_process, render_flowchart_svg
+from sanxiang.core import clock
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -125,7 +125,7 @@ def history(request, agency_id: int, slug: str):
     return render(request, "catalog/history.html", {
         "agency": agency, "slug": slug, "label": CatalogueKind(kind).label,
         "versions": selectors.public_versions(agency=agency, kind=kind), "in_force": in_force,
-        "today": timezone.localdate(),
+        "today": clock.today(),
     })
 
 
@@ -221,7 +221,7 @@ def version_detail(request, pk: int):
         "can_decide": can_decide_filing(user, version.agency) and version.status == VersionStatus.SUBMITTED,
         "events": version.events.select_related("actor"),
         "last_import": last_import,
-        "default_effective": version.effective_date or timezone.localdate(),
+        "default_effective": version.effective_date or clock.today(),
         "slug": SLUG_OF[version.kind],
     })
 

@@ -25,6 +25,7 @@ from .models import (
     Agency, AgencyKind, AuditEntry, EnforcementCategory as Cat, Officer, OfficerStatus, Region, RegionLevel, Role, User,
 )
 from .validators import make_certificate_number, make_credit_code
+from sanxiang.core import clock
 
 ACTOR = "demo-loader"
 DEMO_PASSWORD = "sanxiang-demo-2026"
@@ -194,7 +195,7 @@ def load_demo(*, stdout=None, seed: int = DEFAULT_SEED, today: date | None = Non
                 + (f"用户 {'、'.join(clash_users)}" if clash_users else "")
                 + "），请在空数据库中导入演示数据。"
             )
-        _Loader(seed=seed, today=today or date.today(), stdout=stdout).run()
+        _Loader(seed=seed, today=today or clock.today(), stdout=stdout).run()
     return DemoResult(loaded=True, counts=current_counts(), logins=demo_logins())
 
 

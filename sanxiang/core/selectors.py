@@ -19,9 +19,9 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from .models import AGENCY_ROLES, Agency, AuditEntry, Officer, OfficerStatus, Region, Role, User
+from sanxiang.core import clock
 
 
 def agency_scope(user) -> Q | None:
@@ -117,7 +117,7 @@ PUBLIC_OFFICER_FIELDS = ("name", "post", "certificate_number", "categories", "va
 
 def certificate_state(officer: Officer, *, on: date | None = None) -> str:
     """valid / expired / not_yet_valid / suspended / revoked, on a day."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     if officer.status == OfficerStatus.REVOKED:
         return "revoked"
     if officer.status == OfficerStatus.SUSPENDED:

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
 
 from . import fonts
 from .kinds import Block, DocumentKind
 from .values import chinese_date, print_value
+from sanxiang.core import clock
 
 TITLE_PT = 22  # 2号
 BODY_PT = 16  # 3号
@@ -53,7 +53,7 @@ def build_context(*, case, kind: DocumentKind, values: dict, number: str | None,
         agency_phone=agency.phone, case_title=case.title, party_name=case.party_name,
         party_type=case.party_type, party_credit_code=case.party_credit_code,
         opened_on=chinese_date(case.opened_on) if case.opened_on else "",
-        number=number or "", issued_date=chinese_date(timezone.localtime(issued_at).date()), kind_title=kind.title,
+        number=number or "", issued_date=chinese_date(clock.local_date(issued_at)), kind_title=kind.title,
     )
     for spec in kind.fields:
         ctx[spec.name] = print_value(spec, values.get(spec.name))

@@ -33,6 +33,7 @@ from .kinds import DocumentKind, get_kind
 from .models import Document, NumberPattern
 from .render import Rendered, build_context, layout, render, render_docx, render_pdf
 from .values import clean_data
+from sanxiang.core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None, through: st
     try:
         with transaction.atomic():
             issued_at = timezone.now()
-            year = timezone.localtime(issued_at).year
+            year = clock.local_date(issued_at).year
             seq = number = None
             if spec.numbered:
                 pattern = numbering.pattern_for(agency=agency, kind=spec)

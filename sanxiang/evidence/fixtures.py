@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
+from sanxiang.core import clock
 
 
 def make_upload_world() -> dict:
@@ -36,7 +37,7 @@ def make_upload_world() -> dict:
                                 enforcement_region=r, valid_from=date(2024, 1, 1), valid_to=date(2030, 12, 31), user=user)
     user = User.objects.get(username="fixture_officer")
     case = Case.objects.create(agency=agency, title="基准测试案件", act_kind="penalty", procedure="general",
-                               opened_on=timezone.localdate(), party_name="某公司", party_type="legal_person",
+                               opened_on=clock.today(), party_name="某公司", party_type="legal_person",
                                created_by=user)
     step = CaseStep.objects.create(case=case, code="investigation", name="调查取证", started_at=timezone.now())
     _, token = create_token(actor="fixture", agency=agency, name="upload fixture", scopes=["evidence:upload", "read"])

@@ -18,6 +18,7 @@ from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
 
 from .models import AV_KINDS, ArchivePackage, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
+from sanxiang.core import clock
 
 
 def cases_for(*, user) -> QuerySet:
@@ -131,7 +132,7 @@ def device_usage(*, device: Device, today: date | None = None) -> DeviceUsage:
     """Uploads per capture day, and per assignment the days with none (gaps):
     an officer who carried a recorder for 20 days and uploaded on 3 shows 17
     gap days (记录-8 use, management and supervision of recorders)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     per_day = dict(
         EvidenceItem.objects.filter(device=device, purged_at__isnull=True)
         .annotate(day=TruncDate("captured_at", tzinfo=timezone.get_current_timezone()))

@@ -29,6 +29,7 @@ from .models import (
     RetentionCategory, Upload, UploadStatus,
 )
 from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
+from sanxiang.core import clock
 
 SNIFF_BYTES = 8192
 SHARE_SALT = "sanxiang.evidence.share"
@@ -100,7 +101,7 @@ def retention_until_for(categories, *, start: date) -> date | None:
 def _retention_start(item: EvidenceItem) -> date:
     # Kept from the case's closing (归档) when known, else from capture.
     closed = getattr(item.case, "closed_on", None)
-    return closed or timezone.localdate(item.captured_at)
+    return closed or clock.local_date(item.captured_at)
 
 
 def apply_retention(*, item: EvidenceItem) -> EvidenceItem:
@@ -116,7 +117,7 @@ def _officer_for(*, user, device: Device | None, captured_at: datetime):
     Officer = apps.get_model("core", "Officer")
     officer = Officer.objects.filter(user=user).first() if getattr(user, "pk", None) else None
     if officer is None and device is not None:
-        day = timezone.localdate(captured_at)
+        day = clock.local_date(captured_at)
         assignment = (DeviceAssignment.objects.filter(device=device, valid_from__lte=day)
                       .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)).select_related("officer").first())
         officer = assignment.officer if assignment else None
@@ -322,7 +323,7 @@ def share_from_token(token: str) -> EvidenceShare | None:
 
 def deletion_refusal(item: EvidenceItem, *, on: date | None = None) -> str | None:
     """Why this item may not be deleted now, or None (the can_* predicate)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     if item.deleted_at is not None:
         return "证据已删除。"
     if item.legal_hold:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from sanxiang.core import clock
 
 
 def _id_number(rng: random.Random, region: str) -> str:
@@ -27,7 +28,7 @@ def generate_records(n: int, *, seed: int = 20261127, prefix: str = "GEN", agenc
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    today = date.today()
+    today = clock.today()
     regions = regions or ["130102"]
     violations = [
         ("经营超过保质期的食品", "《中华人民共和国食品安全法》第一百二十四条第一款第（五）项"),

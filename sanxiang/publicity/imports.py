@@ -23,7 +23,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -34,6 +33,7 @@ from sanxiang.core.views import staff_required
 from . import shuanggongshi
 from .models import ActKind, DecisionStatus
 from .selectors import decisions_for
+from sanxiang.core import clock
 
 MANAGE_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -138,7 +138,7 @@ def export_download(request):
     content = shuanggongshi.export_file(records=records, fmt=fmt, kind=kind, headers=headers)
     append_audit(actor=request.user, action="publicity.export", obj=agency,
                  payload={"kind": kind, "format": fmt, "records": records.count(), "purpose": "双公示 credit platform exchange"})
-    name = f"{'行政处罚' if kind == ActKind.PENALTY else '行政许可'}-{agency.credit_code}-{timezone.localdate():%Y%m%d}.{fmt}"
+    name = f"{'行政处罚' if kind == ActKind.PENALTY else '行政许可'}-{agency.credit_code}-{clock.today():%Y%m%d}.{fmt}"
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(content, content_type=content_type)

@@ -69,11 +69,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
 
 from sanxiang.core.validators import check_credit_code, check_id_number
 
 from .models import ActKind, PartyType, PenaltyCategory, PENALTY_SEVERITY
+from sanxiang.core import clock
 
 # --- vocabularies ------------------------------------------------------------
 
@@ -482,7 +482,7 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
     # decision date: required, not in the future (China Standard Time)
     decided = _date(raw, "decision_date", err, required=True)
     if decided is not None:
-        today = today or timezone.localdate()
+        today = today or clock.today()
         if decided > today:
             err.add("decision_date", "date_in_future", f"{label('decision_date')}{decided.isoformat()}晚于今天（{today.isoformat()}）。")
     out["decision_date"] = decided.isoformat() if decided else None
@@ -586,7 +586,7 @@ def _license(raw: dict, out: dict, err: _Collector) -> None:
 
 def validate_records(raws: list, *, today: date | None = None) -> tuple[list[tuple[int, dict]], list[RecordError]]:
     """Validate a batch: ([(index, record)...] of the good ones, all errors)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     good, errors = [], []
     for i, raw in enumerate(raws):
         record, errs = validate_record(raw, index=i, today=today)

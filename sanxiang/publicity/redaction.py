@@ -33,6 +33,7 @@ from datetime import date, datetime
 from typing import Callable, Iterable, Mapping
 
 from sanxiang.core.validators import check_credit_code, check_id_number
+from sanxiang.core import clock
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -294,7 +295,7 @@ def _id_birth_date(value: str) -> date | None:
             return None
     except ValueError:
         return None
-    if value[0] == "0" or born.year < 1900 or born > date.today():
+    if value[0] == "0" or born.year < 1900 or born > clock.today():
         return None
     return born
 
@@ -762,7 +763,7 @@ def _decision_date(record: Mapping) -> date:
         if m:
             return date(int(m[1]), int(m[2]), int(m[3]))
         return date.fromisoformat(text[:10])
-    return date.today()
+    return clock.today()
 
 
 def _age_on(born: date, on: date) -> int:

@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable
 
-from django.utils import timezone
 from django.db.models import Q
 from django.db import connection, transaction
 
 from .models import PublicDecision
+from sanxiang.core import clock
 
 # What is indexed. PublicDecision holds the redacted public copy only, so
 # nothing here can leak a private field.
@@ -618,7 +618,7 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             ids = hits[offset:offset + page_size]
     # The scheduled job takes records off at their 公示截止期; until it has run
     # today, such a record is still indexed but never shown.
-    today = timezone.localdate()
+    today = clock.today()
     objects = (PublicDecision.objects.filter(visible=True)
                .filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today)).select_related("agency").in_bulk(ids))
     items = [objects[i] for i in ids if i in objects]

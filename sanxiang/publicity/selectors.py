@@ -12,11 +12,11 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from sanxiang.core.selectors import agencies_for
 
 from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, WithdrawalNotice
+from sanxiang.core import clock
 
 
 # --- public ---------------------------------------------------------------------
@@ -25,7 +25,7 @@ from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatu
 def public_decisions(*, today: date | None = None) -> QuerySet[PublicDecision]:
     """What the portal may show: visible, and not past its 公示截止期 even if
     the scheduled job has not run yet today."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return PublicDecision.objects.filter(visible=True).filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today))
 
 
@@ -70,7 +70,7 @@ def pending_for(*, user) -> QuerySet[Decision]:
 
 def overdue_for(*, user, today: date | None = None) -> QuerySet[Decision]:
     """Decisions not yet published whose publication due date has passed."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return pending_for(user=user).filter(publication_due__lt=today)
 
 
@@ -91,12 +91,12 @@ class Timeliness:
 
 
 def timeliness_for(*, user, today: date | None = None, agency_id: int | None = None) -> Timeliness:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     qs = decisions_for(user=user).exclude(publication_due__isnull=True)
     if agency_id:
         qs = qs.filter(agency_id=agency_id)
     published = list(qs.filter(published_at__isnull=False).values_list("published_at", "publication_due"))
-    on_time = sum(1 for at, due in published if timezone.localdate(at) <= due)
+    on_time = sum(1 for at, due in published if clock.local_date(at) <= due)
     return Timeliness(published_on_time=on_time, published_late=len(published) - on_time,
                       overdue_unpublished=qs.filter(published_at__isnull=True, status=DecisionStatus.PENDING,
                                                     publication_due__lt=today).count())

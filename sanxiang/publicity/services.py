@@ -34,6 +34,7 @@ from .models import (
     PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndStatus,
     PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
 )
+from sanxiang.core import clock
 
 # Categories after which credit repair may not end publicity early.
 NO_EARLY_END = {"责令停产停业", "吊销许可证件", "限制从业"}
@@ -278,7 +279,7 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     if first_publication:
         decision.published_at = now
         decision.publicity_end = publicity_period_end(data=decision.data, kind=decision.kind,
-                                                      start=timezone.localdate(now), agency=agency)
+                                                      start=clock.local_date(now), agency=agency)
     decision.status = DecisionStatus.PUBLISHED
     decision.save(update_fields=["status", "published_at", "publicity_end"])
     values = dict(
@@ -355,7 +356,7 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
     if decision.status != DecisionStatus.PUBLISHED:
         raise ValidationError({"status": f"只能撤回已公示的决定（当前：{decision.get_status_display()}）。"})
     now = timezone.now()
-    today = timezone.localdate(now)
+    today = clock.local_date(now)
     changed_on = changed_on or today
     if changed_on > today:
         raise ValidationError({"changed_on": "决定变更日期不能晚于今天。"})
@@ -381,7 +382,7 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
 def expire_publicity(*, actor="system:scheduler", today: date | None = None) -> int:
     """The scheduled job: every record whose 公示截止期 has come leaves the
     portal and search that day."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     due = list(Decision.objects.select_for_update().filter(status=DecisionStatus.PUBLISHED, publicity_end__lte=today))
     for decision in due:
         _hide(decision)

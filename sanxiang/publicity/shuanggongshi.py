@@ -78,10 +78,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from django.utils import timezone
 
 from . import intake
 from .models import ActKind
+from sanxiang.core import clock
 
 # --- the layouts ----------------------------------------------------------------
 
@@ -475,7 +475,7 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     hmap = map_headers(headers, kind)
     report = ImportReport(kind=hmap.kind, filename=filename, header_style=hmap.style, rows=len(rows),
                           ignored_columns=hmap.ignored)
-    today = timezone.localdate()
+    today = clock.today()
     seen: dict[str, int] = {}
     batch: list[dict] = []
     done = 0

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from sanxiang.core import clock
 
 
 # --------------------------------------------------------------------------
@@ -256,9 +257,8 @@ class Submission(models.Model):
     def on_time(self) -> bool | None:
         if self.opinion_at is None:
             return None
-        from django.utils import timezone
 
-        return timezone.localdate(self.opinion_at) <= self.due_on
+        return clock.local_date(self.opinion_at) <= self.due_on
 
 
 class PartKind(models.TextChoices):

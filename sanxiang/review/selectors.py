@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from sanxiang.core.models import Agency, AgencyKind, Officer, OfficerStatus
 from sanxiang.core.selectors import agencies_for
@@ -22,6 +21,7 @@ from .models import (
     CaseReview, Consultation, Discussion, Extension, Notice, Outcome, Resolution, ReviewCatalogueVersion, Reviewer,
     Submission, VersionStatus,
 )
+from sanxiang.core import clock
 
 
 def submissions_for(*, user) -> QuerySet[Submission]:
@@ -140,7 +140,7 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 
 def staffing_of(agency: Agency, *, on: date | None = None) -> Staffing:
-    on = on or timezone.localdate()
+    on = on or clock.today()
     officers = Officer.objects.filter(agency=agency, status=OfficerStatus.ACTIVE, valid_from__lte=on, valid_to__gte=on).count()
     reviewers = list(Reviewer.objects.filter(agency=agency, active=True))
     qualified = sum(1 for r in reviewers if r.qualified)
@@ -203,10 +203,10 @@ class Figures:
 def _reviewed_before(case, rounds, discussions) -> bool:
     decided = case.decided_on
     for s in rounds:
-        if s.outcome == Outcome.AGREE and s.opinion_at and timezone.localdate(s.opinion_at) <= decided:
+        if s.outcome == Outcome.AGREE and s.opinion_at and clock.local_date(s.opinion_at) <= decided:
             return True
     for d in discussions:
-        if d.resolution == Resolution.DECIDE and d.recorded_at and timezone.localdate(d.recorded_at) <= decided \
+        if d.resolution == Resolution.DECIDE and d.recorded_at and clock.local_date(d.recorded_at) <= decided \
                 and d.reason == "disagreement":
             return True
     return False
@@ -244,7 +244,7 @@ def figures_for(*, user, start: date | None = None, end: date | None = None) -> 
         for s in case_rounds:
             if not s.opinion_at:
                 continue
-            day = timezone.localdate(s.opinion_at)
+            day = clock.local_date(s.opinion_at)
             if (start and day < start) or (end and day > end):
                 continue
             f = rows[s.case.agency_id]

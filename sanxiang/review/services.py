@@ -41,6 +41,7 @@ from .models import (
     Extension, FilingEvent, ItemResult, Notice, NoticeKind, Outcome, Part, PartKind, Resolution, ReviewCatalogueVersion,
     Reviewer, Submission, Training, UnitResponse, VersionStatus,
 )
+from sanxiang.core import clock
 
 PENALTY_LAW = "《中华人民共和国行政处罚法》"
 ART58 = f"{PENALTY_LAW}第五十八条"
@@ -371,7 +372,7 @@ def _default_rules(case, *, on: date) -> list[Match]:
 def evaluate(case, *, on: date | None = None) -> Evaluation:
     """Pure: whether the case needs legal review, every matching rule with
     its citation, and whether collective discussion is required."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     flags = (CaseReview.objects.filter(case=case).first() if case.pk else None) or CaseReview()
     matches: list[Match] = []
     hearing = _hearing_held(case)
@@ -588,8 +589,8 @@ def submit_for_review(*, actor, case, parts: list[dict], received_on: date | Non
     case = Case.objects.select_for_update().select_related("agency", "agency__region").get(pk=case.pk)
     if case.status != "open":
         _refuse("case", "案件已结案或终止。", "case_not_open")
-    received_on = received_on or timezone.localdate()
-    if received_on > timezone.localdate() or received_on < case.opened_on:
+    received_on = received_on or clock.today()
+    if received_on > clock.today() or received_on < case.opened_on:
         _refuse("received_on", "送审日期须在立案之后、且不晚于今天。", "invalid")
     if case.act_kind == "penalty" and not case.proposed_penalty_categories and not case.proposed_fine_fen:
         _refuse("proposal", "尚未记录拟作出的处理决定，不能送审。", "no_proposal")
@@ -930,7 +931,7 @@ def run_deadline_job(*, today: date | None = None) -> int:
     round whose case has been closed or terminated is withdrawn instead
     (``review.withdraw``), never reminded or escalated. Returns the number of
     notices made."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     lead = reminder_lead_days()
     made = 0
     pending = Submission.objects.filter(outcome="", withdrawn_at__isnull=True)
@@ -1012,7 +1013,7 @@ def issue_discussion_record(*, actor, discussion: Discussion):
         _refuse("discussion", "集体讨论尚未记录。", "not_held")
     if discussion.document_id:
         _refuse("discussion", "已制作集体讨论记录。", "already_issued")
-    held = timezone.localtime(discussion.held_at)
+    held = clock.local_time(discussion.held_at)
     doc = _issue(actor=actor, case=discussion.case, kind="collective_discussion", data={
         "held_at": f"{held:%Y年%m月%d日 %H:%M}", "place": discussion.place or "本机关会议室", "chair": discussion.chair,
         "attendees": "、".join(discussion.participants), "recorder": discussion.recorder,

@@ -28,6 +28,7 @@ from sanxiang.core.views import staff_required
 
 from . import selectors, services, workflow
 from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution, VersionStatus
+from sanxiang.core import clock
 
 
 def _message(exc) -> str:
@@ -62,7 +63,7 @@ def index(request):
     user = request.user
     rounds = selectors.submissions_for(user=user).filter(outcome="", withdrawn_at__isnull=True).order_by("due_on")[:200]
     return render(request, "review/index.html", {
-        "rounds": rounds, "notices": selectors.notices_for(user=user)[:50], "today": timezone.localdate(),
+        "rounds": rounds, "notices": selectors.notices_for(user=user)[:50], "today": clock.today(),
         "discussions": selectors.discussions_for(user=user).filter(recorded_at__isnull=True)[:100],
     })
 
@@ -76,7 +77,7 @@ def _case_context(request, case, **extra):
 
     documents = list(documents_for(user=user).filter(case=case).order_by("issued_at"))
     return {
-        "case": case, "block": block, **data, "today": timezone.localdate(),
+        "case": case, "block": block, **data, "today": clock.today(),
         "definition": workflow.definition(), "stage_names": {s.code: s.name for s in workflow.definition().steps},
         "part_kinds": [(k, label) for k, label in PartKind.choices if k != PartKind.OTHER],
         "check_items": CheckItem.choices, "item_results": ItemResult.choices, "resolutions": Resolution.choices,
@@ -348,7 +349,7 @@ def reviewer_action(request, action: str):
     elif action == "training":
         reviewer = selectors.get_reviewer_for(user=user, pk=p.get("reviewer"))
         _do(request, lambda: services.record_training(
-            actor=user, reviewer=reviewer, held_on=_date(p.get("held_on", "")) or timezone.localdate(),
+            actor=user, reviewer=reviewer, held_on=_date(p.get("held_on", "")) or clock.today(),
             title=p.get("title", ""), hours=p.get("hours", "0") or "0", provider=p.get("provider", ""),
             method=p.get("method", "")), _("Training recorded."))
     return redirect("review:reviewers")

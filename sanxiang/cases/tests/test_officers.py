@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
-from django.utils import timezone
 
 from sanxiang.api.services import create_token
 from sanxiang.cases import services
@@ -21,6 +20,7 @@ from sanxiang.conftest import log_in, no_horizontal_scroll
 from sanxiang.core import services as core_services
 from sanxiang.core.models import AuditEntry
 from sanxiang.core.validators import make_certificate_number
+from sanxiang.core import clock
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def client_for(user) -> Client:
 
 def test_only_an_officer_who_may_act_today_is_put_on_a_case(world, open_case, officer):
     case = open_case()
-    today = timezone.localdate()
+    today = clock.today()
     expired = officer("陈立新", valid_to=today - timedelta(days=1))
     inspector = officer("马骏", categories=["inspection"])
     refusals = [(expired, "certificate_invalid"), (inspector, "category_not_covered"),
@@ -93,7 +93,7 @@ def test_removing_an_officer_below_the_minimum_is_refused_citing_article_42(worl
 
 
 def test_an_officer_whose_certificate_lapsed_does_not_count_toward_the_minimum(world, open_case, officer):
-    lapsed = officer("陈立新", valid_to=timezone.localdate() - timedelta(days=1))
+    lapsed = officer("陈立新", valid_to=clock.today() - timedelta(days=1))
     case = open_case(officers=[world.changan_officer, world.changan_officer2, lapsed])
     verdict = can_remove_officer(case, world.changan_officer2)
     assert not verdict and verdict.code == "too_few_officers" and "只剩1名" in verdict.reason
@@ -190,7 +190,7 @@ def test_officers_are_added_and_removed_through_the_api(world, open_case, office
     assert r.status_code == 200 and {o["name"]: o["role"] for o in r.json()["officers"]}["赵敏"] == "lead"
     r = api.delete(f"{url}/{world.changan_officer.pk}")
     assert r.status_code == 200 and {o["name"]: o["role"] for o in r.json()["officers"]} == {"赵敏": "lead", "李秀英": "assist"}
-    expired = officer("陈立新", valid_to=timezone.localdate() - timedelta(days=1))
+    expired = officer("陈立新", valid_to=clock.today() - timedelta(days=1))
     r = api.post(url, {"officer_id": expired.pk}, content_type="application/json")
     assert r.status_code == 422 and r.json()["code"] == "certificate_invalid" and "第四十二条" in r.json()["message"]
     r = api.post(url, {"officer_id": world.zhengding_officer.pk}, content_type="application/json")

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from sanxiang.api.services import create_token
 from sanxiang.cases import services
@@ -16,6 +15,7 @@ from sanxiang.cases.models import Case, CaseStep, StepStatus
 from sanxiang.conftest import log_in, no_horizontal_scroll
 
 from .conftest import at
+from sanxiang.core import clock
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +123,7 @@ def test_a_hearing_waiver_recorded_through_the_api_lets_the_decision_go_ahead(wo
 
 
 def test_the_case_page_records_a_hearing_request_or_a_waiver(world, open_case, walk):
-    today = timezone.localdate()
+    today = clock.today()
     case = open_case(opened_on=today - timedelta(days=2))
     walk(case, ["opening", "investigation", "notification"], today - timedelta(days=1))
     period = case.deadlines.get(kind="hearing_request")
@@ -147,7 +147,7 @@ def test_an_officer_opens_a_case_and_records_a_step_from_the_pages(world):
     assert form.status_code == 200 and "立案" in form.content.decode()
     r = c.post("/workbench/cases/new/", {
         "title": "某餐馆无证经营案", "act_kind": "penalty", "procedure": "general", "party_name": "某餐馆",
-        "party_type": "individual_business", "opened_on": timezone.localdate().isoformat(),
+        "party_type": "individual_business", "opened_on": clock.today().isoformat(),
         "officers": [world.changan_officer.pk, world.changan_officer2.pk]})
     assert r.status_code == 302, r.content.decode()[:3000]
     case = Case.objects.get(title="某餐馆无证经营案")
@@ -183,7 +183,7 @@ def test_a_step_start_refused_by_the_rules_shows_the_article_on_the_page(world, 
 
 
 def test_deadlines_page_lists_overdue_and_upcoming_deadlines_in_scope(world, open_case):
-    today = timezone.localdate()
+    today = clock.today()
     overdue = open_case(title="逾期未决案", opened_on=today - timedelta(days=120))
     upcoming = open_case(title="即将到期案", opened_on=today - timedelta(days=80))
     c = client_for(world.u_legal_sjz)
@@ -234,4 +234,4 @@ def test_the_open_case_page_fills_in_todays_date_in_iso_form_for_the_date_input(
     """A type=date input shows only an ISO value (YYYY-MM-DD); zh-hans would
     render 2026/09/02 and the browser would show the field empty."""
     page = client_for(world.u_changan).get("/workbench/cases/new/").content.decode()
-    assert _date_input_value(page, "opened_on") == timezone.localdate().isoformat()
+    assert _date_input_value(page, "opened_on") == clock.today().isoformat()

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
-from django.utils import timezone
 
 from sanxiang.api.services import create_token
 from sanxiang.cases import services
@@ -23,6 +22,7 @@ from sanxiang.core.models import AuditEntry
 from sanxiang.core.validators import make_certificate_number
 
 from .conftest import at
+from sanxiang.core import clock
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +102,7 @@ def test_termination_needs_a_reason_and_a_day_that_fits_the_record(world, open_c
         (dict(reason="  ", on=date(2026, 9, 6)), ("reason", "required")),
         (dict(reason="违法事实不成立", on=date(2026, 8, 31)), ("on", "before_opening")),
         (dict(reason="违法事实不成立", on=date(2026, 9, 4)), ("on", "out_of_order")),  # before the opening step's record
-        (dict(reason="违法事实不成立", on=timezone.localdate() + timedelta(days=1)), ("on", "future")),
+        (dict(reason="违法事实不成立", on=clock.today() + timedelta(days=1)), ("on", "future")),
     ]
     for kw, expected in cases:
         with pytest.raises(ValidationError) as exc:
@@ -129,7 +129,7 @@ def test_a_coercion_case_with_a_seizure_in_place_needs_its_handling_decision(wor
 
 
 def test_a_terminated_cases_deadlines_no_longer_show_as_overdue(world, open_case, head):
-    today = timezone.localdate()
+    today = clock.today()
     case = open_case(title="逾期未决后撤销案", opened_on=today - timedelta(days=120))
     assert case in [d.case for d in overdue_deadlines(user=world.u_changan)]
     c = client_for(world.u_changan)

@@ -5,7 +5,6 @@ audited."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +15,7 @@ from sanxiang.core.models import (
     Agency, AgencyKind, AuditEntry, Officer, OfficerStatus, Region, RegionLevel, Role, User,
 )
 from sanxiang.core.validators import check_certificate_number, check_credit_code, organization_code_check_char
+from sanxiang.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_about_two_hundred_officers_in_every_state_and_some_expired(loaded):
     statuses = {s: officers.filter(status=s).count() for s in OfficerStatus.values}
     assert all(statuses.values()), statuses
     assert statuses[OfficerStatus.ACTIVE] > 0.8 * officers.count()
-    today = date.today()
+    today = clock.today()
     expired = officers.filter(valid_to__lt=today)
     assert expired.exists()
     assert officers.filter(status=OfficerStatus.ACTIVE, valid_from__lte=today, valid_to__gte=today).count() > 150
@@ -140,7 +140,7 @@ def test_a_demo_login_exists_for_every_role(loaded):
 def test_officer_logins_are_linked_to_their_certificate(loaded):
     officer = User.objects.get(username="officer").officer
     assert officer.agency.name == "石家庄市市场监督管理局"
-    assert officer.status == OfficerStatus.ACTIVE and officer.valid_to >= date.today()
+    assert officer.status == OfficerStatus.ACTIVE and officer.valid_to >= clock.today()
     county = User.objects.get(username="county_officer").officer
     assert county.agency.region.level == RegionLevel.COUNTY
     assert county.enforcement_region == county.agency.region

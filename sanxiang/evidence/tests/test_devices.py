@@ -14,6 +14,7 @@ from sanxiang.evidence.selectors import device_usage
 
 from .conftest import jpeg_bytes
 from .test_custody import login, upload
+from sanxiang.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_assignment_links_uploads_to_the_officer_and_shows_gaps(cases, settings)
     w = cases
     device = services.register_device(actor=w.u_admin, agency=w.amr_changan, serial="dsj-2026-0001", model="DSJ-V9")
     assert device.serial == "DSJ-2026-0001"
-    today = timezone.localdate()
+    today = clock.today()
     start = today - timedelta(days=4)
     services.assign_device(actor=w.u_admin, device=device, officer=w.changan_officer2, valid_from=start)
     captured = timezone.make_aware(timezone.datetime.combine(start + timedelta(days=1), timezone.datetime.min.time())

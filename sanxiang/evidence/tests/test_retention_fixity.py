@@ -16,6 +16,7 @@ from sanxiang.evidence.storage import get_storage
 
 from .test_custody import login, upload
 from .conftest import jpeg_bytes
+from sanxiang.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def close_case(case, on=date(2026, 4, 1)):
 
 
 def expire_retention(item):
-    item.retention_until = timezone.localdate() - timedelta(days=1)
+    item.retention_until = clock.today() - timedelta(days=1)
     item.save(update_fields=["retention_until"])
 
 
@@ -35,7 +36,7 @@ def test_the_longest_retention_category_wins(cases):
     item = upload(cases, jpeg_bytes(1000), category="confirmation")
     assert {c.code for c in item.retention_categories.all()} == {"general", "confirmation"}
     assert item.retention_until == date(item.captured_at.year + 30, item.captured_at.month,
-                                        timezone.localdate(item.captured_at).day)
+                                        clock.local_date(item.captured_at).day)
     major = upload(cases, jpeg_bytes(1000, seed=5), category="major")
     assert major.retention_until is None  # permanent beats 30 years
     close_case(cases.case, on=date(2026, 4, 1))

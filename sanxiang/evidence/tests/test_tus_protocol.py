@@ -20,6 +20,7 @@ from sanxiang.evidence.models import EvidenceItem, Upload, UploadStatus
 from sanxiang.evidence.storage import get_storage
 
 from .conftest import jpeg_bytes, metadata_header, sha256_hex
+from sanxiang.core import clock
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/uploads/"
@@ -168,7 +169,7 @@ def test_creation_validates_metadata(cases):
 
 def test_closed_case_takes_no_more_evidence(cases):
     w, c, data = cases, Client(), jpeg_bytes(1000)
-    w.case.status, w.case.closed_on = "closed", timezone.localdate()
+    w.case.status, w.case.closed_on = "closed", clock.today()
     w.case.save()
     r = create(c, w, data)
     assert r.status_code == 400 and r.json()["field"] == "case"

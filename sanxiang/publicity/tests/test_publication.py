@@ -11,6 +11,7 @@ from sanxiang.core import services as core_services
 from sanxiang.core.models import AuditEntry, Role
 from sanxiang.publicity import services
 from sanxiang.publicity.models import Decision, DecisionStatus, PublicDecision
+from sanxiang.core import clock
 
 ID_NUMBER = "11010519491231002X"
 
@@ -100,7 +101,7 @@ def test_a_withdrawn_decision_leaves_search_and_detail_and_the_notice_appears(wo
     html = r.content.decode()
     assert r.status_code == 410 and "经行政复议，原处罚决定被撤销。" in html and "保质期" not in html
     assert "经行政复议" in Client().get("/decisions/withdrawn/").content.decode()
-    assert notice.on_time and notice.due >= date.today()
+    assert notice.on_time and notice.due >= clock.today()
     assert AuditEntry.objects.filter(action="publicity.withdraw", object_id=str(decision.pk)).exists()
 
 
@@ -143,7 +144,7 @@ def test_publicity_period_short_for_circulated_criticism_and_small_fines_long_ot
     for d in (light, heavy):
         services.publish_decision(actor=publicity_admin, decision=d)
         d.refresh_from_db()
-    start = light.published_at.date()
+    start = clock.local_date(light.published_at)  # the Shanghai date, like publicity_end (not UTC)
     assert (light.publicity_end - start).days in range(89, 93)
     assert (heavy.publicity_end - start).days in range(1095, 1097)
 
@@ -181,7 +182,7 @@ def test_early_end_needs_the_legal_offices_approval_and_is_refused_for_revocatio
 def test_overdue_records_are_listed_with_a_timeliness_rate(world, publicity_admin):
     from sanxiang.publicity import selectors
 
-    on_time = Decision.objects.get(pk=receive(world, penalty("CF-7", decision_date=date.today().isoformat()))[0].decision_id)
+    on_time = Decision.objects.get(pk=receive(world, penalty("CF-7", decision_date=clock.today().isoformat()))[0].decision_id)
     services.publish_decision(actor=publicity_admin, decision=on_time)
     receive(world, penalty("CF-8", decision_date="2026-01-05"))  # long overdue, never published
     overdue = selectors.overdue_for(user=world.u_legal_sjz)

@@ -17,6 +17,7 @@ from sanxiang.core.models import AuditEntry, Role
 from sanxiang.publicity.models import Decision, DecisionVersion
 
 from .test_intake import company_code, penalty_record, person_penalty, licence_record
+from sanxiang.core import clock
 
 URL = "/api/v1/publicity/decisions"
 
@@ -107,9 +108,7 @@ def test_money_in_yuan_is_stored_exactly_in_fen(world, changan_token):
 def test_every_kind_of_record_reports_its_own_error_codes(world, changan_token):
     from datetime import timedelta
 
-    from django.utils import timezone
-
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     person = person_penalty(1)
     person["party_id_number"] = person["party_id_number"][:17] + ("0" if person["party_id_number"][17] != "0" else "1")
     records = [person, penalty_record(2, decision_date=tomorrow),

@@ -10,9 +10,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
-from django.utils import timezone
 
 from sanxiang.core import calendar
+from sanxiang.core import clock
 
 
 def _parse_count(text: str) -> int:
@@ -97,7 +97,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{schedule.year} 年：{status}")
         self.stdout.write(f"来源：{schedule.source}")
         if schedule.loaded_at is not None:
-            self.stdout.write(f"载入时间：{timezone.localtime(schedule.loaded_at):%Y-%m-%d %H:%M}")
+            self.stdout.write(f"载入时间：{clock.local_time(schedule.loaded_at):%Y-%m-%d %H:%M}")
         if not schedule.official:
             return
         self.stdout.write("放假：")

@@ -11,6 +11,7 @@ from django.db import DatabaseError
 
 from sanxiang.rules import loader
 from sanxiang.rules.loader import Rule, RuleError, RuleNotFound, RuleValue
+from sanxiang.core import clock
 
 UNIT_LABELS = {
     "working_days": "个工作日",
@@ -31,7 +32,7 @@ def format_value(value: RuleValue) -> str:
 
 def parse_date(text: str | None) -> date:
     if not text:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(text)
     except ValueError:
