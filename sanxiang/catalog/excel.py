@@ -17,6 +17,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from sanxiang.core import exports
+from sanxiang.core import text as textnorm
+
 from .models import ITEM_MODELS, ActKind, CatalogueKind
 
 MAX_ROWS = 5000
@@ -264,11 +267,8 @@ def _parse_row(model, columns, values, row_number):
 
 
 def _workbook(sheet_name: str, headers: list[tuple[str, int]], rows: list[list[str]]) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                     "strings_to_urls": False})
+    book = exports.workbook(buf)  # safe defaults: cells a spreadsheet would run are neutralised
     sheet = book.add_worksheet(sheet_name[:31])
     head = book.add_format({"bold": True, "bg_color": "#F1F3F4", "border": 1, "text_wrap": True, "valign": "top"})
     body = book.add_format({"text_wrap": True, "valign": "top", "num_format": "@"})

@@ -74,7 +74,9 @@ def id_number_check_char(first17: str) -> str:
 
 def check_id_number(value: str) -> tuple[str, str] | None:
     """A GB 11643 18-digit citizen ID number: structure, birth date, check digit."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{17}[\dX]", value):
+    # ASCII digits only: \d and int() also take Arabic-Indic, full-width ... digits,
+    # which must be normalised at intake (core.text), never stored verbatim.
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return ("id_number_format", "公民身份号码应为17位数字加1位校验码（数字或X）（GB 11643）。")
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -92,7 +94,7 @@ def validate_id_number(value: str) -> None:
 
 
 def validate_region_code(value: str) -> None:
-    if not re.fullmatch(r"\d{6}(\d{3})?", value or ""):
+    if not re.fullmatch(r"[0-9]{6}([0-9]{3})?", value or ""):
         raise ValidationError("行政区划代码应为6位数字（县级以上，GB/T 2260）或9位数字（乡级）。", code="region_code_format")
 
 
@@ -100,7 +102,7 @@ def validate_region_code(value: str) -> None:
 # use: issuing region code (6 digits, GB/T 2260) + 7-digit serial + one check
 # character computed as in GB 11643 (ISO 7064 MOD 11-2), so a mistyped
 # number on a 亮证 scan is caught. See docs/decisions/0004-certificate-numbers.md.
-CERTIFICATE_RE = re.compile(r"^(\d{6})(\d{7})([\dX])$")
+CERTIFICATE_RE = re.compile(r"^([0-9]{6})([0-9]{7})([0-9X])$")
 
 
 def certificate_check_char(first13: str) -> str:

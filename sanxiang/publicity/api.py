@@ -9,9 +9,16 @@ POST /decisions   {"records": [record, ...]}   at most 1,000 records
     agency head (their own agency). Every record is validated
     (intake.validate_record); all valid ones are stored by ONE
     ``receive_records(..., source="api")`` call, so one bad record never
-    blocks or half-writes the others. 200 with, in input order,
-    {"index", "external_id", "status": created|corrected|rejected, "version",
-    "decision_id", "publication_due", "provisional", "errors": [...]}.
+    blocks or half-writes the others (a record the database refuses fails
+    alone). 200 with, in input order, {"index", "external_id", "status":
+    created|corrected|unchanged|rejected, "version", "decision_id",
+    "publication_due", "provisional", "errors": [...], "normalised":
+    {field: [change, ...]}}. ``unchanged``: the same external_id with the
+    same content as its current version, no new version (retries are
+    harmless). Texts are normalised at intake (sanxiang.core.text): NFC,
+    invisible characters removed from names and numbers, ASCII digits in ID
+    numbers and codes; control characters and lone surrogates are refused
+    per field.
     Money is sent in yuan: ``fine_yuan`` / ``confiscation_yuan`` as a decimal
     string ("12000.50") or a JSON number; JSON numbers are read as exact
     decimals (never binary floats); at most 2 decimals.
@@ -33,7 +40,7 @@ from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.models import Role
 
-from .intake import validate_records
+from .intake import safe_external_id, validate_records
 from .selectors import decisions_for
 
 router = Router(tags=["publicity"])
@@ -135,23 +142,23 @@ def push_decisions(request):
     for e in errors:
         by_index.setdefault(e.index, []).append(e.as_dict())
     for index, errs in by_index.items():
-        raw = records[index]
-        ext = raw.get("external_id") if isinstance(raw, dict) else None
-        results[index] = {"index": index, "external_id": ext if isinstance(ext, str) else None, "status": "rejected",
+        results[index] = {"index": index, "external_id": safe_external_id(records[index]), "status": "rejected",
                           "version": None, "decision_id": None, "publication_due": None, "provisional": False,
-                          "errors": errs}
+                          "errors": errs, "normalised": {}}
     if good:
         from .services import receive_records
 
         stored = receive_records(actor=request.user, agency=agency, records=[r for _, r in good], source="api")
-        for (index, _record), r in zip(good, stored):
+        for (index, record), r in zip(good, stored):
             results[index] = {
-                "index": index, "external_id": r.external_id, "status": "created" if r.created else "corrected",
+                "index": index, "external_id": r.external_id, "status": r.outcome,
                 "version": r.version, "decision_id": r.decision_id,
                 "publication_due": r.publication_due.isoformat() if r.publication_due else None,
-                "provisional": r.publication_due_provisional, "errors": [],
+                "provisional": r.publication_due_provisional, "errors": r.errors,
+                "normalised": getattr(record, "normalised", {}),
             }
-    return _json({"accepted": len(good), "rejected": len(by_index), "results": results})
+    rejected = sum(1 for r in results if r["status"] == "rejected")
+    return _json({"accepted": len(records) - rejected, "rejected": rejected, "results": results})
 
 
 @router.get("/decisions/{path:external_id}", auth=AUTH, summary="Status of one of the caller's pushed decisions")

@@ -70,6 +70,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 
+from sanxiang.core import text as textnorm
 from sanxiang.core.validators import check_credit_code, check_id_number
 
 from .models import ActKind, PartyType, PenaltyCategory, PENALTY_SEVERITY
@@ -289,15 +290,86 @@ def split_categories(value) -> list[str] | None:
 # --- the validator -----------------------------------------------------------------
 
 
+class NormalisedRecord(dict):
+    """A validated record (a plain dict for storage and comparison) that
+    also says which fields text normalisation changed: ``normalised`` maps
+    field → the changes of ``core.text.normalise`` (invisible characters
+    removed, digits made ASCII, NFC ...). Callers record it (the push API's
+    per-record result, the import report, the audit entry of the batch)."""
+
+    normalised: dict[str, list[str]]
+
+
 class _Collector:
-    __slots__ = ("index", "errors")
+    __slots__ = ("index", "errors", "notes", "refused")
 
     def __init__(self, index: int):
         self.index = index
         self.errors: list[RecordError] = []
+        self.notes: dict[str, list[str]] = {}
+        self.refused: set[str] = set()  # fields already refused as unreadable: no second error
 
     def add(self, field: str, code: str, message: str) -> None:
+        if field in self.refused:
+            return
         self.errors.append(RecordError(self.index, field, code, message))
+
+    def refuse(self, field: str, code: str, message: str) -> None:
+        self.add(field, code, message)
+        self.refused.add(field)
+
+
+# Which normalisation each text field gets (core.text): names and numbers lose
+# invisible characters; numbers (checked against a checksum or used as codes)
+# are folded to ASCII digits and letters.
+NAME_FIELDS = frozenset({"external_id", "doc_number", "party_name", "party_other_codes", "legal_representative",
+                         "party_id_type", "data_source", "licence_doc_name", "licence_cert_name"})
+NUMBER_FIELDS = frozenset({"party_credit_code", "party_id_number", "data_source_code", "licence_number"})
+
+
+def _kind_of(field: str) -> str:
+    return textnorm.NUMBER if field in NUMBER_FIELDS else textnorm.NAME if field in NAME_FIELDS else textnorm.TEXT
+
+
+def _normalised(value: str, field: str, err: _Collector, *, kind: str | None = None) -> str | None:
+    """The normalised text (core.text), or None after a per-field error."""
+    try:
+        result = textnorm.normalise(value, kind=kind or _kind_of(field))
+    except textnorm.TextError as exc:
+        err.refuse(field, exc.code, f"{label(field)}{exc.message}")
+        return None
+    changes = [c for c in result.changes if c != "line_endings"]
+    if changes:
+        err.notes.setdefault(field, [])
+        err.notes[field].extend(c for c in changes if c not in err.notes[field])
+    return result.text
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    return False
+
+
+def shown(value, limit: int = 64) -> str:
+    """A value made safe to echo in a message: no lone surrogates (they
+    cannot be encoded in a response), controls escaped, at most ``limit``
+    characters."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def safe_external_id(raw) -> str | None:
+    """The external id of a rejected raw record, for the answer, if it is a
+    text that can be shown as is."""
+    ext = raw.get("external_id") if isinstance(raw, dict) else None
+    return ext if isinstance(ext, str) and shown(ext, limit=10 ** 6) == ext else None
 
 
 def _text(raw: dict, field: str, maxlen: int, err: _Collector, *, required: bool = False) -> str:
@@ -308,9 +380,11 @@ def _text(raw: dict, field: str, maxlen: int, err: _Collector, *, required: bool
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             value = str(value)  # a number where text is expected (e.g. a licence number): keep its digits
         else:
-            err.add(field, "not_text", f"{label(field)}应为文本。")
+            err.refuse(field, "not_text", f"{label(field)}应为文本。")
             return ""
-    value = value.strip()
+    value = _normalised(value, field, err)
+    if value is None:
+        return ""
     if not value:
         if required:
             err.add(field, "required", f"{label(field)}不能为空。")
@@ -328,7 +402,7 @@ def _date(raw: dict, field: str, err: _Collector, *, required: bool = False) -> 
         return None
     d = parse_date_value(value)
     if d is None:
-        err.add(field, "date_format", f"{label(field)}不是有效日期（格式：YYYY-MM-DD、YYYY/MM/DD 或 YYYY年M月D日），收到“{value}”。")
+        err.add(field, "date_format", f"{label(field)}不是有效日期（格式：YYYY-MM-DD、YYYY/MM/DD 或 YYYY年M月D日），收到“{shown(value)}”。")
     return d
 
 
@@ -384,17 +458,31 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
     if not isinstance(raw, dict):
         err.add("record", "not_an_object", "每条记录应为一个 JSON 对象。")
         return None, err.errors
+    # Lone surrogates (JSON "\ud800") are not text: refused per field before
+    # anything else reads them, so no message, database or answer sees one.
+    screened = {}
+    for key, value in raw.items():
+        if _has_surrogate(key):
+            err.refuse("record", "invalid_unicode", "记录中有字段名含有无效的 Unicode 字符（孤立代理项）。")
+        elif _has_surrogate(value):
+            err.refuse(key, "invalid_unicode", f"{label(key)}含有无效的 Unicode 字符（孤立代理项）。")
+        else:
+            screened[key] = value
+    raw = screened
     kind = raw.get("kind")
     if kind is None or kind == "":
         err.add("kind", "required", f"{label('kind')}不能为空。")
         kind = None
+    elif not isinstance(kind, str):
+        err.refuse("kind", "not_text", f"{label('kind')}应为文本，可选：{'、'.join(sorted(KINDS))}。")
+        kind = None
     elif kind not in KINDS:
-        err.add("kind", "invalid_choice", f"{label('kind')}无效：“{kind}”；可选：{'、'.join(sorted(KINDS))}。")
+        err.add("kind", "invalid_choice", f"{label('kind')}无效：“{shown(kind)}”；可选：{'、'.join(sorted(KINDS))}。")
         kind = None
     if kind is not None:
         unknown = [k for k in raw if k not in ACCEPTED_KEYS[kind]]
         for key in unknown:
-            err.add(str(key), "unknown_field", f"未知字段“{key}”（{kind} 类记录不接受该字段）。")
+            err.add(str(key), "unknown_field", f"未知字段“{shown(key)}”（{kind} 类记录不接受该字段）。")
 
     out: dict = {}
     # external id
@@ -405,10 +493,12 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
         err.add("external_id", "required", f"{label('external_id')}不能为空。")
         external_id = ""
     elif not isinstance(external_id, str):
-        err.add("external_id", "not_text", f"{label('external_id')}应为文本。")
+        err.refuse("external_id", "not_text", f"{label('external_id')}应为文本。")
         external_id = ""
     else:
-        external_id = external_id.strip()
+        external_id = _normalised(external_id, "external_id", err) or ""
+        if not external_id:
+            err.add("external_id", "required", f"{label('external_id')}不能为空。")
         if len(external_id) > 64:
             err.add("external_id", "too_long", f"{label('external_id')}最多64个字符，收到{len(external_id)}个。")
     out["external_id"] = external_id
@@ -417,25 +507,30 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
     required_text = REQUIRED_TEXT_LICENCE if kind == ActKind.LICENSE else REQUIRED_TEXT
     for field, maxlen in COMMON_TEXT:
         out[field] = _text(raw, field, maxlen, err, required=field in required_text)
+    if out["party_name"] and not textnorm.has_letter(out["party_name"]):
+        err.add("party_name", textnorm.NAME_WITHOUT_LETTER[0], f"{label('party_name')}{textnorm.NAME_WITHOUT_LETTER[1]}")
 
     # party type and identity
     party_type = raw.get("party_type")
+    party_type_choices = "可选：natural_person（自然人）、legal_person（法人及非法人组织）、individual_business（个体工商户）。"
     if isinstance(party_type, str):
         party_type = PARTY_TYPE_BY_LABEL.get(party_type.strip(), party_type.strip())
+    elif party_type is not None:
+        err.refuse("party_type", "not_text", f"{label('party_type')}应为文本，{party_type_choices}")
+        party_type = ""
     if not party_type:
         err.add("party_type", "required", f"{label('party_type')}不能为空。")
         party_type = ""
     elif party_type not in PARTY_TYPES:
-        err.add("party_type", "invalid_choice",
-                f"{label('party_type')}无效：“{party_type}”；可选：natural_person（自然人）、legal_person（法人及非法人组织）、individual_business（个体工商户）。")
+        err.add("party_type", "invalid_choice", f"{label('party_type')}无效：“{shown(party_type)}”；{party_type_choices}")
         party_type = ""
     out["party_type"] = party_type
 
     credit = raw.get("party_credit_code") or ""
     if not isinstance(credit, str):
-        err.add("party_credit_code", "not_text", f"{label('party_credit_code')}应为文本。")
+        err.refuse("party_credit_code", "not_text", f"{label('party_credit_code')}应为文本。")
         credit = ""
-    credit = credit.strip().upper()
+    credit = (_normalised(credit, "party_credit_code", err) or "").upper()
     if credit == NO_CREDIT_CODE:
         credit = ""
     id_type = _text(raw, "party_id_type", 32, err)
@@ -470,9 +565,9 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
 
     source_code = raw.get("data_source_code") or ""
     if not isinstance(source_code, str):
-        err.add("data_source_code", "not_text", f"{label('data_source_code')}应为文本。")
+        err.refuse("data_source_code", "not_text", f"{label('data_source_code')}应为文本。")
         source_code = ""
-    source_code = source_code.strip().upper()
+    source_code = (_normalised(source_code, "data_source_code", err) or "").upper()
     if source_code:
         problem = check_credit_code(source_code)
         if problem:
@@ -495,9 +590,9 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
     elif isinstance(names, str):
         names = [n for n in re.split(r"[;；,，、\s]+", names) if n]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        err.add("other_person_names", "not_a_list", f"{label('other_person_names')}应为姓名文本的列表。")
+        err.refuse("other_person_names", "not_a_list", f"{label('other_person_names')}应为姓名文本的列表。")
         names = []
-    names = [n.strip() for n in names if n.strip()]
+    names = [n for n in (_normalised(n, "other_person_names", err, kind=textnorm.NAME) for n in names) if n]
     if len(names) > MAX_OTHER_PERSONS or any(len(n) > 50 for n in names):
         err.add("other_person_names", "too_long", f"{label('other_person_names')}最多{MAX_OTHER_PERSONS}个，每个最多50个字符。")
     out["other_person_names"] = names
@@ -509,7 +604,9 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
 
     if err.errors:
         return None, err.errors
-    return out, []
+    record = NormalisedRecord(out)
+    record.normalised = err.notes
+    return record, []
 
 
 def _penalty(raw: dict, out: dict, err: _Collector, decided: date | None) -> None:

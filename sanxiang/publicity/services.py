@@ -1,7 +1,10 @@
 """Writes of the publicity domain (公示-2, 公示-14, 公示-16, 公示-19).
 
 receive_records   intake of validated records, keyed by (agency, external id):
-                  a second push is a new version (a correction), never a duplicate
+                  a second push with other content is a new version (a
+                  correction), never a duplicate; the same content again is
+                  "unchanged" (no version); a record the database refuses
+                  fails alone, never its batch
 publish_decision  the pre-publication check: redact, publish, index, audit
 withdraw_decision decision changed/revoked/illegal/void: off the portal and out
                   of search, a withdrawal notice published with the reason
@@ -16,12 +19,13 @@ withdraw/expire/stop.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit, canonical_json
@@ -48,17 +52,27 @@ PUBLICATION_RULES = {
 OTHER_PUBLICATION_RULE = "publicity.other_decision_publication_limit"
 
 
+log = logging.getLogger(__name__)
+
+CREATED, CORRECTED, UNCHANGED, REJECTED = "created", "corrected", "unchanged", "rejected"
+
+
 @dataclass
 class ReceiveResult:
     external_id: str
-    decision_id: int
-    version: int
+    decision_id: int | None
+    version: int | None
     status: str
     created: bool
     publication_due: date | None = None
     publication_due_provisional: bool = False
     published: bool = False
     warnings: list[str] = field(default_factory=list)
+    # created | corrected | unchanged (same content as the current version:
+    # no new version) | rejected (the database refused the record; errors)
+    outcome: str = ""
+    errors: list[dict] = field(default_factory=list)
+    digest: str = ""
 
 
 def record_digest(data: dict) -> str:
@@ -134,28 +148,68 @@ def _apply_fields(decision: Decision, data: dict) -> None:
     decision.decision_date = date.fromisoformat(data["decision_date"]) if isinstance(data["decision_date"], str) else data["decision_date"]
 
 
+# What may go wrong when the database stores one record that intake did not
+# foresee (a value it cannot encode, a constraint): that record fails, alone.
+STORAGE_ERRORS = (DatabaseError, UnicodeError, ValueError, TypeError, OverflowError)
+
+
 @transaction.atomic
 def receive_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "") -> list[ReceiveResult]:
-    """Store validated records (see intake.validate_record) for one agency.
+    """Store validated records (see intake.validate_record) for one agency;
+    one result per record, in input order.
 
-    New (agency, external id) → a new decision, version 1. Known → a new
-    version (a correction), republished at once if it was public. One audit
-    entry records the batch with each record's version and SHA-256."""
-    results: list[ReceiveResult] = []
+    New (agency, external id) → a new decision, version 1 (``created``).
+    Known with other content → a new version (``corrected``), republished at
+    once if it was public. Known with the same content as its current version
+    → ``unchanged``: no version, no republication (retries and re-imports are
+    harmless). The batch is stored in one go; if the database refuses it,
+    each record is stored in its own savepoint and only the refused ones are
+    ``rejected`` (never half-written, never taking the others down). One
+    audit entry records the batch: each record's outcome, version and
+    SHA-256, and the fields intake normalised."""
+    try:
+        with transaction.atomic():
+            results = _receive_all(actor=actor, agency=agency, records=records, source=source, reason=reason)
+    except STORAGE_ERRORS:
+        log.warning("publicity: a batch of %d records was refused; storing record by record", len(records), exc_info=True)
+        results = []
+        for rec in records:
+            try:
+                with transaction.atomic():
+                    results.extend(_receive_all(actor=actor, agency=agency, records=[rec], source=source, reason=reason))
+            except STORAGE_ERRORS as exc:
+                log.warning("publicity: record %r refused by the database: %r", rec.get("external_id"), exc)
+                results.append(ReceiveResult(
+                    external_id=rec.get("external_id", ""), decision_id=None, version=None, status="", created=False,
+                    outcome=REJECTED, errors=[{"field": "record", "code": "not_storable",
+                                               "message": "该记录无法保存（含有数据库不能存储的内容），请检查后重新推送；同批其他记录不受影响。"}]))
+    normalised = {rec["external_id"]: rec.normalised for rec in records if getattr(rec, "normalised", None)}
+    payload = {
+        "agency": agency.credit_code, "source": source, "count": len(records),
+        "records": [[r.external_id, r.version, r.digest, r.outcome] for r in results],
+    }
+    if normalised:
+        payload["normalised"] = normalised
+    append_audit(actor=actor, action="publicity.receive", object_type="core.agency", object_id=str(agency.pk),
+                 payload=payload)
+    return results
+
+
+def _receive_all(*, actor, agency, records, source, reason) -> list[ReceiveResult]:
     # A key repeated inside one batch is applied in order: pass after pass.
-    pending = list(records)
+    ordered: list[ReceiveResult | None] = [None] * len(records)
+    pending = list(enumerate(records))
     while pending:
         seen, this_pass, later = set(), [], []
-        for rec in pending:
-            (later if rec["external_id"] in seen else this_pass).append(rec)
-            seen.add(rec["external_id"])
-        results.extend(_receive_pass(actor=actor, agency=agency, records=this_pass, source=source, reason=reason))
+        for item in pending:
+            (later if item[1]["external_id"] in seen else this_pass).append(item)
+            seen.add(item[1]["external_id"])
+        results = _receive_pass(actor=actor, agency=agency, records=[rec for _, rec in this_pass], source=source,
+                                reason=reason)
+        for (i, _), r in zip(this_pass, results):
+            ordered[i] = r
         pending = later
-    append_audit(actor=actor, action="publicity.receive", object_type="core.agency", object_id=str(agency.pk), payload={
-        "agency": agency.credit_code, "source": source, "count": len(records),
-        "records": [[r.external_id, r.version, record_digest(rec)] for r, rec in zip(results, records)],
-    })
-    return results
+    return ordered
 
 
 DECISION_INSERT_FIELDS = ("agency", "external_id", "kind", "status", "version", "data", "doc_number", "party_name",
@@ -198,8 +252,13 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
     actor_name = getattr(actor, "username", None) or str(actor)
     existing = {d.external_id: d for d in Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for r in records])}
     new, changed, session = [], [], {}
-    for rec in records:
+    unchanged: dict[int, Decision] = {}
+    digests = [record_digest(rec) for rec in records]
+    for n, rec in enumerate(records):
         decision = existing.get(rec["external_id"])
+        if decision is not None and record_digest(decision.data) == digests[n]:
+            unchanged[n] = decision  # the same content again: nothing to store
+            continue
         if decision is None:
             decision = Decision(agency=agency, external_id=rec["external_id"], version=1)
             new.append(decision)
@@ -227,12 +286,19 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
     decisions = [existing[r["external_id"]] for r in records]
     _insert_rows(DecisionVersion, VERSION_INSERT_FIELDS, [
         [d.pk, d.version, d.data, (d.data.get("correction_reason") or reason) if d.version > 1 else "", source, actor_name, now]
-        for d in decisions
+        for n, d in enumerate(decisions) if n not in unchanged
     ])
     new_ids = {id(d) for d in new}
     auto = _agency_settings(agency).auto_publish
     results = []
-    for d in decisions:
+    for n, d in enumerate(decisions):
+        if n in unchanged:
+            results.append(ReceiveResult(
+                external_id=d.external_id, decision_id=d.pk, version=d.version, status=d.status, created=False,
+                publication_due=d.publication_due, publication_due_provisional=d.publication_due_provisional,
+                warnings=[d.not_public_reason] if d.not_public_reason else [], outcome=UNCHANGED, digest=digests[n],
+            ))
+            continue
         published = False
         if d.status == DecisionStatus.PUBLISHED:
             _publish(decision=d, actor=actor_name, reason=d.data.get("correction_reason") or reason or "执法决定信息更正")
@@ -244,6 +310,7 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
             external_id=d.external_id, decision_id=d.pk, version=d.version, status=d.status, created=id(d) in new_ids,
             publication_due=d.publication_due, publication_due_provisional=d.publication_due_provisional,
             published=published, warnings=[d.not_public_reason] if d.not_public_reason else [],
+            outcome=CREATED if id(d) in new_ids else CORRECTED, digest=digests[n],
         ))
     return results
 

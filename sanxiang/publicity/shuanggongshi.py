@@ -16,7 +16,13 @@ is row 1) and column header.
 
 The external id of an imported row is the 外部编号 column if the file has
 one, else the decision's document number (文号): importing a corrected file
-again corrects the same decisions (a new version each), never duplicates.
+again corrects the changed decisions (a new version each), never
+duplicates; a row identical to the decision's current version is counted
+``unchanged`` and makes no version (re-importing a file changes nothing).
+Text goes through the intake normalisation (sanxiang.core.text); the report
+lists, per row, the fields it changed. A cell the platform's own export
+neutralised against formula injection (a quote before = + - @, see
+sanxiang.core.exports) reads back as the original text.
 A document number repeated inside one file is rejected on its later rows.
 
 Export (``export_file``) writes one agency's decisions of one kind in this
@@ -78,6 +84,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+
+from sanxiang.core import exports
 
 from . import intake
 from .models import ActKind
@@ -377,7 +385,7 @@ def read_file(path_or_bytes, *, filename: str) -> Iterator[tuple[int, dict]]:
 def _read_table(path_or_bytes, *, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     header, rows = None, []
     for number, row in _rows(_read_bytes(path_or_bytes), file_format(filename)):
-        cells = [_cell_text(v).strip() for v in row]
+        cells = [exports.restore_cell(_cell_text(v)).strip() for v in row]
         if not any(cells):
             continue
         if header is None:
@@ -451,14 +459,18 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     corrected: int = 0
+    unchanged: int = 0
     rejected: int = 0
+    # row number → fields whose text normalisation changed (invisible
+    # characters removed, digits made ASCII ...)
+    normalised: dict[int, list[str]] = field(default_factory=dict)
     # (row number, column header as in the file, code, Chinese message)
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
-        return self.created + self.corrected
+        return self.created + self.corrected + self.unchanged
 
 
 def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
@@ -483,11 +495,14 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     def flush():
         nonlocal batch
         if batch:
-            for r in receive_records(actor=actor, agency=agency, records=batch, source="import", reason=reason):
-                if r.created:
-                    report.created += 1
+            stored = receive_records(actor=actor, agency=agency, records=[rec for _, rec in batch], source="import",
+                                     reason=reason)
+            for (number, _), r in zip(batch, stored):
+                if r.outcome == "rejected":
+                    report.rejected += 1
+                    report.errors.extend((number, hmap.header_for(e["field"]), e["code"], e["message"]) for e in r.errors)
                 else:
-                    report.corrected += 1
+                    setattr(report, r.outcome, getattr(report, r.outcome) + 1)
             batch = []
 
     for number, cells in rows:
@@ -516,7 +531,9 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
             report.errors.extend(errors)
             report.rejected += 1
         else:
-            batch.append(record)
+            if record.normalised:
+                report.normalised[number] = sorted(record.normalised)
+            batch.append((number, record))
             if len(batch) >= batch_size:
                 flush()
         done += 1
@@ -534,10 +551,8 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
 def error_report_xlsx(report: ImportReport) -> bytes:
     """The per-row error report as an XLSX workbook: one line per problem
     (row number, column, code, message), and a summary sheet."""
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = exports.workbook(buf)
     bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     ws = wb.add_worksheet("错误明细")
@@ -556,7 +571,7 @@ def error_report_xlsx(report: ImportReport) -> bytes:
     summary.set_column(0, 0, 16)
     summary.set_column(1, 1, 40)
     lines = [("文件", report.filename), ("类别", "行政处罚" if report.kind == "penalty" else "行政许可"),
-             ("数据行数", report.rows), ("新增", report.created), ("更正", report.corrected),
+             ("数据行数", report.rows), ("新增", report.created), ("更正", report.corrected), ("未变化", report.unchanged),
              ("未导入（有错误）", report.rejected), ("忽略的列", "、".join(report.ignored_columns) or "无")]
     for r, (k, v) in enumerate(lines):
         summary.write_string(r, 0, k, bold)
@@ -612,8 +627,9 @@ def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, 
 def export_file(*, records, fmt: str, kind: str | None = None, headers: str = "chinese") -> bytes:
     """One agency's decisions of one kind (a Decision queryset) in the 双公示
     layout, as CSV (UTF-8 with BOM, which Excel opens correctly) or XLSX
-    (every cell text, so codes and amounts stay exact). Private: see the
-    module docstring."""
+    (every cell text, so codes and amounts stay exact), written by
+    sanxiang.core.exports (cells that a spreadsheet would run as a formula
+    are neutralised). Private: see the module docstring."""
     from django.db.models import F
 
     if fmt not in ("csv", "xlsx"):
@@ -636,16 +652,9 @@ def export_file(*, records, fmt: str, kind: str | None = None, headers: str = "c
     rows = (record_to_row(d.data, kind=kind, agency=d.agency, publicity_end=d.publicity_end,
                           with_external_id=with_external_id) for d in qs.iterator(chunk_size=2000))
     if fmt == "csv":
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return buf.getvalue().encode("utf-8-sig")
-    import xlsxwriter
-
+        return exports.csv_bytes(header, rows)
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False,
-                                   "strings_to_formulas": False, "strings_to_urls": False})
+    wb = exports.workbook(out, constant_memory=True)
     ws = wb.add_worksheet("行政处罚" if kind == "penalty" else "行政许可")
     bold = wb.add_format({"bold": True})
     ws.set_column(0, len(header) - 1, 16)

@@ -267,11 +267,11 @@ def figures_for(*, user, start: date | None = None, end: date | None = None) -> 
 def figures_xlsx(*, user, start: date | None = None, end: date | None = None) -> bytes:
     import io
 
-    import xlsxwriter
+    from sanxiang.core import exports
 
     agencies, regions = figures_for(user=user, start=start, end=end)
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = exports.workbook(out)
     bold = book.add_format({"bold": True})
     headers = ["名称", "所在地区", "已作出的重大执法决定", "决定前经审核通过", "审核前置率(%)", "出具审核意见", "按期审核",
                "按期率(%)", "退回(存在问题)", "退回率(%)", "平均审核用时(日)", "执法人员", "法制审核人员",

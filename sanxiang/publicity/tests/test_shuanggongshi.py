@@ -174,11 +174,11 @@ def test_an_agency_code_that_is_not_the_importing_agency_is_rejected(world):
     assert report.rejected == 1 and report.errors[0][1:3] == ("处罚机关统一社会信用代码", "agency_mismatch")
 
 
-def test_importing_the_same_file_again_corrects_instead_of_duplicating(world):
-    data = csv_bytes([penalty_row(1)], chinese=True)
-    run_import(world, data, "a.csv")
-    report = run_import(world, data, "a.csv", reason="重新报送")
-    assert (report.created, report.corrected) == (0, 1)
+def test_importing_a_changed_file_again_corrects_instead_of_duplicating(world):
+    run_import(world, csv_bytes([penalty_row(1)], chinese=True), "a.csv")
+    changed = csv_bytes([penalty_row(1, CF_NR="警告，罚款人民币1.3万元。", CF_NR_FK="1.3")], chinese=True)
+    report = run_import(world, changed, "a.csv", reason="重新报送")
+    assert (report.created, report.corrected, report.unchanged) == (0, 1, 0)
     d = Decision.objects.get()
     assert d.version == 2 and d.versions.get(number=2).reason == "重新报送"
 
@@ -199,10 +199,11 @@ def test_import_export_and_reimport_give_the_same_records(world, fmt, headers):
         exported = shuanggongshi.export_file(records=Decision.objects.filter(agency=world.amr_changan, kind=kind),
                                              fmt=fmt, headers=headers)
         report = run_import(world, exported, f"out.{fmt}")
-        assert (report.kind, report.corrected, report.rejected) == (kind, 3 if kind == "penalty" else 2, 0), report.errors
+        assert (report.kind, report.unchanged, report.corrected, report.rejected) == (
+            kind, 3 if kind == "penalty" else 2, 0, 0), report.errors
     again = {d.external_id: d.data for d in Decision.objects.all()}
     assert again == first
-    assert set(Decision.objects.values_list("version", flat=True)) == {2}
+    assert set(Decision.objects.values_list("version", flat=True)) == {1}  # the same records: no new version
 
 
 def test_the_export_carries_the_layout_the_agency_and_the_id_number_for_the_credit_platform(world):

@@ -97,7 +97,8 @@ class Command(BaseCommand):
         if report.ignored_columns:
             self.stdout.write(f"忽略的列：{'、'.join(report.ignored_columns)}")
         self.stdout.write(f"{agency.name}: {report.rows} rows ({report.kind}, {report.header_style} headers) in {elapsed:.1f} s — "
-                          f"created {report.created}, corrected {report.corrected}, rejected {report.rejected}.")
+                          f"created {report.created}, corrected {report.corrected}, unchanged {report.unchanged}, "
+                          f"rejected {report.rejected}.")
         if options["report"] and report.errors:
             Path(options["report"]).write_bytes(shuanggongshi.error_report_xlsx(report))
             self.stdout.write(f"Error report written to {options['report']}.")
