@@ -12,11 +12,14 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from sanxiang.core.auth import is_fully_authenticated
+from sanxiang.core.parsing import BadInput, load_json
 
 from .errors import ApiError, forbidden_scope
 from .services import authenticate_token
@@ -37,9 +40,22 @@ class TokenAuth(HttpBearer):
 
 
 class VerifiedSessionAuth(SessionAuth):
+    """A logged-in, TOTP-verified session. CSRF protects session calls only:
+    a call with no session (and no valid token) is 401 unauthenticated, not a
+    CSRF 403 (ninja's cookie auth checks CSRF before it knows whether there
+    is a session at all)."""
+
+    def _get_key(self, request):
+        return request.COOKIES.get(self.param_name)
+
     def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return user if user is not None and is_fully_authenticated(user) else None
+        user = getattr(request, "user", None)
+        if key is None or user is None or not is_fully_authenticated(user):
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise ApiError(status=403, code="csrf_failed",
+                           message="CSRF 校验失败：请刷新页面后重试（使用登录会话调用 API 时须带 X-CSRFToken 请求头）。")
+        return user
 
 
 AUTH = [TokenAuth(), VerifiedSessionAuth()]
@@ -67,8 +83,65 @@ class Utf8Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class BoundedJsonParser(Parser):
+    """Request bodies through core.parsing.load_json: a body nested deeper
+    than MAX_JSON_DEPTH (100,000 levels made the decoder raise RecursionError)
+    or that is not UTF-8 JSON is a 400 {code, field, message}."""
+
+    def parse_body(self, request):
+        return load_json(request.body)
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every error answer: a stable code, the field at fault (or null) and a Chinese message. "
+                   "422 answers also list every problem in `errors`.",
+    "required": ["code", "field", "message"],
+    "properties": {
+        "code": {"type": "string"},
+        "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "message": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "problem": {"type": "string"}}}},
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERROR_DESCRIPTIONS = {
+    "400": "Bad request: a body that is not JSON, nested too deep, or a number that is not one",
+    "401": "No valid API token and no logged-in, verified session",
+    "403": "The token lacks the scope, the role may not do this, or CSRF failed (session calls)",
+    "404": "Not found, or outside the caller's jurisdiction",
+    "422": "A field is invalid or the rules refuse the action",
+}
+
+
+def document_errors(schema: dict) -> dict:
+    """Add the error answers to every operation of an OpenAPI document:
+    400, 404 and 422 everywhere, 401 and 403 where authentication is
+    required; all with the Error schema. Answers an operation documents
+    itself are kept."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue
+            responses = operation.setdefault("responses", {})
+            statuses = ["400", "404", "422"] + (["401", "403"] if operation.get("security") else [])
+            for status in statuses:
+                responses.setdefault(status, {"description": _ERROR_DESCRIPTIONS[status],
+                                              "content": {"application/json": {"schema": _ERROR_REF}}})
+    return schema
+
+
+class SanxiangAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = SanxiangAPI(
     renderer=Utf8Renderer(),
+    parser=BoundedJsonParser(),
     title="三项制度平台 API",
     version="1",
     description="Publicity, whole-process recording and legal review of administrative law enforcement. "
@@ -86,14 +159,87 @@ def on_api_error(request, exc: ApiError):
     return api.create_response(request, exc.body(), status=exc.status)
 
 
+_PROBLEMS = {
+    "missing": lambda ctx: "缺少此字段",
+    "int_parsing": lambda ctx: "应为整数（只用 ASCII 数字 0-9）",
+    "int_type": lambda ctx: "应为整数",
+    "int_from_float": lambda ctx: "应为整数",
+    "int_parsing_size": lambda ctx: "数值过大",
+    "less_than_equal": lambda ctx: f"不能大于 {ctx.get('le')}",
+    "greater_than_equal": lambda ctx: f"不能小于 {ctx.get('ge')}",
+    "less_than": lambda ctx: f"应小于 {ctx.get('lt')}",
+    "greater_than": lambda ctx: f"应大于 {ctx.get('gt')}",
+    "string_type": lambda ctx: "应为字符串",
+    "string_too_long": lambda ctx: f"过长：最多 {ctx.get('max_length')} 个字符",
+    "string_too_short": lambda ctx: f"过短：至少 {ctx.get('min_length')} 个字符",
+    "bool_parsing": lambda ctx: "应为布尔值（true 或 false）",
+    "bool_type": lambda ctx: "应为布尔值（true 或 false）",
+    "date_from_datetime_parsing": lambda ctx: "应为日期（YYYY-MM-DD）",
+    "date_parsing": lambda ctx: "应为日期（YYYY-MM-DD）",
+    "date_type": lambda ctx: "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": lambda ctx: "应为日期时间（ISO 8601）",
+    "datetime_from_date_parsing": lambda ctx: "应为日期时间（ISO 8601）",
+    "datetime_type": lambda ctx: "应为日期时间（ISO 8601）",
+    "list_type": lambda ctx: "应为数组",
+    "dict_type": lambda ctx: "应为对象",
+    "model_type": lambda ctx: "应为对象",
+    "model_attributes_type": lambda ctx: "应为对象",
+    "float_parsing": lambda ctx: "应为数字",
+    "float_type": lambda ctx: "应为数字",
+    "decimal_parsing": lambda ctx: "应为数字",
+    "finite_number": lambda ctx: "应为有限的数字",
+    "recursion_loop": lambda ctx: "嵌套过深",
+    "enum": lambda ctx: f"应为以下之一：{ctx.get('expected')}",
+    "literal_error": lambda ctx: f"应为以下之一：{ctx.get('expected')}",
+    "json_invalid": lambda ctx: "不是有效的 JSON",
+}
+
+
+def _problem(error: dict) -> str:
+    """The Chinese problem for one pydantic error (its English text where no
+    translation is known; a value error raised by our own validators is
+    already Chinese)."""
+    kind = error.get("type", "")
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error") or error.get("msg", "格式错误"))
+    known = _PROBLEMS.get(kind)
+    return known(error.get("ctx") or {}) if known else str(error.get("msg", "格式错误"))
+
+
+def _field_of(error: dict) -> str | None:
+    loc = [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload", "header", "form")]
+    return ".".join(loc) or None
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request, exc: NinjaValidationError):
     errors = exc.errors
     first = errors[0] if errors else {}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path", "payload")]
-    field = ".".join(loc) or None
-    return _error(request, 422, "invalid", f"字段 {field or '请求'} 无效：{first.get('msg', '格式错误')}。", field,
-                  errors=[{"field": ".".join(str(p) for p in e.get("loc", [])), "problem": e.get("msg")} for e in errors])
+    field = _field_of(first)
+    return _error(request, 422, "invalid", f"字段 {field or '请求'} 无效：{_problem(first)}。", field,
+                  errors=[{"field": _field_of(e), "problem": _problem(e)} for e in errors])
+
+
+@api.exception_handler(BadInput)
+def on_bad_input(request, exc: BadInput):
+    return api.create_response(request, exc.body(), status=exc.status)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 429: "throttled"}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    """django-ninja's own refusals (an unparsable body, throttling …) in the
+    documented {code, field, message} shape instead of {"detail": ...}."""
+    cause = exc.__cause__
+    if isinstance(cause, BadInput):
+        return api.create_response(request, cause.body(), status=cause.status)
+    if exc.status_code == 400:
+        return _error(request, 400, "invalid_json", "请求体不是有效的 JSON（UTF-8）。")
+    return _error(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"),
+                  f"请求被拒绝（HTTP {exc.status_code}）：{exc.message}")
 
 
 @api.exception_handler(DjangoValidationError)
@@ -116,7 +262,9 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    return _error(request, 403, "forbidden", "您没有执行此操作的权限。")
+    # A predicate's refusal (core.refusals.Refused) keeps its code and message.
+    return _error(request, 403, getattr(exc, "code", None) or "forbidden",
+                  getattr(exc, "message", None) or "您没有执行此操作的权限。", getattr(exc, "field", None))
 
 
 @api.exception_handler(Exception)

@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
+from sanxiang.api.pagination import BoundedLimitOffsetPagination
+from sanxiang.core.parsing import Amount, Id
 from sanxiang.core.selectors import officers_for
 
 from . import predicates, selectors, services
@@ -44,7 +46,7 @@ class IssuedDocumentOut(Schema):
     issued_at: datetime
 
 
-class StepOut(Schema):
+class CaseStepOut(Schema):
     id: int
     code: str
     name: str
@@ -68,7 +70,7 @@ class StepOut(Schema):
         return selectors.issued_documents_for_step(user=context["request"].user, step=obj)
 
 
-class DeadlineOut(Schema):
+class CaseDeadlineOut(Schema):
     kind: str
     obligor: str
     start_on: date
@@ -120,8 +122,8 @@ class CaseDetailOut(CaseOut):
     hearing_waived_on: date | None
     termination_reason: str
     officers: list[CaseOfficerOut]
-    steps: list[StepOut]
-    deadlines: list[DeadlineOut]
+    steps: list[CaseStepOut]
+    deadlines: list[CaseDeadlineOut]
     next_steps: list[NextStepOut]
 
 
@@ -133,14 +135,14 @@ class OpenCaseIn(Schema):
     party_type: str
     party_credit_code: str = ""
     opened_on: date | None = None
-    officer_ids: list[int]
+    officer_ids: list[Id]
     proposed_penalty_categories: list[str] = []
-    proposed_fine_fen: int | None = None
+    proposed_fine_fen: Amount | None = None
 
 
 class StartStepIn(Schema):
     code: str
-    officer_ids: list[int] | None = None  # default: the case's officers
+    officer_ids: list[Id] | None = None  # default: the case's officers
     place: str = ""
     note: str = ""
     at: datetime | None = None  # when the step began (a record made afterwards); default now
@@ -168,7 +170,7 @@ class TerminateIn(Schema):
 
 
 class AssignOfficerIn(Schema):
-    officer_id: int
+    officer_id: Id
     role: str = "assist"  # "lead" makes the officer the lead (主办人); also for an officer already on the case
 
 
@@ -205,7 +207,7 @@ def _officers(request, ids: list[int] | None):
 
 
 @router.get("", response=list[CaseOut], auth=AUTH, summary="Cases in the caller's jurisdiction")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_cases(request, status: str = "", mine: bool = False):
     require_scope(request, "read")
     qs = selectors.my_cases(user=request.user) if mine else selectors.cases_for(user=request.user)
@@ -213,7 +215,7 @@ def list_cases(request, status: str = "", mine: bool = False):
 
 
 @router.get("/{case_id}", response=CaseDetailOut, auth=AUTH, summary="A case with its steps, deadlines and allowed next steps")
-def get_case(request, case_id: int):
+def get_case(request, case_id: Id):
     require_scope(request, "read")
     return _detail(selectors.get_case_for(user=request.user, pk=case_id))
 
@@ -232,8 +234,8 @@ def open_case(request, payload: OpenCaseIn):
     return created(_detail(case))
 
 
-@router.post("/{case_id}/steps", response={201: StepOut}, auth=AUTH, summary="Start a step of the case's process")
-def start_step(request, case_id: int, payload: StartStepIn):
+@router.post("/{case_id}/steps", response={201: CaseStepOut}, auth=AUTH, summary="Start a step of the case's process")
+def start_step(request, case_id: Id, payload: StartStepIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     step = services.start_step(actor=request.user, case=case, code=payload.code,
@@ -242,8 +244,8 @@ def start_step(request, case_id: int, payload: StartStepIn):
     return created(step)
 
 
-@router.post("/{case_id}/steps/{step_id}/complete", response=StepOut, auth=AUTH, summary="Complete a step (close its record)")
-def complete_step(request, case_id: int, step_id: int, payload: CompleteStepIn):
+@router.post("/{case_id}/steps/{step_id}/complete", response=CaseStepOut, auth=AUTH, summary="Complete a step (close its record)")
+def complete_step(request, case_id: Id, step_id: Id, payload: CompleteStepIn):
     require_scope(request, "cases:write")
     step = selectors.get_step_for(user=request.user, case_pk=case_id, pk=step_id)
     return services.complete_step(actor=request.user, step=step, note=payload.note, place=payload.place,
@@ -253,7 +255,7 @@ def complete_step(request, case_id: int, step_id: int, payload: CompleteStepIn):
 
 @router.post("/{case_id}/hearing-request", response=CaseDetailOut, auth=AUTH,
              summary="Record the party's request for a hearing (art. 63, 64 (1))")
-def hearing_request(request, case_id: int, payload: HearingRequestIn):
+def hearing_request(request, case_id: Id, payload: HearingRequestIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     return _detail(services.record_hearing_request(actor=request.user, case=case, requested_on=payload.requested_on))
@@ -261,7 +263,7 @@ def hearing_request(request, case_id: int, payload: HearingRequestIn):
 
 @router.post("/{case_id}/hearing-waiver", response=CaseDetailOut, auth=AUTH,
              summary="Record the party's written waiver of a hearing: the decision need not wait for the request period")
-def hearing_waiver(request, case_id: int, payload: HearingWaiverIn):
+def hearing_waiver(request, case_id: Id, payload: HearingWaiverIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     return _detail(services.record_hearing_waiver(actor=request.user, case=case, waived_on=payload.waived_on))
@@ -269,7 +271,7 @@ def hearing_waiver(request, case_id: int, payload: HearingWaiverIn):
 
 @router.post("/{case_id}/terminate", response=CaseDetailOut, auth=AUTH,
              summary="Terminate the case (终止 / 撤销立案) before a decision: the agency head only")
-def terminate(request, case_id: int, payload: TerminateIn):
+def terminate(request, case_id: Id, payload: TerminateIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     return _detail(services.terminate_case(actor=request.user, case=case, reason=payload.reason, on=payload.on))
@@ -277,7 +279,7 @@ def terminate(request, case_id: int, payload: TerminateIn):
 
 @router.post("/{case_id}/officers", response=CaseDetailOut, auth=AUTH,
              summary="Put an officer on the case (role assist or lead), or make an officer of the case its lead")
-def assign_officer(request, case_id: int, payload: AssignOfficerIn):
+def assign_officer(request, case_id: Id, payload: AssignOfficerIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     services.assign_officer(actor=request.user, case=case, officer=_officer(request, payload.officer_id), role=payload.role)
@@ -286,7 +288,7 @@ def assign_officer(request, case_id: int, payload: AssignOfficerIn):
 
 @router.delete("/{case_id}/officers/{officer_id}", response=CaseDetailOut, auth=AUTH,
                summary="Take an assisting officer off the case")
-def remove_officer(request, case_id: int, officer_id: int):
+def remove_officer(request, case_id: Id, officer_id: Id):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     services.remove_officer(actor=request.user, case=case, officer=_officer(request, officer_id))

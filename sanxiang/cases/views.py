@@ -26,6 +26,7 @@ from .forms import (
     StartStepForm, TerminateForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
+from sanxiang.core.parsing import optional_id
 from sanxiang.core import clock
 
 PAGE_SIZE = 30
@@ -310,11 +311,7 @@ def remove_officer_view(request, pk: int, officer_id: int):
 def deadlines_view(request):
     today = clock.today()
     mine = request.GET.get("scope", "agency") == "mine"
-    agency_id = request.GET.get("agency") or None
-    try:
-        agency_id = int(agency_id) if agency_id else None
-    except ValueError:
-        agency_id = None
+    agency_id = optional_id(request.GET.get("agency"), field="agency")
     kw = {"mine": mine, "agency_id": agency_id}
     return render(request, "cases/deadlines.html", {
         "overdue": selectors.overdue_deadlines(user=request.user, today=today, **kw)[:200],

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from ninja import Router, Schema
 
 from sanxiang.api.errors import ApiError
+from sanxiang.core.parsing import Id
 
 from . import selectors
 from .models import CatalogueKind, CatalogueVersion, Flowchart
@@ -24,7 +25,7 @@ from .processes import ProcessNotFound, all_processes, get_process, render_flowc
 router = Router(tags=["catalog"])
 
 
-class VersionOut(Schema):
+class CatalogueVersionOut(Schema):
     number: int
     effective_date: date
     accepted_at: str | None
@@ -83,38 +84,38 @@ class FlowchartOut(Schema):
 class EnforcementListOut(Schema):
     agency_id: int
     agency: str
-    version: VersionOut
+    version: CatalogueVersionOut
     items: list[EnforcementItemOut]
 
 
 class InspectionListOut(Schema):
     agency_id: int
     agency: str
-    version: VersionOut
+    version: CatalogueVersionOut
     items: list[InspectionItemOut]
 
 
 class GuideListOut(Schema):
     agency_id: int
     agency: str
-    version: VersionOut
+    version: CatalogueVersionOut
     items: list[ServiceGuideOut]
 
 
 class FlowchartListOut(Schema):
     agency_id: int
     agency: str
-    version: VersionOut
+    version: CatalogueVersionOut
     items: list[FlowchartOut]
 
 
 class HistoryOut(Schema):
     agency_id: int
     kind: str
-    versions: list[VersionOut]
+    versions: list[CatalogueVersionOut]
 
 
-class StepOut(Schema):
+class ProcessStepOut(Schema):
     code: str
     name: str
     records: list[str]
@@ -134,7 +135,7 @@ class ProcessOut(Schema):
     title: str
     basis: list[str]
     digest: str
-    steps: list[StepOut]
+    steps: list[ProcessStepOut]
 
 
 KIND_PATHS = {
@@ -174,7 +175,7 @@ def _envelope(agency, version, items) -> dict:
 
 @router.get("/agencies/{agency_id}/enforcement-items", response=EnforcementListOut, auth=None,
             summary="行政执法事项清单 in force (公示-3/4)")
-def enforcement_items(request, agency_id: int, q: str = "", version: int | None = None):
+def enforcement_items(request, agency_id: Id, q: str = "", version: Id | None = None):
     agency = _agency(agency_id)
     v = _version(agency, CatalogueKind.ENFORCEMENT_ITEMS, version)
     items = [{"code": i.code, "name": i.name, "act_kind": i.act_kind, "enforcing_body": agency.name, "duty": i.duty,
@@ -185,7 +186,7 @@ def enforcement_items(request, agency_id: int, q: str = "", version: int | None 
 
 @router.get("/agencies/{agency_id}/inspection-items", response=InspectionListOut, auth=None,
             summary="随机抽查事项清单 in force (公示-5)")
-def inspection_items(request, agency_id: int, version: int | None = None):
+def inspection_items(request, agency_id: Id, version: Id | None = None):
     agency = _agency(agency_id)
     v = _version(agency, CatalogueKind.INSPECTION_ITEMS, version)
     items = [{"code": i.code, "name": i.name, "body": i.body, "basis": i.basis, "target": i.target, "content": i.content,
@@ -195,7 +196,7 @@ def inspection_items(request, agency_id: int, version: int | None = None):
 
 @router.get("/agencies/{agency_id}/service-guides", response=GuideListOut, auth=None,
             summary="服务指南 in force, all fifteen fields (公示-7)")
-def service_guides(request, agency_id: int, version: int | None = None):
+def service_guides(request, agency_id: Id, version: Id | None = None):
     agency = _agency(agency_id)
     v = _version(agency, CatalogueKind.SERVICE_GUIDES, version)
     fields = [f for f in ServiceGuideOut.model_fields]
@@ -204,7 +205,7 @@ def service_guides(request, agency_id: int, version: int | None = None):
 
 @router.get("/agencies/{agency_id}/flowcharts", response=FlowchartListOut, auth=None,
             summary="执法流程图 in force (公示-6), with links to their SVG")
-def flowcharts(request, agency_id: int, version: int | None = None):
+def flowcharts(request, agency_id: Id, version: Id | None = None):
     agency = _agency(agency_id)
     v = _version(agency, CatalogueKind.FLOWCHARTS, version)
     items = []
@@ -220,7 +221,7 @@ def flowcharts(request, agency_id: int, version: int | None = None):
 
 @router.get("/agencies/{agency_id}/flowcharts/{act_kind}/{procedure}.svg", auth=None,
             summary="A published flowchart as SVG, drawn from the process definition (公示-6)")
-def flowchart_svg(request, agency_id: int, act_kind: str, procedure: str, version: int | None = None):
+def flowchart_svg(request, agency_id: Id, act_kind: str, procedure: str, version: Id | None = None):
     agency = _agency(agency_id)
     v = _version(agency, CatalogueKind.FLOWCHARTS, version)
     if not Flowchart.objects.filter(version=v, act_kind=act_kind, procedure=procedure).exists():
@@ -231,7 +232,7 @@ def flowchart_svg(request, agency_id: int, act_kind: str, procedure: str, versio
 
 @router.get("/agencies/{agency_id}/{kind}/history", response=HistoryOut, auth=None,
             summary="Accepted versions of a list with their effective dates")
-def history(request, agency_id: int, kind: str):
+def history(request, agency_id: Id, kind: str):
     agency = _agency(agency_id)
     if kind not in KIND_PATHS:
         raise ApiError(status=404, code="unknown_catalogue", field="kind",

@@ -32,6 +32,7 @@ from . import excel, selectors, services
 from .models import CatalogueKind, Flowchart, ServiceGuide, VersionStatus
 from .permissions import can_decide_filing, can_edit_catalogues
 from .processes import ProcessNotFound, get_process, render_flowchart_svg
+from sanxiang.core.parsing import optional_id
 from sanxiang.core import clock
 
 PAGE_SIZE = 50
@@ -53,8 +54,7 @@ def _kind(slug: str) -> str:
 
 
 def _version_number(request) -> int | None:
-    v = request.GET.get("v", "").strip()
-    return int(v) if v.isdigit() else None
+    return optional_id(request.GET.get("v", "").strip(), field="v")
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:

@@ -1,16 +1,17 @@
 """Core endpoints: regions, public certificate verification and officer list,
 and the scoped private reads of agencies and officers."""
 
-from __future__ import annotations
 
 from datetime import date
 
 from django.http import Http404
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sanxiang.api.api import AUTH, require_scope
 from sanxiang.api.errors import ApiError
+from sanxiang.api.pagination import BoundedLimitOffsetPagination
+from sanxiang.core.parsing import Id
 
 from . import selectors
 from .models import Region
@@ -113,8 +114,8 @@ def verify_certificate(request, number: str):
 
 
 @router.get("/public/officers", response=list[PublicOfficerOut], auth=None, summary="Public officer list (公示-8/9)")
-@paginate(LimitOffsetPagination)
-def public_officers(request, region: str = "", agency: int | None = None, q: str = ""):
+@paginate(BoundedLimitOffsetPagination)
+def public_officers(request, region: str = "", agency: Id | None = None, q: str = ""):
     return [_public_officer(o) for o in selectors.public_officer_list(region_code=region, agency_id=agency, q=q)]
 
 
@@ -125,20 +126,20 @@ def me(request):
 
 
 @router.get("/agencies", response=list[AgencyOut], auth=AUTH, summary="Agencies in the caller's jurisdiction")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_agencies(request):
     require_scope(request, "read")
     return selectors.agencies_for(user=request.user)
 
 
 @router.get("/agencies/{agency_id}", response=AgencyOut, auth=AUTH)
-def get_agency(request, agency_id: int):
+def get_agency(request, agency_id: Id):
     require_scope(request, "read")
     return selectors.get_agency_for(user=request.user, pk=agency_id)
 
 
 @router.get("/officers", response=list[OfficerOut], auth=AUTH, summary="Officers in the caller's jurisdiction")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_officers(request, q: str = ""):
     require_scope(request, "read")
     qs = selectors.officers_for(user=request.user)
@@ -146,12 +147,12 @@ def list_officers(request, q: str = ""):
 
 
 @router.get("/officers/{officer_id}", response=OfficerOut, auth=AUTH)
-def get_officer(request, officer_id: int):
+def get_officer(request, officer_id: Id):
     require_scope(request, "read")
     return selectors.get_officer_for(user=request.user, pk=officer_id)
 
 
-class DeadlineOut(Schema):
+class ComputedDeadlineOut(Schema):
     rule: str
     start: date
     amount: int
@@ -162,7 +163,7 @@ class DeadlineOut(Schema):
     scope: str
 
 
-@router.get("/deadlines", response=DeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule")
+@router.get("/deadlines", response=ComputedDeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule")
 def compute_deadline(request, rule: str, start: date, agency: str = "", region: str = ""):
     from sanxiang.rules.loader import RuleNotFound
 

@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core: regions, agencies, officers, users, audit")
 
     def ready(self):
+        from django.urls import register_converter
+
+        from .parsing import IdConverter
+
+        register_converter(IdConverter, "id")  # <id:pk>: ids in range only (core/parsing.py)
         from . import signals  # noqa: F401  (login audit hooks)

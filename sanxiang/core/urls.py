@@ -28,6 +28,6 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("workbench/", views.workbench, name="workbench"),
     path("workbench/officers/", views.staff_officer_list, name="staff_officer_list"),
-    path("workbench/officers/<int:pk>/", views.staff_officer_detail, name="staff_officer_detail"),
-    path("workbench/agencies/<int:pk>/", views.staff_agency_detail, name="staff_agency_detail"),
+    path("workbench/officers/<id:pk>/", views.staff_officer_detail, name="staff_officer_detail"),
+    path("workbench/agencies/<id:pk>/", views.staff_agency_detail, name="staff_agency_detail"),
 ]

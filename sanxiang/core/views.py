@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from . import auth, selectors
 from .forms import LoginForm, TotpConfirmForm
 from .models import Agency, Region, RegionLevel, User
+from .parsing import optional_id
 
 PAGE_SIZE = 30
 
@@ -83,7 +84,7 @@ def officer_list(request):
     agency_id = request.GET.get("agency", "").strip()
     q = request.GET.get("q", "").strip()
     officers = selectors.public_officer_list(
-        region_code=region_code, agency_id=int(agency_id) if agency_id.isdigit() else None, q=q
+        region_code=region_code, agency_id=optional_id(agency_id, field="agency"), q=q
     )
     page = Paginator(officers, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "core/officer_list.html", {

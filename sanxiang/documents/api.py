@@ -14,6 +14,7 @@ from ninja import Router, Schema
 
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
+from sanxiang.core.parsing import Id
 
 from . import selectors, services
 from .kinds import all_kinds
@@ -42,7 +43,7 @@ class KindOut(Schema):
 class IssueIn(Schema):
     kind: str  # a kind code, see GET /kinds
     data: dict = {}  # the kind's field values
-    step_id: int | None = None  # a step of this case; default: the step in progress
+    step_id: Id | None = None  # a step of this case; default: the step in progress
 
 
 class DocumentOut(Schema):
@@ -74,7 +75,7 @@ def kinds(request):
 
 
 @router.get("/cases/{case_id}", response=list[DocumentOut], auth=AUTH)
-def case_documents(request, case_id: int):
+def case_documents(request, case_id: Id):
     require_scope(request, "read")
     _case, documents = selectors.case_documents_for(user=request.user, case_id=case_id)
     return list(documents)
@@ -84,7 +85,7 @@ def case_documents(request, case_id: int):
 
 @router.post("/cases/{case_id}", response={201: DocumentOut}, auth=AUTH,
              summary="Issue a document in the case (numbered kinds take their 文号)")
-def issue_document(request, case_id: int, payload: IssueIn):
+def issue_document(request, case_id: Id, payload: IssueIn):
     require_scope(request, "cases:write")
     case = selectors.get_case_for(user=request.user, pk=case_id)
     step = None
@@ -98,13 +99,13 @@ def issue_document(request, case_id: int, payload: IssueIn):
 
 
 @router.get("/{document_id}", response=DocumentOut, auth=AUTH)
-def document_detail(request, document_id: int):
+def document_detail(request, document_id: Id):
     require_scope(request, "read")
     return selectors.get_document_for(user=request.user, pk=document_id)
 
 
 @router.get("/{document_id}/{fmt}", auth=AUTH)
-def document_file(request, document_id: int, fmt: str):
+def document_file(request, document_id: Id, fmt: str):
     require_scope(request, "read")
     if fmt not in CONTENT_TYPES:
         raise ApiError(status=404, code="not_found", field="fmt", message="格式只能是 pdf 或 docx。")

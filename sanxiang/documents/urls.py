@@ -4,7 +4,7 @@ from . import views
 
 app_name = "documents"
 urlpatterns = [
-    path("case/<int:case_id>/", views.case_documents, name="case"),
-    path("<int:pk>/download.<str:fmt>", views.download, name="download"),
-    path("case/<int:case_id>/issue/<str:kind>/", views.issue, name="issue"),
+    path("case/<id:case_id>/", views.case_documents, name="case"),
+    path("<id:pk>/download.<str:fmt>", views.download, name="download"),
+    path("case/<id:case_id>/issue/<str:kind>/", views.issue, name="issue"),
 ]

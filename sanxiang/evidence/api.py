@@ -11,6 +11,7 @@ from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
 from sanxiang.api.api import AUTH, require_scope
+from sanxiang.core.parsing import Count, Id
 
 from . import selectors, services
 from .views import archive_file_response, content_response
@@ -62,7 +63,7 @@ class EvidenceOut(Schema):
 class ShareIn(Schema):
     recipient: str
     reason: str
-    days: int = 7
+    days: Count = 7
 
 
 class ShareOut(Schema):
@@ -71,7 +72,7 @@ class ShareOut(Schema):
 
 
 @router.get("/items", response=list[EvidenceOut], url_name="evidence_list")
-def list_evidence(request, case: int, step: int | None = None):
+def list_evidence(request, case: Id, step: Id | None = None):
     """Evidence of a case (optionally one step), newest capture first."""
     require_scope(request, "read")
     qs = selectors.evidence_for(user=request.user).filter(case_id=case)
@@ -81,7 +82,7 @@ def list_evidence(request, case: int, step: int | None = None):
 
 
 @router.get("/items/{item_id}", response=EvidenceOut, url_name="evidence_item")
-def get_evidence(request, item_id: int):
+def get_evidence(request, item_id: Id):
     require_scope(request, "read")
     item = selectors.get_evidence_for(user=request.user, pk=item_id)
     services.record_access(actor=request.user, item=item, action="evidence.view", via="api")
@@ -89,7 +90,7 @@ def get_evidence(request, item_id: int):
 
 
 @router.get("/items/{item_id}/content", url_name="evidence_content")
-def download_evidence(request, item_id: int):
+def download_evidence(request, item_id: Id):
     """The bytes (Range supported); appends evidence.download."""
     require_scope(request, "read")
     item = selectors.get_evidence_for(user=request.user, pk=item_id)
@@ -97,7 +98,7 @@ def download_evidence(request, item_id: int):
 
 
 @router.post("/items/{item_id}/share", response={201: ShareOut}, url_name="evidence_share")
-def share(request, item_id: int, payload: ShareIn):
+def share(request, item_id: Id, payload: ShareIn):
     """A signed download link for a named recipient; appends evidence.share."""
     require_scope(request, "cases:write")
     item = selectors.get_evidence_for(user=request.user, pk=item_id)
@@ -126,14 +127,14 @@ class ArchiveOut(Schema):
 
 
 @router.get("/cases/{case_id}/archives", response=list[ArchiveOut], url_name="archive_list")
-def list_archives(request, case_id: int):
+def list_archives(request, case_id: Id):
     """A case's e-case file packages (电子案卷, 记录-3), newest first."""
     require_scope(request, "read")
     return list(selectors.archives_for(user=request.user, case=case_id))
 
 
 @router.get("/archives/{package_id}/download", url_name="archive_download")
-def download_archive(request, package_id: int):
+def download_archive(request, package_id: Id):
     """The package (ZIP); appends case.archive_download."""
     require_scope(request, "read")
     package = selectors.get_archive_for(user=request.user, pk=package_id)
@@ -141,7 +142,7 @@ def download_archive(request, package_id: int):
 
 
 @router.post("/archives/{package_id}/check", url_name="archive_check")
-def check_archive(request, package_id: int):
+def check_archive(request, package_id: Id):
     """The four-property check (四性检测) of the stored package, and its SHA-256
     against the one recorded at build; appends case.archive_check. The
     report: {"ok", "signature", "summary", "properties": {name: {"ok", "findings"}}}."""

@@ -29,9 +29,11 @@ from .models import (
     RetentionCategory, Upload, UploadStatus,
 )
 from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
+from sanxiang.core.parsing import BadNumber, parse_id
 from sanxiang.core import clock
 
 SNIFF_BYTES = 8192
+_DURATION_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")  # seconds, ASCII digits
 SHARE_SALT = "sanxiang.evidence.share"
 # The longest a shared evidence link may live (platform policy, not a legal
 # time limit): checked when the link is made and again when it is used.
@@ -138,6 +140,15 @@ def _parse_captured_at(value: str) -> datetime:
     return parsed
 
 
+def _metadata_id(metadata: dict[str, str], key: str) -> int | None:
+    """An id from Upload-Metadata through the one parsing layer (ASCII
+    digits, 1 … 2**63-1); None when it is not one (reported as not found)."""
+    try:
+        return parse_id((metadata.get(key) or "").strip(), field=key)
+    except BadNumber:
+        return None
+
+
 @transaction.atomic
 def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upload:
     """Validate the metadata of a new upload and register it (tus creation).
@@ -151,17 +162,17 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
     sha256 = (metadata.get("sha256") or "").strip().lower()
     if not SHA256_RE.match(sha256):
         raise ValidationError({"sha256": "须在 Upload-Metadata 中声明文件的 SHA-256（64 位十六进制）。"})
-    case_id = (metadata.get("case") or "").strip()
-    case = cases.filter(pk=case_id).first() if case_id.isdigit() else None
+    case_pk = _metadata_id(metadata, "case")
+    case = cases.filter(pk=case_pk).first() if case_pk else None
     if case is None:
         raise ValidationError({"case": "案件不存在，或不在您的权限范围内。"})
     if not case_is_open(case):
         raise ValidationError({"case": "案件已办结或终止，不能再上传证据。"})
     step = None
-    step_id = (metadata.get("step") or "").strip()
-    if step_id:
+    if (metadata.get("step") or "").strip():
+        step_pk = _metadata_id(metadata, "step")
         CaseStep = apps.get_model("cases", "CaseStep")
-        step = CaseStep.objects.filter(pk=step_id, case=case).first() if step_id.isdigit() else None
+        step = CaseStep.objects.filter(pk=step_pk, case=case).first() if step_pk else None
         if step is None:
             raise ValidationError({"step": "该案件没有这个执法环节。"})
     device = None
@@ -174,6 +185,8 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
     duration = (metadata.get("duration") or "").strip()
     if duration:
         try:
+            if not _DURATION_RE.fullmatch(duration):  # ASCII digits; float() takes "nan", "inf", "١٢"
+                raise ValueError
             duration_s = float(duration)
             if duration_s < 0:
                 raise ValueError

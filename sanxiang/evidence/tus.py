@@ -28,6 +28,7 @@ import errno
 import functools
 import json
 import logging
+import re
 from datetime import timezone as dt_timezone
 from email.utils import format_datetime
 
@@ -42,6 +43,8 @@ from django.views.decorators.csrf import csrf_exempt
 from sanxiang.api.services import authenticate_token
 from sanxiang.core.auth import is_fully_authenticated
 
+from sanxiang.core.parsing import MAX_ID, BadNumber, optional_int, parse_int
+
 from . import selectors, services, uploads
 from .models import Upload, UploadStatus
 
@@ -51,6 +54,7 @@ TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,checksum,termination,expiration"
 CHECKSUM_ALGORITHMS = ("sha256",)
 SCOPE = "evidence:upload"
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
 
 
 def _response(status: int = 204, headers: dict | None = None, body: dict | None = None) -> HttpResponse:
@@ -137,6 +141,9 @@ def parse_metadata(header: str) -> dict[str, str]:
             value = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
         except (binascii.Error, UnicodeDecodeError):
             raise ValueError(f"value of {key} is not base64 UTF-8") from None
+        if _CONTROL.search(value):
+            # NUL and other controls: no database column, XML or file name holds them
+            raise ValueError(f"value of {key} contains a control character")
         if key in result:
             raise ValueError(f"duplicate key {key}")
         result[key] = value
@@ -178,10 +185,10 @@ def collection(request):
         return _error(405, "method", "此地址只接受 POST（创建上传）与 OPTIONS。", headers={"Allow": "POST, OPTIONS"})
     if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
         return _error(400, "defer_length", "不支持 Upload-Defer-Length：请给出 Upload-Length。", "Upload-Length")
-    raw_length = request.META.get("HTTP_UPLOAD_LENGTH", "")
-    if not raw_length.isdigit():
-        return _error(400, "invalid", "缺少 Upload-Length，或它不是非负整数。", "Upload-Length")
-    length = int(raw_length)
+    try:
+        length = parse_int(request.META.get("HTTP_UPLOAD_LENGTH", ""), field="Upload-Length")
+    except BadNumber as exc:
+        return _error(400, "invalid", f"缺少 Upload-Length，或它不是非负整数：{exc.message}", "Upload-Length")
     if length > settings.EVIDENCE_MAX_SIZE:
         return _error(413, "too_large", f"文件过大：上限为 {settings.EVIDENCE_MAX_SIZE} 字节。", "Upload-Length")
     try:
@@ -247,17 +254,19 @@ def resource(request, upload_id):
         return _error(405, "method", "不支持的请求方法。", headers={"Allow": "HEAD, PATCH, DELETE, OPTIONS"})
     if request.content_type != "application/offset+octet-stream":
         return _error(415, "content_type", "PATCH 的 Content-Type 必须是 application/offset+octet-stream。")
-    raw_offset = request.META.get("HTTP_UPLOAD_OFFSET", "")
-    if not raw_offset.isdigit():
-        return _error(400, "invalid", "缺少 Upload-Offset，或它不是非负整数。", "Upload-Offset")
-    offset = int(raw_offset)
+    try:
+        offset = parse_int(request.META.get("HTTP_UPLOAD_OFFSET", ""), field="Upload-Offset")
+    except BadNumber as exc:
+        return _error(400, "invalid", f"缺少 Upload-Offset，或它不是非负整数：{exc.message}", "Upload-Offset")
     if offset != upload.offset:
         return _error(409, "offset_mismatch", f"Upload-Offset 为 {offset}，服务器已收到 {upload.offset} 字节。",
                       "Upload-Offset", headers={"Upload-Offset": str(upload.offset)})
     if upload.status == UploadStatus.COMPLETED:
         return _completed(upload)
-    content_length = request.META.get("CONTENT_LENGTH") or ""
-    length = int(content_length) if content_length.isdigit() else None
+    try:
+        length = optional_int(request.META.get("CONTENT_LENGTH"), field="Content-Length", default=None, maximum=MAX_ID)
+    except BadNumber as exc:
+        return _error(400, "invalid", exc.message, "Content-Length")
     if length is not None and offset + length > upload.length:
         return _error(413, "too_long", "本次数据超出声明的 Upload-Length。", "Content-Length")
     checksum = None

@@ -24,9 +24,10 @@ from sanxiang.core.views import staff_required
 from . import selectors, services
 from .models import DeviceStatus, RetentionCategory
 from .storage import ObjectMissing, get_storage
+from sanxiang.core.parsing import optional_int
 
 STREAM_CHUNK = 1024 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")  # ASCII digits only (core/parsing.py)
 INLINE_PREFIXES = ("image/", "video/", "audio/")
 
 
@@ -132,7 +133,7 @@ def evidence_action(request, pk: int, action: str):
     try:
         if action == "share":
             share, token = services.share_evidence(actor=request.user, item=item, recipient=request.POST.get("recipient", ""),
-                                                   reason=reason, days=int(request.POST.get("days") or 7))
+                                                   reason=reason, days=optional_int(request.POST.get("days"), field="days", default=7, minimum=1))
             link = request.build_absolute_uri(reverse("evidence:shared", args=[token]))
             messages.success(request, f"共享链接（{share.expires_at:%Y-%m-%d %H:%M} 前有效）：{link}")
         elif not manage:

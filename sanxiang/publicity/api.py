@@ -39,6 +39,7 @@ from ninja import Router
 from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.models import Role
+from sanxiang.core.parsing import BadNumber, load_json, parse_int
 
 from .intake import safe_external_id, validate_records
 from .selectors import decisions_for
@@ -108,8 +109,8 @@ def _json(body: dict, status: int = 200) -> HttpResponse:
 
 def _read_body(request) -> bytes:
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
+        length = parse_int(request.META.get("CONTENT_LENGTH") or 0, field="Content-Length")
+    except BadNumber:
         length = 0
     if length > MAX_BODY_BYTES:
         raise ApiError(status=413, code="body_too_large", field="records",
@@ -125,10 +126,8 @@ def _read_body(request) -> bytes:
              summary="Push enforcement decisions (公示-14); a known external_id is a correction")
 def push_decisions(request):
     agency = _agency_of(request)
-    try:
-        body = json.loads(_read_body(request) or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(status=400, code="invalid_json", message="请求体不是有效的 JSON（UTF-8）。")
+    # core.parsing.load_json: 400 invalid_json / json_too_deep (BadJson), never RecursionError
+    body = load_json(_read_body(request) or b"null", parse_float=Decimal)
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise ApiError(status=422, code="records_missing", field="records",

@@ -8,7 +8,11 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Router, Schema
 
+from sanxiang.core.parsing import Id, PageNumber, PageSize, bounded
+
 router = Router(tags=["publicity (public)"])
+
+WithdrawalLimit = bounded(1, 200)
 
 
 class PublicDecisionOut(Schema):
@@ -35,14 +39,14 @@ class SearchOut(Schema):
     items: list[PublicDecisionOut]
 
 
-class VersionOut(Schema):
+class PublicVersionOut(Schema):
     number: int
     reason: str
     published_at: datetime
 
 
 class PublicDetailOut(PublicDecisionOut):
-    history: list[VersionOut]
+    history: list[PublicVersionOut]
 
 
 class NoticeOut(Schema):
@@ -61,22 +65,21 @@ def _out(p) -> dict:
 
 
 @router.get("/search", response=SearchOut, auth=None, summary="Search published decisions (Chinese full text)")
-def search(request, q: str = "", region: str = "", agency: int | None = None, kind: str = "", category: str = "",
-           date_from: date | None = None, date_to: date | None = None, sort: str = "newest", page: int = 1,
-           page_size: int = 20):
+def search(request, q: str = "", region: str = "", agency: Id | None = None, kind: str = "", category: str = "",
+           date_from: date | None = None, date_to: date | None = None, sort: str = "newest", page: PageNumber = 1,
+           page_size: PageSize = 20):
     from . import search as engine
 
-    page_size = max(1, min(page_size, 100))
     result = engine.search_public(q=q[:100], region_code=region, agency_id=agency, kind=kind, category=category,
                                   date_from=date_from, date_to=date_to,
                                   sort=sort if sort in ("newest", "oldest", "relevance") else "newest",
-                                  page=max(1, page), page_size=page_size)
-    return {"count": result.count, "count_is_estimate": result.count_is_estimate, "page": max(1, page),
+                                  page=page, page_size=page_size)
+    return {"count": result.count, "count_is_estimate": result.count_is_estimate, "page": page,
             "page_size": page_size, "items": [_out(p) for p in result.items]}
 
 
 @router.get("/public/{public_id}", response=PublicDetailOut, auth=None, summary="One published decision")
-def public_detail(request, public_id: int):
+def public_detail(request, public_id: Id):
     from . import selectors
 
     p = selectors.get_public_decision(pk=public_id)
@@ -87,8 +90,8 @@ def public_detail(request, public_id: int):
 
 
 @router.get("/withdrawals", response=list[NoticeOut], auth=None, summary="Withdrawal notices, newest first")
-def withdrawals(request, agency: int | None = None, limit: int = 50):
+def withdrawals(request, agency: Id | None = None, limit: WithdrawalLimit = 50):
     from . import selectors
 
     return [{"doc_number": n.doc_number, "agency": n.agency.name, "ground": n.ground, "reason": n.reason,
-             "withdrawn_at": n.withdrawn_at} for n in selectors.withdrawal_notices(agency_id=agency)[:max(1, min(limit, 200))]]
+             "withdrawn_at": n.withdrawn_at} for n in selectors.withdrawal_notices(agency_id=agency)[:limit]]

@@ -5,16 +5,16 @@ from . import imports, views
 app_name = "publicity"
 urlpatterns = [
     path("decisions/", views.search_page, name="search"),
-    path("decisions/<int:pk>/", views.detail, name="detail"),
+    path("decisions/<id:pk>/", views.detail, name="detail"),
     path("decisions/export.csv", views.export_csv, name="export_csv"),
     path("decisions/withdrawn/", views.withdrawn_list, name="withdrawn"),
-    path("decisions/feed/<int:agency_id>/", views.AgencyFeed(), name="feed"),
+    path("decisions/feed/<id:agency_id>/", views.AgencyFeed(), name="feed"),
     path("workbench/publicity/", views.workbench, name="workbench"),
     path("workbench/publicity/import/", imports.import_page, name="import"),
     path("workbench/publicity/export/", imports.export_download, name="export"),
-    path("workbench/publicity/<int:pk>/", views.decision_private, name="private"),
-    path("workbench/publicity/<int:pk>/publish/", views.publish, name="publish"),
-    path("workbench/publicity/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("workbench/publicity/<int:pk>/early-end/", views.apply_early_end, name="early_end"),
-    path("workbench/publicity/early-end/<int:application_id>/decide/", views.decide_early_end, name="decide_early_end"),
+    path("workbench/publicity/<id:pk>/", views.decision_private, name="private"),
+    path("workbench/publicity/<id:pk>/publish/", views.publish, name="publish"),
+    path("workbench/publicity/<id:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("workbench/publicity/<id:pk>/early-end/", views.apply_early_end, name="early_end"),
+    path("workbench/publicity/early-end/<id:application_id>/decide/", views.decide_early_end, name="decide_early_end"),
 ]

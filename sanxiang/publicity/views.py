@@ -20,9 +20,11 @@ from django.views.decorators.http import require_POST
 
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region, RegionLevel
+from sanxiang.core.parsing import optional_id, parse_page
 from sanxiang.core.views import staff_required
 
 from . import search, selectors, services
+from .feeds import XmlSafeRssFeed
 from .models import ActKind, PenaltyCategory, PublicDecision, WithdrawalGround
 
 PAGE_SIZE = 20
@@ -48,7 +50,7 @@ def portal_home(request):
 def _search(g, *, page: int, page_size: int):
     agency = g.get("agency", "")
     return search.search_public(
-        q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=int(agency) if agency.isdigit() else None,
+        q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=optional_id(agency, field="agency"),
         kind=g.get("kind", ""), category=g.get("category", ""), date_from=_date(g.get("from", "")),
         date_to=_date(g.get("to", "")), sort=g.get("sort", "newest") if g.get("sort") in ("newest", "oldest", "relevance") else "newest",
         page=page, page_size=page_size,
@@ -81,8 +83,7 @@ def export_csv(request):
 
 def search_page(request):
     g = request.GET
-    page_number = g.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    page_number = parse_page(g.get("page", ""))
     result = _search(g, page=page_number, page_size=PAGE_SIZE)
     pages = max(1, -(-result.count // PAGE_SIZE))
     return render(request, "publicity/search.html", {
@@ -112,7 +113,11 @@ def withdrawn_list(request):
 
 
 class AgencyFeed(Feed):
-    """An Atom-compatible RSS feed of one agency's published decisions."""
+    """An Atom-compatible RSS feed of one agency's published decisions.
+    Written by feeds.XmlSafeRssFeed: a character XML 1.0 cannot hold, in any
+    field, is dropped instead of failing the whole feed."""
+
+    feed_type = XmlSafeRssFeed
 
     def get_object(self, request, agency_id: int):
         return get_object_or_404(Agency, pk=agency_id, is_active=True)

@@ -16,6 +16,7 @@ from ninja import Router, Schema
 
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.cases.selectors import get_case_for
+from sanxiang.core.parsing import Id
 
 from . import selectors, services, workflow
 
@@ -29,8 +30,8 @@ class MatchOut(Schema):
 
 class PartIn(Schema):
     kind: str
-    document_id: int | None = None
-    evidence_id: int | None = None
+    document_id: Id | None = None
+    evidence_id: Id | None = None
     text: str = ""
 
 
@@ -109,7 +110,7 @@ class SubmitIn(Schema):
 
 
 class AssignIn(Schema):
-    reviewer_id: int
+    reviewer_id: Id
 
 
 class CheckIn(Schema):
@@ -166,13 +167,13 @@ def _case_review(case) -> dict:
 
 @router.get("/cases/{case_id}", response=CaseReviewOut, auth=AUTH,
             summary="Whether the case needs review (with every matching rule), its rounds and discussions")
-def case_review(request, case_id: int):
+def case_review(request, case_id: Id):
     require_scope(request, "read")
     return _case_review(get_case_for(user=request.user, pk=case_id))
 
 
 @router.post("/cases/{case_id}/flags", response=CaseReviewOut, auth=AUTH, summary="State the art. 58 / catalogue facts")
-def set_flags(request, case_id: int, payload: FlagsIn):
+def set_flags(request, case_id: Id, payload: FlagsIn):
     require_scope(request, "cases:write")
     case = get_case_for(user=request.user, pk=case_id)
     services.set_case_flags(actor=request.user, case=case, **payload.dict(exclude_none=True))
@@ -180,7 +181,7 @@ def set_flags(request, case_id: int, payload: FlagsIn):
 
 
 @router.post("/cases/{case_id}/submissions", response={201: SubmissionOut}, auth=AUTH, summary="Submit for review (送审)")
-def submit(request, case_id: int, payload: SubmitIn):
+def submit(request, case_id: Id, payload: SubmitIn):
     require_scope(request, "cases:write")
     case = get_case_for(user=request.user, pk=case_id)
     submission = services.submit_for_review(actor=request.user, case=case, parts=[p.dict() for p in payload.parts],
@@ -189,7 +190,7 @@ def submit(request, case_id: int, payload: SubmitIn):
 
 
 @router.post("/submissions/{submission_id}/assign", response=SubmissionOut, auth=AUTH, summary="Assign a reviewer")
-def assign(request, submission_id: int, payload: AssignIn):
+def assign(request, submission_id: Id, payload: AssignIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     reviewer = selectors.get_reviewer_for(user=request.user, pk=payload.reviewer_id)
@@ -197,7 +198,7 @@ def assign(request, submission_id: int, payload: AssignIn):
 
 
 @router.post("/submissions/{submission_id}/opinion", response=SubmissionOut, auth=AUTH, summary="Record the opinion")
-def opinion(request, submission_id: int, payload: OpinionIn):
+def opinion(request, submission_id: Id, payload: OpinionIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     return services.record_opinion(actor=request.user, submission=submission, opinion_text=payload.opinion_text,
@@ -206,7 +207,7 @@ def opinion(request, submission_id: int, payload: OpinionIn):
 
 @router.post("/submissions/{submission_id}/response", response=SubmissionOut, auth=AUTH,
              summary="The case unit accepts the opinion or disagrees (→ collective discussion)")
-def response(request, submission_id: int, payload: ResponseIn):
+def response(request, submission_id: Id, payload: ResponseIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     return services.respond_to_opinion(actor=request.user, submission=submission, disagree=payload.disagree,
@@ -214,7 +215,7 @@ def response(request, submission_id: int, payload: ResponseIn):
 
 
 @router.post("/submissions/{submission_id}/extensions", response={201: dict}, auth=AUTH, summary="Ask for more time")
-def extension(request, submission_id: int, payload: ReasonIn):
+def extension(request, submission_id: Id, payload: ReasonIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     ext = services.request_extension(actor=request.user, submission=submission, reason=payload.reason)
@@ -222,7 +223,7 @@ def extension(request, submission_id: int, payload: ReasonIn):
 
 
 @router.post("/extensions/{extension_id}/approve", response=SubmissionOut, auth=AUTH, summary="The head approves more time")
-def approve_extension(request, extension_id: int):
+def approve_extension(request, extension_id: Id):
     require_scope(request, "cases:write")
     ext = selectors.get_extension_for(user=request.user, pk=extension_id)
     services.approve_extension(actor=request.user, extension=ext)
@@ -232,7 +233,7 @@ def approve_extension(request, extension_id: int):
 
 @router.post("/submissions/{submission_id}/consultations", response={201: dict}, auth=AUTH,
              summary="Consult a legal counsel or public lawyer (审核-5)")
-def consult(request, submission_id: int, payload: ConsultIn):
+def consult(request, submission_id: Id, payload: ConsultIn):
     require_scope(request, "cases:write")
     submission = selectors.get_submission_for(user=request.user, pk=submission_id)
     c = services.request_consultation(actor=request.user, submission=submission, **payload.dict())
@@ -240,7 +241,7 @@ def consult(request, submission_id: int, payload: ConsultIn):
 
 
 @router.post("/consultations/{consultation_id}/opinion", response=dict, auth=AUTH, summary="The counsel's opinion")
-def counsel_opinion(request, consultation_id: int, payload: CounselOpinionIn):
+def counsel_opinion(request, consultation_id: Id, payload: CounselOpinionIn):
     require_scope(request, "cases:write")
     c = selectors.get_consultation_for(user=request.user, pk=consultation_id)
     services.record_counsel_opinion(actor=request.user, consultation=c, opinion=payload.opinion)
@@ -249,14 +250,14 @@ def counsel_opinion(request, consultation_id: int, payload: CounselOpinionIn):
 
 @router.post("/cases/{case_id}/discussions", response={201: DiscussionOut}, auth=AUTH,
              summary="Put a complex or serious case to collective discussion (art. 57)")
-def request_discussion(request, case_id: int):
+def request_discussion(request, case_id: Id):
     require_scope(request, "cases:write")
     case = get_case_for(user=request.user, pk=case_id)
     return created(services.request_discussion(actor=request.user, case=case))
 
 
 @router.post("/discussions/{discussion_id}", response=DiscussionOut, auth=AUTH, summary="Record the collective discussion")
-def record_discussion(request, discussion_id: int, payload: DiscussionIn):
+def record_discussion(request, discussion_id: Id, payload: DiscussionIn):
     require_scope(request, "cases:write")
     discussion = selectors.get_discussion_for(user=request.user, pk=discussion_id)
     return services.record_discussion(actor=request.user, discussion=discussion, **payload.dict())

@@ -28,6 +28,7 @@ from sanxiang.core.views import staff_required
 
 from . import selectors, services, workflow
 from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution, VersionStatus
+from sanxiang.core.parsing import parse_id
 from sanxiang.core import clock
 
 
@@ -115,7 +116,7 @@ def submit_view(request, pk: int):
     for kind, _label in PartKind.choices:
         doc, text = request.POST.get(f"{kind}_document"), request.POST.get(kind, "").strip()
         if doc:
-            parts.append({"kind": kind, "document_id": int(doc) if doc.isdigit() else None})
+            parts.append({"kind": kind, "document_id": parse_id(doc, field=f"{kind}_document")})
         if text:
             parts.append({"kind": kind, "text": text})
     try:

@@ -1,0 +1,214 @@
+"""The one parsing layer for numbers and ids that arrive from outside: query
+strings, paths, forms, JSON bodies and protocol headers (tus).
+
+Every integer taken from a request goes through here, so that what reaches
+the database is always an int the database can hold:
+
+- only ASCII digits ``0-9`` are numbers. ``str.isdigit()`` also accepts
+  superscripts (``¹²``) and other digits that ``int()`` refuses or reads
+  differently (full-width ``１２``, Arabic-Indic ``١٢``); ``int()`` also
+  accepts ``+12``, ``1_000`` and surrounding white space. None of these is
+  a number here;
+- every number is bounded. Ids are 1 … 2**63-1 (PostgreSQL ``bigint``,
+  SQLite ``INTEGER``): a larger value is not an id of anything, and handing
+  it to the database answers OverflowError (SQLite) or DataError
+  (PostgreSQL) instead of "not found". Pages, limits and offsets have
+  bounds of their own (below).
+
+Page views and plain views call :func:`parse_int` / :func:`parse_id` /
+:func:`optional_id`; a bad value raises :class:`BadNumber`, which the
+middleware ``sanxiang.core.http.BadInputMiddleware`` turns into a 400 with a
+Chinese message (pages) or ``{code, field, message}`` (under /api/). The
+django-ninja API uses the annotated types :data:`Id`,
+:data:`PageNumber`, :data:`PageSize`, :data:`Limit`, :data:`Offset`,
+:data:`Count`: the same rule, as pydantic validation (422 naming the field).
+URL patterns use the ``<id:...>`` converter (:class:`IdConverter`), which
+matches only ids in range (anything else is 404 before a view runs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+MAX_ID = 2**63 - 1  # bigint / SQLite INTEGER
+MAX_PAGE = 1_000_000  # 20 rows a page: far beyond any result set
+MAX_PAGE_SIZE = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+MAX_COUNT = 2**31 - 1  # small counts and amounts given by a client (days, rounds …)
+MAX_JSON_DEPTH = 64  # our documents nest a few levels; nothing legitimate needs more
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = len(str(MAX_ID)) + 1  # longer strings are out of range without parsing them
+
+
+class BadInput(ValueError):
+    """Input that cannot be accepted: a stable ``code``, the ``field`` at
+    fault and a Chinese ``message``. 400 on pages and on the API."""
+
+    status = 400
+
+    def __init__(self, *, field: str | None, code: str, message: str):
+        super().__init__(message)
+        self.field, self.code, self.message = field, code, message
+
+    def body(self) -> dict:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class BadNumber(BadInput):
+    pass
+
+
+class BadJson(BadInput):
+    pass
+
+
+def _out_of_range(field: str | None, minimum: int, maximum: int) -> BadNumber:
+    return BadNumber(field=field, code="out_of_range",
+                     message=f"{field or '数值'} 超出范围：应为 {minimum} 至 {maximum} 之间的整数。")
+
+
+def parse_int(raw: Any, *, field: str | None, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """An int from text of ASCII digits (or an int that is not a bool),
+    within [minimum, maximum]; raises BadNumber."""
+    if isinstance(raw, bool):
+        raise BadNumber(field=field, code="not_an_integer", message=f"{field or '数值'} 应为整数，不能是布尔值。")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str):
+        if not _ASCII_DIGITS.fullmatch(raw):
+            raise BadNumber(field=field, code="not_an_integer",
+                            message=f"{field or '数值'} 应为整数，只能由 ASCII 数字 0-9 组成（收到“{raw[:20]}”）。")
+        if len(raw) > _MAX_DIGITS:
+            raise _out_of_range(field, minimum, maximum)
+        value = int(raw)
+    else:
+        raise BadNumber(field=field, code="not_an_integer", message=f"{field or '数值'} 应为整数。")
+    if not minimum <= value <= maximum:
+        raise _out_of_range(field, minimum, maximum)
+    return value
+
+
+def parse_id(raw: Any, *, field: str | None) -> int:
+    """An id: 1 … 2**63-1."""
+    return parse_int(raw, field=field, minimum=1, maximum=MAX_ID)
+
+
+def optional_id(raw: Any, *, field: str | None) -> int | None:
+    """An id, or None when the parameter is absent or empty (a filter left
+    blank); anything else that is not an id is an error."""
+    if raw is None or raw == "":
+        return None
+    return parse_id(raw, field=field)
+
+
+def optional_int(raw: Any, *, field: str | None, default: int | None, minimum: int = 0, maximum: int = MAX_COUNT) -> int | None:
+    """An int, or ``default`` when absent or empty."""
+    if raw is None or raw == "":
+        return default
+    return parse_int(raw, field=field, minimum=minimum, maximum=maximum)
+
+
+def parse_page(raw: Any, *, field: str = "page") -> int:
+    """A page number (1 … MAX_PAGE); absent or empty is page 1."""
+    return optional_int(raw, field=field, default=1, minimum=1, maximum=MAX_PAGE)
+
+
+# --- JSON bodies --------------------------------------------------------------------------
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when containers nest deeper than ``limit`` (iterative: never
+    recurses, whatever the depth)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_json(data: bytes | str, **kwargs) -> Any:
+    """``json.loads`` for request bodies: raises BadJson (400) for text that
+    is not UTF-8 JSON and for containers nested deeper than MAX_JSON_DEPTH
+    (a body nested 100,000 deep makes the decoder raise RecursionError)."""
+    try:
+        value = json.loads(data, **kwargs)
+    except RecursionError:
+        raise _too_deep() from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadJson(field=None, code="invalid_json",
+                      message=f"请求体不是有效的 JSON（UTF-8）：{exc}。") from None
+    if json_depth_exceeds(value):
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> BadJson:
+    return BadJson(field=None, code="json_too_deep", message=f"请求体 JSON 嵌套过深：最多 {MAX_JSON_DEPTH} 层。")
+
+
+# --- pydantic types for the django-ninja API -----------------------------------------------
+
+def _strict_int(value: Any) -> Any:
+    """Before pydantic's own int parsing: only ASCII digit strings and real
+    ints (pydantic alone would take ``True``, ``"+12"``, ``"1_000"``,
+    ``"12.0"`` and ``" 12"``)."""
+    if isinstance(value, bool):
+        raise ValueError("应为整数，不能是布尔值")
+    if isinstance(value, str):
+        if not _ASCII_DIGITS.fullmatch(value):
+            raise ValueError("应为整数，只能由 ASCII 数字 0-9 组成")
+        if len(value) > _MAX_DIGITS:
+            raise ValueError(f"超出范围：最大为 {MAX_ID}")
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_ID:
+        return int(value)
+    if isinstance(value, int):
+        return value
+    raise ValueError("应为整数")
+
+
+def bounded(minimum: int, maximum: int, **field_kwargs):
+    # Field before the validator: the constraints stay on the integer schema, so the
+    # OpenAPI shows minimum/maximum (the other order emits non-standard ge/le keys).
+    return Annotated[int, Field(ge=minimum, le=maximum, **field_kwargs), BeforeValidator(_strict_int)]
+
+
+Id = bounded(1, MAX_ID)
+PageNumber = bounded(1, MAX_PAGE)
+PageSize = bounded(1, MAX_PAGE_SIZE)
+Limit = bounded(1, MAX_LIMIT)
+Offset = bounded(0, MAX_OFFSET)
+Count = bounded(0, MAX_COUNT)
+Amount = bounded(0, MAX_ID)  # money in fen and other non-negative 64-bit quantities
+
+
+# --- URL converter -----------------------------------------------------------------------
+
+class IdConverter:
+    """``<id:pk>``: an id in range, ASCII digits. Django's ``<int:pk>``
+    matches any run of digits, so ``/cases/99999999999999999999999/`` reached
+    the view and the database (OverflowError on SQLite); here it is 404."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(value)  # no match: 404
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
