@@ -112,7 +112,31 @@ class PublicitySettings(models.Model):
     name_rule = models.CharField(_("name masking rule"), max_length=32, default="surname_mouxx")
 
 
-class PublicDecision(models.Model):
+class PublicTextGuard(models.Model):
+    """Public models: their text fields (redaction.PUBLIC_TEXT_FIELDS) are
+    saved only with values made by redaction.public_copy, or as read from
+    the database; anything else raises redaction.UnredactedPublicText."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        from .redaction import loaded_fingerprints
+
+        instance = super().from_db(db, field_names, values)
+        instance._public_loaded = loaded_fingerprints(instance, cls._meta.label)
+        return instance
+
+    def save(self, *args, **kwargs):
+        from .redaction import check_public_row, loaded_fingerprints
+
+        check_public_row(self, self._meta.label, getattr(self, "_public_loaded", None))
+        super().save(*args, **kwargs)
+        self._public_loaded = loaded_fingerprints(self, self._meta.label)
+
+
+class PublicDecision(PublicTextGuard):
     """The redacted public copy of a decision: the only thing the portal,
     the feeds and search read. One row per decision, updated by corrections."""
 
@@ -136,7 +160,7 @@ class PublicDecision(models.Model):
         indexes = [models.Index(fields=["visible", "-decision_date", "-id"])]
 
 
-class PublicVersion(models.Model):
+class PublicVersion(PublicTextGuard):
     """Public history: every published version with the correction reason."""
 
     public = models.ForeignKey(PublicDecision, on_delete=models.CASCADE, related_name="history")
@@ -156,7 +180,7 @@ class WithdrawalGround(models.TextChoices):
     VOID = "void", _("confirmed void")
 
 
-class WithdrawalNotice(models.Model):
+class WithdrawalNotice(PublicTextGuard):
     """Published when a decision leaves the portal because it changed, was
     revoked or found illegal or void (penalty law art. 48, 公示-2)."""
 

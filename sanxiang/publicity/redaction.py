@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable, Iterable, Mapping
@@ -47,6 +48,12 @@ __all__ = [
     "mask_name",
     "redact_record",
     "redact_text",
+    "public_copy",
+    "PublicCopy",
+    "PublicText",
+    "PublicData",
+    "PUBLIC_TEXT_FIELDS",
+    "check_public_row",
     "should_never_publish",
 ]
 
@@ -79,6 +86,12 @@ COMPOUND_SURNAMES: dict[str, str] = {
     "东郭": "DG", "左丘": "ZQ", "司空": "SK", "梁丘": "LQ", "羊舌": "YS", "巫马": "WM",
     "漆雕": "QD", "乐正": "YZ", "鲜于": "XY", "闾丘": "LQ", "第五": "DW", "谷梁": "GL",
     "司寇": "SK", "段干": "DG", "东门": "DM", "公良": "GL", "微生": "WS", "亓官": "QG",
+    # the rest of the compound surnames of the 百家姓, and those of non-Han origin in common use
+    "子车": "ZJ", "颛孙": "ZS", "公西": "GX", "壤驷": "RS", "夹谷": "JG", "宰父": "ZF", "汝鄢": "RY", "涂钦": "TQ",
+    "南门": "NM", "归海": "GH", "商牟": "SM", "伯赏": "BS", "阳佟": "YT", "公户": "GH", "公玉": "GY", "公仪": "GY",
+    "公乘": "GC", "公伯": "GB", "公祖": "GZ", "公山": "GS", "公门": "GM", "完颜": "WY", "纳兰": "NL", "耶律": "YL",
+    "贺兰": "HL", "达奚": "DX", "斛律": "HL", "叱干": "CG", "乞伏": "QF", "秃发": "TF", "尉缭": "YL", "呼衍": "HY",
+    "爱新觉罗": "AXJL", "叶赫那拉": "YHNL", "钮祜禄": "NHL", "乌拉那拉": "WLNL",
 }
 
 # Pinyin initial of common single-character surnames (for the "initial"
@@ -117,8 +130,9 @@ _NAME_SEPARATORS = "·•・. "
 def _split_name(name: str) -> tuple[str, str]:
     """(surname, rest): a known compound surname counts as the surname when
     the name is longer than it (欧阳娜 → 欧阳 + 娜; 欧阳 alone → 欧 + 阳)."""
-    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
-        return name[:2], name[2:]
+    for size in (4, 3, 2):
+        if len(name) > size and name[:size] in COMPOUND_SURNAMES:
+            return name[:size], name[size:]
     return name[:1], name[1:]
 
 
@@ -187,14 +201,28 @@ def mask_name(name: str, *, rule: str = DEFAULT_NAME_RULE) -> str:
     """
     if rule not in RULES:
         raise ValueError(f"未知的姓名隐去规则：{rule}（可选：{'、'.join(RULES)}）。")
-    name = (name or "").strip()
+    name = _clean_name(name)
     if not name:
         return ""
-    if not _is_cjk(name[0]):
+    view = _normalise(name)
+    if not _is_cjk(view[0]):
         # Latin-script names: keep the first letter only.
         return name[0] + "***"
-    surname, rest = _split_name(name)
-    return RULES[rule](surname, rest)
+    if len(view) != len(name):
+        name = view  # a compatibility form that expands: mask the normalised name
+    surname, rest = _split_name(view)
+    initial = name[:len(surname)]
+    masked = RULES[rule](surname, rest)
+    return initial + masked[len(surname):] if masked.startswith(surname) else masked
+
+
+def _clean_name(name: str) -> str:
+    """A name as published: characters that read as nothing (zero-width,
+    bidi, NUL ...) and spaces inside a CJK name removed."""
+    kept = "".join(c for c in (name or "") if _fold_char(c) != "" or c in "\t\n").strip()
+    if kept and _is_cjk(_normalise(kept[0])[:1] or " "):
+        kept = re.sub(r"\s+", "", kept)
+    return kept
 
 
 # --------------------------------------------------------------------------
@@ -219,16 +247,97 @@ class RedactionResult:
 
 
 # --------------------------------------------------------------------------
-# Normalisation: full-width ASCII (０-９, Ａ-Ｚ, ＠, （）, ，...) to ASCII and the
-# ideographic space to a space, character for character, so offsets in the
-# normalised text are offsets in the original.
+# Normalisation with a character map.
+#
+# Every rule runs on a normalised VIEW of the text, never on the text itself:
+# format characters (zero-width spaces and joiners, bidi controls, BOM, soft
+# hyphen), control characters other than tab and newline, NUL, combining
+# marks and variation selectors are dropped; every kind of space (no-break,
+# thin, ideographic ...) becomes " ", every dash "-", every middle dot "·";
+# decimal digits of any script (full-width, Arabic-Indic, Devanagari ...)
+# become ASCII digits; full-width ASCII becomes ASCII; other compatibility
+# characters are read as their NFKC form (⼈ → 人, ① → 1, ﹫ → @); and the
+# traditional forms of the words and surnames the rules look for are read
+# as simplified (證人 → 证人, 歐陽 → 欧阳). ``_fold`` returns the view and,
+# for each of its characters, the index of the original character it came
+# from, so findings are mapped back and a masked span covers the original
+# characters (dropped ones inside it included) while the public text keeps
+# every other character of the original exactly.
 
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FULLWIDTH[0x3000] = 0x20
+# Traditional -> simplified, character for character, for what the rules
+# read: role and cue words, contact and address words, common surnames.
+_TRADITIONAL = (
+    "證证場场見见舉举報报訴诉駕驾駛驶員员職职負负責责當当業业經经營营東东實实際际權权護护監监聯联繫系係系"
+    "電电話话號号碼码帳账賬账戶户銀银傳传機机郵邮現现暫暂縣县區区鄉乡鎮镇莊庄組组棟栋單单樓楼層层門门廣广"
+    "園园廈厦灣湾營营裡里衚胡衕同處处與与於于為为稱称認认簽签對对將将託托擊击檢检詢询問问費费購购買买說说"
+    "確确並并開开館馆號号郵邮箱箱絡络擔担陳陈張张劉刘楊杨黃黄趙赵錢钱孫孙鄭郑馮冯許许謝谢蕭萧葉叶羅罗吳吴"
+    "馬马盧卢蔣蒋韓韩鄧邓蘇苏賈贾譚谭鄒邹陸陆龍龙萬万閻阎賀贺龔龚湯汤鍾钟鐘钟範范顧顾歐欧陽阳諸诸長长聞闻"
+    "軒轩轅辕獨独遲迟離离連连閭闾鮮鲜樂乐穀谷衛卫賴赖鄺邝嚴严溫温闕阙鄔邬龐庞駱骆婁娄欒栾藺蔺嶽岳雲云閆闫"
+    "紀纪鳳凤齊齐喬乔聶聂寧宁農农項项談谈塗涂顏颜應应遊游蘭兰練练盤盘麥麦繆缪甯宁竇窦黨党關关鞏巩華华還还"
+    "簡简荊荆闞阚況况勞劳厲厉淩凌魯鲁呂吕滿满閔闵饒饶榮荣師师時时帥帅韋韦烏乌惲恽隨随貝贝畢毕邊边鮑鲍賁贲"
+    "倉仓車车儲储叢丛達达豐丰緱缑歸归國国過过懷怀計计薑姜晉晋禮礼酈郦祿禄藍蓝壽寿後后餘余蔔卜鄴邺"
+)
+_TRAD = {ord(a): ord(b) for a, b in zip(_TRADITIONAL[0::2], _TRADITIONAL[1::2])}
+_ONE_TO_ONE: dict[int, int] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_ONE_TO_ONE.update({0x3000: 0x20, 0x00A0: 0x20, 0x202F: 0x20, 0x2007: 0x20})
+_ONE_TO_ONE.update({ord(c): ord("·") for c in "•・‧∙⋅･"})
+_ONE_TO_ONE.update({ord(c): ord("-") for c in "‐‑‒–—―−﹣"})
+_ONE_TO_ONE.update(_TRAD)
+# Text made only of these characters needs no character-by-character pass.
+_PLAIN_RE = re.compile(r"[\t\n\r\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e\u00b7\u2014\u2018\u2019\u201c\u201d\u2026]*")
+
+
+def _fold_char(c: str) -> str:
+    """What one character reads as in the normalised view ("" = dropped)."""
+    cp = ord(c)
+    if cp in _ONE_TO_ONE:
+        return chr(_ONE_TO_ONE[cp])
+    if c in "\t\n":
+        return c
+    if c == "\r":
+        return "\n"
+    category = unicodedata.category(c)
+    if category in ("Cc", "Cf", "Mn", "Me", "Cs"):
+        return ""  # NUL, controls, zero-width and bidi characters, combining marks, lone surrogates
+    if category == "Zs":
+        return " "
+    if category in ("Zl", "Zp"):
+        return "\n"
+    if category == "Nd":
+        return str(unicodedata.decimal(c))
+    if category == "Pd":
+        return "-"
+    compat = unicodedata.normalize("NFKC", c)
+    if compat != c:
+        return "".join(_fold_char(x) if x != c else x for x in compat)
+    return c
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """(normalised view, index map): map[i] is the index in ``text`` of the
+    character the view's i-th character came from; None when the view is
+    the text translated character for character (map[i] == i)."""
+    if _PLAIN_RE.fullmatch(text):
+        return text.translate(_ONE_TO_ONE), None
+    chars: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        folded = _fold_char(c)
+        chars.append(folded)
+        index.extend([i] * len(folded))
+    return "".join(chars), index
 
 
 def _normalise(text: str) -> str:
-    return text.translate(_FULLWIDTH)
+    """The normalised view alone (for names, kept values and secrets)."""
+    return _fold(text)[0]
+
+
+def _to_original(index: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    """[start, end) in the view -> the span of original characters it covers."""
+    if index is None or end <= start:
+        return start, end
+    return index[start], index[end - 1] + 1
 
 
 def _is_cjk(c: str) -> bool:
@@ -238,8 +347,13 @@ def _is_cjk(c: str) -> bool:
 # --------------------------------------------------------------------------
 # Numbers: ID numbers, phones, bank cards
 
-# A run of digit groups joined by single spaces or hyphens; an X may end it.
-_RUN_RE = re.compile(r"(?<![0-9])[0-9]+(?:[ \-][0-9]+)*[Xx]?(?![0-9])")
+# A run of digit groups joined by up to three spaces, hyphens, dots or middle
+# dots (138.1111.2206, 138 - 1111 - 2206, 138·1111·2206); an X may end it.
+_JOINERS = " -.·"
+_RUN_RE = re.compile(r"(?<![0-9])[0-9]+(?:[ \-.·]{1,3}[0-9]+)*[Xx]?(?![0-9])")
+_JOINER_RE = re.compile(r"[ \-.·]")
+# A country code written before a run: +86, 0086, (+86), +86-.
+_CC_BEFORE_RE = re.compile(r"(?:\+ ?|00|\(\+?)86\)?[ \-.·]{0,3}\(?$")
 _GROUP_RE = re.compile(r"[0-9]+[Xx]?")
 # Letters right before a number make it part of a code (JY1130..., GB 2760)
 # unless they are a contact label.
@@ -258,9 +372,23 @@ _CONTEXT_WINDOW = 24
 
 _MOBILE_RE = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 _LANDLINE_RE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})[0-9]{7,8}")
-_PAREN_LANDLINE_RE = re.compile(r"\(0[0-9]{2,3}\) ?[0-9]{3,4}[ \-]?[0-9]{4}(?![0-9])")
+_PAREN_LANDLINE_RE = re.compile(
+    r"(?:(?:\+ ?|00|\(\+?)86\)?[ \-.·]{0,3})?\((?:0[0-9]{2,3}|(?<=86\()[1-9][0-9]{1,2}|(?<=86 \()[1-9][0-9]{1,2}|(?<=86-\()[1-9][0-9]{1,2})\)"
+    r"[ \-.·]{0,3}[0-9]{3,4}[ \-.·]{0,3}[0-9]{4}(?![0-9])"
+)
 _EXTENSION_RE = re.compile(r"(?:-|转|分机|ext\.? ?)[0-9]{1,6}(?![0-9])")
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# E-mail: ASCII or internationalised (张三@例子.中国, …@xn--fiqs8s, a
+# punycode TLD), "@" also written (at) / [at]. The local part may hold any
+# letters; a run of CJK before it is cut at the last cue word and to at most
+# _EMAIL_CJK_LOCAL characters (Chinese text has no space before an address).
+_CJK_TLDS = ("中国", "中國", "公司", "网络", "網絡", "在线", "集团", "政务", "公益", "网址", "网店", "商城", "商标",
+             "企业", "信息", "手机", "香港", "台湾", "台灣", "澳门", "新加坡", "游戏", "购物", "我爱你", "广东", "佛山")
+_EMAIL_RE = re.compile(
+    r"(?P<local>[\w.%+\-!#$&'*/=?^`{|}~]+)(?:@|\s?[\[(](?:at|AT)[\])]\s?)"
+    r"(?P<domain>(?:[\w\-]+[.。])+(?:xn--[A-Za-z0-9\-]+|[A-Za-z]{2,}|" + "|".join(_CJK_TLDS) + r"))"
+)
+_EMAIL_LOCAL_CUE_RE = re.compile(r"(?:邮箱|信箱|邮件|电邮|邮址|mail|Mail|MAIL|地址|账号|为|是|:)")
+_EMAIL_CJK_LOCAL = 6
 _IM_RE = re.compile(
     r"(?:QQ|qq|微信|WeChat|wechat|微博)(?:号码|号)?[ :]?(?:为|是)?[ :]?"
     r"(?P<v>[A-Za-z][A-Za-z0-9_\-]{5,19}|[1-9][0-9]{4,11})(?![A-Za-z0-9_\-])"
@@ -347,11 +475,15 @@ def _detect_numbers(norm: str) -> list[Finding]:
         i = 0
         while i < len(groups):
             context = _context_kind(norm, groups[i][0])
+            if i > 0 and context in ("other", "credit"):
+                break  # the tail of a labelled code (编号 2026.0930.1234.5678) is not a number of its own
             hit = None
             for j in range(len(groups) - 1, i - 1, -1):
                 gs, ge = groups[i][0], groups[j][1]
-                digits = re.sub(r"[ \-]", "", norm[gs:ge])
+                digits = _JOINER_RE.sub("", norm[gs:ge])
                 kind = _classify(digits, context)
+                if kind is None and _country_code_phone(digits, norm, gs, groups[i]):
+                    kind = "phone"
                 if kind:
                     hit = (kind, gs, ge, j)
                     break
@@ -359,13 +491,32 @@ def _detect_numbers(norm: str) -> list[Finding]:
                 i += 1
                 continue
             kind, gs, ge, j = hit
+            if kind == "phone":
+                cc = _CC_BEFORE_RE.search(norm, max(0, gs - 9), gs)
+                if cc is not None:
+                    gs = cc.start()  # the country code goes with the number
             if gs > 0 and norm[gs - 1] == "+":
                 gs -= 1
-            if kind == "phone" and norm[gs:ge].lstrip("+")[:1] == "0":
+            if kind == "phone" and not _MOBILE_RE.fullmatch(_JOINER_RE.sub("", norm[gs:ge]).lstrip("+()")):
                 ge = _extend_extension(norm, ge)
             found.append(Finding(kind, gs, ge))
             i = j + 1
     return found
+
+
+def _country_code_phone(digits: str, norm: str, start: int, first_group: tuple[int, int]) -> bool:
+    """A landline or mobile written with the country code (+86 311 8666 1234,
+    0086-311-86661234, (+86) 311 …): the code as the run's own first group,
+    or written before the run."""
+    rest = None
+    head = norm[first_group[0]:first_group[1]]
+    if head in ("86", "0086") and len(digits) > len(head) + 6:
+        rest = digits[len(head):]
+    elif _CC_BEFORE_RE.search(norm, max(0, start - 9), start):
+        rest = digits
+    if rest is None:
+        return False
+    return bool(_MOBILE_RE.fullmatch(rest) or _LANDLINE_RE.fullmatch(rest if rest[:1] == "0" else "0" + rest))
 
 
 def _extend_extension(norm: str, end: int) -> int:
@@ -374,7 +525,20 @@ def _extend_extension(norm: str, end: int) -> int:
 
 
 def _detect_contacts(norm: str) -> list[Finding]:
-    found = [Finding("email", m.start(), m.end()) for m in _EMAIL_RE.finditer(norm)]
+    found = []
+    for m in _EMAIL_RE.finditer(norm):
+        start, local = m.start("local"), m.group("local")
+        if not local.isascii():
+            cue = None
+            for cue in _EMAIL_LOCAL_CUE_RE.finditer(local):
+                pass
+            if cue is not None and cue.end() < len(local):
+                start += cue.end()
+            tail = re.search(r"[A-Za-z0-9._%+\-]+$", norm[start:m.end("local")])
+            if tail and tail.start() > 0 and not norm[start + tail.start() - 1].isascii():
+                start += tail.start()  # CJK text glued before an ASCII address
+            start = max(start, m.end("local") - _EMAIL_CJK_LOCAL) if not norm[start:m.end("local")].isascii() else start
+        found.append(Finding("email", start, m.end()))
     found += [Finding("contact", m.start("v"), m.end("v")) for m in _IM_RE.finditer(norm)]
     return found
 
@@ -388,7 +552,7 @@ _HOUSE_UNIT = r"(?:号院|号楼|号|座|栋|幢|单元|室|户|组|排)"
 _HOUSE_RE = re.compile(
     rf"(?<![第0-9A-Za-z]){_NUM}(?:[\-之]{_NUM})?{_HOUSE_UNIT}"
     rf"(?:[\-之附]?{_NUM}(?:[\-之]{_NUM})?(?:{_HOUSE_UNIT}|层|楼|房|铺|商铺|门市|底商))*"
-    r"(?:(?:[ \t]+|[ \t]*\(?(?:邮编|邮政编码)[: ]?)[0-9]{6}(?![0-9])\)?)?"
+    r"(?:(?:[ \t]+|[ \t]*(?P<paren>\()?(?:邮编|邮政编码)[: ]?)[0-9]{6}(?![0-9])(?(paren)\)))?"
 )
 # A village or estate ending a residence without a house number.
 _VILLAGE_RE = re.compile(r"(?:村|组|屯|小区|社区|家属院|家属楼)(?=[,.;、。 \t)\n]|$)")
@@ -419,11 +583,9 @@ def _detect_addresses(norm: str, *, mode: str) -> list[Finding]:
     anchors = [(m.start(), m.end(), False) for m in _HOUSE_RE.finditer(norm)]
     anchors += [(m.end(), m.end(), True) for m in _VILLAGE_RE.finditer(norm)]
     for hs, he, village in anchors:
-        ss = hs
-        while ss > 0 and hs - ss < _ADDRESS_WINDOW and norm[ss - 1] not in _ADDRESS_STOP:
-            ss -= 1
+        ss = _address_start(norm, hs)
         segment = norm[ss:hs]
-        if not _ROAD_END_RE.search(segment):
+        if not _ROAD_END_RE.search(_without_asides(segment)):
             continue
         residence = _RESIDENCE_CUE_RE.search(norm[max(0, ss - 6):hs]) is not None
         if (village or mode == "residence") and not residence:
@@ -439,10 +601,41 @@ def _detect_addresses(norm: str, *, mode: str) -> list[Finding]:
                 pass
             mask_from = ss + cue.end() if cue is not None else ss
             mask_from = max(mask_from, hs - 12)
-        if mask_from >= he or not _ROAD_END_RE.search(norm[mask_from:hs] or "-"):
+        if mask_from >= he or not _ROAD_END_RE.search(_without_asides(norm[mask_from:hs]) or "-"):
             continue
         found.append(Finding("address", mask_from, he))
     return found
+
+
+_ASIDE_RE = re.compile(r"\([^()\n。;]{1,20}\)")
+
+
+def _without_asides(segment: str) -> str:
+    """The segment without short parenthesised asides (…大街（近…路）)."""
+    return _ASIDE_RE.sub("", segment).rstrip()
+
+
+def _address_start(norm: str, hs: int) -> int:
+    """Where the address ending at house number ``hs`` begins: walk left
+    until a stop character, stepping over a short aside in parentheses
+    (建设北大街（近中山路）123号) and a single space between two parts of
+    the address (建设北大街 123号)."""
+    ss = hs
+    while ss > 0 and hs - ss < _ADDRESS_WINDOW:
+        c = norm[ss - 1]
+        if c == ")":
+            opening = norm.rfind("(", max(0, ss - 22), ss - 1)
+            if opening > 0 and _ASIDE_RE.fullmatch(norm, opening, ss) and norm[opening - 1] not in _ADDRESS_STOP:
+                ss = opening
+                continue
+            break
+        if c == " " and ss > 1 and _is_cjk(norm[ss - 2]) and ss < len(norm) and norm[ss] != " ":
+            ss -= 1
+            continue
+        if c in _ADDRESS_STOP:
+            break
+        ss -= 1
+    return ss
 
 
 # --------------------------------------------------------------------------
@@ -451,7 +644,9 @@ def _detect_addresses(norm: str, *, mode: str) -> list[Finding]:
 _ROLES = (
     "法定代表人|法人代表|负责人|实际经营人|实际控制人|经营者|业主|店主|户主|当事人|"
     "委托代理人|代理人|见证人|证人|被检查人|被询问人|投诉人|举报人|监护人|联系人|"
-    "驾驶员|驾驶人|员工|职工|消费者|购买人|受害人|股东"
+    "驾驶员|驾驶人|员工|职工|消费者|购买人|受害人|股东|"
+    "在场人员|在场人|知情人|目击者|目击人|报案人|被害人|陪同人员|陪同人|同行人|收货人|送货人|介绍人|担保人|"
+    "出租人|承租人|房东|租户|邻居|亲属|家属|配偶|之妻|之夫|之子|之女"
 )
 # Surnames that are also everyday words right after a role word (当事人公司…,
 # 当事人来…) are left out of the role pattern; known names still cover them.
@@ -483,13 +678,15 @@ def _detect_role_names(norm: str, rule: str) -> list[Finding]:
 def _detect_known_names(norm: str, names: Iterable[str], rule: str) -> list[Finding]:
     found = []
     seen = set()
-    for name in sorted({_normalise(n).strip() for n in names if n and n.strip()}, key=len, reverse=True):
+    for name in sorted({_normalise(_clean_name(n)) for n in names if n and n.strip()}, key=len, reverse=True):
         if len(name) < 2 or name in seen:
             continue
         seen.add(name)
         masked = mask_name(name, rule=rule)
         ascii_name = name.isascii()
-        for m in re.finditer(re.escape(name), norm):
+        # a CJK name is found with spaces between its characters too (张 三)
+        pattern = re.escape(name) if ascii_name else " ?".join(re.escape(c) for c in name if c != " ")
+        for m in re.finditer(pattern, norm):
             if ascii_name and (
                 (m.start() > 0 and norm[m.start() - 1].isalnum()) or (m.end() < len(norm) and norm[m.end()].isalnum())
             ):
@@ -509,7 +706,7 @@ def _detect_known_secrets(norm: str, secrets: Mapping[str, Iterable[str]]) -> li
                 continue
             if re.fullmatch(r"[0-9Xx \-]+", value):
                 compact = re.sub(r"[ \-]", "", value)
-                pattern = r"[ \-]?".join(re.escape(c) for c in compact)
+                pattern = r"[ \-.·]{0,3}".join(re.escape(c) for c in compact)
                 regex = re.compile(rf"(?<![0-9]){pattern}(?![0-9])", re.IGNORECASE)
             else:
                 regex = re.compile(re.escape(value))
@@ -561,7 +758,7 @@ def detect(
         raise ValueError(f"未知的姓名隐去规则：{name_rule}（可选：{'、'.join(RULES)}）。")
     if address_mode not in ("all", "residence"):
         raise ValueError("address_mode 只能是 all 或 residence。")
-    norm = _normalise(text)
+    norm, index = _fold(text)
     candidates = (
         _detect_contacts(norm)
         + _detect_numbers(norm)
@@ -579,8 +776,17 @@ def detect(
     accepted: list[Finding] = []
     for f in candidates:
         if not any(f.start < a.end and a.start < f.end for a in accepted):
-            accepted.append(f if f.replacement else Finding(f.kind, f.start, f.end, MARKERS[f.kind]))
-    return sorted(accepted, key=lambda f: f.start)
+            accepted.append(f)
+    findings = []
+    for f in sorted(accepted, key=lambda f: f.start):
+        start, end = _to_original(index, f.start, f.end)
+        if f.kind == "name":
+            # masked from the original characters (a traditional surname stays traditional)
+            replacement = mask_name(text[start:end], rule=name_rule)
+        else:
+            replacement = f.replacement or MARKERS[f.kind]
+        findings.append(Finding(f.kind, start, end, replacement))
+    return findings
 
 
 def redact_text(
@@ -737,6 +943,124 @@ def redact_record(
             continue
         public[key] = clean(value)
     return public
+
+
+# --------------------------------------------------------------------------
+# The public copy: the ONE way text reaches the public side
+#
+# Every text the portal, search, feeds, the public API and the public CSV
+# read is a field of a public model (PublicDecision, PublicVersion,
+# WithdrawalNotice). Their text fields (PUBLIC_TEXT_FIELDS) can be saved
+# only with values made here: public_copy returns PublicText / PublicData
+# values, and the models' save() refuses any other value that was not read
+# unchanged from the database (check_public_row, called by
+# publicity.models.PublicTextGuard). A correction reason, a withdrawal
+# reason or any future public note goes through public_copy(notes=...) with
+# the record it belongs to, so it is redacted with the record's own
+# personal values known, exactly like the facts.
+
+
+class PublicText(str):
+    """Text made by public_copy (redacted, or structural and public)."""
+
+    __slots__ = ()
+
+
+class PublicData(dict):
+    """A redacted record made by public_copy."""
+
+
+class UnredactedPublicText(ValueError):
+    """A public model was about to be saved with text that did not come
+    from public_copy."""
+
+
+# Free-text fields of the public models: only public_copy fills them.
+PUBLIC_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "publicity.PublicDecision": ("doc_number", "party_name", "title", "data"),
+    "publicity.PublicVersion": ("data", "reason"),
+    "publicity.WithdrawalNotice": ("doc_number", "reason"),
+}
+# Text fields of the public models that hold no free text: codes, paths and
+# choices set by the services from validated values.
+PUBLIC_STRUCTURAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "publicity.PublicDecision": ("region_path", "kind", "main_category"),
+    "publicity.PublicVersion": (),
+    "publicity.WithdrawalNotice": ("ground",),
+}
+
+TITLE_LABELS = {"license": "行政许可决定", "penalty": "行政处罚决定", "coercion": "行政强制决定", "levy": "行政征收决定",
+                "fee": "行政收费决定", "inspection": "行政检查结果", "other": "行政执法决定"}
+
+
+@dataclass(frozen=True)
+class PublicCopy:
+    data: PublicData  # every public field of the record, redacted
+    doc_number: PublicText
+    party_name: PublicText  # masked for natural persons
+    title: PublicText
+    notes: dict[str, PublicText]  # the notes given to public_copy, redacted
+
+
+def public_copy(
+    record: Mapping,
+    *,
+    party_is_natural_person: bool,
+    kind: str = "",
+    name_rule: str | None = None,
+    notes: Mapping[str, str] | None = None,
+    title: str | None = None,
+    mask_party_name: bool = True,
+    publish_legal_representative: bool = True,
+) -> PublicCopy:
+    """The public copy of a decision record and of the notes published with
+    it (correction reason, withdrawal reason ...): redact_record on the
+    record and on each note, with the record's personal values known. The
+    title is the masked party name and the kind's label unless ``title`` is
+    given (it is redacted too)."""
+    extra = {f"\x00note:{k}": v or "" for k, v in (notes or {}).items()}
+    if title is not None:
+        extra["\x00title"] = title
+    data = redact_record({**record, **extra}, party_is_natural_person=party_is_natural_person, name_rule=name_rule,
+                         mask_party_name=mask_party_name, publish_legal_representative=publish_legal_representative)
+    redacted_notes = {k: PublicText(data.pop(f"\x00note:{k}")) for k in (notes or {})}
+    given_title = data.pop("\x00title", None)
+    party_name = str(data.get("party_name") or "")
+    if given_title is None:
+        given_title = f"{party_name}{TITLE_LABELS.get(kind, '行政执法决定')}"
+    return PublicCopy(
+        data=PublicData(data), doc_number=PublicText(str(data.get("doc_number") or "")),
+        party_name=PublicText(party_name), title=PublicText(given_title[:255]), notes=redacted_notes,
+    )
+
+
+def _fingerprint(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loaded_fingerprints(instance, label: str) -> dict[str, str]:
+    """The public text fields of a row as read from the database (deferred
+    fields are left out, never loaded)."""
+    loaded = vars(instance)
+    return {name: _fingerprint(loaded[name]) for name in PUBLIC_TEXT_FIELDS.get(label, ()) if name in loaded}
+
+
+def check_public_row(instance, label: str, loaded: Mapping[str, str] | None = None) -> None:
+    """Refuse to save a public row whose text fields hold anything that did
+    not come from public_copy (or was read unchanged from the database)."""
+    if label not in PUBLIC_TEXT_FIELDS:
+        raise UnredactedPublicText(f"{label} is not declared in redaction.PUBLIC_TEXT_FIELDS")
+    for name in PUBLIC_TEXT_FIELDS[label]:
+        if name not in vars(instance):
+            continue  # deferred, not loaded: the save does not write it
+        value = vars(instance)[name]
+        if value in (None, "", {}) or isinstance(value, (PublicText, PublicData)):
+            continue
+        if loaded and loaded.get(name) == _fingerprint(value):
+            continue
+        raise UnredactedPublicText(f"{label}.{name}: public text must be made by redaction.public_copy()")
 
 
 # --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from sanxiang.core.models import Agency, Role
 from sanxiang.rules.loader import get_rule
 
 from . import search
+from .redaction import PublicText
 from .models import (
     PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndStatus,
     PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
@@ -318,29 +319,32 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
 def public_note(decision: Decision, text: str) -> str:
     """Free text that will be public (a correction or withdrawal reason),
     redacted with the record's own personal values known."""
-    if not text:
-        return text
-    return _public_fields_of(decision, {**decision.data, "_public_note": text})["_public_note"]
+    return _public_copy(decision, notes={"note": text or ""}).notes["note"]
 
 
-def _public_fields_of(decision: Decision, data: dict) -> dict:
-    from .redaction import redact_record
+def _public_copy(decision: Decision, *, data: dict | None = None, notes: dict | None = None):
+    """The public copy of the decision (its current data unless ``data``)
+    and of the notes published with it: the only way public text is made
+    (redaction.public_copy; the public models refuse anything else)."""
+    from .redaction import public_copy
 
-    return redact_record(data, party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
-                         name_rule=_agency_settings(decision.agency).name_rule)
+    return public_copy(decision.data if data is None else data, kind=decision.kind, notes=notes,
+                       party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
+                       name_rule=_agency_settings(decision.agency).name_rule)
 
 
 def public_title(data: dict, kind: str) -> str:
-    labels = {"license": "行政许可决定", "penalty": "行政处罚决定", "coercion": "行政强制决定", "levy": "行政征收决定",
-              "fee": "行政收费决定", "inspection": "行政检查结果", "other": "行政执法决定"}
-    return f"{data.get('party_name', '')}{labels.get(kind, '行政执法决定')}"[:255]
+    from .redaction import TITLE_LABELS
+
+    return f"{data.get('party_name', '')}{TITLE_LABELS.get(kind, '行政执法决定')}"[:255]
 
 
 def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     """Create or update the public copy from the decision's current version."""
     now = timezone.now()
     agency = decision.agency
-    public_data = _public_fields_of(decision, decision.data)
+    copy = _public_copy(decision, notes={"reason": reason or ""})
+    public_data = copy.data
     existing = PublicDecision.objects.filter(decision=decision).first()
     first_publication = decision.published_at is None
     if first_publication:
@@ -351,8 +355,7 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     decision.save(update_fields=["status", "published_at", "publicity_end"])
     values = dict(
         agency=agency, region_path=agency.region.path, kind=decision.kind, version=decision.version,
-        doc_number=public_data.get("doc_number", ""), party_name=public_data.get("party_name", ""),
-        title=public_title(public_data, decision.kind), data=public_data,
+        doc_number=copy.doc_number, party_name=copy.party_name, title=copy.title, data=public_data,
         main_category=main_category(public_data.get("penalty_categories") or []),
         fine_fen=public_data.get("fine_fen"), decision_date=decision.decision_date,
         published_at=existing.published_at if existing else now, publicity_end=decision.publicity_end, visible=True,
@@ -365,7 +368,7 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     else:
         public = PublicDecision.objects.create(decision=decision, **values)
     PublicVersion.objects.create(public=public, number=decision.version, data=public_data,
-                                 reason="" if first_publication else public_note(decision, reason), published_at=now)
+                                 reason=PublicText("") if first_publication else copy.notes["reason"], published_at=now)
     search.index_public(public)
     append_audit(actor=actor, action="publicity.publish" if first_publication else "publicity.correct", obj=decision,
                  payload={"version": decision.version, "public_digest": record_digest(public_data), "reason": reason})
@@ -435,9 +438,10 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
     decision.withdrawn_at = now
     decision.withdrawal_due = due
     decision.save(update_fields=["status", "withdrawn_at", "withdrawal_due"])
+    copy = _public_copy(decision, notes={"reason": reason.strip()})
     notice = WithdrawalNotice.objects.create(
-        decision=decision, agency=decision.agency, doc_number=decision.public.doc_number, ground=ground,
-        reason=public_note(decision, reason.strip()), withdrawn_at=now, due=due, on_time=today <= due,
+        decision=decision, agency=decision.agency, doc_number=copy.doc_number, ground=ground,
+        reason=copy.notes["reason"], withdrawn_at=now, due=due, on_time=today <= due,
     )
     append_audit(actor=actor, action="publicity.withdraw", obj=decision,
                  payload={"ground": ground, "reason": reason.strip(), "changed_on": changed_on, "due": due,

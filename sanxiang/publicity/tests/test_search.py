@@ -15,6 +15,7 @@ from django.db import connection
 
 from sanxiang.publicity import search
 from sanxiang.publicity.models import Decision, PublicDecision
+from sanxiang.publicity.redaction import public_copy
 from sanxiang.publicity.search import (document_tokens, index_public, query_tokens, rebuild_index, search_public,
                                        tokenize_document, unindex_public)
 
@@ -31,7 +32,7 @@ ROWS = [
      "《无证无照经营查处办法》第十三条", "罚款人民币10000元"),
     ("food_2025", "amr_zhengding", "penalty", "警告", date(2025, 12, 30), "王某", "冀石正市监罚〔2025〕12号",
      "王某食品经营许可证过期案",
-     "当事人王某的食品经营许可证已过期，仍从事食品销售。负责人：李张",
+     "当事人王某的食品经营许可证已过期，仍从事食品销售。店招：李张小卖部",
      "《中华人民共和国食品安全法》第一百二十二条", "给予警告"),
     ("waste", "amr_lunan", "penalty", "责令停产停业", date(2026, 5, 20), "唐山市鑫达化工有限公司", "冀唐南环罚〔2026〕3号",
      "唐山市鑫达化工有限公司违规贮存危险废物案",
@@ -179,9 +180,12 @@ def corpus(world):
                 "penalty_categories": [category] if category else []}
         decision = Decision.objects.create(agency=agency, external_id=f"t{n}", kind=kind, status="published", data=data,
                                            doc_number=doc, party_name=party, party_type="legal_person", decision_date=day)
+        copy = public_copy({**data, "doc_number": doc, "party_name": party}, party_is_natural_person=False, kind=kind,
+                           title=title)  # the only way to a public row (redaction.PUBLIC_TEXT_FIELDS)
         public = PublicDecision.objects.create(
-            decision=decision, agency=agency, region_path=agency.region.path, kind=kind, version=1, doc_number=doc,
-            party_name=party, title=title, data=data, main_category=category, decision_date=day,
+            decision=decision, agency=agency, region_path=agency.region.path, kind=kind, version=1,
+            doc_number=copy.doc_number, party_name=copy.party_name, title=copy.title, data=copy.data,
+            main_category=category, decision_date=day,
             published_at=datetime(2026, 8, 1, tzinfo=timezone.utc), visible=key != "hidden")
         index_public(public)
         made[key] = public
@@ -271,7 +275,7 @@ def test_a_withdrawn_or_hidden_copy_is_never_found(corpus, world):
 
 def test_an_update_replaces_the_index_row(corpus):
     public = corpus["waste_facts_only"]
-    public.data = {**public.data, "facts": "当事人擅自倾倒建筑垃圾。"}
+    public.data = public_copy({**public.data, "facts": "当事人擅自倾倒建筑垃圾。"}, party_is_natural_person=False).data
     public.save()
     index_public(public)
     assert public.id not in {p.id for p in search_public(q="含油废抹布").items}
@@ -345,9 +349,11 @@ def test_the_index_follows_a_flush_between_transactional_tests(world):
     agency = world.amr_changan
     decision = Decision.objects.create(agency=agency, external_id="flush", kind="penalty", data={}, doc_number="冀石市监罚〔2026〕1号",
                                        party_name="刘某", party_type="natural_person", decision_date=date(2026, 1, 2))
+    copy = public_copy({"facts": "刘某销售假冒食品。", "doc_number": decision.doc_number, "party_name": "刘某"},
+                       party_is_natural_person=False, kind="penalty", title="刘某案")
     public = PublicDecision.objects.create(decision=decision, agency=agency, region_path=agency.region.path, kind="penalty",
-                                           version=1, doc_number=decision.doc_number, party_name="刘某", title="刘某案",
-                                           data={"facts": "刘某销售假冒食品。"}, decision_date=date(2026, 1, 2),
+                                           version=1, doc_number=copy.doc_number, party_name=copy.party_name,
+                                           title=copy.title, data=copy.data, decision_date=date(2026, 1, 2),
                                            published_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
     index_public(public)
     assert search_public(q="假冒").count == 1
