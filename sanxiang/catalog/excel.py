@@ -5,6 +5,13 @@ never touches the database: it turns a workbook into unsaved item objects
 plus a list of problems, each with its row number, the column's Chinese
 header and the problem in Chinese, so a caller can refuse the whole file and
 report every bad row at once.
+
+Every text cell goes through the intake normalisation (``core.text``):
+control characters are refused at their row and column; item codes and
+phone numbers are folded to ASCII digits and, like names, lose invisible
+characters; each item remembers which fields changed (``normalised_fields``)
+so the import can record it. A cell our own export neutralised against
+formula injection (``core.exports``) reads back as the original text.
 """
 
 from __future__ import annotations
@@ -227,14 +234,32 @@ def parse_rows(kind: str, data: bytes, *, agency=None) -> tuple[list, list[RowEr
         workbook.close()
 
 
+# How each text column is normalised (core.text); the rest is free text.
+NUMBER_COLUMNS = frozenset({"code", "office_phone"})
+NAME_COLUMNS = frozenset({"name", "body", "accepting_body", "approving_body"})
+
+
 def _parse_row(model, columns, values, row_number):
     item = model()
+    item.normalised_fields = []
+    item.source_row = row_number
     errors: list[RowError] = []
     bad_fields: set[str] = set()
     for column in columns:
         cell = values[column.header]
         raw = getattr(cell, "value", None)
-        text = _cell_text(raw)
+        text = exports.restore_cell(_cell_text(raw))
+        kind = (textnorm.NUMBER if column.field in NUMBER_COLUMNS else
+                textnorm.NAME if column.field in NAME_COLUMNS else textnorm.TEXT)
+        try:
+            normalised = textnorm.normalise(text, kind=kind)
+        except textnorm.TextError as exc:
+            errors.append(RowError(row_number, column.header, f"“{column.header}”{exc.message}"))
+            bad_fields.add(column.field)
+            continue
+        text = normalised.text
+        if [c for c in normalised.changes if c != "line_endings"]:
+            item.normalised_fields.append(column.field)
         try:
             if column.kind == "act_kind":
                 value = _parse_act_kind(text) if text else ""

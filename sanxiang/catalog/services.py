@@ -141,8 +141,12 @@ def import_items(*, actor, version: CatalogueVersion, data: bytes, filename: str
             _event(version, FilingEvent.Action.IMPORTED, actor, f"{filename}（{rows} 行）")
         attempt = ImportAttempt.objects.create(version=version, actor=actor, filename=filename[:255], sha256=digest,
                                                rows=rows, ok=ok, errors=error_dicts)
+        # Rows whose text the intake normalisation changed (core.text via excel.parse_rows).
+        normalised = {str(item.source_row): item.normalised_fields for item in items
+                      if getattr(item, "normalised_fields", None)} if ok else {}
         _audit(actor, "catalog.import" if ok else "catalog.import_rejected", version,
-               file_sha256=digest, filename=filename, rows=rows, errors=len(error_dicts))
+               file_sha256=digest, filename=filename, rows=rows, errors=len(error_dicts),
+               **({"normalised": normalised} if normalised else {}))
     return ImportResult(ok=ok, rows=rows, errors=error_dicts, attempt=attempt)
 
 
