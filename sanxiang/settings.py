@@ -214,6 +214,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 #   SANXIANG_EVIDENCE_RECOVERY_DAYS     soft-deleted evidence can be restored this long (30)
 #   SANXIANG_FIXITY_BYTES_PER_RUN       bytes the fixity job re-hashes per run (0 = all due)
 #   SANXIANG_FIXITY_INTERVAL_DAYS       each object is re-hashed at least this often (7)
+#   SANXIANG_EVIDENCE_SHARE_MAX_DAYS    longest validity of a shared evidence link (90)
 EVIDENCE_BACKEND = os.environ.get("SANXIANG_EVIDENCE_BACKEND", "local").strip().lower()
 if EVIDENCE_BACKEND not in {"local", "s3"}:
     raise ImproperlyConfigured(f"SANXIANG_EVIDENCE_BACKEND must be 'local' or 's3', not {EVIDENCE_BACKEND!r}")
@@ -232,6 +233,9 @@ EVIDENCE_UPLOAD_EXPIRY_HOURS = int(os.environ.get("SANXIANG_UPLOAD_EXPIRY_HOURS"
 EVIDENCE_RECOVERY_DAYS = int(os.environ.get("SANXIANG_EVIDENCE_RECOVERY_DAYS", "30"))
 EVIDENCE_FIXITY_BYTES_PER_RUN = int(os.environ.get("SANXIANG_FIXITY_BYTES_PER_RUN", "0"))
 EVIDENCE_FIXITY_INTERVAL_DAYS = int(os.environ.get("SANXIANG_FIXITY_INTERVAL_DAYS", "7"))
+# The longest a shared evidence link may live after its approval (platform
+# policy, not a legal time limit): checked when the link is made and when used.
+EVIDENCE_SHARE_MAX_DAYS = int(os.environ.get("SANXIANG_EVIDENCE_SHARE_MAX_DAYS", "90"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
