@@ -67,8 +67,27 @@ class ShareIn(Schema):
 
 
 class ShareOut(Schema):
+    id: int
     url: str
-    expires_at: datetime
+    state: str  # pending (awaiting the head's approval) / active / expired / revoked
+    expires_at: datetime | None  # set when approved
+
+
+class ShareStateOut(Schema):
+    id: int
+    recipient: str
+    state: str
+    approved_by: str | None = None
+    expires_at: datetime | None
+    uses: int
+
+    @staticmethod
+    def resolve_approved_by(obj):
+        return obj.approved_by.username if obj.approved_by_id else None
+
+
+class RevokeIn(Schema):
+    reason: str
 
 
 @router.get("/items", response=list[EvidenceOut], url_name="evidence_list")
@@ -99,13 +118,38 @@ def download_evidence(request, item_id: Id):
 
 @router.post("/items/{item_id}/share", response={201: ShareOut}, url_name="evidence_share")
 def share(request, item_id: Id, payload: ShareIn):
-    """A signed download link for a named recipient; appends evidence.share."""
+    """A download link for a named recipient, carrying a random token shown
+    only in this answer; appends evidence.share. Only the case's officers and
+    the agency head may ask (403 `cannot_share_evidence`). The link works at
+    once where the caller's role is named in the dated rule
+    evidence.share_without_approval_roles (the head by default); otherwise
+    its state is `pending` until the head approves it."""
     require_scope(request, "cases:write")
     item = selectors.get_evidence_for(user=request.user, pk=item_id)
     record, token = services.share_evidence(actor=request.user, item=item, recipient=payload.recipient,
                                             reason=payload.reason, days=payload.days)
-    return Status(201, {"url": request.build_absolute_uri(reverse("evidence:shared", args=[token])),
-                 "expires_at": record.expires_at})
+    return Status(201, {"id": record.pk, "url": request.build_absolute_uri(reverse("evidence:shared", args=[token])),
+                        "state": record.state, "expires_at": record.expires_at})
+
+
+@router.post("/items/{item_id}/shares/{share_id}/approve", response=ShareStateOut, url_name="evidence_share_approve")
+def approve_share(request, item_id: Id, share_id: Id):
+    """The agency head approves a pending share; the link works from now for
+    its days. Appends evidence.share_approve."""
+    require_scope(request, "cases:write")
+    item = selectors.get_evidence_for(user=request.user, pk=item_id)
+    share = selectors.get_share_for(user=request.user, item=item, pk=share_id)
+    return services.approve_share(actor=request.user, share=share)
+
+
+@router.post("/items/{item_id}/shares/{share_id}/revoke", response=ShareStateOut, url_name="evidence_share_revoke")
+def revoke_share(request, item_id: Id, share_id: Id, payload: RevokeIn):
+    """Whoever asked for the share, or the head, revokes it: the link stops
+    working at once. Appends evidence.share_revoke."""
+    require_scope(request, "cases:write")
+    item = selectors.get_evidence_for(user=request.user, pk=item_id)
+    share = selectors.get_share_for(user=request.user, item=item, pk=share_id)
+    return services.revoke_share(actor=request.user, share=share, reason=payload.reason)
 
 
 class ArchiveOut(Schema):

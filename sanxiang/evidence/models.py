@@ -171,18 +171,51 @@ class EvidenceItem(models.Model):
 
 class EvidenceShare(models.Model):
     """Evidence handed to someone outside the case (a review body, a court):
-    a signed link valid until `expires_at`, every use audited."""
+    a link carrying a random token, of which only the SHA-256 is stored. It
+    works once approved (by the agency head, or at once where the asker's
+    role is named in ``evidence.share_without_approval_roles``), until
+    `expires_at` (counted from the approval) and until revoked; every use,
+    and every refused use of a real token, is in the audit chain."""
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="shares")
     recipient = models.CharField(_("recipient"), max_length=255)
     reason = models.CharField(_("reason"), max_length=255)
     shared_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(_("valid until"))
+    # SHA-256 (hex) of the link's token; the token itself is shown once and
+    # never stored. Empty for links made before tokens (signed links): dead.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    days = models.PositiveIntegerField(_("days valid"), default=7)
+    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)  # set on approval
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    revoke_reason = models.CharField(max_length=255, blank=True)
+    uses = models.PositiveIntegerField(_("uses"), default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    @property
+    def state(self) -> str:
+        """pending / active / expired / revoked (at the time of asking)."""
+        from sanxiang.core import clock
+
+        if self.revoked_at:
+            return "revoked"
+        if self.approved_at is None:
+            return "pending"
+        if self.expires_at is None or self.expires_at <= clock.now():
+            return "expired"
+        return "active"
+
+    STATE_TEXT = {"pending": "待负责人批准", "active": "有效", "expired": "已过期", "revoked": "已撤销"}
+
+    @property
+    def state_text(self) -> str:
+        return self.STATE_TEXT[self.state]
 
 
 class FixityProblem(models.TextChoices):

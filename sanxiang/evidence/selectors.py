@@ -183,3 +183,17 @@ def can_build_archive(user, case) -> bool:
     officers and head (the build on closure runs by itself; this is the retry)."""
     return (case.status in ("closed", "terminated") and getattr(user, "agency_id", None) == case.agency_id
             and getattr(user, "role", None) in {Role.OFFICER, Role.AGENCY_HEAD})
+
+
+def get_share_for(*, user, item, pk):
+    """A share of an item the user may see (the item came from
+    get_evidence_for); 404 otherwise."""
+    from .models import EvidenceShare
+
+    text = str(pk or "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise Http404("share not found")
+    try:
+        return EvidenceShare.objects.select_related("item__case__agency", "shared_by").get(pk=pk, item=item)
+    except (EvidenceShare.DoesNotExist, ValueError, TypeError):
+        raise Http404("share not found")

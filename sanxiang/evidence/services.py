@@ -9,21 +9,24 @@ accepted, re-checked on a schedule (fixity, 记录-12)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from datetime import date, datetime, timedelta
 
 import filetype
 from django.apps import apps
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit
+from sanxiang.core.refusals import Refused
 
-from . import uploads
+from . import predicates, uploads
 from .models import (
     Device, DeviceAssignment, DeviceStatus, EvidenceItem, EvidenceKind, EvidenceShare, FixityAlert, FixityProblem,
     RetentionCategory, Upload, UploadStatus,
@@ -34,10 +37,8 @@ from sanxiang.core import clock
 
 SNIFF_BYTES = 8192
 _DURATION_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")  # seconds, ASCII digits
-SHARE_SALT = "sanxiang.evidence.share"
-# The longest a shared evidence link may live (platform policy, not a legal
-# time limit): checked when the link is made and again when it is used.
-SHARE_MAX_DAYS = 90
+# A share link's token: 32 random bytes, URL-safe (43 characters).
+SHARE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class HashMismatch(Exception):
@@ -166,6 +167,9 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
     case = cases.filter(pk=case_pk).first() if case_pk else None
     if case is None:
         raise ValidationError({"case": "案件不存在，或不在您的权限范围内。"})
+    verdict = predicates.can_add_evidence(actor, case)
+    if not verdict:
+        raise Refused(verdict)
     if not case_is_open(case):
         raise ValidationError({"case": "案件已办结或终止，不能再上传证据。"})
     step = None
@@ -205,7 +209,12 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
 
 
 def receive_upload_chunk(*, upload: Upload, offset: int, stream, content_length, checksum) -> Upload:
-    """Append one PATCH body; complete the upload when the last byte is in."""
+    """Append one PATCH body; complete the upload when the last byte is in.
+    Whoever created the upload must still be allowed to add evidence to its
+    case (an officer taken off the case mid-upload adds nothing more)."""
+    verdict = predicates.can_add_evidence(upload.created_by, upload.case)
+    if not verdict:
+        raise Refused(verdict)
 
     def stored(new_offset: int) -> None:
         Upload.objects.filter(pk=upload.pk).update(
@@ -299,36 +308,129 @@ def record_access(*, actor, item: EvidenceItem, action: str, **payload) -> None:
     append_audit(actor=actor, action=action, obj=item, payload={"sha256": item.sha256, "case": item.case_id, **payload})
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _share_max_days() -> int:
+    return settings.EVIDENCE_SHARE_MAX_DAYS
+
+
+def _activate(share: EvidenceShare, *, approver, now: datetime) -> None:
+    share.approved_by, share.approved_at = approver, now
+    share.expires_at = now + timedelta(days=share.days)
+
+
 @transaction.atomic
 def share_evidence(*, actor, item: EvidenceItem, recipient: str, reason: str, days: int = 7) -> tuple[EvidenceShare, str]:
-    """A signed, expiring download link for someone outside the platform
-    (e.g. the review body). Returns the share and its token."""
-    if not recipient.strip():
+    """A download link for someone outside the platform (e.g. the review
+    body). The link carries a random token, shown once and stored only as
+    its SHA-256. It works at once where the actor's role is named in the
+    dated rule ``evidence.share_without_approval_roles`` (the agency head by
+    default); otherwise once the agency head approves it
+    (``approve_share``). Returns the share and its token."""
+    verdict = predicates.can_share_evidence(actor, item)
+    if not verdict:
+        raise Refused(verdict)
+    recipient, reason = (recipient or "").strip(), (reason or "").strip()
+    if not recipient:
         raise ValidationError({"recipient": "请填写接收方。"})
-    if not reason.strip():
+    if not reason:
         raise ValidationError({"reason": "请填写共享理由。"})
-    if not 1 <= days <= SHARE_MAX_DAYS:
-        raise ValidationError({"days": f"有效期应在 1 至 {SHARE_MAX_DAYS} 天之间。"})
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= _share_max_days():
+        raise ValidationError({"days": f"有效期应在 1 至 {_share_max_days()} 天之间。"})
     if item.deleted_at is not None:
         raise ValidationError({"item": "已删除的证据不能共享。"})
-    share = EvidenceShare.objects.create(item=item, recipient=recipient.strip()[:255], reason=reason.strip()[:255],
-                                         shared_by=actor, expires_at=timezone.now() + timedelta(days=days))
-    token = signing.dumps({"share": share.pk}, salt=SHARE_SALT)
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    share = EvidenceShare(item=item, recipient=recipient[:255], reason=reason[:255], shared_by=actor,
+                          token_hash=_token_hash(token), days=days)
+    needs_approval = predicates.share_needs_approval(actor, item)
+    if not needs_approval:
+        _activate(share, approver=actor, now=now)
+    share.save()
     append_audit(actor=actor, action="evidence.share", obj=item, payload={
         "sha256": item.sha256, "recipient": share.recipient, "reason": share.reason, "share": share.pk,
-        "expires_at": share.expires_at.isoformat()})
+        "days": days, "needs_approval": needs_approval,
+        "expires_at": share.expires_at.isoformat() if share.expires_at else None})
     return share, token
 
 
-def share_from_token(token: str) -> EvidenceShare | None:
-    try:
-        data = signing.loads(token, salt=SHARE_SALT, max_age=timedelta(days=SHARE_MAX_DAYS))
-    except signing.BadSignature:
-        return None
-    share = EvidenceShare.objects.select_related("item", "item__case").filter(pk=data.get("share")).first()
-    if share is None or share.revoked_at or share.expires_at < timezone.now() or share.item.deleted_at:
-        return None
+@transaction.atomic
+def approve_share(*, actor, share: EvidenceShare) -> EvidenceShare:
+    """The agency head approves a share: the link works from now for its days."""
+    share = EvidenceShare.objects.select_for_update().select_related("item__case__agency").get(pk=share.pk)
+    verdict = predicates.can_approve_share(actor, share)
+    if not verdict:
+        raise Refused(verdict)
+    if share.revoked_at is not None:
+        raise ValidationError({"share": ValidationError("该共享链接已撤销。", code="share_revoked")})
+    if share.approved_at is not None:
+        raise ValidationError({"share": ValidationError("该共享已批准。", code="share_already_approved")})
+    if share.item.deleted_at is not None:
+        raise ValidationError({"share": ValidationError("已删除的证据不能共享。", code="item_deleted")})
+    _activate(share, approver=actor, now=clock.now())
+    share.save(update_fields=["approved_by", "approved_at", "expires_at"])
+    append_audit(actor=actor, action="evidence.share_approve", obj=share.item, payload={
+        "share": share.pk, "recipient": share.recipient, "expires_at": share.expires_at.isoformat()})
     return share
+
+
+@transaction.atomic
+def revoke_share(*, actor, share: EvidenceShare, reason: str) -> EvidenceShare:
+    """The link stops working at once (whoever asked for it, or the head)."""
+    share = EvidenceShare.objects.select_for_update().select_related("item__case").get(pk=share.pk)
+    verdict = predicates.can_revoke_share(actor, share)
+    if not verdict:
+        raise Refused(verdict)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "撤销共享链接须填写理由。"})
+    if share.revoked_at is not None:
+        raise ValidationError({"share": ValidationError("该共享链接已撤销。", code="share_revoked")})
+    share.revoked_at, share.revoked_by, share.revoke_reason = clock.now(), actor, reason[:255]
+    share.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    append_audit(actor=actor, action="evidence.share_revoke", obj=share.item,
+                 payload={"share": share.pk, "recipient": share.recipient, "reason": share.revoke_reason})
+    return share
+
+
+def share_from_token(token: str) -> EvidenceShare | None:
+    """The share a link's token names, if the link works now; else None.
+
+    The token is looked up by its SHA-256 and compared in constant time.
+    A real token that does not work (awaiting approval, expired, revoked,
+    the item deleted) appends evidence.shared_refused with the reason; an
+    unknown token writes nothing here (refused attempts go to the security
+    log), so guessing cannot fill the audit chain."""
+    if not isinstance(token, str) or not SHARE_TOKEN_RE.match(token):
+        return None
+    digest = _token_hash(token)
+    share = EvidenceShare.objects.select_related("item", "item__case").filter(token_hash=digest).first()
+    if share is None or not hmac.compare_digest(share.token_hash or "", digest):
+        return None
+    now = clock.now()
+    if share.revoked_at is not None:
+        problem = "revoked"
+    elif share.approved_at is None:
+        problem = "awaiting_approval"
+    elif share.expires_at is None or share.expires_at <= now \
+            or share.expires_at - share.approved_at > timedelta(days=_share_max_days()):
+        problem = "expired"
+    elif share.item.deleted_at is not None or share.item.purged_at is not None:
+        problem = "item_deleted"
+    else:
+        return share
+    with transaction.atomic():
+        append_audit(actor=f"share:{share.pk}:{share.recipient}", action="evidence.shared_refused", obj=share.item,
+                     payload={"share": share.pk, "problem": problem, "case": share.item.case_id})
+    return None
+
+
+def record_shared_use(*, share: EvidenceShare) -> None:
+    """Count a use of a working link (the download itself appends
+    evidence.download with the share as actor)."""
+    EvidenceShare.objects.filter(pk=share.pk).update(uses=F("uses") + 1, last_used_at=clock.now())
 
 
 # --- retention, holds, deletion ---------------------------------------------------

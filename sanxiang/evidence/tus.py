@@ -42,6 +42,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sanxiang.api.services import authenticate_token
 from sanxiang.core.auth import is_fully_authenticated
+from sanxiang.core.refusals import Refused
 
 from sanxiang.core.parsing import MAX_ID, BadNumber, optional_int, parse_int
 
@@ -200,6 +201,8 @@ def collection(request):
                                         length=length, metadata=metadata)
     except ValidationError as exc:
         return _validation_error(exc)
+    except Refused as exc:
+        return _error(403, exc.code, exc.message, exc.field)
     if length == 0:
         try:
             upload = services.receive_upload_chunk(upload=upload, offset=0, stream=_Empty(), content_length=0,
@@ -282,6 +285,8 @@ def resource(request, upload_id):
     try:
         upload = services.receive_upload_chunk(upload=upload, offset=offset, stream=stream, content_length=length,
                                                checksum=checksum)
+    except Refused as exc:
+        return _error(403, exc.code, exc.message, exc.field)
     except uploads.UploadBusy:
         return _error(423, "locked", "该上传正在被另一个请求写入，请稍后重试。")
     except uploads.ChunkChecksumMismatch:

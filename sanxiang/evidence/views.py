@@ -10,6 +10,7 @@ import re
 from datetime import date
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sanxiang.core.selectors import agencies_for, officers_for
 from sanxiang.core.views import staff_required
 
-from . import selectors, services
+from . import predicates, selectors, services
 from .models import DeviceStatus, RetentionCategory
 from .storage import ObjectMissing, get_storage
 from sanxiang.core.parsing import optional_int
@@ -100,6 +101,7 @@ def step_evidence(request, case_id: int, step_id: int):
     devices = selectors.devices_for(user=request.user).filter(agency=case.agency, status=DeviceStatus.ACTIVE)
     return render(request, "evidence/step_evidence.html", {
         "case": case, "step": step, "items": items, "devices": devices, "case_open": services.case_is_open(case),
+        "may_add": predicates.can_add_evidence(request.user, case),
         "categories": RetentionCategory.objects.filter(is_default=False),
         "tus_endpoint": reverse("evidence:tus_collection"),
     })
@@ -113,7 +115,10 @@ def evidence_detail(request, pk: int):
     return render(request, "evidence/detail.html", {
         "item": item, "can_manage": selectors.can_manage_evidence(request.user),
         "deletion_refusal": services.deletion_refusal(item), "categories": item.retention_categories.all(),
-        "shares": item.shares.all()[:20],
+        "shares": item.shares.select_related("shared_by", "approved_by")[:20],
+        "may_share": predicates.can_share_evidence(request.user, item),
+        "share_needs_approval": predicates.share_needs_approval(request.user, item),
+        "share_max_days": settings.EVIDENCE_SHARE_MAX_DAYS,
     })
 
 
@@ -135,7 +140,18 @@ def evidence_action(request, pk: int, action: str):
             share, token = services.share_evidence(actor=request.user, item=item, recipient=request.POST.get("recipient", ""),
                                                    reason=reason, days=optional_int(request.POST.get("days"), field="days", default=7, minimum=1))
             link = request.build_absolute_uri(reverse("evidence:shared", args=[token]))
-            messages.success(request, f"共享链接（{share.expires_at:%Y-%m-%d %H:%M} 前有效）：{link}")
+            if share.expires_at:
+                messages.success(request, f"共享链接（{share.expires_at:%Y-%m-%d %H:%M} 前有效，仅显示这一次）：{link}")
+            else:
+                messages.success(request, f"共享链接（仅显示这一次；经本部门负责人批准后生效，自批准起 {share.days} 天内有效）：{link}")
+        elif action in {"approve-share", "revoke-share"}:
+            share = selectors.get_share_for(user=request.user, item=item, pk=request.POST.get("share"))
+            if action == "approve-share":
+                share = services.approve_share(actor=request.user, share=share)
+                messages.success(request, f"已批准，链接 {share.expires_at:%Y-%m-%d %H:%M} 前有效。")
+            else:
+                services.revoke_share(actor=request.user, share=share, reason=reason)
+                messages.success(request, "共享链接已撤销。")
         elif not manage:
             raise PermissionDenied
         elif action == "delete":
@@ -151,6 +167,10 @@ def evidence_action(request, pk: int, action: str):
             raise Http404("unknown action")
     except ValidationError as exc:
         messages.error(request, _first_error(exc))
+    except PermissionDenied as exc:
+        if not str(exc):
+            raise
+        messages.error(request, str(exc))
     except ValueError:
         messages.error(request, "有效天数应为整数。")
     return redirect("evidence:detail", pk=item.pk)
@@ -161,7 +181,10 @@ def shared_content(request, token: str):
     share = services.share_from_token(token)
     if share is None:
         raise Http404("share not found or expired")
-    return content_response(request, share.item, actor=f"share:{share.pk}:{share.recipient}", via="share")
+    response = content_response(request, share.item, actor=f"share:{share.pk}:{share.recipient}", via="share")
+    if response.status_code == 200 or response.get("Content-Range", "").startswith("bytes 0-"):
+        services.record_shared_use(share=share)  # a download or a playback; not each seek
+    return response
 
 
 # --- recorders ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ import yaml
 __all__ = [
     "DEFAULT_PARAMS_DIR",
     "DECIMAL_UNITS",
+    "LIST_UNITS",
     "UNITS",
     "Rule",
     "RuleError",
@@ -50,11 +51,16 @@ DEFAULT_PARAMS_DIR = Path(__file__).resolve().parent / "params"
 # The only units a parameter may have. Day units say how days are counted
 # (penalty law art. 85, licensing law art. 82, coercion law art. 69).
 UNITS = frozenset(
-    {"working_days", "calendar_days", "months", "years", "hours", "yuan", "percent", "count"}
+    {"working_days", "calendar_days", "months", "years", "hours", "yuan", "percent", "count", "roles"}
 )
 # Units whose values are exact decimals (money and ratios); all others are
 # non-negative integers.
 DECIMAL_UNITS = frozenset({"yuan", "percent"})
+# Units whose value is not a number but a list of names: ``roles`` names the
+# account roles (sanxiang.core.models.Role values) a rule gives a power to,
+# e.g. who may approve or act without approval.
+LIST_UNITS = frozenset({"roles"})
+ROLE_NAME_RE = re.compile(r"^[a-z][a-z_]{1,31}$")
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 REGION_SCOPE_RE = re.compile(r"^region:(\d{6})$")
@@ -86,7 +92,7 @@ class RuleValue:
     """One dated value of a parameter, as returned by ``get_rule``."""
 
     name: str
-    value: Decimal | int
+    value: Decimal | int | tuple[str, ...]
     unit: str
     valid_from: date
     scope: str
@@ -204,8 +210,17 @@ def _check_scope(scope: Any) -> str | None:
     )
 
 
-def _coerce_value(raw: Any, unit: str) -> Decimal | int:
+def _coerce_value(raw: Any, unit: str) -> Decimal | int | tuple[str, ...]:
     """Return the exact value for the unit, or raise ValueError with a Chinese message."""
+    if unit in LIST_UNITS:
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f"单位 {unit} 的 value 必须是非空列表（如 [agency_head]），实为 {raw!r}")
+        bad = [r for r in raw if not isinstance(r, str) or not ROLE_NAME_RE.match(r)]
+        if bad:
+            raise ValueError(f"value 中的角色名无效：{bad!r}（应为小写角色代码，如 agency_head）")
+        if len(set(raw)) != len(raw):
+            raise ValueError(f"value 中有重复的角色：{raw!r}")
+        return tuple(raw)
     if isinstance(raw, bool) or raw is None:
         raise ValueError(f"value {raw!r} 不是数值")
     if isinstance(raw, float):  # cannot come from _StrictLoader, guard anyway
@@ -284,7 +299,7 @@ def _parse_parameter(item: Any, file: str, index: int) -> Rule:
         entry_unit = entry.get("unit", unit)
         if entry_unit not in UNITS:
             raise _fail(f"单位 {entry_unit!r} 无效（允许：{', '.join(sorted(UNITS))}）", file, name, i)
-        if (entry_unit in DECIMAL_UNITS) != (unit in DECIMAL_UNITS):
+        if (entry_unit in DECIMAL_UNITS) != (unit in DECIMAL_UNITS) or (entry_unit in LIST_UNITS) != (unit in LIST_UNITS):
             raise _fail(f"取值单位 {entry_unit} 与参数单位 {unit} 的数值类型不一致", file, name, i)
         try:
             valid_from = _parse_date(entry["valid_from"])

@@ -108,6 +108,9 @@ def _attach_photo(world, step, settings, tmp_path):
     settings.EVIDENCE_DIR = tmp_path / "evidence"
     settings.EVIDENCE_UPLOAD_DIR = tmp_path / "uploads"
     data = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+    # Only the case's officers (and the head) add evidence: the account is 王建国's, who is on the case.
+    world.changan_officer.user = world.u_changan
+    world.changan_officer.save(update_fields=["user"])
     upload = evidence.create_upload(actor=world.u_changan, cases=selectors.cases_for(user=world.u_changan),
                                     length=len(data), metadata={
                                         "sha256": hashlib.sha256(data).hexdigest(), "case": str(step.case_id),

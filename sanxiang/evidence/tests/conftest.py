@@ -27,12 +27,16 @@ def evidence_store(settings, tmp_path):
     return settings.EVIDENCE_DIR
 
 
-def make_case(*, agency, user, title="某超市销售过期食品案", status="open"):
-    from sanxiang.cases.models import Case, CaseStep
+def make_case(*, agency, user, title="某超市销售过期食品案", status="open", officers=()):
+    """A case with a step; `officers` are assigned to it (承办人员: they, and
+    the agency head, may add evidence)."""
+    from sanxiang.cases.models import Case, CaseOfficer, CaseStep
 
     case = Case.objects.create(agency=agency, title=title, act_kind="penalty", procedure="general", status=status,
                                opened_on=date(2026, 3, 2), party_name="石家庄某某超市有限公司", party_type="legal_person",
                                created_by=user, closed_on=date(2026, 4, 1) if status == "closed" else None)
+    for i, officer in enumerate(officers):
+        CaseOfficer.objects.create(case=case, officer=officer, role="lead" if i == 0 else "assist", assigned_at=timezone.now())
     step = CaseStep.objects.create(case=case, code="investigation", name="调查取证", started_at=timezone.now(),
                                    place="长安区建设北大街 1 号")
     return case, step
@@ -41,8 +45,9 @@ def make_case(*, agency, user, title="某超市销售过期食品案", status="o
 @pytest.fixture
 def cases(world):
     w = world
-    w.case, w.step = make_case(agency=w.amr_changan, user=w.u_changan)
-    w.other_case, w.other_step = make_case(agency=w.amr_zhengding, user=w.u_zhengding, title="正定县某餐馆案")
+    w.case, w.step = make_case(agency=w.amr_changan, user=w.u_changan, officers=[w.changan_officer, w.changan_officer2])
+    w.other_case, w.other_step = make_case(agency=w.amr_zhengding, user=w.u_zhengding, title="正定县某餐馆案",
+                                           officers=[w.zhengding_officer, w.zhengding_officer2])
     w.changan_officer.user = w.u_changan
     w.changan_officer.save(update_fields=["user"])
     token, w.token = create_token(actor="test", agency=w.amr_changan, name="记录仪工作站",

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from sanxiang.core import services as core_services
 from sanxiang.core.audit import verify_chain
-from sanxiang.core.models import AuditEntry
+from sanxiang.core.models import AuditEntry, Role
 from sanxiang.evidence.models import EvidenceItem
 
 from .conftest import jpeg_bytes, metadata_header, mp4_bytes, sha256_hex
@@ -107,11 +108,17 @@ def test_share_link_is_audited_when_made_and_when_used(cases):
                                                                    "reason": "行政复议调取证据", "days": 3},
                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {w.token}")
     assert r.status_code == 201, r.content
+    assert r.json()["state"] == "pending"  # a system's share waits for the head's approval
     link = r.json()["url"]
+    head = core_services.create_user(actor="t", username="changan_head", password=w.password, role=Role.AGENCY_HEAD,
+                                     agency=w.amr_changan)
+    r = login(head).post(f"/api/v1/evidence/items/{item.pk}/shares/{r.json()['id']}/approve")
+    assert r.status_code == 200 and r.json()["state"] == "active", r.content
     r = Client().get(link.split("testserver", 1)[1])
     assert b"".join(r.streaming_content) == data
     assert Client().get("/evidence/shared/forged-token/").status_code == 404
-    assert actions()[-2:] == ["evidence.share", "evidence.download"]
+    assert [a for a in actions() if a.startswith("evidence.")][-3:] == [
+        "evidence.share", "evidence.share_approve", "evidence.download"]
     assert AuditEntry.objects.filter(action="evidence.download").last().actor.startswith("share:")
 
 

@@ -66,7 +66,8 @@ def test_case(case):
             get_rule(case["name"], **kwargs)
         return
     result = get_rule(case["name"], **kwargs)
-    assert result.value == case["expected"]
+    expected = tuple(case["expected"]) if isinstance(case["expected"], list) else case["expected"]  # roles
+    assert result.value == expected
     assert result.name == case["name"]
     if "unit" in case:
         assert result.unit == case["unit"]
@@ -108,7 +109,7 @@ def test_cases_cover_both_sides_of_every_change_date():
 
 
 def test_every_unit_in_the_data_is_allowed():
-    assert UNITS == {"working_days", "calendar_days", "months", "years", "hours", "yuan", "percent", "count"}
+    assert UNITS == {"working_days", "calendar_days", "months", "years", "hours", "yuan", "percent", "count", "roles"}
     for rule in all_rules():
         assert rule.unit in UNITS, rule.name
         for v in rule.values:
@@ -120,6 +121,8 @@ def test_money_and_percent_are_exact_decimals_and_others_integers():
         for v in rule.values:
             if v.unit in DECIMAL_UNITS:
                 assert type(v.value) is Decimal, rule.name
+            elif v.unit == "roles":
+                assert type(v.value) is tuple and all(type(r) is str for r in v.value), rule.name
             else:
                 assert type(v.value) is int, rule.name
 
@@ -133,7 +136,7 @@ def test_every_value_has_a_reference_and_every_parameter_a_chinese_description()
 
 def test_parameter_names_follow_their_file():
     topics = {p.stem for p in DEFAULT_PARAMS_DIR.glob("*.yaml")}
-    assert topics == {"publicity", "penalty", "coercion", "licensing", "legal_review", "legal_review_staffing", "random_inspection",
+    assert topics == {"evidence", "publicity", "penalty", "coercion", "licensing", "legal_review", "legal_review_staffing", "random_inspection",
                       "supervision"}
     for rule in all_rules():
         assert rule.name.split(".")[0] == Path(rule.source).stem

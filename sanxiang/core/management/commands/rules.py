@@ -22,10 +22,13 @@ UNIT_LABELS = {
     "yuan": "元",
     "percent": "%",
     "count": "",
+    "roles": "",
 }
 
 
 def format_value(value: RuleValue) -> str:
+    if isinstance(value.value, tuple):  # a list unit (roles): the names
+        return "、".join(value.value)
     label = UNIT_LABELS.get(value.unit, value.unit)
     return f"{value.value}{label}".strip()
 
