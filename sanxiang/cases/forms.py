@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sanxiang.core.forms import IsoDateInput
+from sanxiang.core.forms import IsoDateInput, TextForm
 from sanxiang.core.models import ActKind
 
 from .models import OfficerRole, Procedure
@@ -24,7 +24,10 @@ class OfficerChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name}（{obj.certificate_number}）"
 
 
-class OpenCaseForm(forms.Form):
+class OpenCaseForm(TextForm):
+    text_kinds = {"party_name": "name", "party_credit_code": "number"}
+    party_name_fields = ("party_name",)
+
     title = forms.CharField(label=_("case title"), max_length=255)
     act_kind = forms.ChoiceField(label=_("act kind"), choices=[c for c in ActKind.choices if c[0] != "other"])
     procedure = forms.ChoiceField(label=_("procedure"), choices=Procedure.choices, initial=Procedure.GENERAL)
@@ -41,7 +44,7 @@ class OpenCaseForm(forms.Form):
         self.fields["officers"].queryset = officers_qs
 
 
-class StartStepForm(forms.Form):
+class StartStepForm(TextForm):
     officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
     place = forms.CharField(label=_("place"), max_length=255, required=False)
     at_premises = forms.BooleanField(label=_("in the case-handling premises"), required=False)
@@ -52,7 +55,7 @@ class StartStepForm(forms.Form):
         self.fields["officers"].queryset = officers_qs
 
 
-class CompleteStepForm(forms.Form):
+class CompleteStepForm(TextForm):
     place = forms.CharField(label=_("place"), max_length=255, required=False)
     note = forms.CharField(label=_("record"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     documents = forms.CharField(label=_("documents made (one per line)"), required=False,
@@ -62,19 +65,19 @@ class CompleteStepForm(forms.Form):
         return [{"kind": line.strip()} for line in self.cleaned_data.get("documents", "").splitlines() if line.strip()]
 
 
-class ExemptionForm(forms.Form):
+class ExemptionForm(TextForm):
     reason = forms.CharField(label=_("reason AV could not be recorded"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class HearingRequestForm(forms.Form):
+class HearingRequestForm(TextForm):
     requested_on = forms.DateField(label=_("hearing requested on"), widget=IsoDateInput())
 
 
-class HearingWaiverForm(forms.Form):
+class HearingWaiverForm(TextForm):
     waived_on = forms.DateField(label=_("hearing waived on"), widget=IsoDateInput())
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(TextForm):
     categories = forms.MultipleChoiceField(label=_("proposed penalty categories"), choices=(), required=False,
                                            widget=forms.CheckboxSelectMultiple)
     fine_yuan = forms.DecimalField(label=_("fine (yuan)"), required=False, min_value=Decimal(0), decimal_places=2, max_digits=14)
@@ -86,7 +89,7 @@ class ProposalForm(forms.Form):
         self.fields["categories"].choices = [(c.value, c.value) for c in PenaltyCategory]
 
 
-class TerminateForm(forms.Form):
+class TerminateForm(TextForm):
     reason = forms.CharField(label=_("reason for termination"), widget=forms.Textarea(attrs={"rows": 3}))
     on = forms.DateField(label=_("terminated on"), widget=IsoDateInput())
 
@@ -96,7 +99,7 @@ class SingleOfficerChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.certificate_number}）"
 
 
-class AssignOfficerForm(forms.Form):
+class AssignOfficerForm(TextForm):
     officer = SingleOfficerChoiceField(label=_("officer"), queryset=None)
     role = forms.ChoiceField(label=_("role"), choices=OfficerRole.choices, initial=OfficerRole.ASSIST)
 

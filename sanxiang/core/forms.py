@@ -2,6 +2,50 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
+class NormalisedTextMixin:
+    """Every text a form accepts goes through the intake normalisation
+    (``sanxiang.core.text``; issue 9, section 2): NFC, bidi controls removed,
+    control characters other than newline and tab refused with an error on
+    the field. ``text_kinds`` names the fields that are names or numbers
+    (``{"party_name": "name", "party_credit_code": "number"}``): they also
+    lose zero-width characters, numbers get ASCII digits. Fields in
+    ``party_name_fields`` must contain a letter or CJK character. Password
+    fields are left exactly as typed. What was changed is kept in
+    ``form.normalised`` ({field: [change, ...]}) for the caller to record."""
+
+    text_kinds: dict[str, str] = {}
+    party_name_fields: tuple[str, ...] = ()
+
+    def full_clean(self):
+        super().full_clean()
+        self.normalised = {}
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return
+        from sanxiang.core import text as textnorm
+
+        for name, value in list(self.cleaned_data.items()):
+            field = self.fields.get(name)
+            if not isinstance(value, str) or field is None or isinstance(field.widget, forms.PasswordInput):
+                continue
+            try:
+                result = textnorm.normalise(value, kind=self.text_kinds.get(name, textnorm.TEXT),
+                                            strip=getattr(field, "strip", True))
+            except textnorm.TextError as exc:
+                self.add_error(name, f"{field.label or name}{exc.message}")
+                continue
+            if name in self.party_name_fields and result.text and not textnorm.has_letter(result.text):
+                self.add_error(name, f"{field.label or name}{textnorm.NAME_WITHOUT_LETTER[1]}")
+                continue
+            changes = [c for c in result.changes if c != "line_endings"]
+            if changes:
+                self.normalised[name] = changes
+            self.cleaned_data[name] = result.text
+
+
+class TextForm(NormalisedTextMixin, forms.Form):
+    """The base of the project's forms: see NormalisedTextMixin."""
+
+
 class IsoDateInput(forms.DateInput):
     """An ``<input type="date">``. Browsers read its value only as ISO
     ``YYYY-MM-DD``; Django would format it for the active language (zh-hans:

@@ -139,3 +139,18 @@ def test_the_review_figures_workbook_neutralises_formula_cells(world):
     cells = xlsx_strings(figures_xlsx(user=world.u_admin))
     assert "'=HYPERLINK(\"http://x.invalid\")市场监督管理局" in cells
     assert not any(runs_as_formula(c) for c in cells)
+
+
+def test_no_module_writes_a_spreadsheet_except_through_core_exports():
+    """The class, not the examples: a new export that bypasses the safe
+    writer fails here."""
+    import re
+    from pathlib import Path
+
+    import sanxiang
+
+    root = Path(sanxiang.__file__).parent
+    writer = re.compile(r"xlsxwriter\.Workbook\(|csv\.writer\(|csv\.DictWriter\(|openpyxl\.Workbook\(|\bWorkbook\(\)")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if "tests" not in p.parts and p.name != "exports.py" and writer.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
