@@ -200,15 +200,33 @@ class EarlyEndStatus(models.TextChoices):
     REFUSED = "refused", _("refused")
 
 
+class EarlyEndChannel(models.TextChoices):
+    PARTY = "party", _("the party applied")  # 当事人提出申请，由执法部门登记
+    AGENCY = "agency", _("the agency applied on the party's behalf")  # 执法部门代当事人申请
+
+
 class EarlyEndApplication(models.Model):
     """Credit repair: ending the publicity period early needs an application
-    and the legal office's approval (not for 停产停业, 吊销, 限制从业)."""
+    and the approval of the office named in the dated rule
+    ``publicity.early_end_approver_roles`` (not for 停产停业, 吊销, 限制从业).
+    The applicant is always the decision's party: the party applies (the
+    deciding agency records it) or the agency applies on its behalf; one
+    pending or approved application per decision; whoever recorded it
+    (`applied_by`) may never approve it (publicity/predicates.py)."""
 
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="early_end_applications")
     applicant = models.CharField(_("applicant"), max_length=255)
+    channel = models.CharField(_("applied by"), max_length=8, choices=EarlyEndChannel.choices, default=EarlyEndChannel.PARTY)
+    applied_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                                   verbose_name=_("recorded by"))
     reason = models.TextField(_("reason"))
     status = models.CharField(max_length=16, choices=EarlyEndStatus.choices, default=EarlyEndStatus.APPLIED)
     applied_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["decision"], condition=models.Q(status__in=["applied", "approved"]),
+            name="early_end_one_open_application_per_decision")]

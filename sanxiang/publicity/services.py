@@ -9,7 +9,9 @@ publish_decision  the pre-publication check: redact, publish, index, audit
 withdraw_decision decision changed/revoked/illegal/void: off the portal and out
                   of search, a withdrawal notice published with the reason
 expire_publicity  the scheduled job: records leave the portal at 公示截止期
-apply_early_end / decide_early_end  credit repair, approved by the legal office
+apply_early_end / decide_early_end  credit repair: the party's application (once per
+                  decision), approved by the office the dated rules name, never
+                  by whoever recorded it (predicates.py)
 
 Every function appends to the audit chain in its own transaction. Search is
 updated visibly here (no signals): index on publish/correct, unindex on
@@ -25,24 +27,26 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit, canonical_json
 from sanxiang.core.calendar import add_period, calendar_session
+from sanxiang.core.refusals import Refused
 from sanxiang.core.models import Agency, Role
 from sanxiang.rules.loader import get_rule
 
-from . import search
+from . import predicates, search
 from .redaction import PublicText
 from .models import (
-    PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndStatus,
+    PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndChannel,
+    EarlyEndStatus,
     PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
 )
 from sanxiang.core import clock
 
 # Categories after which credit repair may not end publicity early.
-NO_EARLY_END = {"责令停产停业", "吊销许可证件", "限制从业"}
+NO_EARLY_END = predicates.NO_EARLY_END
 # Penalties light enough for the short publicity period, besides small fines.
 LIGHT_CATEGORIES = {"警告", "通报批评"}
 
@@ -464,32 +468,55 @@ def expire_publicity(*, actor="system:scheduler", today: date | None = None) -> 
     return len(due)
 
 
+def _enforce(verdict) -> None:
+    """A refusal about who acts is a 403 (Refused); one about the record's
+    state a 422 with the verdict's code."""
+    if verdict:
+        return
+    if verdict.code in predicates.WHO_CODES:
+        raise Refused(verdict)
+    raise ValidationError({verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+
+
 @transaction.atomic
-def apply_early_end(*, actor, decision: Decision, applicant: str, reason: str) -> EarlyEndApplication:
-    """Credit repair application (信用修复) to end publicity early."""
-    decision = Decision.objects.select_for_update().get(pk=decision.pk)
-    categories = set(decision.data.get("penalty_categories") or [])
-    if categories & NO_EARLY_END:
-        raise ValidationError({"decision": f"受到{'、'.join(sorted(categories & NO_EARLY_END))}处罚的信息不适用信用修复提前停止公示。"})
-    if decision.status != DecisionStatus.PUBLISHED:
-        raise ValidationError({"decision": "只有正在公示的决定可以申请提前停止公示。"})
-    if not applicant.strip() or not reason.strip():
-        raise ValidationError({"reason": "申请人和理由不能为空。"})
-    application = EarlyEndApplication.objects.create(decision=decision, applicant=applicant.strip(), reason=reason.strip())
-    append_audit(actor=actor, action="publicity.early_end_apply", obj=decision, payload={"application": application.pk})
+def apply_early_end(*, actor, decision: Decision, reason: str, applicant: str | None = None,
+                    channel: str = EarlyEndChannel.PARTY) -> EarlyEndApplication:
+    """Credit repair application (信用修复) to end publicity early: the
+    party's (recorded by the deciding agency) or the agency's on the party's
+    behalf (`channel`). The applicant is the decision's party; once per
+    decision while an application is pending or approved."""
+    decision = Decision.objects.select_for_update().select_related("agency").get(pk=decision.pk)
+    _enforce(predicates.can_apply_early_end(actor, decision))
+    if channel not in EarlyEndChannel.values:
+        raise ValidationError({"channel": ValidationError("申请方式无效（party 当事人申请、agency 本部门代为申请）。", code="invalid")})
+    if applicant is not None and applicant.strip() and applicant.strip() != decision.party_name:
+        raise ValidationError({"applicant": ValidationError(
+            f"信用修复的申请人只能是该决定的当事人（{decision.party_name}）。", code="applicant_not_party")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("请写明申请理由（如已履行处罚、已整改）。", code="required")})
+    try:
+        with transaction.atomic():
+            application = EarlyEndApplication.objects.create(
+                decision=decision, applicant=decision.party_name, channel=channel, applied_by=actor, reason=reason)
+    except IntegrityError:  # a concurrent application won the race (one open application per decision)
+        raise ValidationError({"decision": ValidationError("该决定已有一份待审批或已批准的信用修复申请，同一决定不重复受理。",
+                                                           code="early_end_duplicate")}) from None
+    append_audit(actor=actor, action="publicity.early_end_apply", obj=decision,
+                 payload={"application": application.pk, "channel": channel, "applicant": application.applicant})
     return application
 
 
 @transaction.atomic
 def decide_early_end(*, actor, application: EarlyEndApplication, approve: bool, note: str = "") -> EarlyEndApplication:
-    """The legal office over the agency approves or refuses."""
-    application = EarlyEndApplication.objects.select_for_update().select_related("decision__agency__region").get(pk=application.pk)
-    agency = application.decision.agency
-    if not (actor.role == Role.SYSADMIN or (actor.role == Role.LEGAL_SUPERVISOR and actor.region_id
-                                            and agency.region.path.startswith(actor.region.path))):
-        raise PermissionDenied("只有该部门所属地区的司法行政机关可以审批。")
+    """The office named in ``publicity.early_end_approver_roles`` (the
+    agency's legal office by default) approves or refuses; never whoever
+    recorded the application."""
+    application = EarlyEndApplication.objects.select_for_update().select_related(
+        "decision__agency__region").get(pk=application.pk)
+    _enforce(predicates.can_decide_early_end(actor, application))
     if application.status != EarlyEndStatus.APPLIED:
-        raise ValidationError({"status": "该申请已处理。"})
+        raise ValidationError({"status": ValidationError("该申请已处理。", code="early_end_already_decided")})
     application.status = EarlyEndStatus.APPROVED if approve else EarlyEndStatus.REFUSED
     application.decided_by, application.decided_at, application.decision_note = actor.username, timezone.now(), note
     application.save()

@@ -23,9 +23,9 @@ from sanxiang.core.models import Agency, Region, RegionLevel
 from sanxiang.core.parsing import optional_id, parse_page
 from sanxiang.core.views import staff_required
 
-from . import search, selectors, services
+from . import predicates, search, selectors, services
 from .feeds import XmlSafeRssFeed
-from .models import ActKind, PenaltyCategory, PublicDecision, WithdrawalGround
+from .models import ActKind, EarlyEndChannel, PenaltyCategory, PublicDecision, WithdrawalGround
 
 PAGE_SIZE = 20
 
@@ -163,7 +163,8 @@ def workbench(request):
         "pending": selectors.pending_for(user=user).select_related("agency")[:100],
         "overdue": selectors.overdue_for(user=user).select_related("agency")[:100],
         "timeliness": selectors.timeliness_for(user=user),
-        "early_end_queue": selectors.early_end_queue_for(user=user)[:50],
+        "early_end_queue": [(a, predicates.can_decide_early_end(user, a))
+                            for a in selectors.early_end_queue_for(user=user).select_related("applied_by")[:50]],
     })
 
 
@@ -174,6 +175,8 @@ def decision_private(request, pk: int):
         "decision": decision, "versions": decision.versions.order_by("-number"),
         "grounds": WithdrawalGround.choices,
         "public": PublicDecision.objects.filter(decision=decision, visible=True).first(),
+        "may_apply_early_end": predicates.can_apply_early_end(request.user, decision),
+        "early_end_channels": EarlyEndChannel.choices,
     })
 
 
@@ -215,8 +218,9 @@ def withdraw(request, pk: int):
 @require_POST
 def apply_early_end(request, pk: int):
     def act(decision):
-        services.apply_early_end(actor=request.user, decision=decision, applicant=request.POST.get("applicant", ""),
-                                 reason=request.POST.get("reason", ""))
+        services.apply_early_end(actor=request.user, decision=decision, applicant=request.POST.get("applicant"),
+                                 reason=request.POST.get("reason", ""),
+                                 channel=request.POST.get("channel") or EarlyEndChannel.PARTY)
         messages.success(request, _("Application recorded; the legal office decides."))
 
     return _run(request, pk, act)

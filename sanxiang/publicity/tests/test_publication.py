@@ -166,7 +166,7 @@ def test_early_end_needs_the_legal_offices_approval_and_is_refused_for_revocatio
     settings.REQUIRE_TOTP = False
     decision = Decision.objects.get(pk=receive(world, penalty())[0].decision_id)
     public = services.publish_decision(actor=publicity_admin, decision=decision)
-    application = services.apply_early_end(actor=publicity_admin, decision=decision, applicant="该公司", reason="已整改并履行")
+    application = services.apply_early_end(actor=publicity_admin, decision=decision, reason="已整改并履行")
     assert Client().get(f"/decisions/{public.pk}/").status_code == 200  # not before approval
     with pytest.raises(PermissionDenied):
         services.decide_early_end(actor=world.u_legal_ts, application=application, approve=True)
@@ -176,7 +176,7 @@ def test_early_end_needs_the_legal_offices_approval_and_is_refused_for_revocatio
     revoked = Decision.objects.get(pk=receive(world, penalty("CF-6", penalty_categories=["吊销许可证件"]))[0].decision_id)
     services.publish_decision(actor=publicity_admin, decision=revoked)
     with pytest.raises(ValidationError):
-        services.apply_early_end(actor=publicity_admin, decision=revoked, applicant="某公司", reason="整改")
+        services.apply_early_end(actor=publicity_admin, decision=revoked, reason="整改")
 
 
 def test_overdue_records_are_listed_with_a_timeliness_rate(world, publicity_admin):
