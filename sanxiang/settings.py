@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "sanxiang.core.forms.FormTextMiddleware",  # posted text through core.text; control characters refused (issue 9)
     "sanxiang.core.http.BadInputMiddleware",  # parsing.BadInput from a view: 400, Chinese message
 ]
 

@@ -73,3 +73,50 @@ class TotpConfirmForm(forms.Form):
         label=_("Authenticator code"), max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*", "autofocus": True}),
     )
+
+
+class FormTextMiddleware:
+    """The clean step every form post shares, including views that read
+    ``request.POST`` directly (withdrawal reasons, opinions, notes …): each
+    posted text field goes through ``core.text`` (free-text rules: NFC,
+    bidi controls removed); a field with a control character other than
+    newline and tab is answered 400 naming the field, before any view or
+    service sees it. Password fields and the CSRF token are left as sent;
+    the API (JSON, its own intake) is not concerned. Names and numbers get
+    their stricter rules from the form that knows them (TextForm)."""
+
+    SKIPPED = ("password", "csrfmiddlewaretoken")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or request.path.startswith("/api/"):
+            return None
+        content_type = request.content_type or ""
+        if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return None
+        from sanxiang.core import text as textnorm
+        from sanxiang.core.http import bad_input_response
+        from sanxiang.core.parsing import BadInput
+
+        cleaned, changed = request.POST.copy(), False
+        for key, values in request.POST.lists():
+            if any(part in key for part in self.SKIPPED):
+                continue
+            out = []
+            for value in values:
+                try:
+                    result = textnorm.normalise(value, strip=False)
+                except textnorm.TextError as exc:
+                    return bad_input_response(request, BadInput(field=key, code=exc.code, message=f"“{key}”{exc.message}"))
+                out.append(result.text)
+                changed = changed or result.text != value
+            cleaned.setlist(key, out)
+        if changed:
+            cleaned._mutable = False
+            request.POST = cleaned
+        return None
