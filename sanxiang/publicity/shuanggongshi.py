@@ -30,8 +30,16 @@ layout. It is the PRIVATE side: the agency's own data for the exchange with
 the credit platform, so it carries what the standard asks for, including a
 natural person's 证件号码 (CF_XDR_ZJHM / XK_XDR_ZJHM), which is never
 public. It is reachable only by logged-in staff of the agency (page) or the
-operator (command), never from the public portal. Import → export →
-re-import yields the same normalised records.
+operator (command), never from the public portal. The credit platform
+REPUBLISHES the file, so the free-text columns (Column.free_text: CF_WFXW,
+CF_SY, CF_YJ, CF_NR, CF_NR_ZKDX, BZ; XK_XKWS, XK_XKZS, XK_NR, BZ) carry the
+portal's redacted text (redaction.public_copy), and the party's own ID
+number is only in its dedicated column (CF_XDR_ZJHM / XK_XDR_ZJHM); see
+docs/redaction.md, "The 双公示 export". Import → export → re-import yields
+the same normalised records when the free text holds no personal data;
+otherwise the export holds the redacted text, and re-importing it would
+correct the private record to the redacted text: re-import the case
+system's file, not an export.
 
 Field mapping (normalised key ← column code / Chinese header):
 
@@ -102,6 +110,9 @@ class Column:
     aliases: tuple[str, ...] = ()
     money: bool = False
     date: bool = False
+    # Free text the credit platform republishes: exported redacted like the
+    # portal (redaction.public_copy), never as the case system sent it.
+    free_text: bool = False
 
 
 def _party_columns(p: str) -> list[Column]:
@@ -123,15 +134,15 @@ def _party_columns(p: str) -> list[Column]:
 PENALTY_COLUMNS: tuple[Column, ...] = (
     *_party_columns("CF"),
     Column("CF_WSH", "行政处罚决定书文号", "doc_number", ("处罚决定书文号", "决定书文号", "文号")),
-    Column("CF_WFXW", "违法行为类型", "violation_type"),
-    Column("CF_SY", "违法事实", "facts"),
-    Column("CF_YJ", "处罚依据", "basis"),
+    Column("CF_WFXW", "违法行为类型", "violation_type", free_text=True),
+    Column("CF_SY", "违法事实", "facts", free_text=True),
+    Column("CF_YJ", "处罚依据", "basis", free_text=True),
     Column("CF_CFLB", "处罚类别", "penalty_categories"),
-    Column("CF_NR", "处罚内容", "content"),
+    Column("CF_NR", "处罚内容", "content", free_text=True),
     Column("CF_NR_FK", "罚款金额(万元)", "fine_fen", ("罚款金额",), money=True),
     Column("CF_NR_WFFF", "没收违法所得、没收非法财物的金额(万元)", "confiscation_fen",
            ("没收违法所得、没收非法财物的金额", "没收违法所得没收非法财物的金额(万元)"), money=True),
-    Column("CF_NR_ZKDX", "暂扣或吊销证照名称及编号", "licence_affected"),
+    Column("CF_NR_ZKDX", "暂扣或吊销证照名称及编号", "licence_affected", free_text=True),
     Column("CF_JDRQ", "处罚决定日期", "decision_date", ("决定日期",), date=True),
     Column("CF_YXQ", "处罚有效期", "valid_until", date=True),
     Column("CF_GSJZQ", "公示截止期", "@publicity_end", date=True),
@@ -139,17 +150,17 @@ PENALTY_COLUMNS: tuple[Column, ...] = (
     Column("CF_CFJGDM", "处罚机关统一社会信用代码", "@agency_code"),
     Column("CF_SJLY", "数据来源单位", "data_source"),
     Column("CF_SJLYDM", "数据来源单位统一社会信用代码", "data_source_code"),
-    Column("BZ", "备注", "remark"),
+    Column("BZ", "备注", "remark", free_text=True),
 )
 
 LICENSE_COLUMNS: tuple[Column, ...] = (
     *_party_columns("XK"),
-    Column("XK_XKWS", "行政许可决定文书名称", "licence_doc_name"),
+    Column("XK_XKWS", "行政许可决定文书名称", "licence_doc_name", free_text=True),
     Column("XK_WSH", "行政许可决定文书号", "doc_number", ("许可决定文书号", "文书号", "文号")),
     Column("XK_XKLB", "许可类别", "licence_category"),
-    Column("XK_XKZS", "许可证书名称", "licence_cert_name"),
+    Column("XK_XKZS", "许可证书名称", "licence_cert_name", free_text=True),
     Column("XK_XKBH", "许可编号", "licence_number"),
-    Column("XK_NR", "许可内容", "content"),
+    Column("XK_NR", "许可内容", "content", free_text=True),
     Column("XK_JDRQ", "许可决定日期", "decision_date", ("决定日期",), date=True),
     Column("XK_YXQZ", "有效期自", "valid_from", date=True),
     Column("XK_YXQZI", "有效期至", "valid_until", date=True),
@@ -158,7 +169,7 @@ LICENSE_COLUMNS: tuple[Column, ...] = (
     Column("XK_ZT", "当前状态", "licence_status"),
     Column("XK_LYDW", "数据来源单位", "data_source"),
     Column("XK_LYDWDM", "数据来源单位统一社会信用代码", "data_source_code"),
-    Column("BZ", "备注", "remark"),
+    Column("BZ", "备注", "remark", free_text=True),
 )
 
 EXTERNAL_ID_COLUMN = Column("EXTERNAL_ID", "外部编号", "external_id", ("记录编号",))
@@ -587,8 +598,23 @@ def _date_text(iso: str | None) -> str:
     return iso.replace("-", "/") if iso else ""
 
 
-def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, with_external_id: bool) -> list[str]:
-    """One normalised record as the cells of its 双公示 row."""
+def exchange_public_text(data: dict, *, party_type: str, kind: str, name_rule: str | None = None) -> dict:
+    """The record's free-text fields as the portal publishes them
+    (redaction.public_copy): what the free-text columns carry, since the
+    credit platform republishes them."""
+    from .redaction import public_copy
+
+    return public_copy(data, party_is_natural_person=party_type == "natural_person", kind=kind, name_rule=name_rule).data
+
+
+def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, with_external_id: bool,
+                  public: dict | None = None) -> list[str]:
+    """One normalised record as the cells of its 双公示 row. The free-text
+    columns (Column.free_text) are taken from ``public`` (the redacted copy,
+    exchange_public_text(data) unless given); the identification columns
+    (name, codes, 证件号码, legal representative) from the record itself."""
+    if public is None:
+        public = exchange_public_text(data, party_type=data.get("party_type", ""), kind=kind)
     others = split_other_codes(data.get("party_other_codes", ""))
     party_type = data.get("party_type", "")
     credit = data.get("party_credit_code", "")
@@ -615,6 +641,9 @@ def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, 
             v = intake.fen_to_wan_text(data.get(f))
         elif col.date:
             v = _date_text(data.get(f))
+        elif col.free_text:
+            v = public.get(f)
+            v = "" if v is None else str(v)
         else:
             v = data.get(f)
             v = "" if v is None else str(v)
@@ -649,8 +678,19 @@ def export_file(*, records, fmt: str, kind: str | None = None, headers: str = "c
     columns = list(LAYOUTS[kind]) + ([EXTERNAL_ID_COLUMN] if with_external_id else [])
     header = [c.code if headers == "codes" else c.header for c in columns]
     qs = records.select_related("agency").order_by("decision_date", "id")
-    rows = (record_to_row(d.data, kind=kind, agency=d.agency, publicity_end=d.publicity_end,
-                          with_external_id=with_external_id) for d in qs.iterator(chunk_size=2000))
+    from .models import PublicitySettings
+
+    rules: dict[int, str | None] = {}
+
+    def row(d):
+        if d.agency_id not in rules:  # the agency's name rule, read without creating its settings row
+            rules[d.agency_id] = PublicitySettings.objects.filter(agency_id=d.agency_id).values_list(
+                "name_rule", flat=True).first()
+        public = exchange_public_text(d.data, party_type=d.party_type, kind=kind, name_rule=rules[d.agency_id])
+        return record_to_row(d.data, kind=kind, agency=d.agency, publicity_end=d.publicity_end,
+                             with_external_id=with_external_id, public=public)
+
+    rows = (row(d) for d in qs.iterator(chunk_size=2000))
     if fmt == "csv":
         return exports.csv_bytes(header, rows)
     out = io.BytesIO()

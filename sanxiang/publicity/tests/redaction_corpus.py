@@ -35,6 +35,8 @@ TRADITIONAL_ROLES = {"证人": "證人", "在场人": "在場人", "见证人": 
 TRADITIONAL_SURNAMES = {"陈": "陳", "张": "張", "刘": "劉", "杨": "楊", "黄": "黃", "赵": "趙", "钱": "錢", "孙": "孫",
                         "欧阳": "歐陽", "司马": "司馬", "诸葛": "諸葛", "东方": "東方", "长孙": "長孫"}
 ROLE_WORDS = ("证人", "在场人", "见证人", "知情人")
+# What follows the name (none of them is punctuation).
+WITNESS_TAILS = ("证实", "電話另告，其证实", "的证言证明", "在场目睹", "，证实", "出具书面证言证实", "现年四十岁，证实")
 ROADS = ("建设北大街", "中山东路", "胜利南街", "裕华西路", "和平路", "槐安东路", "友谊北大街", "体育南大街")
 COUNTIES = ("河北省石家庄市长安区", "石家庄市桥西区", "河北省保定市竞秀区", "唐山市路南区", "正定县")
 LAWS = ("《中华人民共和国食品安全法》第一百二十四条第一款第（五）项", "《中华人民共和国行政处罚法》第三十二条",
@@ -120,7 +122,7 @@ def _id(fmt):
             "fullwidth": n.translate(FULLWIDTH), "arabic_indic": n.translate(ARABIC_INDIC), "lower_x": n.lower(),
             "bidi": "\u202d" + n + "\u202c",
         }[fmt]
-        return written, n[:17]
+        return written, n[6:17]  # birth date and serial: the region code is public in every credit code
     return make
 
 
@@ -267,7 +269,7 @@ def generate(count: int = 400, seed: int = SEED) -> list[CorpusRecord]:
         keep = ordinary_strings(rng, n)
         rng.shuffle(parts)
         facts = (f"经查，当事人{in_text}{'，'.join(parts)}，于{keep['date']}销售超过保质期的食品。"
-                 f"{written_role}{written_witness}证实上述事实。{in_text}对违法事实无异议"
+                 f"{written_role}{written_witness}{WITNESS_TAILS[n % len(WITNESS_TAILS)]}上述事实。{in_text}对违法事实无异议"
                  + ("，" + "，".join(f"{in_text}签字确认" for _ in range(3)) if party_fmt == "repeated" else "")
                  + f"。供货单位统一社会信用代码{keep['credit']}，许可证号{keep['permit']}。")
         content = (f"依据{keep['law']}{keep['article']}，{keep['amount']}（{keep['wan']}以下），"
@@ -308,7 +310,9 @@ def _reader_view(text: str) -> str:
 
 
 NUMBER_KINDS = ("mobile", "landline", "id_number", "bank_card")
-WINDOW = 5  # this many consecutive digits of a number, readable anywhere, are a leak
+# This many consecutive digits of a number, readable anywhere, are a leak
+# (an ID number's birth date and serial: 8, to tell them from dates).
+WINDOW = {"mobile": 5, "landline": 5, "bank_card": 6, "id_number": 8}
 
 
 def leaks(text: str, secret: Planted, *, ordinary: tuple[str, ...] = ()) -> bool:
@@ -323,5 +327,6 @@ def leaks(text: str, secret: Planted, *, ordinary: tuple[str, ...] = ()) -> bool
     if secret.kind in NUMBER_KINDS:
         digits = re.sub(r"\D", "", value)
         runs = re.findall(r"\d+", view)  # separators are already gone from the view
-        return any(digits[i:i + WINDOW] in run for run in runs for i in range(len(digits) - WINDOW + 1))
+        size = WINDOW[secret.kind]
+        return any(digits[i:i + size] in run for run in runs for i in range(len(digits) - size + 1))
     return value in view
