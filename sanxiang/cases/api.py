@@ -20,6 +20,7 @@ from sanxiang.api.errors import ApiError
 from sanxiang.api.pagination import BoundedLimitOffsetPagination
 from sanxiang.core.parsing import Amount, Id
 from sanxiang.core.selectors import officers_for
+from sanxiang.core.services import record_view
 
 from . import predicates, selectors, services
 
@@ -217,7 +218,9 @@ def list_cases(request, status: str = "", mine: bool = False):
 @router.get("/{case_id}", response=CaseDetailOut, auth=AUTH, summary="A case with its steps, deadlines and allowed next steps")
 def get_case(request, case_id: Id):
     require_scope(request, "read")
-    return _detail(selectors.get_case_for(user=request.user, pk=case_id))
+    case = selectors.get_case_for(user=request.user, pk=case_id)
+    record_view(actor=request.user, obj=case, action="case.view", via="api")  # personal data read (issue 9)
+    return _detail(case)
 
 
 @router.post("", response={201: CaseDetailOut}, auth=AUTH, summary="Open a case (立案)")

@@ -16,13 +16,13 @@ two steps at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 
 from sanxiang.catalog.processes import ProcessDefinition, get_process
 from sanxiang.core.models import EnforcementCategory
+from sanxiang.core.predicates import ALLOWED, Verdict, refuse  # one Verdict for the platform; re-exported here
 from sanxiang.core.selectors import certificate_state
 from sanxiang.rules.loader import get_rule
 
@@ -54,22 +54,6 @@ DEFAULT_MIN_OFFICERS_RULE = "penalty.min_officers"
 STATUS_TEXT = {"expired": "已过有效期", "not_yet_valid": "尚未生效", "suspended": "已被暂扣", "revoked": "已被吊销或注销"}
 
 
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    reason: str = ""
-    code: str = ""
-    field: str = "code"
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-ALLOWED = Verdict(True)
-
-
-def refuse(reason: str, code: str, field: str = "code") -> Verdict:
-    return Verdict(False, reason, code, field)
 
 
 def definition_of(case: Case) -> ProcessDefinition:
@@ -243,6 +227,34 @@ def can_decide(case: Case, *, on: date | None = None) -> Verdict:
         return refuse(block, "review_required")
     return check_summary_limits(case, categories=case.proposed_penalty_categories, fine_fen=case.proposed_fine_fen,
                                 confiscation_fen=case.proposed_confiscation_fen, on=on)
+
+
+def can_write_case(case: Case) -> Verdict:
+    """Anything may still be written on the case: it is open. A closed
+    (结案) or terminated (终止 / 撤销立案) case is filed as it stands
+    (记录-3): no step, officer, hearing record, deadline, proposal or
+    exemption changes after it ended. Every case-write service goes through
+    this predicate (``services.case_write``); documents and evidence ask it
+    too. Building the e-case file of an ended case is not a write on the
+    case (it reads the record and files it)."""
+    if case.status != CaseStatus.OPEN:
+        when = f"于{case.closed_on:%Y年%m月%d日}" if case.closed_on else ""
+        what = "终止" if case.status == CaseStatus.TERMINATED else "结案"
+        return refuse(f"案件已{when}{what}，案卷已归档，不能再修改或补充记录。", "case_not_open", "case")
+    return ALLOWED
+
+
+def can_record_hearing(case: Case) -> Verdict:
+    """The party's hearing request or waiver, and the hearing notice, belong
+    before the decision (penalty law arts. 63-64): once decided, they are
+    refused rather than dated after the decision."""
+    verdict = can_write_case(case)
+    if not verdict:
+        return verdict
+    if case.decided_on is not None or _completed(case, "decision").exists():
+        return refuse("本案已作出决定，不能再登记听证申请、放弃听证或听证通知（《中华人民共和国行政处罚法》第六十三条、第六十四条）。",
+                      "already_decided", "case")
+    return ALLOWED
 
 
 def can_start_step(case: Case, code: str, *, on: date | None = None, officers=None) -> Verdict:

@@ -11,6 +11,7 @@ head) and the agency's API clients. Legal offices and administrators read.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +28,8 @@ from .models import (
     Obligor, OfficerRole, Procedure, StepStatus,
 )
 from .predicates import (
-    Verdict, can_change_officers, can_close, can_complete_step, can_remove_officer, can_start_step, can_terminate,
+    Verdict, can_change_officers, can_close, can_complete_step, can_record_hearing, can_remove_officer, can_start_step,
+    can_terminate, can_write_case,
     check_officer, check_summary_limits, definition_of, hearing_requested_in_time, step_in_progress,
 )
 from sanxiang.core import clock
@@ -56,6 +58,24 @@ def requires_review_block(case: Case) -> str | None:
     return decision_block(case)
 
 
+# Higher apps that derive something from a case's record (the legal-review
+# evaluation) register here in their AppConfig.ready; a case write calls them
+# inside its transaction with the acting user once it changed the record.
+CASE_CHANGED_HOOKS: list = []
+
+
+def register_case_changed(hook) -> None:
+    """``hook(*, actor, case)`` runs after each case write that changes the
+    record (opening, proposed decision, completed steps)."""
+    if hook not in CASE_CHANGED_HOOKS:
+        CASE_CHANGED_HOOKS.append(hook)
+
+
+def _case_changed(*, actor, case: Case) -> None:
+    for hook in CASE_CHANGED_HOOKS:
+        hook(actor=actor, case=case)
+
+
 # --------------------------------------------------------------------------
 # helpers
 
@@ -67,6 +87,39 @@ def _may_handle(actor, agency_id: int) -> None:
 
 def _refuse(verdict: Verdict, field: str | None = None):
     raise ValidationError({field or verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+
+
+def _case_id_of(kwargs: dict) -> int:
+    """The case a write acts on, from its keyword arguments."""
+    if kwargs.get("case") is not None:
+        return kwargs["case"].pk
+    for name in ("step", "deadline"):
+        if kwargs.get(name) is not None:
+            return kwargs[name].case_id
+    if kwargs.get("exemption") is not None:
+        return CaseStep.objects.values_list("case_id", flat=True).get(pk=kwargs["exemption"].step_id)
+    raise TypeError("a case write names its case (case=, step=, deadline= or exemption=)")
+
+
+def case_write(func):
+    """The one gate of every write on an existing case: inside the write's
+    transaction, lock the case row and refuse unless ``can_write_case``
+    (open; a closed or terminated case is filed as it stands). The status is
+    read from the database, not from the caller's (maybe stale) instance.
+    ``tests/test_closed_case_writes.py`` calls every public service of this
+    module on a closed and on a terminated case."""
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=_case_id_of(kwargs))
+            verdict = can_write_case(case)
+            if not verdict:
+                _refuse(verdict)
+            return func(*args, **kwargs)
+
+    guarded.case_write = True
+    return guarded
 
 
 def may_approve(actor, agency_id: int) -> bool:
@@ -172,10 +225,12 @@ def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: st
         "agency": agency.credit_code, "title": case.title, "act_kind": act_kind, "procedure": procedure,
         "opened_on": opened_on.isoformat(), "officers": [o.certificate_number for o in officers],
         "deadlines": [_deadline_payload(d) for d in deadlines]})
+    _case_changed(actor=actor, case=case)
     return case
 
 
 @transaction.atomic
+@case_write
 def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRole.ASSIST) -> CaseOfficer:
     """Put an officer on an open case (承办人员) as lead (主办人, the former
     lead then assists) or assisting officer. The officer must be of the
@@ -209,6 +264,7 @@ def assign_officer(*, actor, case: Case, officer: Officer, role: str = OfficerRo
 
 
 @transaction.atomic
+@case_write
 def set_lead_officer(*, actor, case: Case, officer: Officer) -> CaseOfficer:
     """Make an officer already on the case its lead (主办人); the former lead
     stays on the case as an assisting officer. The new lead must be able to
@@ -236,6 +292,7 @@ def set_lead_officer(*, actor, case: Case, officer: Officer) -> CaseOfficer:
 
 
 @transaction.atomic
+@case_write
 def remove_officer(*, actor, case: Case, officer: Officer) -> None:
     """Take an assisting officer off an open case. Refused for the lead
     (name another lead first) and when the officers left who may act today
@@ -256,6 +313,7 @@ def remove_officer(*, actor, case: Case, officer: Officer) -> None:
 
 
 @transaction.atomic
+@case_write
 def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
     """终止 / 撤销立案: end an open case before any decision, with the
     agency head's approval (an officer cannot terminate alone; the same
@@ -313,6 +371,7 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
 
 
 @transaction.atomic
+@case_write
 def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int | None = None,
                      confiscation_fen: int | None = None) -> Case:
     """Record the proposed decision (拟作出的处理决定); a summary case is held
@@ -338,6 +397,7 @@ def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int 
     case.save(update_fields=["proposed_penalty_categories", "proposed_fine_fen", "proposed_confiscation_fen"])
     append_audit(actor=actor, action="case.propose_decision", obj=case, payload={
         "before": before, "after": {"categories": list(categories), "fine_fen": fine_fen, "confiscation_fen": confiscation_fen}})
+    _case_changed(actor=actor, case=case)
     return case
 
 
@@ -346,6 +406,7 @@ def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int 
 
 
 @transaction.atomic
+@case_write
 def start_step(*, actor, case: Case, code: str, officers=None, place: str = "", note: str = "",
                at: datetime | None = None, at_premises: bool = False) -> CaseStep:
     """Start a step of the case's process: who (officers, default the
@@ -415,6 +476,7 @@ def _on_completion(*, case: Case, step: CaseStep, day: date, at: datetime) -> li
 
 
 @transaction.atomic
+@case_write
 def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str | None = None,
                   documents: list[dict] | None = None, at: datetime | None = None) -> CaseStep:
     """Close a step's record. A step that needs AV (记录-4) completes only
@@ -455,6 +517,7 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
         "case": case.pk, "code": step.code, "at": at.isoformat(), "documents": step.documents,
         "av_exemption": bool(step.needs_av and hasattr(step, "av_exemption")),
         "deadlines": [_deadline_payload(d) for d in new], "closed": final})
+    _case_changed(actor=actor, case=case)
     if final:
         # 记录-3 / 记录-12: the e-case file (电子案卷) is built once the closing has
         # committed; a failed build is logged and redone by `sanxiang archive build`.
@@ -469,10 +532,15 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
 
 
 @transaction.atomic
+@case_write
 def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
     """The party asked for a hearing (art. 63). Within the period counted
     from the notice (art. 64 (1)) it binds: the decision waits for it."""
     _may_handle(actor, case.agency_id)
+    case.refresh_from_db()
+    verdict = can_record_hearing(case)
+    if not verdict:
+        _refuse(verdict, "requested_on")
     if case.notified_on is None:
         raise ValidationError({"requested_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
     if case.hearing_waived_on is not None:
@@ -495,11 +563,16 @@ def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
 
 
 @transaction.atomic
+@case_write
 def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
     """The party stated in writing that it will not ask for a hearing
     (放弃听证): its request period ends there, and the decision need not
     wait for the period to run out (art. 64 (1))."""
     _may_handle(actor, case.agency_id)
+    case.refresh_from_db()
+    verdict = can_record_hearing(case)
+    if not verdict:
+        _refuse(verdict, "waived_on")
     if case.notified_on is None:
         raise ValidationError({"waived_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
     if case.hearing_requested:
@@ -514,12 +587,21 @@ def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
 
 
 @transaction.atomic
+@case_write
 def record_hearing_notice(*, actor, case: Case, notified_on: date, hearing_on: date) -> CaseDeadline:
     """听证通知书 served on `notified_on` for a hearing on `hearing_on`: the
     notice must come 7 working days ahead (art. 64 (2), dated rule)."""
     _may_handle(actor, case.agency_id)
+    case.refresh_from_db()
+    verdict = can_record_hearing(case)
+    if not verdict:
+        _refuse(verdict, "notified_on")
     if not case.hearing_requested:
         raise ValidationError({"notified_on": ValidationError("当事人未要求听证。", code="hearing_not_requested")})
+    if case.notified_on is not None and notified_on < case.notified_on:
+        raise ValidationError({"notified_on": ValidationError("听证通知日期不能早于告知日期。", code="out_of_order")})
+    if notified_on > clock.today():
+        raise ValidationError({"notified_on": ValidationError("听证通知日期不能晚于今天。", code="future")})
     result = deadline_for(rule="penalty.hearing_notice_limit", start=notified_on, agency=case.agency)
     if hearing_on < result.date:
         raise ValidationError({"hearing_on": ValidationError(
@@ -536,10 +618,16 @@ def record_hearing_notice(*, actor, case: Case, notified_on: date, hearing_on: d
 
 
 @transaction.atomic
+@case_write
 def record_preservation(*, actor, case: Case, preserved_on: date) -> CaseDeadline:
     """证据先行登记保存: a decision on the preserved evidence is due within
     7 working days (art. 56, dated rule)."""
     _may_handle(actor, case.agency_id)
+    case.refresh_from_db()
+    if preserved_on < case.opened_on or preserved_on > clock.today():
+        raise ValidationError({"preserved_on": ValidationError("登记保存日期须在立案（启动）之后、且不晚于今天。", code="invalid")})
+    if case.decided_on is not None and preserved_on > case.decided_on:
+        raise ValidationError({"preserved_on": ValidationError("登记保存日期不能晚于作出决定的日期。", code="after_decision")})
     deadline = _add_deadline(case=case, kind=DeadlineKind.PRESERVATION, rule="penalty.preservation_decision_limit",
                              start=preserved_on)
     append_audit(actor=actor, action="case.preservation", obj=case,
@@ -548,6 +636,7 @@ def record_preservation(*, actor, case: Case, preserved_on: date) -> CaseDeadlin
 
 
 @transaction.atomic
+@case_write
 def meet_deadline(*, actor, deadline: CaseDeadline, note: str = "") -> CaseDeadline:
     """Mark a deadline met by an act the steps do not record themselves
     (e.g. the handling decision on preserved evidence)."""
@@ -566,6 +655,7 @@ def meet_deadline(*, actor, deadline: CaseDeadline, note: str = "") -> CaseDeadl
 
 
 @transaction.atomic
+@case_write
 def request_av_exemption(*, actor, step: CaseStep, reason: str) -> AvExemption:
     """Why a step that needs AV has none (device failure, the party's
     safety ...); it counts only once the agency head approves it."""
@@ -584,6 +674,7 @@ def request_av_exemption(*, actor, step: CaseStep, reason: str) -> AvExemption:
 
 
 @transaction.atomic
+@case_write
 def approve_av_exemption(*, actor, exemption: AvExemption) -> AvExemption:
     """The agency head (负责人) of the case's agency approves; never the
     person who asked."""

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for, officers_for
+from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
@@ -93,6 +94,7 @@ def open_case_view(request):
 @staff_required
 def case_detail(request, pk: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
+    record_view(actor=request.user, obj=case, action="case.view", via="page")  # personal data read (issue 9)
     today = clock.today()
     definition = predicates.definition_of(case)
     can_write = _may_write(request.user, case)

@@ -2,8 +2,17 @@
 
 Every queryset comes from a selector that takes the acting user, so an
 object outside the user's jurisdiction is "not found" here exactly as on the
-pages and in the API. Saves go through the services (validation + audit).
-Django's per-model permissions are not used: the role decides.
+pages and in the API. Django's per-model permissions are not used: the role
+decides.
+
+``BackOfficeAdmin`` is the one base of every ModelAdmin of the platform
+(all apps): read-only by default — no add, change or delete, no bulk
+delete, and ``save_model`` / ``delete_model`` refuse. An admin offers a
+write only by naming the services it calls (``writes_through``) and
+overriding ``save_model`` to call them, so the service checks who acts,
+validates, writes and appends the audit entry. Tables without a service
+stay read-only (core/tests/test_admin_read_only.py checks every registered
+admin).
 """
 
 from django.contrib import admin
@@ -15,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
 from .auth import is_fully_authenticated
-from .models import Agency, AuditCheckpoint, AuditEntry, CalendarYear, Officer, Region, Role, User
+from .models import Agency, AuditCheckpoint, AuditEntry, CalendarYear, Officer, Region, Role, SecurityEvent, User
 
 
 class SanxiangAdminSite(admin.AdminSite):
@@ -46,8 +55,16 @@ def _can_manage(user) -> bool:
     return _is_admin(user) or user.role == Role.LEGAL_SUPERVISOR
 
 
-class ScopedAdmin(admin.ModelAdmin):
+NO_SERVICE = "该数据在后台只读：只能通过相应的业务功能（服务）修改，修改会核对办理人并写入审计日志。"
+
+
+class BackOfficeAdmin(admin.ModelAdmin):
+    """Read-only unless a subclass routes its writes through services."""
+
     selector = None  # a function(*, user) -> QuerySet
+    # Names of the services (e.g. "core.services.create_region") that this
+    # admin's save_model calls; empty: the admin writes nothing.
+    writes_through: tuple[str, ...] = ()
 
     def get_queryset(self, request):
         return type(self).selector(user=request.user)
@@ -59,13 +76,43 @@ class ScopedAdmin(admin.ModelAdmin):
         return True
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing is deleted from the back office; rows are deactivated or revoked by services
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied(NO_SERVICE)
+
+    def save_related(self, request, form, formsets, change):
+        # Relations are written by the services save_model calls, never by the form.
+        if formsets:
+            raise PermissionDenied(NO_SERVICE)
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied(NO_SERVICE)
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied(NO_SERVICE)
+
+
+class ScopedAdmin(BackOfficeAdmin):
+    """Core tables managed by legal offices and administrators: add and
+    change are offered to them; the services decide (core.predicates)."""
+
+    def has_add_permission(self, request):
         return _can_manage(request.user)
 
     def has_change_permission(self, request, obj=None):
         return _can_manage(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # nothing core is deleted; it is deactivated or revoked
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Agency:
@@ -78,6 +125,7 @@ class ScopedAdmin(admin.ModelAdmin):
 @admin.register(Region, site=site)
 class RegionAdmin(ScopedAdmin):
     selector = staticmethod(selectors.regions_for)
+    writes_through = ("sanxiang.core.services.create_region",)
     list_display = ("code", "name", "level", "parent")
     search_fields = ("code", "name")
     list_filter = ("level",)
@@ -97,6 +145,7 @@ class RegionAdmin(ScopedAdmin):
 @admin.register(Agency, site=site)
 class AgencyAdmin(ScopedAdmin):
     selector = staticmethod(selectors.agencies_for)
+    writes_through = ("sanxiang.core.services.create_agency", "sanxiang.core.services.update_agency")
     list_display = ("name", "credit_code", "region", "kind", "is_active")
     search_fields = ("name", "credit_code")
     list_filter = ("kind", "is_active")
@@ -119,6 +168,7 @@ class AgencyAdmin(ScopedAdmin):
 @admin.register(Officer, site=site)
 class OfficerAdmin(ScopedAdmin):
     selector = staticmethod(selectors.officers_for)
+    writes_through = ("sanxiang.core.services.create_officer", "sanxiang.core.services.update_officer")
     list_display = ("name", "certificate_number", "agency", "status", "valid_to")
     search_fields = ("name", "certificate_number")
     list_filter = ("status",)
@@ -142,6 +192,7 @@ class OfficerAdmin(ScopedAdmin):
 @admin.register(User, site=site)
 class UserAdmin(ScopedAdmin):
     selector = staticmethod(selectors.users_for)
+    writes_through = ("sanxiang.core.services.set_user_role", "sanxiang.core.services.update_user_account")
     list_display = ("username", "display_name", "role", "agency", "region", "is_active", "last_login")
     search_fields = ("username", "display_name")
     list_filter = ("role", "is_active")
@@ -163,12 +214,8 @@ class UserAdmin(ScopedAdmin):
             services.update_user_account(actor=request.user, user=obj, is_active=obj.is_active, display_name=obj.display_name)
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(BackOfficeAdmin):
+    """Scoped and read-only (the base's default, named for readers)."""
 
 
 @admin.register(AuditEntry, site=site)
@@ -199,3 +246,22 @@ class CalendarYearAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return CalendarYear.objects.all()
+
+
+@admin.register(SecurityEvent, site=site)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Refused attempts (core.security_log), for administrators only."""
+
+    list_display = ("time", "kind", "status", "method", "path", "username", "ip")
+    list_filter = ("kind", "status")
+    search_fields = ("path", "username", "ip")
+    date_hierarchy = "time"
+
+    def get_queryset(self, request):
+        return SecurityEvent.objects.all() if _is_admin(request.user) else SecurityEvent.objects.none()
+
+    def has_module_permission(self, request):
+        return _is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_admin(request.user)

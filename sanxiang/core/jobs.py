@@ -38,6 +38,7 @@ def run_jobs(*, names: list[str] | None = None) -> dict[str, int]:
         if names and name not in names:
             continue
         done[name] = _function(path)()
+    "security.log_purge": "sanxiang.core.security_log.purge_job",  # retention of the security log (issue 9)
     return done
 
 

@@ -288,3 +288,68 @@ class CalendarDay(models.Model):
 
     class Meta:
         ordering = ["date"]
+
+
+class SecurityEvent(models.Model):
+    """One refused attempt (issue 9): a 401/403 anywhere, a 404 on a private
+    route or by a signed-in caller, a wrong API token. Written only by
+    ``security_log.SecurityLogMiddleware``; append-only (the database
+    refuses UPDATE, migration 0004); rows older than the dated retention
+    (``security.log_retention``) are removed by the ``security.log_purge``
+    job. Not part of the audit chain: refusals are not state changes."""
+
+    class Kind(models.TextChoices):
+        UNAUTHENTICATED = "unauthenticated", _("not signed in")  # 401 without credentials
+        BAD_TOKEN = "bad_token", _("wrong API token")  # 401 with an Authorization header
+        FORBIDDEN = "forbidden", _("forbidden")  # 403
+        NOT_FOUND = "not_found", _("not found")  # 404 on a private route
+
+    time = models.DateTimeField(_("time"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
+    status = models.PositiveSmallIntegerField(_("status"))
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("route"), max_length=500)
+    username = models.CharField(_("user"), max_length=150, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, db_index=True)
+    user_agent = models.CharField(_("user agent"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("the security log is append-only")
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.kind} {self.method} {self.path}"
+
+
+class ScheduledJob(models.Model):
+    """One row per scheduled job (sanxiang.core.jobs): the lock that lets
+    one process at a time run it, and how its last run ended.
+
+    The lock is taken by one conditional UPDATE (free or expired → mine),
+    atomic on SQLite and PostgreSQL alike; the holder extends
+    ``locked_until`` while it runs, so a crashed holder frees it after one
+    lease (SANXIANG_JOB_LEASE_SECONDS)."""
+
+    name = models.CharField(_("job"), max_length=64, primary_key=True)
+    owner = models.CharField(_("held by"), max_length=160, blank=True, help_text=_("host:pid:thread of the runner holding the lock"))
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_ok = models.BooleanField(_("last run succeeded"), null=True)
+    last_result = models.BigIntegerField(_("last result"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self):
+        return self.name

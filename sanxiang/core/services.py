@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from . import predicates
 from .audit import append_audit
 from .models import Agency, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
+
+
+def _check(verdict: predicates.Verdict) -> None:
+    """Every core service asks who acts first (core.predicates)."""
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
 
 
 def _saved(obj, *, exclude=None):
@@ -21,6 +28,7 @@ def _saved(obj, *, exclude=None):
 
 @transaction.atomic
 def create_region(*, actor, code: str, name: str, level: str, parent: Region | None = None) -> Region:
+    _check(predicates.can_manage_regions(actor))
     region = _saved(Region(code=code, name=name, level=level, parent=parent), exclude=["path"])
     append_audit(actor=actor, action="region.create", obj=region, payload={"code": code, "name": name, "level": level})
     return region
@@ -29,6 +37,7 @@ def create_region(*, actor, code: str, name: str, level: str, parent: Region | N
 @transaction.atomic
 def create_agency(*, actor, name: str, credit_code: str, region: Region, kind: str,
                   legal_office: Agency | None = None, short_name: str = "", address: str = "", phone: str = "") -> Agency:
+    _check(predicates.can_manage_agency(actor, region=region))
     agency = _saved(Agency(name=name, credit_code=credit_code, region=region, kind=kind, legal_office=legal_office,
                            short_name=short_name, address=address, phone=phone))
     append_audit(actor=actor, action="agency.create", obj=agency,
@@ -40,6 +49,7 @@ def create_agency(*, actor, name: str, credit_code: str, region: Region, kind: s
 def create_officer(*, actor, name: str, agency: Agency, certificate_number: str, categories: list[str],
                    enforcement_region: Region, valid_from: date, valid_to: date, post: str = "",
                    status: str = OfficerStatus.ACTIVE, user: User | None = None) -> Officer:
+    _check(predicates.can_manage_officers(actor, agency=agency))
     officer = _saved(Officer(name=name, agency=agency, certificate_number=certificate_number, categories=list(categories),
                              enforcement_region=enforcement_region, valid_from=valid_from, valid_to=valid_to,
                              post=post, status=status, user=user))
@@ -50,6 +60,7 @@ def create_officer(*, actor, name: str, agency: Agency, certificate_number: str,
 
 @transaction.atomic
 def set_officer_status(*, actor, officer: Officer, status: str, reason: str) -> Officer:
+    _check(predicates.can_manage_officers(actor, agency=Agency.objects.select_related("region").get(pk=officer.agency_id)))
     if status not in OfficerStatus.values:
         raise ValidationError({"status": "证件状态无效。"})
     if not reason.strip():
@@ -75,6 +86,8 @@ def create_user(*, actor, username: str, password: str, role: str, agency: Agenc
                 region: Region | None = None, display_name: str = "", email: str = "") -> User:
     from django.contrib.auth.password_validation import validate_password
 
+    _check(predicates.can_manage_users(actor))
+
     _check_role_scope(role=role, agency=agency, region=region)
     user = User(username=username, role=role, agency=agency, region=region, display_name=display_name, email=email,
                 is_staff=role != Role.API_CLIENT, is_superuser=False)
@@ -92,6 +105,7 @@ def create_user(*, actor, username: str, password: str, role: str, agency: Agenc
 
 @transaction.atomic
 def set_user_role(*, actor, user: User, role: str, agency: Agency | None = None, region: Region | None = None) -> User:
+    _check(predicates.can_manage_users(actor))
     _check_role_scope(role=role, agency=agency, region=region)
     stored = User.objects.select_related("agency", "region").get(pk=user.pk)  # the form may have changed `user`
     before = {"role": stored.role, "agency": stored.agency.credit_code if stored.agency else None,
@@ -134,19 +148,42 @@ def _plain(value):
 @transaction.atomic
 def update_officer(*, actor, officer: Officer, **changes) -> Officer:
     """Change an officer's record (not the status: see set_officer_status)."""
+    stored = Officer.objects.select_related("agency__region").get(pk=officer.pk)
+    _check(predicates.can_manage_officers(actor, agency=stored.agency))
+    if "agency" in changes:  # moving an officer: the new agency must be the actor's to manage too
+        _check(predicates.can_manage_officers(actor, agency=changes["agency"]))
     return _update(actor=actor, obj=officer, changes=changes, editable=OFFICER_EDITABLE, action="officer.update")
 
 
 @transaction.atomic
 def update_agency(*, actor, agency: Agency, **changes) -> Agency:
+    stored = Agency.objects.select_related("region").get(pk=agency.pk)
+    _check(predicates.can_manage_agency(actor, region=stored.region))
+    if "region" in changes:
+        _check(predicates.can_manage_agency(actor, region=changes["region"]))
     return _update(actor=actor, obj=agency, changes=changes, editable=AGENCY_EDITABLE, action="agency.update")
 
 
 @transaction.atomic
 def update_user_account(*, actor, user: User, is_active: bool, display_name: str) -> User:
+    _check(predicates.can_manage_users(actor))
     before = User.objects.values("is_active", "display_name").get(pk=user.pk)
     User.objects.filter(pk=user.pk).update(is_active=is_active, display_name=display_name)
     user.is_active, user.display_name = is_active, display_name
     append_audit(actor=actor, action="user.update", obj=user,
                  payload={"before": before, "after": {"is_active": is_active, "display_name": display_name}})
     return user
+
+
+@transaction.atomic
+def record_view(*, actor, obj, action: str, via: str, payload: dict | None = None):
+    """A read of personal data (a case's record, its legal review) entered in
+    the audit chain with who read it, as evidence views are (evidence.view).
+    The only audit entries a read may write: the action ends in ``.view`` and
+    names a signed-in person or API client — never an anonymous or system
+    reader."""
+    if not action.endswith(".view"):
+        raise ValueError("record_view records reads only (an action ending in .view)")
+    if isinstance(actor, str) or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("只有已登录的人员或授权系统可以查阅。")
+    return append_audit(actor=actor, action=action, obj=obj, payload={"via": via, **(payload or {})})

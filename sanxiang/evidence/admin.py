@@ -3,20 +3,16 @@ the services (every one audited), not through admin forms."""
 
 from django.contrib import admin
 
-from sanxiang.core.admin import site
+from sanxiang.core.admin import BackOfficeAdmin, site
 
 from .models import FixityAlert, RetentionCategory
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class ReadOnlyAdmin(BackOfficeAdmin):
+    """Read-only (the base's default), for system administrators."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return self.model._default_manager.all()
 
     def has_view_permission(self, request, obj=None):
         return bool(request.user.is_superuser or getattr(request.user, "role", "") == "sysadmin")

@@ -1,7 +1,7 @@
 """The back office over legal-review tables: read-only and scoped by
 jurisdiction (selectors). Every change goes through the services and their
 pages, which check who acts and write the audit chain; the save-time guards
-(guards.py) protect decisions whatever admin the cases app gets."""
+(guards.py) protect decisions against any other door (imports, scripts)."""
 
 from django.contrib import admin
 
@@ -28,22 +28,3 @@ class ReviewerAdmin(ReadOnlyScoped):
 class CatalogueVersionAdmin(ReadOnlyScoped):
     selector = staticmethod(selectors.catalogue_versions_for)
     list_display = ("agency", "number", "status", "effective_date", "all_non_summary")
-
-
-class DecisionGuardMixin:
-    """For an admin over cases or documents: show the 审核-8 refusal of the
-    save-time guard as a message on the form instead of a server error."""
-
-    def changeform_view(self, request, *args, **kwargs):
-        from django.contrib import messages
-        from django.core.exceptions import ValidationError
-        from django.http import HttpResponseRedirect
-
-        try:
-            return super().changeform_view(request, *args, **kwargs)
-        except ValidationError as exc:
-            codes = {e.code for errors in getattr(exc, "error_dict", {}).values() for e in errors}
-            if "review_required" not in codes:
-                raise
-            self.message_user(request, "；".join(exc.messages), level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())

@@ -17,6 +17,7 @@ from ninja import Router, Schema
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.cases.selectors import get_case_for
 from sanxiang.core.parsing import Id
+from sanxiang.core.services import record_view
 
 from . import selectors, services, workflow
 
@@ -157,11 +158,12 @@ class DiscussionIn(Schema):
 
 
 def _case_review(case) -> dict:
-    block = services.decision_block(case)  # evaluates and records first
+    block = services.decision_block(case)  # a read: evaluates, records nothing
     data = selectors.case_review_of(case)
-    flags = data["flags"]
-    return {"case_id": case.pk, "required": bool(flags and flags.required), "matches": flags.matches if flags else [],
-            "discussion_required": bool(flags and flags.discussion_required), "block": block,
+    evaluation = services.evaluate(case)
+    return {"case_id": case.pk, "required": evaluation.required,
+            "matches": [{"rule": m.rule, "citation": m.citation} for m in evaluation.matches],
+            "discussion_required": evaluation.discussion_required, "block": block,
             "rounds": data["rounds"], "discussions": data["discussions"]}
 
 
@@ -169,7 +171,9 @@ def _case_review(case) -> dict:
             summary="Whether the case needs review (with every matching rule), its rounds and discussions")
 def case_review(request, case_id: Id):
     require_scope(request, "read")
-    return _case_review(get_case_for(user=request.user, pk=case_id))
+    case = get_case_for(user=request.user, pk=case_id)
+    record_view(actor=request.user, obj=case, action="review.view", via="api")  # personal data read (issue 9)
+    return _case_review(case)
 
 
 @router.post("/cases/{case_id}/flags", response=CaseReviewOut, auth=AUTH, summary="State the art. 58 / catalogue facts")

@@ -140,7 +140,7 @@ class CaseReview(models.Model):
     social_impact = models.BooleanField(_("major social impact"), default=False)
     outside_benchmark = models.BooleanField(_("outside the discretion benchmark"), default=False)
     required_by_law = models.CharField(_("review required by (law)"), max_length=255, blank=True)  # art. 58 (4)
-    # The latest evaluation (evaluate_case).
+    # The latest evaluation recorded by a write that changed its inputs (services.record_evaluation).
     required = models.BooleanField(_("review required"), default=False)
     discussion_required = models.BooleanField(_("collective discussion required"), default=False)
     matches = models.JSONField(_("matching rules"), default=list, blank=True)

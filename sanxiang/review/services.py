@@ -2,7 +2,7 @@
 
     catalogue:   start_catalogue_draft → add_catalogue_rule … → submit_catalogue
                  → accept_catalogue | return_catalogue          (审核-6/7, 备案)
-    per case:    set_case_flags / evaluate_case                 (目录清单 + art. 58)
+    per case:    set_case_flags / record_evaluation (by writes)  (目录清单 + art. 58); evaluate is pure
     review:      submit_for_review → assign_reviewer → [request_consultation
                  → record_counsel_opinion] → record_opinion
                  (同意 | 存在问题 → respond_to_opinion: resubmit, or disagree
@@ -406,11 +406,17 @@ def evaluate(case, *, on: date | None = None) -> Evaluation:
                       discussion_reasons=reasons, catalogue_version=version)
 
 
-def evaluate_case(case, *, actor=None, on: date | None = None) -> Evaluation:
-    """Evaluate and record the result on the case (CaseReview); an audit
-    entry is written whenever the result changes (the proposed decision,
-    the flags, a hearing or the catalogue changed)."""
-    result = evaluate(case, on=on)
+def record_evaluation(*, actor, case) -> Evaluation:
+    """Record the evaluation on the case (CaseReview) with an audit entry
+    naming the acting user, when it changed. Called only by the writes that
+    change its inputs (the flags, the proposed decision, a hearing or the
+    decision step, a submission), never by a read: reads and predicates use
+    the pure ``evaluate``. A change of the catalogue in force is recorded by
+    the catalogue's own entries and shows in the next recording (at the
+    latest, the decision step's)."""
+    if actor is None or (not isinstance(actor, str) and not getattr(actor, "is_authenticated", False)):
+        raise PermissionDenied("记录法制审核评估须有办理人。")
+    result = evaluate(case)
     row = CaseReview.objects.filter(case=case).first()
     matches = [{"rule": m.rule, "citation": m.citation} for m in result.matches]
     inputs = {**proposal_of(case), "hearing": _hearing_held(case), "procedure": case.procedure}
@@ -418,6 +424,8 @@ def evaluate_case(case, *, actor=None, on: date | None = None) -> Evaluation:
             and row.discussion_required == result.discussion_required and row.inputs == inputs \
             and row.catalogue_version_id == (result.catalogue_version.pk if result.catalogue_version else None):
         return result
+    if row is None and not result.required and not result.discussion_required:
+        return result  # nothing to record: no row means "not required"
     with transaction.atomic():
         row = row or CaseReview(case=case)
         row.required, row.matches, row.discussion_required = result.required, matches, result.discussion_required
@@ -447,7 +455,7 @@ def set_case_flags(*, actor, case, **flags) -> Evaluation:
     row.save()
     append_audit(actor=actor, action="review.case_flags", obj=case,
                  payload={"before": before, "after": {f: getattr(row, f) for f in FLAG_FIELDS}})
-    return evaluate_case(case, actor=actor)
+    return record_evaluation(actor=actor, case=case)
 
 
 # --------------------------------------------------------------------------
@@ -606,7 +614,7 @@ def submit_for_review(*, actor, case, parts: list[dict], received_on: date | Non
         if not workflow.can_move(last.stage, workflow.definition().steps[0].code):
             _refuse("case", "按法制审核流程，当前不能重新送审。", "stage_not_next")
     resolved = [_resolve_part(case, p) for p in parts]
-    evaluation = evaluate_case(case, actor=actor)
+    evaluation = record_evaluation(actor=actor, case=case)
     limit = deadline_for(rule="legal_review.review_limit", start=received_on, agency=case.agency)
     submission = Submission.objects.create(
         case=case, round=(last.round + 1) if last else 1, stage=workflow.definition().steps[0].code,
@@ -1039,11 +1047,11 @@ def _matching(case, current: dict, reason: str) -> bool:
 
 def decision_block(case) -> str | None:
     """Why no decision may be made on this case yet, in Chinese citing the
-    article, or None. Re-evaluates (and records) whether review is required,
-    so a changed proposed decision is judged as it stands. Called by the
-    cases app's ``requires_review_block`` (decide step, documents numbering)
-    and by the save-time guards."""
-    evaluation = evaluate_case(case)
+    article, or None. Evaluates (purely: a read, nothing recorded) whether
+    review is required, so a changed proposed decision is judged as it
+    stands. Called by the cases app's ``requires_review_block`` (decide
+    step, documents numbering), the pages and by the save-time guards."""
+    evaluation = evaluate(case)
     current = proposal_of(case)
     if evaluation.discussion_required and not _matching(case, current, DiscussionReason.COMPLEX) \
             and not _matching(case, current, DiscussionReason.DISAGREEMENT):
@@ -1072,7 +1080,7 @@ def decision_block(case) -> str | None:
 
 __all__ = [
     "Evaluation", "Match", "accept_catalogue", "add_catalogue_rule", "approve_extension", "assign_reviewer",
-    "decision_block", "evaluate", "evaluate_case", "issue_discussion_record", "issue_opinion_document", "missing_parts",
+    "decision_block", "evaluate", "record_evaluation", "issue_discussion_record", "issue_opinion_document", "missing_parts",
     "proposal_of", "record_counsel_opinion", "record_discussion", "record_opinion", "record_training",
     "register_reviewer", "request_consultation", "request_discussion", "request_extension", "respond_to_opinion",
     "return_catalogue", "run_deadline_job", "set_all_non_summary", "set_case_flags", "start_catalogue_draft",

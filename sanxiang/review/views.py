@@ -24,6 +24,7 @@ from sanxiang.catalog.permissions import can_decide_filing
 from sanxiang.catalog.processes import render_flowchart_svg
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
+from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
 from . import selectors, services, workflow
@@ -70,7 +71,7 @@ def index(request):
 
 
 def _case_context(request, case, **extra):
-    block = services.decision_block(case)
+    block = services.decision_block(case)  # a read: evaluates, records nothing
     data = selectors.case_review_of(case)
     user = request.user
     same_agency = user.agency_id == case.agency_id
@@ -78,7 +79,7 @@ def _case_context(request, case, **extra):
 
     documents = list(documents_for(user=user).filter(case=case).order_by("issued_at"))
     return {
-        "case": case, "block": block, **data, "today": clock.today(),
+        "case": case, "block": block, **data, "evaluation": services.evaluate(case), "today": clock.today(),
         "definition": workflow.definition(), "stage_names": {s.code: s.name for s in workflow.definition().steps},
         "part_kinds": [(k, label) for k, label in PartKind.choices if k != PartKind.OTHER],
         "check_items": CheckItem.choices, "item_results": ItemResult.choices, "resolutions": Resolution.choices,
@@ -94,6 +95,7 @@ def _case_context(request, case, **extra):
 @staff_required
 def case_review(request, pk: int):
     case = get_case_for(user=request.user, pk=pk)
+    record_view(actor=request.user, obj=case, action="review.view", via="page")  # personal data read (issue 9)
     return render(request, "review/case.html", _case_context(request, case))
 
 
