@@ -4,17 +4,32 @@
 SANXIANG_JOBS_INTERVAL seconds, default 600; 0 turns it off, e.g. when
 several web workers run and cron calls `sanxiang jobs run` instead). Each job
 is safe to run any number of times: it acts on what is due "today".
+
+Each job runs under a lock in the database (core.ScheduledJob: a row per
+job with its holder and lease), so two processes never run the same job at
+once, and each job is isolated: one that raises is logged and recorded on its
+row (last_ok, last_error) and the next job still runs. `sanxiang jobs list`
+shows each job's last run; `sanxiang jobs run` exits non-zero if one failed.
 See docs/decisions/0007-scheduled-jobs.md for why not Huey yet.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 
-from django.db import close_old_connections
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import F, Q
+
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +38,7 @@ JOBS = {
     "publicity.expire": "sanxiang.publicity.tasks.expire_publicity_job",
     "evidence": "sanxiang.evidence.tasks.run_evidence_jobs",  # upload expiry, purge, fixity (记录-12)
     "review.deadlines": "sanxiang.review.tasks.review_deadlines_job",  # reminders and escalation (审核-8)
+    "security.log_purge": "sanxiang.core.security_log.purge_job",  # retention of the security log (issue 9)
 }
 
 
@@ -31,14 +47,108 @@ def _function(path: str):
     return getattr(import_module(module), name)
 
 
-def run_jobs(*, names: list[str] | None = None) -> dict[str, int]:
-    """Run the named jobs (all by default); return what each did."""
-    done = {}
-    for name, path in JOBS.items():
+@dataclass(frozen=True)
+class Failed:
+    """The job raised: logged with its traceback and recorded on its row."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another runner holds the job's lock: this run left it alone."""
+
+    owner: str
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:160]
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=max(int(getattr(settings, "JOB_LEASE_SECONDS", 300)), 3))
+
+
+def _acquire(name: str, owner: str) -> bool:
+    """Take the job's lock if it is free or its lease ran out: one
+    conditional UPDATE, so of two runners (threads, processes, machines on
+    one database) exactly one sees a row updated."""
+    from .models import ScheduledJob
+
+    ScheduledJob.objects.get_or_create(name=name)
+    now = clock.now()
+    return ScheduledJob.objects.filter(name=name).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    ).update(owner=owner, locked_until=now + _lease(), last_started_at=now) == 1
+
+
+class _Heartbeat(threading.Thread):
+    """Extends the lease while the job runs (every third of a lease), so a
+    long job keeps its lock and a crashed runner loses it within one lease."""
+
+    def __init__(self, name: str, owner: str):
+        super().__init__(name=f"sanxiang-job-lease-{name}", daemon=True)
+        self.job, self.owner, self.stop = name, owner, threading.Event()
+
+    def run(self):
+        from .models import ScheduledJob
+
+        try:
+            while not self.stop.wait(_lease().total_seconds() / 3):
+                ScheduledJob.objects.filter(name=self.job, owner=self.owner).update(locked_until=clock.now() + _lease())
+        except Exception:  # the lease then simply runs out; the job itself goes on
+            log.exception("could not extend the lease of job %s", self.job)
+        finally:
+            connection.close()
+
+
+def _release(name: str, owner: str, *, result: int | None, error: str) -> None:
+    from .models import ScheduledJob
+
+    values = dict(owner="", locked_until=None, last_finished_at=clock.now(), last_ok=not error,
+                  last_result=result, last_error=error[-4000:])
+    values["consecutive_failures"] = F("consecutive_failures") + 1 if error else 0
+    ScheduledJob.objects.filter(name=name, owner=owner).update(**values)
+
+
+def run_job(name: str, path: str) -> int | Failed | Busy:
+    """Run one job under its lock. Whatever the job raises is logged and
+    recorded on its row (last_ok, last_error, consecutive_failures), never
+    raised: the other jobs of the round still run."""
+    from .models import ScheduledJob
+
+    owner = _owner()
+    if not _acquire(name, owner):
+        holder = ScheduledJob.objects.filter(name=name).values_list("owner", flat=True).first() or ""
+        log.info("job %s skipped: running in %s", name, holder)
+        return Busy(owner=holder)
+    heartbeat = _Heartbeat(name, owner)
+    heartbeat.start()
+    result: int | None = None
+    error = ""
+    try:
+        result = int(_function(path)() or 0)
+    except Exception as exc:
+        log.exception("scheduled job %s failed", name)
+        error = "".join(traceback.format_exception(exc))
+    finally:
+        heartbeat.stop.set()
+        heartbeat.join()
+        try:
+            _release(name, owner, result=result, error=error)
+        except Exception:  # the lease runs out by itself
+            log.exception("could not record the end of job %s", name)
+    return Failed(error=error.strip().splitlines()[-1]) if error else result
+
+
+def run_jobs(*, names: list[str] | None = None, registry: dict[str, str] | None = None) -> dict[str, int | Failed | Busy]:
+    """Run the named jobs (all by default), each under its own lock and
+    isolated from the others; return what each did: a count, Failed or Busy."""
+    done: dict[str, int | Failed | Busy] = {}
+    for name, path in (JOBS if registry is None else registry).items():
         if names and name not in names:
             continue
-        done[name] = _function(path)()
-    "security.log_purge": "sanxiang.core.security_log.purge_job",  # retention of the security log (issue 9)
+        done[name] = run_job(name, path)
     return done
 
 
@@ -51,7 +161,7 @@ def start_background_runner(*, interval: int) -> threading.Thread | None:
             close_old_connections()
             try:
                 run_jobs()
-            except Exception:  # a failing job must not kill the server; it is logged and retried
+            except Exception:  # run_jobs isolates each job; this only guards the loop itself
                 log.exception("scheduled jobs failed")
             finally:
                 close_old_connections()
