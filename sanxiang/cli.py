@@ -11,6 +11,7 @@ COMMANDS = [
     ("serve", "Serve the platform (--host, --port, --threads). Uses DATABASE_URL / SANXIANG_DATA_DIR."),
     ("migrate", "Create or upgrade the database tables."),
     ("createuser", "Create a user with a role (interactive, or --username --role --agency/--region)."),
+    ("unlock USER", "Lift the login lock of an account after failed logins (--ip ADDRESS: of an address; both: the pair). Audited."),
     ("loaddemo", "Load the demo data (Hebei regions, agencies, officers, users) into the database."),
     ("audit verify", "Check the whole audit chain; exit 0 with count and root, or name the first broken entry."),
     ("audit checkpoint", "Print the latest signed Merkle checkpoint of the audit chain (--create to make one now)."),
@@ -24,7 +25,8 @@ COMMANDS = [
     ("archive check PACKAGE", "Four-property check (四性检测) of a case's archive package; exits non-zero naming what is wrong."),
     ("archive build CASE_ID", "Build the archive package (电子案卷) of a closed case again."),
     ("publicity import FILE", "Import a 双公示 CSV/XLSX file for an agency (--agency CODE), with a per-row error report."),
-    ("jobs run", "Run the scheduled jobs now (publicity expiry ...); `sanxiang serve` also runs them every 10 minutes."),
+    ("jobs run", "Run the scheduled jobs now (publicity expiry ...), each under its own lock; exits non-zero if one failed. `sanxiang serve` also runs them every 10 minutes."),
+    ("jobs list", "List the scheduled jobs and how each one's last run ended."),
     ("bench NAME", "Benchmarks from the source checkout: search, ingest, upload, audit, demo-startup (figures to bench/results/)."),
     ("manage ...", "Any other Django management command (for maintainers)."),
 ]

@@ -14,7 +14,8 @@ Variables:
   SANXIANG_ALLOWED_HOSTS  comma-separated host names
   SANXIANG_REQUIRE_TOTP   "0" relaxes TOTP for legal-office and admin roles (demo)
   SANXIANG_AUDIT_CHECKPOINT_INTERVAL  entries between Merkle checkpoints
-  SANXIANG_AXES_FAILURE_LIMIT         failed logins before an account locks
+  SANXIANG_AXES_FAILURE_LIMIT         failed logins of one account from one address before the pair locks
+  (more login, session and header variables below, and in README.md)
 """
 
 import os
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "ninja",  # the API docs page from installed static files, not a CDN (CSP, intranet)
     "sanxiang.core",
     "sanxiang.api",
     "sanxiang.publicity",
@@ -94,12 +96,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sanxiang.core.http.HeadWithoutBodyMiddleware",  # outermost: a HEAD answer never carries a body
     "django.middleware.security.SecurityMiddleware",
+    "sanxiang.core.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy (issue 9)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "sanxiang.core.security.SessionIdleMiddleware",  # sessions end after SESSION_COOKIE_AGE idle
     "sanxiang.core.security_log.SecurityLogMiddleware",  # refused attempts → security log (issue 9)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -150,7 +154,11 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Applied by every service that sets a password (core.services.create_user,
+# change_password), so also by `sanxiang createuser` and the password page.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "email", "first_name", "last_name")}},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -163,18 +171,39 @@ LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:workbench"
 LOGOUT_REDIRECT_URL = "home"
 
-# django-axes: lock an account (not an IP: officers share NAT gateways) after
-# repeated failures.
-AXES_FAILURE_LIMIT = int(os.environ.get("SANXIANG_AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# django-axes (sanxiang/core/lockout.py, docs/security.md): failed logins
+# in the last 30 minutes are counted per (account, IP) pair, per IP and per
+# account, each with its own limit; the pair trips first, so an attacker's
+# address is locked long before the account it guesses at, and the account
+# lock never applies from an address the account logged in from within
+# LOGIN_KNOWN_IP_DAYS. `sanxiang unlock` or the back office lifts a lock.
+LOGIN_FAILURE_LIMITS = {
+    "pair": int(os.environ.get("SANXIANG_AXES_FAILURE_LIMIT", "5")),
+    "ip": int(os.environ.get("SANXIANG_LOGIN_IP_FAILURE_LIMIT", "20")),
+    "account": int(os.environ.get("SANXIANG_LOGIN_ACCOUNT_FAILURE_LIMIT", "30")),
+}
+LOGIN_KNOWN_IP_DAYS = int(os.environ.get("SANXIANG_LOGIN_KNOWN_IP_DAYS", "30"))
+AXES_HANDLER = "sanxiang.core.lockout.LoginLockHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]  # order of lockout.COUNTERS
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["pair"]
+AXES_COOLOFF_TIME = float(os.environ.get("SANXIANG_LOGIN_LOCK_MINUTES", "30")) / 60  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "sanxiang.core.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "sanxiang.core.lockout.client_ip"
 AXES_VERBOSE = False
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted (0:
+# none, the client is REMOTE_ADDR). Wrong here, every login shares the
+# proxy's address and the IP lock would lock everyone.
+TRUSTED_PROXY_COUNT = int(os.environ.get("SANXIANG_TRUSTED_PROXY_COUNT", "0"))
 
 # TOTP for legal-office and administrator roles; the demo relaxes it.
 REQUIRE_TOTP = env_bool("SANXIANG_REQUIRE_TOTP", True)
 OTP_TOTP_ISSUER = "三项制度平台"
+
+# Scheduled jobs (sanxiang/core/jobs.py) run under a lock row with this
+# lease, extended every third of it while a job runs: a runner that dies
+# holding a job blocks it for at most this long.
+JOB_LEASE_SECONDS = int(os.environ.get("SANXIANG_JOB_LEASE_SECONDS", "300"))
 
 AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
 # Key for the HMAC that signs Merkle checkpoints. Keep it apart from
@@ -239,11 +268,35 @@ EVIDENCE_FIXITY_INTERVAL_DAYS = int(os.environ.get("SANXIANG_FIXITY_INTERVAL_DAY
 # policy, not a legal time limit): checked when the link is made and when used.
 EVIDENCE_SHARE_MAX_DAYS = int(os.environ.get("SANXIANG_EVIDENCE_SHARE_MAX_DAYS", "90"))
 
+# Sessions and response headers (sanxiang/core/security.py, docs/security.md).
+#   SANXIANG_SESSION_IDLE_HOURS   a signed-in session ends after this long idle (8: a working day)
+#   SANXIANG_HSTS_SECONDS         HSTS max-age in production (one year)
+#   SANXIANG_SSL_REDIRECT         "0" if TLS ends in front of the app and plain HTTP never reaches users
+SESSION_COOKIE_AGE = int(float(os.environ.get("SANXIANG_SESSION_IDLE_HOURS", "8")) * 3600)
+SESSION_REFRESH_SECONDS = min(300, SESSION_COOKIE_AGE // 10)  # expiry pushed forward at most this often
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = int(os.environ.get("SANXIANG_HSTS_SECONDS", "31536000")) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("SANXIANG_SSL_REDIRECT", PRODUCTION)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No inline script anywhere (a test reads every template); inline styles are
+# allowed. Off only with DEBUG, whose error pages use inline script.
+CONTENT_SECURITY_POLICY = "" if DEBUG else (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+                      "payment=(), usb=()")
 
 LOGGING = {
     "version": 1,
@@ -252,6 +305,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# We lock accounts by username only: officers of one agency share a NAT
-# gateway, and locking an IP would lock out the whole agency.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -265,3 +265,51 @@ class SecurityEventAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _is_admin(request.user)
+
+
+from axes.models import AccessAttempt  # noqa: E402  (the login locks, sanxiang/core/lockout.py)
+
+from .models import ScheduledJob  # noqa: E402
+
+
+@admin.register(AccessAttempt, site=site)
+class LoginLockAdmin(ReadOnlyAdmin):
+    """Failed logins counting towards a lock (per account, address and pair),
+    for administrators; "unlock" lifts them through core.services.unlock_login."""
+
+    writes_through = ("core.services.unlock_login",)
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time", "user_agent")
+    search_fields = ("username", "ip_address")
+    actions = ["unlock"]
+
+    def get_queryset(self, request):
+        return AccessAttempt.objects.all() if _is_admin(request.user) else AccessAttempt.objects.none()
+
+    def has_module_permission(self, request):
+        return _is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_admin(request.user)
+
+    @admin.action(description=_("Unlock the selected account and address pairs"))
+    def unlock(self, request, queryset):
+        removed = 0
+        for username, ip in set(queryset.values_list("username", "ip_address")):
+            removed += services.unlock_login(actor=request.user, username=username or "", ip_address=ip or "")
+        self.message_user(request, _("Unlocked: %(count)d failed-login records removed.") % {"count": removed})
+
+
+@admin.register(ScheduledJob, site=site)
+class ScheduledJobAdmin(ReadOnlyAdmin):
+    """Each scheduled job's lock and last run (sanxiang/core/jobs.py)."""
+
+    list_display = ("name", "last_started_at", "last_finished_at", "last_ok", "consecutive_failures", "owner", "locked_until")
+
+    def get_queryset(self, request):
+        return ScheduledJob.objects.all() if _is_admin(request.user) else ScheduledJob.objects.none()
+
+    def has_module_permission(self, request):
+        return _is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_admin(request.user)

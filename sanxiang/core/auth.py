@@ -8,11 +8,59 @@ password is checked; it gets no session until the code is confirmed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import append_audit
+
+# One answer for every refused login — wrong username, wrong password, or a
+# right password with a wrong or missing code — so the page never tells an
+# attacker that the password was right (issue 9, §7).
+LOGIN_REFUSED = _("Wrong username, password or authenticator code.")
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """What a login attempt comes to: ``user`` is set only when the login may
+    proceed (``device``: the TOTP device it was verified with; ``enrol``: the
+    account must first enrol a device); ``locked``: django-axes refused it."""
+
+    user: object | None = None
+    device: TOTPDevice | None = None
+    enrol: bool = False
+    locked: bool = False
+
+
+def _digits(token: str) -> str | None:
+    token = (token or "").strip()
+    return token if token.isascii() and token.isdigit() else None
+
+
+def check_login(*, request, username: str, password: str, otp_token: str) -> LoginCheck:
+    """Password, then the second factor where the role needs one. A wrong
+    or missing code counts as a failed login (audit chain, lockout) exactly
+    like a wrong password."""
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        return LoginCheck(locked=True)
+    if user is None:
+        return LoginCheck()
+    if not totp_required(user):
+        return LoginCheck(user=user)
+    device = confirmed_device(user)
+    if device is None:
+        return LoginCheck(user=user, enrol=True)
+    token = _digits(otp_token)
+    if token is not None and device.verify_token(token):
+        return LoginCheck(user=user, device=device)
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    return LoginCheck(locked=bool(getattr(request, "axes_locked_out", False)))
 
 
 def totp_required(user) -> bool:
@@ -25,8 +73,8 @@ def confirmed_device(user) -> TOTPDevice | None:
 
 def verify_totp(*, request, user, token: str) -> bool:
     device = confirmed_device(user)
-    token = (token or "").strip()
-    if device is None or not token.isdigit():
+    token = _digits(token)
+    if device is None or token is None:
         return False
     if device.verify_token(token):
         request.user = user
@@ -44,7 +92,8 @@ def pending_device(user) -> TOTPDevice:
 
 
 def confirm_device(*, user, device: TOTPDevice, token: str) -> bool:
-    if not (token or "").strip().isdigit() or not device.verify_token(token.strip()):
+    token = _digits(token)
+    if token is None or not device.verify_token(token):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])

@@ -75,6 +75,22 @@ class TotpConfirmForm(forms.Form):
     )
 
 
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("Current password"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}))
+    new_password = forms.CharField(label=_("New password"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                   help_text=_("At least 10 characters, not like your username or name, not a common or all-digit password."))
+    new_password2 = forms.CharField(label=_("New password again"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password2") and data["new_password"] != data["new_password2"]:
+            self.add_error("new_password2", _("The two new passwords differ."))
+        return data
+
+
 class FormTextMiddleware:
     """The clean step every form post shares, including views that read
     ``request.POST`` directly (withdrawal reasons, opinions, notes …): each

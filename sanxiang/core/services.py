@@ -187,3 +187,48 @@ def record_view(*, actor, obj, action: str, via: str, payload: dict | None = Non
     if isinstance(actor, str) or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("只有已登录的人员或授权系统可以查阅。")
     return append_audit(actor=actor, action=action, obj=obj, payload={"via": via, **(payload or {})})
+
+
+@transaction.atomic
+def change_password(*, actor, user: User, old_password: str, new_password: str) -> User:
+    """A person changes their own password (issue 9, §7): the old password
+    must be right and the new one pass AUTH_PASSWORD_VALIDATORS (length,
+    likeness to the username and name, common and all-digit passwords)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if isinstance(actor, str) or not getattr(actor, "is_authenticated", False) or actor.pk != user.pk:
+        raise PermissionDenied("只能修改自己的密码。")
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": "原密码不正确。"})
+    if new_password == old_password:
+        raise ValidationError({"new_password": "新密码不能与原密码相同。"})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    append_audit(actor=actor, action="user.password_change", obj=user, payload={})
+    return user
+
+
+@transaction.atomic
+def unlock_login(*, actor, username: str = "", ip_address: str = "") -> int:
+    """Lift login locks (django-axes, sanxiang/core/lockout.py): every failed
+    attempt counted against the account, or from the address, or both.
+    System administrators (or the console: `sanxiang unlock`)."""
+    from axes.models import AccessAttempt
+
+    _check(predicates.can_manage_users(actor))
+    username, ip_address = (username or "").strip(), (ip_address or "").strip()
+    if not username and not ip_address:
+        raise ValidationError({"username": "请指定要解锁的账号或IP地址。"})
+    attempts = AccessAttempt.objects.all()
+    if username:
+        attempts = attempts.filter(username=username)
+    if ip_address:
+        attempts = attempts.filter(ip_address=ip_address)
+    count, _ = attempts.delete()
+    append_audit(actor=actor, action="auth.unlock", object_type="core.user", object_id=(username or ip_address)[:64],
+                 payload={"username": username, "ip": ip_address, "attempts_removed": count})
+    return count

@@ -26,6 +26,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/totp/", views.totp_setup, name="totp_setup"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/password/", views.password_change, name="password_change"),
     path("workbench/", views.workbench, name="workbench"),
     path("workbench/officers/", views.staff_officer_list, name="staff_officer_list"),
     path("workbench/officers/<id:pk>/", views.staff_officer_detail, name="staff_officer_detail"),

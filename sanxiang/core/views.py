@@ -9,8 +9,9 @@ from io import BytesIO
 
 import segno
 from django.conf import settings
-from django.contrib.auth import authenticate, login as auth_login, logout as auth_logout
-from django.contrib.auth.signals import user_login_failed
+from django.contrib import messages
+from django.contrib.auth import login as auth_login, logout as auth_logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,9 +19,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
 
-from . import auth, selectors
-from .forms import LoginForm, TotpConfirmForm
+from . import auth, selectors, services
+from .forms import LoginForm, PasswordChangeForm, TotpConfirmForm
 from .models import Agency, Region, RegionLevel, User
 from .parsing import optional_id
 
@@ -113,30 +115,20 @@ def lockout(request, credentials=None, *args, **kwargs):
 def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        user = authenticate(request, username=username, password=form.cleaned_data["password"])
-        if getattr(request, "axes_locked_out", False):
+        check = auth.check_login(request=request, username=form.cleaned_data["username"],
+                                 password=form.cleaned_data["password"], otp_token=form.cleaned_data["otp_token"])
+        if check.locked:
             return lockout(request)
-        if user is None:
-            form.add_error(None, _("Wrong username or password."))
-        elif auth.totp_required(user) and auth.confirmed_device(user) is None:
-            request.session["totp_enrol_user"] = user.pk
+        if check.enrol:
+            request.session["totp_enrol_user"] = check.user.pk
             request.session["totp_enrol_next"] = _next_url(request)
             return redirect("core:totp_setup")
-        elif auth.totp_required(user):
-            device = auth.confirmed_device(user)
-            if device.verify_token(form.cleaned_data["otp_token"].strip() or "-"):
-                auth_login(request, user)
-                from django_otp import login as otp_login
-
-                otp_login(request, device)
-                return redirect(_next_url(request))
-            # A wrong second factor counts as a failed login (and towards lockout).
-            user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-            form.add_error("otp_token", _("This account needs a valid six-digit code from its authenticator app."))
-        else:
-            auth_login(request, user)
+        if check.user is not None:
+            auth_login(request, check.user)
+            if check.device is not None:
+                otp_login(request, check.device)
             return redirect(_next_url(request))
+        form.add_error(None, auth.LOGIN_REFUSED)
     return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")},
                   status=400 if request.method == "POST" else 200)
 
@@ -153,8 +145,6 @@ def totp_setup(request):
             next_url = request.session.pop("totp_enrol_next", reverse("core:workbench"))
             request.session.pop("totp_enrol_user", None)
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            from django_otp import login as otp_login
-
             otp_login(request, device)
             return redirect(next_url)
         form.add_error("otp_token", _("The code does not match. Check the phone's clock and try again."))
@@ -165,6 +155,25 @@ def totp_setup(request):
         "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=5),
         "secret": base64.b32encode(device.bin_key).decode(),
     })
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """Everyone signed in changes their own password here (the old one first)."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(actor=request.user, user=request.user, old_password=form.cleaned_data["old_password"],
+                                     new_password=form.cleaned_data["new_password"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            update_session_auth_hash(request, request.user)  # this session stays signed in, the others end
+            messages.success(request, _("Your password has been changed."))
+            return redirect("core:workbench")
+    return render(request, "core/password_change.html", {"form": form}, status=400 if request.method == "POST" else 200)
 
 
 def logout_view(request):

@@ -257,7 +257,6 @@ class Submission(models.Model):
     def on_time(self) -> bool | None:
         if self.opinion_at is None:
             return None
-
         return clock.local_date(self.opinion_at) <= self.due_on
 
 
