@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import (
+    PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError as DjangoValidationError,
+)
+from django.http.multipartparser import MultiPartParserError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError, ConfigError, HttpError, ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
@@ -134,9 +138,24 @@ def document_errors(schema: dict) -> dict:
     return schema
 
 
+class UniqueNamesSchema(OpenAPISchema):
+    """django-ninja names a component after its class and silently keeps
+    the last of two classes with the same name (two StepOut, two VersionOut:
+    responses were documented with the other one's fields). Here a second,
+    different schema under a taken name is an error at generation."""
+
+    def add_schema_definitions(self, definitions: dict) -> None:
+        for name, schema in definitions.items():
+            if name in self.schemas and self.schemas[name] != schema:
+                raise ConfigError(f"two different schemas are named {name!r} in the OpenAPI document: rename one")
+        super().add_schema_definitions(definitions)
+
+
 class SanxiangAPI(NinjaAPI):
-    def get_openapi_schema(self, **kwargs):
-        return document_errors(super().get_openapi_schema(**kwargs))
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return document_errors(UniqueNamesSchema(self, path_prefix))
 
 
 api = SanxiangAPI(
@@ -240,6 +259,23 @@ def on_http_error(request, exc: HttpError):
         return _error(request, 400, "invalid_json", "请求体不是有效的 JSON（UTF-8）。")
     return _error(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"),
                   f"请求被拒绝（HTTP {exc.status_code}）：{exc.message}")
+
+
+@api.exception_handler(MultiPartParserError)
+def on_unparsable_form(request, exc):
+    """A form body Django cannot parse (multipart without a boundary …): read
+    when a session's CSRF token is looked for in the form; Django answers
+    it 400 on pages, and so does the API."""
+    return _error(request, 400, "invalid_body", "请求体无法解析：multipart/form-data 格式错误（缺少 boundary 等）。")
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request, exc):
+    """Django's refusals of a request (too many fields, a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE …): 400/413 like on pages, not 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "body_too_large", "请求体过大。")
+    return _error(request, 400, "bad_request", "请求无法处理：格式或大小不符合要求。")
 
 
 @api.exception_handler(DjangoValidationError)

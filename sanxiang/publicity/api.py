@@ -40,6 +40,7 @@ from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.models import Role
 from sanxiang.core.parsing import BadNumber, load_json, parse_int
+from sanxiang.core.parsing import BadNumber, load_json, parse_int
 
 from .intake import safe_external_id, validate_records
 from .selectors import decisions_for
@@ -84,7 +85,9 @@ _RECORD_SCHEMA = {
 _PUSH_OPENAPI = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["records"],
     "properties": {"records": {"type": "array", "maxItems": MAX_RECORDS, "items": _RECORD_SCHEMA}},
-}}}}}
+}}}}, "responses": {"413": {
+    "description": f"More than {MAX_RECORDS} records, or a body over {MAX_BODY_BYTES // 1048576} MB",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
 
 
 def _agency_of(request, *, for_read: bool = False):

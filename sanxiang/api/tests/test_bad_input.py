@@ -332,3 +332,68 @@ def test_head_answers_carry_no_body_and_keep_alive_stays_in_step(world, waitress
         except socket.timeout:
             extra = b""
         assert data.split(b"\r\n\r\n", 1)[1] + extra == b""
+
+
+def test_a_session_post_with_a_multipart_body_without_boundary_is_400(world):
+    from django.middleware.csrf import _get_new_csrf_string
+
+    c = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    c.force_login(world.u_changan)
+    csrf = _get_new_csrf_string()
+    c.cookies["csrftoken"] = csrf  # Django reads the form for the token before the header
+    r = c.generic("POST", "/api/v1/cases", b'{"title": "x"}', content_type="multipart/form-data",
+                  HTTP_X_CSRFTOKEN=csrf)
+    assert r.status_code == 400, (r.status_code, r.content[:200])
+    assert error_shape(r)["code"] == "invalid_body"
+
+
+# --- the OpenAPI document ----------------------------------------------------------------
+
+def test_openapi_component_names_are_unique_and_responses_use_their_own_schema(db):
+    doc = Client().get("/api/v1/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    step = doc["paths"]["/api/v1/cases/{case_id}/steps"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert step["schema"]["$ref"].endswith("/CaseStepOut")
+    assert {"officers", "issued_documents", "status"} <= set(schemas["CaseStepOut"]["properties"])
+    process = schemas["ProcessOut"]["properties"]["steps"]["items"]["$ref"]
+    assert process.endswith("/ProcessStepOut") and "records" in schemas["ProcessStepOut"]["properties"]
+    history = schemas["PublicDetailOut"]["properties"]["history"]["items"]["$ref"]
+    assert history.endswith("/PublicVersionOut") and "reason" in schemas["PublicVersionOut"]["properties"]
+    assert "effective_date" in schemas["CatalogueVersionOut"]["properties"]
+
+
+def test_two_schemas_with_one_name_fail_the_document_instead_of_overwriting(db):
+    """The guard itself: two routers each with a `StepOut` of different
+    fields, like cases and catalog had."""
+    from ninja import Router, Schema
+    from ninja.errors import ConfigError
+
+    from sanxiang.api.api import SanxiangAPI
+
+    def router_with(fields):
+        StepOut = type("StepOut", (Schema,), {"__annotations__": fields})  # noqa: N806
+        router = Router()
+
+        @router.get("/x", response=StepOut)
+        def x(request):
+            return {}
+
+        return router
+
+    test_api = SanxiangAPI(urls_namespace="dup_test")
+    test_api.add_router("/a", router_with({"code": str}))
+    test_api.add_router("/b", router_with({"id": int}))
+    with pytest.raises(ConfigError, match="StepOut"):
+        test_api.get_openapi_schema(path_prefix="/dup/")
+
+
+def test_every_operation_documents_its_error_answers_with_the_error_schema(db):
+    doc = Client().get("/api/v1/openapi.json").json()
+    assert doc["components"]["schemas"]["Error"]["required"] == ["code", "field", "message"]
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            expected = {"400", "404", "422"} | ({"401", "403"} if op.get("security") else set())
+            for status in expected:
+                answer = op["responses"].get(status)
+                assert answer, (method, path, status)
+                assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
