@@ -40,7 +40,6 @@ from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.models import Role
 from sanxiang.core.parsing import BadNumber, load_json, parse_int
-from sanxiang.core.parsing import BadNumber, load_json, parse_int
 
 from .intake import safe_external_id, validate_records
 from .selectors import decisions_for
