@@ -276,6 +276,8 @@ _TRADITIONAL = (
     "紀纪鳳凤齊齐喬乔聶聂寧宁農农項项談谈塗涂顏颜應应遊游蘭兰練练盤盘麥麦繆缪甯宁竇窦黨党關关鞏巩華华還还"
     "簡简荊荆闞阚況况勞劳厲厉淩凌魯鲁呂吕滿满閔闵饒饶榮荣師师時时帥帅韋韦烏乌惲恽隨随貝贝畢毕邊边鮑鲍賁贲"
     "倉仓車车儲储叢丛達达豐丰緱缑歸归國国過过懷怀計计薑姜晉晋禮礼酈郦祿禄藍蓝壽寿後后餘余蔔卜鄴邺"
+    "貨货紹绍鄰邻親亲屬属齡龄銷销從从會会產产務务進进賣卖違违規规據据罰罚決决書书記记錄录執执備备註注鋪铺"
+    "歲岁來来們们這这個个別别摺折統统條条編编冊册訂订運运發发區区頭头網网無无證证辦办應应該该義义術术"
 )
 _TRAD = {ord(a): ord(b) for a, b in zip(_TRADITIONAL[0::2], _TRADITIONAL[1::2])}
 _ONE_TO_ONE: dict[int, int] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -776,8 +778,16 @@ def detect(
     candidates.sort(key=lambda f: (PRIORITY.index(f.kind), -(f.end - f.start), f.start))
     accepted: list[Finding] = []
     for f in candidates:
-        if not any(f.start < a.end and a.start < f.end for a in accepted):
+        overlapping = [a for a in accepted if f.start < a.end and a.start < f.end]
+        if not overlapping:
             accepted.append(f)
+        elif f.start < min(a.start for a in overlapping) or f.end > max(a.end for a in overlapping):
+            # A partial overlap (a name running into an e-mail address): the
+            # stronger finding grows to cover both, never leaving a part visible.
+            keep = overlapping[0]
+            merged = Finding(keep.kind, min(f.start, *(a.start for a in overlapping)),
+                             max(f.end, *(a.end for a in overlapping)), keep.replacement)
+            accepted = [a for a in accepted if a not in overlapping] + [merged]
     findings = []
     for f in sorted(accepted, key=lambda f: f.start):
         start, end = _to_original(index, f.start, f.end)
@@ -1095,13 +1105,21 @@ def _age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+MINOR_AGE_RULE = "publicity.minor_party_age"
+
+
 def _minor_age(on: date) -> int:
-    from sanxiang.rules.loader import RuleNotFound, get_rule
+    """The age under which a party is a minor on ``on`` (dated rule
+    publicity.minor_party_age). Before its first dated value the earliest
+    value applies: a decision that old is judged by the oldest rule we hold,
+    never by a number written here."""
+    from sanxiang.rules.loader import RuleNotFound, get_rule, rule_definition
 
     try:
-        return int(get_rule("publicity.minor_party_age", on=on).value)
-    except RuleNotFound:  # a date before any value is in force: the civil-law age
-        return 18
+        return int(get_rule(MINOR_AGE_RULE, on=on).value)
+    except RuleNotFound:
+        earliest = min(rule_definition(MINOR_AGE_RULE).values, key=lambda v: v.valid_from)
+        return int(earliest.value)
 
 
 def should_never_publish(record: Mapping) -> str | None:

@@ -141,3 +141,48 @@ def test_withdrawal_and_correction_notes_go_through_the_same_redactor_as_the_fac
                        notes={"withdrawal": "經複查，證人趙子龍（电话138.1111.2206）的证言不实，王建国、李四另行处理。"})
     assert copy.notes["withdrawal"] == "經複查，證人趙某某（电话[电话已隐去]）的证言不实，王某某、李某另行处理。"
     assert copy.party_name == "王某某" and copy.title == "王某某行政处罚决定"
+
+
+MINOR_AGE_YAML = """
+- name: publicity.minor_party_age
+  description: 测试用：未成年人年龄标准
+  unit: years
+  values:
+    - value: 16
+      valid_from: 1990-01-01
+      scope: national
+      reference: 测试规则第一条
+"""
+
+
+def test_before_the_first_dated_minor_age_the_earliest_value_of_the_rule_applies(tmp_path):
+    """No bare age in the code: a decision older than every dated value is
+    judged by the rule's earliest value (here 16, so a 17-year-old is no
+    minor; the civil-law 18 would have said otherwise)."""
+    from datetime import date
+
+    from sanxiang.core.validators import id_number_check_char
+    from sanxiang.publicity.redaction import should_never_publish
+    from sanxiang.rules.loader import reload_rules
+
+    def person(born: str) -> dict:
+        first17 = f"130102{born}123"
+        return {"party_type": "natural_person", "party_id_number": first17 + id_number_check_char(first17),
+                "decision_date": date(1985, 6, 1)}
+
+    (tmp_path / "publicity.yaml").write_text(MINOR_AGE_YAML, encoding="utf-8")
+    reload_rules(tmp_path)
+    try:
+        assert should_never_publish(person("19680101")) is None  # 17 on the decision date
+        assert "不满16周岁" in should_never_publish(person("19700101"))  # 15
+    finally:
+        reload_rules()
+
+
+def test_a_name_running_into_an_e_mail_address_is_not_left_half_visible():
+    """The e-mail finding (stronger) took 秀… of 孔萍秀: it grows to cover the
+    whole name instead of leaving 孔萍 visible."""
+    record = {"party_name": "孔萍秀", "party_type": "natural_person",
+              "facts": "经查，当事人孔萍秀另有莫国婷@例子.中国，孔萍秀签字确认。"}
+    facts = redact_record(record, party_is_natural_person=True)["facts"]
+    assert facts == "经查，当事人[电子邮箱已隐去]，孔某某签字确认。"
