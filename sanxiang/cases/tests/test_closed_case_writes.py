@@ -162,3 +162,26 @@ def test_preservation_cannot_be_dated_before_opening_or_after_the_decision(world
     with pytest.raises(ValidationError) as exc:
         services.record_preservation(actor=world.u_changan, case=case, preserved_on=date(2026, 10, 2))
     assert _error(exc.value) == ("preserved_on", "after_decision")
+
+
+def test_documents_and_evidence_are_refused_on_an_ended_case_but_its_file_can_still_be_built(world, ended_cases, head,
+                                                                                            tmp_path, settings):
+    """What the law allows after closing: nothing is added to the record
+    (no document issued, no evidence uploaded), but the e-case file (电子案卷)
+    of a closed or terminated case is built from it, again if needed."""
+    from sanxiang.cases.selectors import cases_for
+    from sanxiang.documents.services import issue_document
+    from sanxiang.evidence.archive import build_case_archive
+    from sanxiang.evidence.services import create_upload
+
+    settings.ARCHIVE_DIR = tmp_path / "archives"
+    for case in ended_cases.values():
+        with pytest.raises(ValidationError) as exc:
+            issue_document(actor=head, case=case, kind="inquiry_record", data={})
+        assert "已结案或终止" in " ".join(exc.value.messages)
+        with pytest.raises(ValidationError) as exc:
+            create_upload(actor=head, cases=cases_for(user=head), length=10,
+                          metadata={"sha256": "0" * 64, "case": str(case.pk), "filename": "a.jpg"})
+        assert "不能再上传证据" in " ".join(exc.value.messages)
+        assert build_case_archive(case=case, actor=head)
+
