@@ -36,10 +36,10 @@ CF_SY, CF_YJ, CF_NR, CF_NR_ZKDX, BZ; XK_XKWS, XK_XKZS, XK_NR, BZ) carry the
 portal's redacted text (redaction.public_copy), and the party's own ID
 number is only in its dedicated column (CF_XDR_ZJHM / XK_XDR_ZJHM); see
 docs/redaction.md, "The 双公示 export". Import → export → re-import yields
-the same normalised records when the free text holds no personal data;
-otherwise the export holds the redacted text, and re-importing it would
-correct the private record to the redacted text: re-import the case
-system's file, not an export.
+the same normalised records (``unchanged``, no version) even when the free
+text holds personal data: a free-text cell equal to the redacted form of
+what the platform holds is read as our own export and the private text is
+kept (``_keep_private_text``); any other text is a correction.
 
 Field mapping (normalised key ← column code / Chinese header):
 
@@ -506,6 +506,7 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     def flush():
         nonlocal batch
         if batch:
+            _keep_private_text(batch, agency=agency, kind=hmap.kind)
             stored = receive_records(actor=actor, agency=agency, records=[rec for _, rec in batch], source="import",
                                      reason=reason)
             for (number, _), r in zip(batch, stored):
@@ -554,6 +555,35 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     if progress is not None and not rows:
         progress(0, 0)
     return report
+
+
+def _keep_private_text(batch: list[tuple[int, dict]], *, agency, kind: str) -> None:
+    """Our own export read back is not a correction. The export's free-text
+    columns carry the redacted text (exchange_public_text); where a row's
+    cell equals the redacted form of what the platform holds for that
+    decision, the private text is kept, so re-importing an export leaves the
+    records unchanged instead of overwriting them with their redacted copy."""
+    from .models import Decision, PublicitySettings
+
+    held = {d.external_id: d for d in Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for _, r in batch])}
+    if not held:
+        return
+    name_rule = PublicitySettings.objects.filter(agency=agency).values_list("name_rule", flat=True).first()
+    fields = [c.field for c in LAYOUTS[kind] if c.free_text]
+    for _, record in batch:
+        decision = held.get(record["external_id"])
+        if decision is None:
+            continue
+        public = None
+        for f in fields:
+            private = decision.data.get(f, "")
+            if record.get(f) == private:
+                continue
+            if public is None:
+                public = exchange_public_text(decision.data, party_type=decision.party_type, kind=decision.kind,
+                                              name_rule=name_rule)
+            if record.get(f) and record.get(f) == public.get(f):
+                record[f] = private
 
 
 # --- error report and export ------------------------------------------------------

@@ -73,3 +73,18 @@ def _valid(n):
     from sanxiang.publicity.intake import validate_record
 
     return validate_record(penalty_record(n), index=0)[0]
+
+
+def test_reimporting_a_redacted_export_keeps_the_private_text_and_is_unchanged(world):
+    """The 双公示 export carries the portal's redacted free text; reading it
+    back must not overwrite the private record with its redacted copy."""
+    facts = "当事人销售不合格产品，证人王小明电话13811112206。"
+    run_import(world, csv_bytes([penalty_row(1, CF_SY=facts), person_row(2)], chinese=True), "a.csv")
+    exported = shuanggongshi.export_file(records=Decision.objects.filter(agency=world.amr_changan), fmt="csv",
+                                         kind="penalty")
+    assert "13811112206" not in exported.decode("utf-8-sig")
+    report = run_import(world, exported, "out.csv")
+    assert (report.unchanged, report.corrected) == (2, 0)
+    assert Decision.objects.get(external_id=penalty_row(1)["CF_WSH"]).data["facts"] == facts
+    changed = csv_bytes([penalty_row(1, CF_SY="当事人销售不合格产品（复核更正）。"), person_row(2)], chinese=True)
+    assert run_import(world, changed, "b.csv").corrected == 1  # a real correction still corrects
