@@ -198,3 +198,52 @@ def test_a_public_row_with_text_not_made_by_public_copy_is_refused(planted_world
     only = PublicDecision.objects.only("id", "visible").get(pk=public.pk)
     only.visible = True
     only.save()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_public_text_stored_before_the_fix_is_redacted_by_the_migration(world):
+    """Rows written by the old redactor (or, for withdrawal reasons, by none)
+    go through public_copy once: migration 0004."""
+    from datetime import date, datetime, timezone
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from sanxiang.publicity.search import index_public, search_public
+
+    before, after = [("publicity", "0003_early_end_powers")], [("publicity", "0004_reredact_public_text")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    agency = world.amr_changan
+    facts = "当事人钱七七销售过期食品。證人趙子龍（電話138.1111.2206）在場。"
+    data = {"party_name": "钱七七", "party_type": "natural_person", "doc_number": "石长市监罚〔2026〕911号", "facts": facts,
+            "kind": "penalty", "party_id_number": id_number(serial="911")}
+    decision = old.get_model("publicity", "Decision").objects.create(
+        agency_id=agency.pk, external_id="OLD-1", kind="penalty", status="withdrawn", data=data, version=1,
+        doc_number=data["doc_number"], party_name="钱七七", party_type="natural_person", decision_date=date(2026, 11, 2))
+    old.get_model("publicity", "DecisionVersion").objects.create(decision=decision, number=1, data=data, source="api",
+                                                                actor="t")
+    when = datetime(2026, 11, 3, tzinfo=timezone.utc)
+    public = old.get_model("publicity", "PublicDecision").objects.create(
+        decision=decision, agency_id=agency.pk, region_path=agency.region.path, kind="penalty", version=1,
+        doc_number=data["doc_number"], party_name="钱某某", title="钱某某行政处罚决定", data={**data, "party_name": "钱某某"},
+        decision_date=date(2026, 11, 2), published_at=when)
+    old.get_model("publicity", "PublicVersion").objects.create(public=public, number=1, data=public.data,
+                                                              reason="據證人趙子龍電話138.1111.2206更正", published_at=when)
+    old.get_model("publicity", "WithdrawalNotice").objects.create(
+        decision=decision, agency_id=agency.pk, doc_number=data["doc_number"], ground="changed",
+        reason="复议变更：證人趙子龍（電話138.1111.2206）证言不实。", withdrawn_at=when, due=date(2026, 11, 6), on_time=True)
+    index_public(PublicDecision.objects.get(pk=public.pk))
+    assert search_public(q="趙子龍").count == 1
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+
+    public = PublicDecision.objects.get(pk=public.pk)
+    texts = json.dumps([public.data, public.party_name, public.title, list(PublicVersion.objects.values_list("reason", "data")),
+                        list(WithdrawalNotice.objects.values_list("reason", flat=True))], ensure_ascii=False)
+    assert "趙子龍" not in texts and "1111" not in texts and "钱七七" not in texts
+    assert WithdrawalNotice.objects.get().reason == "复议变更：證人趙某某（電話[电话已隐去]）证言不实。"
+    assert "party_id_number" not in public.data
+    assert search_public(q="趙子龍").count == 0
