@@ -627,7 +627,8 @@ def _address_start(norm: str, hs: int) -> int:
         c = norm[ss - 1]
         if c == ")":
             opening = norm.rfind("(", max(0, ss - 22), ss - 1)
-            if opening > 0 and _ASIDE_RE.fullmatch(norm, opening, ss) and norm[opening - 1] not in _ADDRESS_STOP:
+            if (opening > 0 and _ASIDE_RE.fullmatch(norm, opening, ss) and norm[opening - 1] not in _ADDRESS_STOP
+                    and _ROAD_END_RE.search(norm[max(0, opening - 6):opening])):  # the aside interrupts a street name
                 ss = opening
                 continue
             break

@@ -186,3 +186,7 @@ def test_a_name_running_into_an_e_mail_address_is_not_left_half_visible():
               "facts": "经查，当事人孔萍秀另有莫国婷@例子.中国，孔萍秀签字确认。"}
     facts = redact_record(record, party_is_natural_person=True)["facts"]
     assert facts == "经查，当事人[电子邮箱已隐去]，孔某某签字确认。"
+
+
+def test_an_aside_that_does_not_interrupt_a_street_name_is_not_swallowed():
+    assert redact_text("当事人（住长安区）于中山路5号经营").text == "当事人（住长安区）于***经营"
