@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core.formfields import IdModelChoiceField, IdModelMultipleChoiceField
 from sanxiang.core.forms import IsoDateInput, TextForm
 from sanxiang.core.models import ActKind
 
@@ -19,7 +20,7 @@ PARTY_TYPE_CHOICES = [
 ]
 
 
-class OfficerChoiceField(forms.ModelMultipleChoiceField):
+class OfficerChoiceField(IdModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}（{obj.certificate_number}）"
 
@@ -94,7 +95,7 @@ class TerminateForm(TextForm):
     on = forms.DateField(label=_("terminated on"), widget=IsoDateInput())
 
 
-class SingleOfficerChoiceField(forms.ModelChoiceField):
+class SingleOfficerChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}（{obj.certificate_number}）"
 

@@ -328,7 +328,7 @@ def av_view(request):
     """The AV list per agency and its coverage (记录-4)."""
     agencies = agencies_for(user=request.user).exclude(kind="legal_office")
     agency = None
-    agency_id = request.GET.get("agency") or request.user.agency_id
+    agency_id = optional_id(request.GET.get("agency"), field="agency") or request.user.agency_id
     if agency_id:
         agency = agencies.filter(pk=agency_id).first()
     return render(request, "cases/av.html", {

@@ -12,7 +12,9 @@ Content-Length included (RFC 9110 §9.3.2: the length a GET would have).
 ``BadInputMiddleware``: a :class:`sanxiang.core.parsing.BadInput` raised by
 a page view (an id or number that is not one, JSON nested too deep …)
 answers 400 with its Chinese message; under /api/ the answer is JSON
-``{code, field, message}`` like every API error.
+``{code, field, message}`` like every API error. A path or query string
+holding NUL (``%00``: PostgreSQL text cannot hold it, DataError) is refused
+the same way before any view runs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from .parsing import BadInput
+from .parsing import BadInput, check_text
 
 
 class HeadWithoutBodyMiddleware:
@@ -53,6 +55,14 @@ class BadInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        try:
+            check_text(request.path_info, field="path")
+            for key, values in request.GET.lists():
+                check_text(key, field=key[:40])
+                for value in values:
+                    check_text(value, field=key[:40])
+        except BadInput as exc:
+            return bad_input_response(request, exc)
         return self.get_response(request)
 
     def process_exception(self, request, exception):

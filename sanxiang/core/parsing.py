@@ -121,6 +121,21 @@ def parse_page(raw: Any, *, field: str = "page") -> int:
 
 # --- JSON bodies --------------------------------------------------------------------------
 
+# NUL (no PostgreSQL text column holds it: DataError) and lone surrogates
+# (not Unicode: neither database encodes them). Nothing typed contains them.
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_text(value: str, *, field: str | None) -> str:
+    """``value`` unchanged, or BadInput when it holds a character no
+    database can store (NUL, a lone surrogate)."""
+    match = _NOT_STORABLE.search(value)
+    if match:
+        raise BadInput(field=field, code="invalid_character",
+                       message=f"{field or '请求'} 含有无法保存的字符 U+{ord(match.group()):04X}。")
+    return value
+
+
 def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when containers nest deeper than ``limit`` (iterative: never
     recurses, whatever the depth)."""
@@ -139,10 +154,29 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def check_json_text(value: Any) -> None:
+    """Every key and string of a parsed JSON value through check_text, the
+    field named by its path (``records.3.party_name``)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            check_text(node, field=path or None)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                where = f"{path}.{key}" if path else str(key)
+                check_text(str(key), field=where)
+                stack.append((child, where))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(node))
+
+
 def load_json(data: bytes | str, **kwargs) -> Any:
     """``json.loads`` for request bodies: raises BadJson (400) for text that
     is not UTF-8 JSON and for containers nested deeper than MAX_JSON_DEPTH
-    (a body nested 100,000 deep makes the decoder raise RecursionError)."""
+    (a body nested 100,000 deep makes the decoder raise RecursionError), and
+    BadInput for a string holding NUL or a lone surrogate (``"\\u0000"``,
+    ``"\\ud800"`` are valid JSON escapes; no database stores them)."""
     try:
         value = json.loads(data, **kwargs)
     except RecursionError:
@@ -152,6 +186,7 @@ def load_json(data: bytes | str, **kwargs) -> Any:
                       message=f"请求体不是有效的 JSON（UTF-8）：{exc}。") from None
     if json_depth_exceeds(value):
         raise _too_deep()
+    check_json_text(value)
     return value
 
 

@@ -25,7 +25,7 @@ from sanxiang.core.views import staff_required
 from . import predicates, selectors, services
 from .models import DeviceStatus, RetentionCategory
 from .storage import ObjectMissing, get_storage
-from sanxiang.core.parsing import optional_int
+from sanxiang.core.parsing import optional_id, optional_int, parse_id
 
 STREAM_CHUNK = 1024 * 1024
 _RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")  # ASCII digits only (core/parsing.py)
@@ -145,7 +145,7 @@ def evidence_action(request, pk: int, action: str):
             else:
                 messages.success(request, f"共享链接（仅显示这一次；经本部门负责人批准后生效，自批准起 {share.days} 天内有效）：{link}")
         elif action in {"approve-share", "revoke-share"}:
-            share = selectors.get_share_for(user=request.user, item=item, pk=request.POST.get("share"))
+            share = selectors.get_share_for(user=request.user, item=item, pk=parse_id(request.POST.get("share"), field="share"))
             if action == "approve-share":
                 share = services.approve_share(actor=request.user, share=share)
                 messages.success(request, f"已批准，链接 {share.expires_at:%Y-%m-%d %H:%M} 前有效。")
@@ -196,7 +196,7 @@ def device_list(request):
     if request.method == "POST":
         if not selectors.can_manage_evidence(request.user):
             raise PermissionDenied
-        agency = agencies_for(user=request.user).filter(pk=request.POST.get("agency") or 0).first()
+        agency = agencies_for(user=request.user).filter(pk=optional_id(request.POST.get("agency"), field="agency") or 0).first()
         try:
             if agency is None:
                 raise ValidationError({"agency": "请选择本人权限范围内的部门。"})
@@ -219,7 +219,7 @@ def device_detail(request, pk: int):
         if not selectors.can_manage_evidence(request.user):
             raise PermissionDenied
         try:
-            officer = officers_for(user=request.user).filter(pk=request.POST.get("officer") or 0).first()
+            officer = officers_for(user=request.user).filter(pk=optional_id(request.POST.get("officer"), field="officer") or 0).first()
             if officer is None:
                 raise ValidationError({"officer": "请选择执法人员。"})
             valid_from = date.fromisoformat(request.POST.get("valid_from", ""))
@@ -270,7 +270,7 @@ def case_archives(request, case_id: int):
             else:
                 messages.success(request, _("A new case file package was built."))
             return redirect("evidence:archives", case_id=case.pk)
-        checked = selectors.get_archive_for(user=request.user, pk=request.POST.get("package"))
+        checked = selectors.get_archive_for(user=request.user, pk=parse_id(request.POST.get("package"), field="package"))
         if checked.case_id != case.pk:
             raise Http404("archive package not found")
         report = services.check_stored_archive(actor=request.user, package=checked, via="page")

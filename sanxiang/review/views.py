@@ -139,7 +139,7 @@ def _submission(request, sid):
 @require_POST
 def assign_view(request, sid: int):
     submission = _submission(request, sid)
-    reviewer = selectors.get_reviewer_for(user=request.user, pk=request.POST.get("reviewer"))
+    reviewer = selectors.get_reviewer_for(user=request.user, pk=parse_id(request.POST.get("reviewer"), field="reviewer"))
     _do(request, lambda: services.assign_reviewer(actor=request.user, submission=submission, reviewer=reviewer),
         _("Reviewer assigned."))
     return redirect("review:case", pk=submission.case_id)

@@ -397,3 +397,44 @@ def test_every_operation_documents_its_error_answers_with_the_error_schema(db):
                 answer = op["responses"].get(status)
                 assert answer, (method, path, status)
                 assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+@pytest.mark.parametrize("value", [BIG, JUST_OVER, "¹²"])
+def test_a_page_form_with_an_officer_id_beyond_64_bits_answers_the_form_error(world, value):
+    c = Client(raise_request_exception=False)
+    c.force_login(world.u_changan)
+    r = c.post("/workbench/cases/new/", {"title": "检查", "act_kind": "penalty", "procedure": "general",
+                                         "party_name": "某公司", "party_type": "legal_person", "opened_on": "2026-03-02",
+                                         "officers": [str(world.changan_officer.pk), value]})
+    assert r.status_code == 400, r.status_code  # the form again, with its error
+    assert "officers" in r.context["form"].errors
+
+
+@pytest.mark.parametrize("value", ["¹²", "abc", BIG])
+def test_an_id_posted_by_a_page_form_is_parsed_not_handed_to_the_database(world, value):
+    head = core_services.create_user(actor="t", username="head_changan", password=world.password,
+                                     role=Role.AGENCY_HEAD, agency=world.amr_changan)
+    c = Client(raise_request_exception=False)
+    c.force_login(head)
+    r = c.post("/workbench/devices/", {"agency": value, "serial": "DSJ-1", "model": "X"})
+    assert r.status_code == 400, r.status_code
+    assert "agency" in r.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/regions?parent=13%00", "/api/v1/publicity/search?q=a%00b",
+                                 "/api/v1/certificates/ab%00c", "/officers/?q=%00", "/decisions/?q=x%00"])
+def test_a_nul_in_a_path_or_query_string_is_400_on_every_database(db, url):
+    r = Client(raise_request_exception=False).get(url)
+    assert r.status_code == 400, (url, r.status_code)
+    if url.startswith("/api/"):
+        assert error_shape(r)["code"] == "invalid_character"
+
+
+@pytest.mark.parametrize("text", ["\\u0000", "\\ud800"])
+def test_a_json_string_with_nul_or_a_lone_surrogate_is_400_naming_the_field(world, token_client, text):
+    body = ('{"title": "t%s", "act_kind": "penalty", "party_name": "某公司", "party_type": "legal_person", '
+            '"officer_ids": [%d]}' % (text, world.changan_officer.pk))
+    r = token_client.post("/api/v1/cases", body, content_type="application/json")
+    assert r.status_code == 400, (r.status_code, r.content[:300])
+    body = error_shape(r)
+    assert body["code"] == "invalid_character" and body["field"] == "title"

@@ -34,12 +34,24 @@ SCOPES = ["read", "cases:write", "publicity:push", "evidence:upload"]
 
 @pytest.fixture
 def api_schema(db):
+    """The real WSGI application, called in this thread inside the test's
+    transaction. Like Django's test client, the end of a request does not
+    open or close the database connection here (on PostgreSQL that would end the
+    test's transaction)."""
+    from django.core import signals
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
 
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
-    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True,
-                                    max_examples=EXAMPLES, no_shrink=True)
-    return schema
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+        schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True,
+                                        max_examples=EXAMPLES, no_shrink=True)
+        yield schema
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
