@@ -44,9 +44,13 @@ class Command(BaseCommand):
 
     def _build(self, target: str):
         from sanxiang.cases.models import Case
+        from sanxiang.core.parsing import BadNumber, parse_id
         from sanxiang.evidence import archive
 
-        case = Case.objects.filter(pk=target).first() if target.isdigit() else None
+        try:
+            case = Case.objects.filter(pk=parse_id(target, field="case")).first()
+        except BadNumber:  # "¹²".isdigit() is true, and ids beyond 64 bits overflow the database
+            case = None
         if case is None:
             raise CommandError(f"no case {target} / 案件不存在")
         try:
