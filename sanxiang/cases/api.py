@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
 from sanxiang.api.pagination import BoundedLimitOffsetPagination
-from sanxiang.core.parsing import Amount, Id
+from sanxiang.core.parsing import Amount, Day, Id, Moment
 from sanxiang.core.selectors import officers_for
 from sanxiang.core.services import record_view
 
@@ -135,7 +135,7 @@ class OpenCaseIn(Schema):
     party_name: str
     party_type: str
     party_credit_code: str = ""
-    opened_on: date | None = None
+    opened_on: Day | None = None
     officer_ids: list[Id]
     proposed_penalty_categories: list[str] = []
     proposed_fine_fen: Amount | None = None
@@ -146,7 +146,7 @@ class StartStepIn(Schema):
     officer_ids: list[Id] | None = None  # default: the case's officers
     place: str = ""
     note: str = ""
-    at: datetime | None = None  # when the step began (a record made afterwards); default now
+    at: Moment | None = None  # when the step began (a record made afterwards); default now
     at_premises: bool = False
 
 
@@ -154,20 +154,20 @@ class CompleteStepIn(Schema):
     note: str | None = None
     place: str | None = None
     documents: list[dict] | None = None
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class HearingRequestIn(Schema):
-    requested_on: date
+    requested_on: Day
 
 
 class HearingWaiverIn(Schema):
-    waived_on: date
+    waived_on: Day
 
 
 class TerminateIn(Schema):
     reason: str
-    on: date
+    on: Day
 
 
 class AssignOfficerIn(Schema):

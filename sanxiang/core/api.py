@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from sanxiang.api.api import AUTH, require_scope
 from sanxiang.api.errors import ApiError
 from sanxiang.api.pagination import BoundedLimitOffsetPagination
-from sanxiang.core.parsing import Id
+from sanxiang.core.parsing import Day, Id
 
 from . import selectors
 from .models import Region
@@ -164,7 +164,7 @@ class ComputedDeadlineOut(Schema):
 
 
 @router.get("/deadlines", response=ComputedDeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule")
-def compute_deadline(request, rule: str, start: date, agency: str = "", region: str = ""):
+def compute_deadline(request, rule: str, start: Day, agency: str = "", region: str = ""):
     from sanxiang.rules.loader import RuleNotFound
 
     from .deadlines import deadline_for

@@ -205,6 +205,25 @@ def add_period(*, start: dt.date, amount: int, unit: str, oracle: _DayOracle | N
     raise ValueError(f"未知的期间单位：{unit!r}（可用：{'、'.join(UNITS)}）。")
 
 
+def _within_the_calendar(add):
+    """A period that would end after 9999-12-31 is a ValueError naming the
+    problem (a start date typed as 9999-12-31 was an OverflowError: 500)."""
+
+    def wrapper(**kwargs):
+        try:
+            return add(**kwargs)
+        except OverflowError:
+            raise ValueError(f"期间终止日超出可计算的日期范围：起算日 {kwargs.get('start')} 过晚。") from None
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = add.__doc__, add.__name__, add
+    return wrapper
+
+
+add_working_days = _within_the_calendar(add_working_days)
+add_calendar_days = _within_the_calendar(add_calendar_days)
+add_period = _within_the_calendar(add_period)
+
+
 # --------------------------------------------------------------------------
 # Reading a year's schedule (for display)
 

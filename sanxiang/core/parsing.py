@@ -21,18 +21,20 @@ middleware ``sanxiang.core.http.BadInputMiddleware`` turns into a 400 with a
 Chinese message (pages) or ``{code, field, message}`` (under /api/). The
 django-ninja API uses the annotated types :data:`Id`,
 :data:`PageNumber`, :data:`PageSize`, :data:`Limit`, :data:`Offset`,
-:data:`Count`: the same rule, as pydantic validation (422 naming the field).
+:data:`Count`: the same rule, as pydantic validation (422 naming the field);
+dates and moments are :data:`Day` / :data:`Moment` (years 1900 … 2199).
 URL patterns use the ``<id:...>`` converter (:class:`IdConverter`), which
 matches only ids in range (anything else is 404 before a view runs).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_ID = 2**63 - 1  # bigint / SQLite INTEGER
 MAX_PAGE = 1_000_000  # 20 rows a page: far beyond any result set
@@ -41,6 +43,11 @@ MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
 MAX_COUNT = 2**31 - 1  # small counts and amounts given by a client (days, rounds …)
 MAX_JSON_DEPTH = 64  # our documents nest a few levels; nothing legitimate needs more
+# Dates a client may send: wide enough for any record, narrow enough that
+# adding a legal period (years at most) never leaves Python's calendar
+# (9999-12-31 + 15 working days was an OverflowError, a 500).
+MIN_DAY = dt.date(1900, 1, 1)
+MAX_DAY = dt.date(2199, 12, 31)
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _MAX_DIGITS = len(str(MAX_ID)) + 1  # longer strings are out of range without parsing them
@@ -220,6 +227,16 @@ def bounded(minimum: int, maximum: int, **field_kwargs):
     # OpenAPI shows minimum/maximum (the other order emits non-standard ge/le keys).
     return Annotated[int, Field(ge=minimum, le=maximum, **field_kwargs), BeforeValidator(_strict_int)]
 
+
+def _day_in_range(value: dt.date) -> dt.date:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise ValueError(f"日期超出范围：应在 {MIN_DAY} 至 {MAX_DAY} 之间")
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(_day_in_range)]
+Moment = Annotated[dt.datetime, AfterValidator(_day_in_range)]
 
 Id = bounded(1, MAX_ID)
 PageNumber = bounded(1, MAX_PAGE)

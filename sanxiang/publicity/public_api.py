@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Router, Schema
 
-from sanxiang.core.parsing import Id, PageNumber, PageSize, bounded
+from sanxiang.core.parsing import Day, Id, PageNumber, PageSize, bounded
 
 router = Router(tags=["publicity (public)"])
 
@@ -66,7 +66,7 @@ def _out(p) -> dict:
 
 @router.get("/search", response=SearchOut, auth=None, summary="Search published decisions (Chinese full text)")
 def search(request, q: str = "", region: str = "", agency: Id | None = None, kind: str = "", category: str = "",
-           date_from: date | None = None, date_to: date | None = None, sort: str = "newest", page: PageNumber = 1,
+           date_from: Day | None = None, date_to: Day | None = None, sort: str = "newest", page: PageNumber = 1,
            page_size: PageSize = 20):
     from . import search as engine
 

@@ -16,7 +16,7 @@ from ninja import Router, Schema
 
 from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.cases.selectors import get_case_for
-from sanxiang.core.parsing import Id
+from sanxiang.core.parsing import Day, Id, Moment
 from sanxiang.core.services import record_view
 
 from . import selectors, services, workflow
@@ -107,7 +107,7 @@ class FlagsIn(Schema):
 
 class SubmitIn(Schema):
     parts: list[PartIn]
-    received_on: date | None = None
+    received_on: Day | None = None
 
 
 class AssignIn(Schema):
@@ -144,7 +144,7 @@ class CounselOpinionIn(Schema):
 
 
 class DiscussionIn(Schema):
-    held_at: datetime
+    held_at: Moment
     place: str = ""
     chair: str
     participants: list[str]
@@ -282,7 +282,7 @@ class FiguresOut(Schema):
 
 
 @router.get("/figures", response=list[FiguresOut], auth=AUTH, summary="Figures per agency in the caller's jurisdiction")
-def figures(request, start: date | None = None, end: date | None = None):
+def figures(request, start: Day | None = None, end: Day | None = None):
     require_scope(request, "read")
     agencies, _regions = selectors.figures_for(user=request.user, start=start, end=end)
     return [{**{k: getattr(f, k) for k in FiguresOut.model_fields if k != "average_days"},

@@ -438,3 +438,43 @@ def test_a_json_string_with_nul_or_a_lone_surrogate_is_400_naming_the_field(worl
     assert r.status_code == 400, (r.status_code, r.content[:300])
     body = error_shape(r)
     assert body["code"] == "invalid_character" and body["field"] == "title"
+
+
+# --- dates at the edge of the calendar ------------------------------------------------
+
+def test_a_deadline_from_the_last_day_of_the_calendar_is_a_clear_refusal_not_overflow(db):
+    rule = "publicity.licence_publication_limit"
+    r = Client(raise_request_exception=False).get(f"/api/v1/deadlines?rule={rule}&start=9999-12-31")
+    assert r.status_code == 422, (r.status_code, r.content[:200])
+    assert error_shape(r)["field"] == "start"
+    r = Client(raise_request_exception=False).get(f"/deadlines/?rule={rule}&start=9999-12-31")
+    assert r.status_code == 400 and "超出" in r.content.decode()
+
+
+def test_the_calendar_refuses_a_period_beyond_year_9999_with_a_value_error():
+    from datetime import date
+
+    from sanxiang.core.calendar import add_period
+
+    with pytest.raises(ValueError, match="超出"):
+        add_period(start=date(9999, 12, 31), amount=15, unit="working_days")
+
+
+@pytest.mark.parametrize("url,body,field", [
+    ("/api/v1/cases/{case}/hearing-request", {"requested_on": "9999-12-31"}, "requested_on"),
+    ("/api/v1/cases/{case}/terminate", {"reason": "x", "on": "0001-01-01"}, "on"),
+    ("/api/v1/cases", {"title": "t", "act_kind": "penalty", "party_name": "某公司", "party_type": "legal_person",
+                       "opened_on": "9999-12-31", "officer_ids": [1]}, "opened_on"),
+    ("/api/v1/review/discussions/1", {"held_at": "9999-12-31T23:59:59+08:00", "chair": "a", "participants": [],
+                                      "recorder": "b", "minutes": "c", "resolution": "d", "resolution_text": "e"},
+     "held_at"),
+])
+def test_dates_outside_1900_2199_in_api_bodies_are_422_naming_the_field(world, token_client, url, body, field):
+    from sanxiang.cases import services as case_services
+
+    case = case_services.open_case(actor=world.u_changan, agency=world.amr_changan, title="案", act_kind="penalty",
+                                   procedure="general", party_name="某公司", party_type="legal_person",
+                                   officers=[world.changan_officer, world.changan_officer2])
+    r = token_client.post(url.format(case=case.pk), json.dumps(body), content_type="application/json")
+    assert r.status_code == 422, (r.status_code, r.content[:300])
+    assert error_shape(r)["field"] == field
