@@ -277,7 +277,7 @@ class LoginLockAdmin(ReadOnlyAdmin):
     """Failed logins counting towards a lock (per account, address and pair),
     for administrators; "unlock" lifts them through core.services.unlock_login."""
 
-    writes_through = ("core.services.unlock_login",)
+    writes_through = ("sanxiang.core.services.unlock_login",)
     list_display = ("username", "ip_address", "failures_since_start", "attempt_time", "user_agent")
     search_fields = ("username", "ip_address")
     actions = ["unlock"]

@@ -15,8 +15,9 @@ a refusal:
   logged.
 
 Each row says when, who (username, empty when anonymous), from which IP
-(``REMOTE_ADDR``: the address the WSGI server saw; behind a reverse proxy
-configure it to pass the client's address), the method and the route. No
+(``lockout.client_ip``, the same address the login lockout counts:
+``REMOTE_ADDR``, or behind ``SANXIANG_TRUSTED_PROXY_COUNT`` reverse proxies
+the address the outermost trusted proxy saw), the method and the route. No
 request body, query string or token is stored. Administrators read the log
 in the back office (read-only); rows older than the dated retention
 (``security.log_retention``, the Cybersecurity Law's six months) are deleted
@@ -30,6 +31,7 @@ import logging
 from django.db import DatabaseError, transaction
 
 from . import clock
+from .lockout import client_ip
 from .models import SecurityEvent
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def record(request, status: int) -> SecurityEvent | None:
         with transaction.atomic():
             return SecurityEvent.objects.create(
                 time=clock.now(), kind=kind, status=status, method=request.method[:8], path=request.path[:500],
-                username=_username(request)[:150], ip=request.META.get("REMOTE_ADDR") or None,
+                username=_username(request)[:150], ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:255])
     except (DatabaseError, ValueError):
         log.exception("security log: could not record %s %s (%s)", request.method, request.path, status)
