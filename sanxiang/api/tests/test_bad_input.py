@@ -478,3 +478,17 @@ def test_dates_outside_1900_2199_in_api_bodies_are_422_naming_the_field(world, t
     r = token_client.post(url.format(case=case.pk), json.dumps(body), content_type="application/json")
     assert r.status_code == 422, (r.status_code, r.content[:300])
     assert error_shape(r)["field"] == field
+
+
+def test_tus_metadata_with_a_control_character_is_400(world, token_client):
+    import base64
+
+    def b64(s):
+        return base64.b64encode(s.encode()).decode()
+
+    meta = f"case {b64('1')},sha256 {b64('0' * 64)},filename {b64('clip' + chr(0) + '.mp4')}"
+    r = token_client.post("/api/v1/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="10",
+                          HTTP_UPLOAD_METADATA=meta)
+    assert r.status_code == 400, (r.status_code, r.content[:200])
+    body = error_shape(r)
+    assert body["field"] == "Upload-Metadata" and "control" in body["message"]
