@@ -12,9 +12,9 @@ Content-Length included (RFC 9110 §9.3.2: the length a GET would have).
 ``BadInputMiddleware``: a :class:`sanxiang.core.parsing.BadInput` raised by
 a page view (an id or number that is not one, JSON nested too deep …)
 answers 400 with its Chinese message; under /api/ the answer is JSON
-``{code, field, message}`` like every API error. A path or query string
-holding NUL (``%00``: PostgreSQL text cannot hold it, DataError) is refused
-the same way before any view runs.
+``{code, field, message}`` like every API error. A path, query string or
+URL-encoded form field holding NUL (``%00``: PostgreSQL text cannot hold
+it, DataError) is refused the same way before any view runs.
 """
 
 from __future__ import annotations
@@ -57,10 +57,14 @@ class BadInputMiddleware:
     def __call__(self, request):
         try:
             check_text(request.path_info, field="path")
-            for key, values in request.GET.lists():
-                check_text(key, field=key[:40])
-                for value in values:
-                    check_text(value, field=key[:40])
+            fields = [request.GET]
+            if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+                fields.append(request.POST)  # views read some fields raw (reasons, serials) past any form
+            for data in fields:
+                for key, values in data.lists():
+                    check_text(key, field=key[:40])
+                    for value in values:
+                        check_text(value, field=key[:40])
         except BadInput as exc:
             return bad_input_response(request, exc)
         return self.get_response(request)

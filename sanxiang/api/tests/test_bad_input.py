@@ -492,3 +492,13 @@ def test_tus_metadata_with_a_control_character_is_400(world, token_client):
     assert r.status_code == 400, (r.status_code, r.content[:200])
     body = error_shape(r)
     assert body["field"] == "Upload-Metadata" and "control" in body["message"]
+
+
+def test_a_nul_in_a_form_field_a_view_reads_raw_is_400(world):
+    head = core_services.create_user(actor="t", username="head_changan", password=world.password,
+                                     role=Role.AGENCY_HEAD, agency=world.amr_changan)
+    c = Client(raise_request_exception=False)
+    c.force_login(head)
+    r = c.post("/workbench/devices/", {"agency": str(world.amr_changan.pk), "serial": "DSJ\x00-1", "model": "X"})
+    assert r.status_code == 400, r.status_code
+    assert "serial" in r.content.decode()
