@@ -108,7 +108,8 @@ def _next_url(request) -> str:
 
 def lockout(request, credentials=None, *args, **kwargs):
     """Shown by django-axes when an account is locked after repeated failures."""
-    return render(request, "core/locked.html", status=403)
+    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    return render(request, "core/locked.html", {"minutes": minutes}, status=403)
 
 
 @require_http_methods(["GET", "POST"])
