@@ -36,7 +36,7 @@ def check_credit_code(value: str) -> tuple[str, str] | None:
         return ("credit_code_charset", "统一社会信用代码只能由数字和除I、O、S、V、Z以外的大写字母组成（GB 32100）。")
     if value[0] not in CREDIT_AUTHORITIES:
         return ("credit_code_authority", "统一社会信用代码第1位登记管理部门代码无效（GB 32100）。")
-    if not value[2:8].isdigit():
+    if not (value[2:8].isascii() and value[2:8].isdigit()):
         return ("credit_code_region", "统一社会信用代码第3至8位应为行政区划码（GB 32100）。")
     if credit_code_check_char(value[:17]) != value[17]:
         return ("credit_code_checksum", "统一社会信用代码校验码错误（GB 32100 第18位校验字符不符）。")

@@ -419,7 +419,7 @@ def _id_birth_date(value: str) -> date | None:
             if check_id_number(value) is not None:
                 return None
             born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-        elif len(value) == 15 and value.isdigit():
+        elif len(value) == 15 and value.isascii() and value.isdigit():
             born = date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
         else:
             return None
