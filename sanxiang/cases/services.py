@@ -364,7 +364,7 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
     withdraw_reviews_of_ended_case(case=case, actor=actor)
     # 记录-3: a terminated case's records are filed too (撤销立案 cases keep
     # their file); built once the termination has committed, as on closure.
-    from sanxiang.evidence.archive import build_case_archive
+    from sanxiang.evidence.archive.build import build_case_archive
 
     transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
     return case
@@ -521,7 +521,7 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
     if final:
         # 记录-3 / 记录-12: the e-case file (电子案卷) is built once the closing has
         # committed; a failed build is logged and redone by `sanxiang archive build`.
-        from sanxiang.evidence.archive import build_case_archive
+        from sanxiang.evidence.archive.build import build_case_archive
 
         transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
     return step

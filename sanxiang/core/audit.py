@@ -25,41 +25,32 @@ triggers changes. See docs/audit.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from . import signing
+from .chainformat import (  # noqa: F401 - the chain format, re-exported for the chain's users
+    ENTRY_FIELDS as _ENTRY_FIELDS,
+    GENESIS_HASH,
+    canonical_json,
+    checkpoint_hmac,
+    checkpoint_hmac_ok,
+    checkpoint_message,
+    entry_hash as compute_entry_hash,
+    format_time,
+)
 from .merkle import Frontier
 from .models import AuditCheckpoint, AuditCheckpointSignature, AuditEntry
 
 logger = logging.getLogger(__name__)
 
-GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x5A_58_41_55  # "SXAU"
-
-
-def canonical_json(value) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 text kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def format_time(value: datetime) -> str:
-    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def compute_entry_hash(*, prev_hash: str, seq: int, time: datetime, actor: str, action: str,
-                       object_type: str, object_id: str, payload: str) -> str:
-    material = canonical_json([prev_hash, seq, format_time(time), actor, action, object_type, object_id, payload])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 def actor_label(actor) -> str:
@@ -103,7 +94,7 @@ def append_audit(*, actor, action: str, obj=None, object_type: str = "", object_
             object_type=object_type, object_id=str(object_id), payload=payload_text,
         )
         entry.save(force_insert=True)
-        interval = getattr(settings, "AUDIT_CHECKPOINT_INTERVAL", 0)
+        interval = settings.AUDIT_CHECKPOINT_INTERVAL
         if interval > 0 and seq % interval == 0:
             try:
                 # A savepoint: a chain error while checkpointing must not
@@ -126,19 +117,15 @@ class AuditChainError(Exception):
     """The stored entries cannot be checkpointed (the chain is not contiguous)."""
 
 
-def _signing_key() -> bytes:
+def hmac_key() -> bytes:
+    """The checkpoints' HMAC-SHA256 key (AUDIT_SIGNING_KEY) as bytes."""
     key = settings.AUDIT_SIGNING_KEY
     return key if isinstance(key, bytes) else str(key).encode("utf-8")
 
 
-def checkpoint_message(*, tree_size: int, root_hash: str, last_entry_hash: str, created_at: datetime) -> bytes:
-    """The exact bytes the checkpoint HMAC covers."""
-    return canonical_json([tree_size, root_hash, last_entry_hash, format_time(created_at)]).encode("utf-8")
-
-
 def sign_checkpoint(*, tree_size: int, root_hash: str, last_entry_hash: str, created_at: datetime) -> str:
     message = checkpoint_message(tree_size=tree_size, root_hash=root_hash, last_entry_hash=last_entry_hash, created_at=created_at)
-    return hmac.new(_signing_key(), message, hashlib.sha256).hexdigest()
+    return checkpoint_hmac(hmac_key(), message)
 
 
 def known_public_keys() -> set[str] | None:
@@ -148,7 +135,7 @@ def known_public_keys() -> set[str] | None:
     key and lists none (a copy of the database verified on another machine):
     each signature is then checked against the key its row carries. Verifying
     never creates a key."""
-    keys = {k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip()}
+    keys = {k.strip().lower() for k in settings.AUDIT_ED25519_PREVIOUS_KEYS if k.strip()}
     if signing.key_path().is_file():
         keys.add(signing.public_key_hex())
     return keys or None
@@ -171,9 +158,9 @@ def public_signature_problem(checkpoint: AuditCheckpoint, known: set[str] | None
 
 
 def checkpoint_signature_ok(checkpoint: AuditCheckpoint) -> bool:
-    expected = sign_checkpoint(tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
-                               last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
-    return hmac.compare_digest(expected, checkpoint.signature)
+    message = checkpoint_message(tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
+                                 last_entry_hash=checkpoint.last_entry_hash, created_at=checkpoint.created_at)
+    return checkpoint_hmac_ok(hmac_key(), message, checkpoint.signature)
 
 
 class _FrontierCache:
@@ -290,7 +277,6 @@ def _say(en: str, zh: str) -> str:
     return f"{en} / {zh}"
 
 
-_ENTRY_FIELDS = ("seq", "time", "actor", "action", "object_type", "object_id", "payload", "prev_hash", "entry_hash")
 _MOVE_WINDOW = 16  # how far from its place a moved entry is looked for when diagnosing
 
 

@@ -23,7 +23,7 @@ class ReadOnlyAdmin(BackOfficeAdmin):
 
 @admin.register(RetentionCategory, site=site)
 class RetentionCategoryAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name", "months", "is_default", "source")
+    list_display = ("code", "name", "rule", "is_default", "source")
 
 
 @admin.register(FixityAlert, site=site)

@@ -29,14 +29,16 @@ AV_KINDS = (EvidenceKind.PHOTO, EvidenceKind.AUDIO, EvidenceKind.VIDEO)
 
 
 class RetentionCategory(models.Model):
-    """How long evidence of a category is kept (音像记录事项清单, retention
-    column). An item may fall under several categories: the longest wins.
-    `months` empty = permanent (some cities keep AV of major cases forever)."""
+    """A category of evidence with its own retention (音像记录事项清单,
+    retention column). An item may fall under several categories: the
+    longest wins. How long is not stored here: ``rule`` names the dated legal
+    parameter (sanxiang/rules/params/evidence.yaml, in months or years, or
+    permanent) looked up for the case's agency when the retention is set."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
-    months = models.PositiveIntegerField(_("retention (months)"), null=True, blank=True,
-                                         help_text=_("Empty means permanent."))
+    rule = models.CharField(_("retention rule"), max_length=100,
+                            help_text=_("The legal parameter that gives the period, e.g. evidence.retention_general."))
     is_default = models.BooleanField(_("applies to every item"), default=False)
     source = models.CharField(_("source"), max_length=255, blank=True)
 
@@ -243,7 +245,7 @@ class FixityAlert(models.Model):
 class ArchivePackage(models.Model):
     """An electronic case file (电子案卷) built when a case closes: a ZIP
     under ARCHIVE_DIR with the manifest, the files, the case's audit-chain
-    excerpt and the checkpoint covering it (sanxiang/evidence/archive.py,
+    excerpt and the checkpoint covering it (sanxiang/evidence/archive/,
     seed 记录-3 and 记录-12). Each build is a new package; none is changed."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="archive_packages", verbose_name=_("case"))

@@ -15,7 +15,6 @@ import re
 import secrets
 from datetime import date, datetime, timedelta
 
-import filetype
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,9 +23,14 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit
+from sanxiang.core.calendar import add_period
+from sanxiang.rules import get_rule
 from sanxiang.core.refusals import Refused
 
-from . import predicates, uploads
+from . import filetypes, predicates, uploads
+from .archive.build import ARCHIVED_STATUSES, ArchiveError, archive_dir, build_case_archive
+from .archive.keys import check_with_platform_keys
+from .archive.layout import PROPERTIES
 from .models import (
     Device, DeviceAssignment, DeviceStatus, EvidenceItem, EvidenceKind, EvidenceShare, FixityAlert, FixityProblem,
     RetentionCategory, Upload, UploadStatus,
@@ -35,7 +39,6 @@ from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
 from sanxiang.core.parsing import BadNumber, parse_id
 from sanxiang.core import clock
 
-SNIFF_BYTES = 8192
 _DURATION_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")  # seconds, ASCII digits
 # A share link's token: 32 random bytes, URL-safe (43 characters).
 SHARE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -51,53 +54,42 @@ class HashMismatch(Exception):
 
 def case_is_open(case) -> bool:
     """Open = not closed or terminated (the cases app owns the statuses)."""
-    return getattr(case, "status", "") not in {"closed", "terminated"} and case.closed_on is None
+    return getattr(case, "status", "") not in ARCHIVED_STATUSES and case.closed_on is None
 
 
 # --- detection and retention -----------------------------------------------------
 
 
 def sniff(path) -> tuple[str, str]:
-    """(MIME type, kind) from the first bytes, never from the client."""
-    with open(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    guess = filetype.guess(head) if head else None
-    mime = guess.mime if guess else "application/octet-stream"
+    """(MIME type, kind) from the bytes (``filetypes.sniff``, the same
+    sniffer the archive check uses), never from the client."""
+    mime = filetypes.sniff_file(path)
     if mime.startswith("image/"):
         kind = EvidenceKind.PHOTO
     elif mime.startswith("audio/"):
         kind = EvidenceKind.AUDIO
     elif mime.startswith("video/"):
         kind = EvidenceKind.VIDEO
-    elif mime in {"application/pdf", "application/msword", "application/vnd.ms-excel",
-                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/rtf",
-                  "application/vnd.oasis.opendocument.text"}:
+    elif mime in {"application/pdf", "application/msword", "application/vnd.ms-excel", filetypes.DOCX, filetypes.XLSX,
+                  "application/rtf", "application/vnd.oasis.opendocument.text"}:
         kind = EvidenceKind.DOCUMENT
     else:
         kind = EvidenceKind.OTHER
     return mime, kind
 
 
-def _add_months(day: date, months: int) -> date:
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def retention_until_for(categories, *, start: date) -> date | None:
-    """The longest retention of the categories wins; None = permanent."""
+def retention_until_for(categories, *, start: date, agency) -> date | None:
+    """The longest retention of the categories wins; None = permanent. Each
+    category's period is its dated legal parameter (``category.rule``, in
+    months or years, or permanent) in force for ``agency`` on the day the
+    retention is set, counted from ``start``."""
+    today = clock.today()
     ends = []
     for category in categories:
-        if category.months is None:
+        rule = get_rule(category.rule, on=today, agency=agency)
+        if rule.permanent:
             return None
-        ends.append(_add_months(start, category.months))
+        ends.append(add_period(start=start, amount=int(rule.value), unit=rule.unit).date)
     return max(ends) if ends else None
 
 
@@ -108,7 +100,8 @@ def _retention_start(item: EvidenceItem) -> date:
 
 
 def apply_retention(*, item: EvidenceItem) -> EvidenceItem:
-    item.retention_until = retention_until_for(list(item.retention_categories.all()), start=_retention_start(item))
+    item.retention_until = retention_until_for(list(item.retention_categories.all()), start=_retention_start(item),
+                                               agency=item.case.agency)
     item.save(update_fields=["retention_until"])
     return item
 
@@ -260,7 +253,7 @@ def complete_upload(*, upload: Upload, actual_sha256: str) -> EvidenceItem:
         )
         categories = list(RetentionCategory.objects.filter(Q(is_default=True) | Q(code=meta.get("category") or "-")))
         item.retention_categories.set(categories)
-        item.retention_until = retention_until_for(categories, start=_retention_start(item))
+        item.retention_until = retention_until_for(categories, start=_retention_start(item), agency=upload.case.agency)
         item.save(update_fields=["retention_until"])
         Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETED, evidence=item, offset=upload.length)
         append_audit(actor=upload.created_by, action="evidence.upload", obj=item, payload={
@@ -653,8 +646,6 @@ def assign_device(*, actor, device: Device, officer, valid_from: date, valid_to:
 
 
 def archive_path(package):
-    from .archive import archive_dir
-
     return archive_dir() / package.path
 
 
@@ -673,11 +664,9 @@ def check_stored_archive(*, actor, package, via: str):
     """The four-property check (四性检测) of a stored package, plus one
     thing only the platform knows: that the file is still the one recorded
     when it was built (its SHA-256). Appends case.archive_check with the
-    result; returns the archive.Report."""
-    from .archive import PROPERTIES, check_archive
-
+    result; returns the archive.check.Report."""
     path = archive_path(package)
-    report = check_archive(path)
+    report = check_with_platform_keys(path)
     if path.is_file():
         with open(path, "rb") as fh:
             actual, _ = hash_stream(fh)
@@ -697,11 +686,8 @@ def rebuild_archive(*, actor, case):
     audit chain grew). Returns the new ArchivePackage."""
     from django.core.exceptions import PermissionDenied
 
-    from .archive import ArchiveError, build_case_archive
     from .models import ArchivePackage
     from .selectors import can_build_archive
-
-    from .archive import ARCHIVED_STATUSES
 
     if case.status not in ARCHIVED_STATUSES:
         raise ValidationError({"case": ValidationError("只有已结案或已终止的案件才能生成电子案卷。", code="case_not_closed")})

@@ -39,7 +39,7 @@ from typing import BinaryIO, Iterator
 
 from django.conf import settings
 
-from .archive import hash_stream  # noqa: F401 - re-exported: the storage layer's hashing
+from .hashing import hash_stream  # noqa: F401 - re-exported: the storage layer's hashing
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 COPY_BUFFER = 1024 * 1024

@@ -23,6 +23,7 @@ from sanxiang.core.selectors import agencies_for, officers_for
 from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
+from .archive.layout import PROPERTIES, PROPERTY_NAMES
 from .models import DeviceStatus, RetentionCategory
 from .storage import ObjectMissing, get_storage
 from sanxiang.core.parsing import optional_id, optional_int, parse_id
@@ -250,8 +251,6 @@ def fixity_alerts(request):
 
 
 def _report_rows(report) -> list[dict]:
-    from .archive import PROPERTIES, PROPERTY_NAMES
-
     return [{"name": PROPERTY_NAMES[p], "code": p, "ok": report.passed(p), "findings": report.of(p)} for p in PROPERTIES]
 
 

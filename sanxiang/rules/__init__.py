@@ -8,6 +8,7 @@ A plain package, not a Django app: it needs no database. See docs/rules.md.
 """
 
 from .loader import (
+    PERMANENT,
     UNITS,
     Rule,
     RuleError,
@@ -23,6 +24,7 @@ from .loader import (
 )
 
 __all__ = [
+    "PERMANENT",
     "UNITS",
     "Rule",
     "RuleError",

@@ -30,6 +30,8 @@ __all__ = [
     "DEFAULT_PARAMS_DIR",
     "DECIMAL_UNITS",
     "LIST_UNITS",
+    "PERIOD_UNITS",
+    "PERMANENT",
     "UNITS",
     "Rule",
     "RuleError",
@@ -60,6 +62,10 @@ DECIMAL_UNITS = frozenset({"yuan", "percent"})
 # account roles (sanxiang.core.models.Role values) a rule gives a power to,
 # e.g. who may approve or act without approval.
 LIST_UNITS = frozenset({"roles"})
+# Units of a period that may also have no end: the value ``permanent`` (永久,
+# e.g. a retention period: 文书档案保管期限分永久、定期).
+PERIOD_UNITS = frozenset({"months", "years"})
+PERMANENT = "permanent"
 ROLE_NAME_RE = re.compile(r"^[a-z][a-z_]{1,31}$")
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -92,12 +98,17 @@ class RuleValue:
     """One dated value of a parameter, as returned by ``get_rule``."""
 
     name: str
-    value: Decimal | int | tuple[str, ...]
+    value: Decimal | int | tuple[str, ...] | str  # str: only PERMANENT, for a period unit
     unit: str
     valid_from: date
     scope: str
     reference: str
     description: str
+
+    @property
+    def permanent(self) -> bool:
+        """A period without end (value ``permanent``)."""
+        return self.value == PERMANENT
 
 
 @dataclass(frozen=True)
@@ -210,8 +221,13 @@ def _check_scope(scope: Any) -> str | None:
     )
 
 
-def _coerce_value(raw: Any, unit: str) -> Decimal | int | tuple[str, ...]:
+def _coerce_value(raw: Any, unit: str) -> Decimal | int | tuple[str, ...] | str:
     """Return the exact value for the unit, or raise ValueError with a Chinese message."""
+    if raw == PERMANENT:
+        if unit not in PERIOD_UNITS:
+            raise ValueError(f"只有期间单位（{'、'.join(sorted(PERIOD_UNITS))}）的 value 可以是 {PERMANENT}（永久），"
+                             f"单位 {unit} 不可以")
+        return PERMANENT
     if unit in LIST_UNITS:
         if not isinstance(raw, list) or not raw:
             raise ValueError(f"单位 {unit} 的 value 必须是非空列表（如 [agency_head]），实为 {raw!r}")

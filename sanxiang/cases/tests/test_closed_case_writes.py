@@ -171,7 +171,7 @@ def test_documents_and_evidence_are_refused_on_an_ended_case_but_its_file_can_st
     of a closed or terminated case is built from it, again if needed."""
     from sanxiang.cases.selectors import cases_for
     from sanxiang.documents.services import issue_document
-    from sanxiang.evidence.archive import build_case_archive
+    from sanxiang.evidence.archive.build import build_case_archive
     from sanxiang.evidence.services import create_upload
 
     settings.ARCHIVE_DIR = tmp_path / "archives"

@@ -36,11 +36,14 @@ from django.utils import timezone
 
 from sanxiang.api.services import create_token
 from sanxiang.cases import services as case_services
-from sanxiang.core import merkle
+from sanxiang.core.chainformat import checkpoint_message_of, entry_hash_of
 from sanxiang.core import services as core_services
 from sanxiang.core.audit import verify_chain
 from sanxiang.core.models import AuditEntry, Role
-from sanxiang.evidence import archive
+from sanxiang.evidence.archive import layout
+from sanxiang.evidence.archive.build import build_case_archive
+from sanxiang.evidence.archive.check import check_archive
+from sanxiang.evidence.archive.keys import check_with_platform_keys
 from sanxiang.evidence import services as evidence_services
 from sanxiang.evidence.models import ArchivePackage, EvidenceItem
 
@@ -231,38 +234,25 @@ def test_closing_a_case_builds_a_package_that_passes_the_four_property_check(clo
     names = members(w.package)
     for it in manifest["items"]:
         for f in it["files"]:
-            assert f["path"] in names and f["path"] == f"files/{f['sha256']}.{archive.FORMATS[f['format']][0]}"
-    assert set(names) - {f["path"] for it in manifest["items"] for f in it["files"]} == set(archive.FIXED_MEMBERS)
+            assert f["path"] in names and f["path"] == f"files/{f['sha256']}.{layout.FORMATS[f['format']][0]}"
+    assert set(names) - {f["path"] for it in manifest["items"] for f in it["files"]} == set(layout.FIXED_MEMBERS)
     # The closing, the uploads and the anchor are in the excerpt, each proven.
     with zipfile.ZipFile(w.package) as zf:
-        excerpt = [json.loads(line) for line in zf.read(archive.EXCERPT).decode().splitlines()]
-        cp = json.loads(zf.read(archive.CHECKPOINT))
-        proofs = json.loads(zf.read(archive.PROOFS))["proofs"]
+        excerpt = [json.loads(line) for line in zf.read(layout.EXCERPT).decode().splitlines()]
+        cp = json.loads(zf.read(layout.CHECKPOINT))
+        proofs = json.loads(zf.read(layout.PROOFS))["proofs"]
         assert zf.read("manifest.sha256").decode() == f"{hashlib.sha256(zf.read('manifest.json')).hexdigest()}  manifest.json\n"
         assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist() if i.filename.startswith("files/"))
     actions = [e["action"] for e in excerpt]
-    assert "case.open" in actions and actions.count("evidence.upload") == 4 and archive.ANCHOR_ACTION in actions
+    assert "case.open" in actions and actions.count("evidence.upload") == 4 and layout.ANCHOR_ACTION in actions
     assert any(e["action"] == "case.step_complete" and json.loads(e["payload"])["closed"] for e in excerpt)
     assert len(proofs) == len(excerpt)
     # The package is recorded and audited; the chain is intact.
     assert w.record.sha256 == hashlib.sha256(w.package.read_bytes()).hexdigest()
-    built = AuditEntry.objects.filter(action=archive.BUILT_ACTION, object_id=str(w.case.pk)).get()
+    built = AuditEntry.objects.filter(action=layout.BUILT_ACTION, object_id=str(w.case.pk)).get()
     assert json.loads(built.payload)["sha256"] == w.record.sha256
     assert cp["tree_size"] >= max(e["seq"] for e in excerpt)
     assert verify_chain().ok
-
-
-def test_proofs_are_the_rfc_6962_audit_paths():
-    """The one-pass proof builder gives exactly merkle.inclusion_proof's paths."""
-    for n in (1, 2, 3, 5, 8, 13, 64, 100):
-        leaves = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
-        hashed = [merkle.leaf_hash(x) for x in leaves]
-        wanted = {0, n - 1, n // 2, n // 3}
-        paths = archive.inclusion_proofs(hashed, wanted)
-        root = merkle.root(leaves)
-        for i in wanted:
-            assert paths[i] == merkle.inclusion_proof(i, leaves)
-            assert merkle.verify_inclusion(leaves[i], i, n, paths[i], root)
 
 
 def test_the_check_runs_offline_as_a_subprocess_on_a_copy(closed_case, tmp_path):
@@ -290,6 +280,27 @@ def test_the_check_runs_offline_as_a_subprocess_on_a_copy(closed_case, tmp_path)
     r = subprocess.run([sys.executable, "-m", "sanxiang.evidence.archive", str(copy), "--key", "wrong"], env=env,
                        capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 1 and "checkpoint signature invalid" in r.stdout
+
+
+def test_the_checker_imports_and_runs_with_django_absent(closed_case, tmp_path):
+    """The offline checker is plain Python: a process with no Django settings
+    imports it, checks a copy of a package (pass, HMAC not checked, Ed25519
+    signature valid with the key the package carries) and has still not
+    loaded a single Django module."""
+    copy = tmp_path / "copy.zip"
+    shutil.copyfile(closed_case.package, copy)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(REPO)
+    script = (
+        "import sys\n"
+        "from sanxiang.evidence.archive.check import check_archive\n"
+        f"report = check_archive({str(copy)!r})\n"
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "print(report.ok, report.signature, report.public_signature, loaded)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split() == ["True", "not", "checked", "unpinned", "[]"], r.stdout
 
 
 def test_archive_build_command_rebuilds_a_closed_case_and_refuses_an_open_one(closed_case, world):
@@ -393,7 +404,7 @@ def test_an_extra_file_added_is_caught(closed_case, tmp_path):
 
 def test_an_audit_excerpt_entry_altered_is_caught(closed_case, tmp_path):
     with zipfile.ZipFile(closed_case.package) as zf:
-        lines = zf.read(archive.EXCERPT).decode().splitlines()
+        lines = zf.read(layout.EXCERPT).decode().splitlines()
     entries = [json.loads(line) for line in lines]
     target = next(e for e in entries if e["action"] == "evidence.upload")
     seq = target["seq"]
@@ -408,7 +419,7 @@ def test_an_audit_excerpt_entry_altered_is_caught(closed_case, tmp_path):
         return ("\n".join(out) + "\n").encode()
 
     bad = tmp_path / "bad.zip"
-    rewrite(closed_case.package, bad, change={archive.EXCERPT: alter})
+    rewrite(closed_case.package, bad, change={layout.EXCERPT: alter})
     ok, text = check(bad)
     assert not ok
     assert f"[audit seq {seq}] entry hash does not recompute" in text
@@ -420,11 +431,11 @@ def test_an_audit_excerpt_entry_altered_is_caught(closed_case, tmp_path):
             e = json.loads(line)
             if e["seq"] == seq:
                 e["actor"] = "someone_else"
-                e["entry_hash"] = archive.entry_hash_of(e)
+                e["entry_hash"] = entry_hash_of(e)
             out.append(json.dumps(e, ensure_ascii=False))
         return ("\n".join(out) + "\n").encode()
 
-    rewrite(closed_case.package, bad, change={archive.EXCERPT: alter_and_rehash})
+    rewrite(closed_case.package, bad, change={layout.EXCERPT: alter_and_rehash})
     ok, text = check(bad)
     assert not ok
     assert f"[audit seq {seq}] inclusion proof does not verify against the checkpoint root" in text
@@ -437,10 +448,10 @@ def test_a_forged_checkpoint_fails_its_signature(closed_case, tmp_path):
         return json.dumps(cp).encode()
 
     bad = tmp_path / "bad.zip"
-    rewrite(closed_case.package, bad, change={archive.CHECKPOINT: forge})
+    rewrite(closed_case.package, bad, change={layout.CHECKPOINT: forge})
     ok, text = check(bad)
     assert not ok and "checkpoint signature invalid" in text and "检查点签名: INVALID" in text
-    report = archive.check_archive(bad, signing_key=None, use_settings_key=False)
+    report = check_archive(bad, signing_key=None)
     assert report.signature == "not checked"
     assert any("inclusion proof does not verify" in f.message or "another tree" in f.message for f in report.findings)
 
@@ -458,7 +469,7 @@ def test_the_checkpoint_signature_is_verified_offline_with_the_published_public_
 
     public = signing.public_key_hex()
     platform_id = signing.key_id(public)
-    assert archive.check_archive(closed_case.package).public_signature == "verified"  # on the platform: its own key
+    assert check_with_platform_keys(closed_case.package).public_signature == "verified"  # on the platform: its own key
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
@@ -478,14 +489,14 @@ def test_the_checkpoint_signature_is_verified_offline_with_the_published_public_
         cp = json.loads(data)
         cp["root_hash"] = "ab" * 32
         cp["public_key"] = attacker_public
-        cp["public_signature"] = attacker.sign(archive.checkpoint_message(cp)).hex()
+        cp["public_signature"] = attacker.sign(checkpoint_message_of(cp)).hex()
         return json.dumps(cp).encode()
 
     bad = tmp_path / "forged.zip"
-    rewrite(closed_case.package, bad, change={archive.CHECKPOINT: forge})
+    rewrite(closed_case.package, bad, change={layout.CHECKPOINT: forge})
     r = offline(bad, "--public-key", public)
     assert r.returncode == 1 and "not the expected" in r.stdout and "公钥签名: INVALID" in r.stdout
-    report = archive.check_archive(bad, use_settings_key=False)
+    report = check_archive(bad)
     assert report.public_signature == "unpinned" and report.key_id == signing.key_id(attacker_public) != platform_id
 
 
@@ -510,7 +521,7 @@ def test_unusable_and_disguised_files_are_named(closed_case, tmp_path):
     changes["manifest.sha256"] = lambda _: f"{hashlib.sha256(new).hexdigest()}  manifest.json\n".encode()
     bad = tmp_path / "bad.zip"
     rewrite(closed_case.package, bad, change=changes, drop=drop, add=add)
-    report = archive.check_archive(bad)
+    report = check_with_platform_keys(bad)
     text = report.text()
     where = f"files/{sha}.jpg; item #{photo['seq']} (evidence)"
     assert f"[{where}] content is an executable: Windows executable (MZ)" in text
@@ -547,12 +558,12 @@ def test_building_streams_files_without_loading_them(closed_case, settings, tmp_
                                 uploaded_by=w.u_changan)
     tracemalloc.start()
     try:
-        path = archive.build_case_archive(case=w.case, actor=w.u_changan)
+        path = build_case_archive(case=w.case, actor=w.u_changan)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 16 * 1024 * 1024, peak
-    report = archive.check_archive(path)
+    report = check_with_platform_keys(path)
     # The item was written without its evidence.upload entry: the check says so.
     assert [f.where for f in report.findings] == [f"item #{report.summary['items']}"]
     assert "no evidence.upload audit entry" in report.findings[0].message
@@ -690,4 +701,4 @@ def test_a_package_signed_before_the_key_was_replaced_checks_once_the_old_key_is
     settings.AUDIT_ED25519_PREVIOUS_KEYS = [old_key]
     ok, text = check(closed_case.package)
     assert ok and f"verified with the expected public key {signing.key_id(old_key)}" in text
-    assert archive.check_archive(closed_case.package).public_signature == "verified"
+    assert check_with_platform_keys(closed_case.package).public_signature == "verified"

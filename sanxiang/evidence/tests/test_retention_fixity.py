@@ -3,9 +3,11 @@ recovery window and purge, and the fixity job (记录-12)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -13,6 +15,8 @@ from sanxiang.core.models import AuditEntry
 from sanxiang.evidence import services
 from sanxiang.evidence.models import EvidenceItem, FixityAlert, RetentionCategory
 from sanxiang.evidence.storage import get_storage
+from sanxiang.rules import reload_rules
+from sanxiang.rules.loader import DEFAULT_PARAMS_DIR, read_yaml
 
 from .test_custody import login, upload
 from .conftest import jpeg_bytes
@@ -41,6 +45,28 @@ def test_the_longest_retention_category_wins(cases):
     assert major.retention_until is None  # permanent beats 30 years
     close_case(cases.case, on=date(2026, 4, 1))
     assert services.apply_retention(item=item).retention_until == date(2056, 4, 1)  # counted from closing
+
+
+def test_retention_periods_are_the_dated_rules_of_the_cases_agency(cases, tmp_path):
+    """How long is a legal value in the rules (evidence.retention_*), not a
+    number in the database: an agency whose own rule keeps confirmation
+    records 50 years gets 50 years; the permanent category stays permanent."""
+    params = tmp_path / "params"
+    shutil.copytree(DEFAULT_PARAMS_DIR, params)
+    data = read_yaml(params / "evidence.yaml")
+    confirmation = next(p for p in data if p["name"] == "evidence.retention_confirmation")
+    confirmation["values"].append({"value": 50, "valid_from": date(2020, 1, 1),
+                                   "scope": f"agency:{cases.case.agency.credit_code}", "reference": "本部门制度（测试）"})
+    (params / "evidence.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    reload_rules(params)
+    try:
+        item = upload(cases, jpeg_bytes(1000, seed=11), category="confirmation")
+        captured = clock.local_date(item.captured_at)
+        assert item.retention_until == date(captured.year + 50, captured.month, captured.day)
+        assert upload(cases, jpeg_bytes(1000, seed=12), category="major").retention_until is None
+    finally:
+        reload_rules()
+    assert services.apply_retention(item=item).retention_until == date(captured.year + 30, captured.month, captured.day)
 
 
 def test_evidence_on_an_open_case_is_never_deleted(cases):

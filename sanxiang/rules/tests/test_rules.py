@@ -25,7 +25,7 @@ from sanxiang.rules import (
     load_rules,
     reload_rules,
 )
-from sanxiang.rules.loader import DECIMAL_UNITS, DEFAULT_PARAMS_DIR, read_yaml, region_ancestors
+from sanxiang.rules.loader import DECIMAL_UNITS, DEFAULT_PARAMS_DIR, PERIOD_UNITS, read_yaml, region_ancestors
 
 HERE = Path(__file__).resolve().parent
 CASES = read_yaml(HERE / "cases.yaml")
@@ -123,6 +123,8 @@ def test_money_and_percent_are_exact_decimals_and_others_integers():
                 assert type(v.value) is Decimal, rule.name
             elif v.unit == "roles":
                 assert type(v.value) is tuple and all(type(r) is str for r in v.value), rule.name
+            elif v.permanent:
+                assert v.unit in PERIOD_UNITS, rule.name
             else:
                 assert type(v.value) is int, rule.name
 
@@ -305,6 +307,8 @@ def test_missing_reference_fails_naming_file_and_parameter(tmp_path):
         (_param("{value: 7.5, valid_from: 2021-07-15, scope: national, reference: 某法}"), "必须是整数"),
         (_param("{value: -1, valid_from: 2021-07-15, scope: national, reference: 某法}"), "不得为负数"),
         (_param("{value: true, valid_from: 2021-07-15, scope: national, reference: 某法}"), "不是数值"),
+        (_param("{value: permanent, valid_from: 2021-07-15, scope: national, reference: 某法}"), "单位 working_days 不可以"),
+        (_param("{value: forever, valid_from: 2021-07-15, scope: national, reference: 某法}", unit="years"), "必须是整数"),
         (_param("{value: abc, valid_from: 2021-07-15, scope: national, reference: 某法}", unit="yuan"), "不是十进制数"),
         (_param("{value: 7, valid_from: 2021-07-15, scope: national, reference: 某法, note: x}"), "未知字段"),
         (_param(GOOD_ENTRY, name="other.limit"), "应以文件名 bad. 开头"),
@@ -324,6 +328,16 @@ def test_invalid_files_fail_with_a_clear_message(tmp_path, content, fragment):
     message = str(info.value)
     assert "bad.yaml" in message
     assert fragment in message
+
+
+def test_a_period_may_be_permanent_and_says_so(tmp_path):
+    (tmp_path / "keep.yaml").write_text(
+        _param("{value: permanent, valid_from: 2006-12-18, scope: national, reference: 某规定第八条}",
+               name="keep.period", unit="years"), encoding="utf-8")
+    value = load_rules(tmp_path).get("keep.period", on=date(2026, 4, 1))
+    assert value.permanent and value.value == "permanent" and value.unit == "years"
+    assert not get_rule("evidence.retention_general", on=date(2026, 4, 1)).permanent
+    assert get_rule("evidence.retention_major", on=date(2026, 4, 1)).permanent
 
 
 def test_missing_description_names_parameter(tmp_path):

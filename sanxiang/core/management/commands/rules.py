@@ -29,6 +29,8 @@ UNIT_LABELS = {
 def format_value(value: RuleValue) -> str:
     if isinstance(value.value, tuple):  # a list unit (roles): the names
         return "、".join(value.value)
+    if value.permanent:
+        return "永久"
     label = UNIT_LABELS.get(value.unit, value.unit)
     return f"{value.value}{label}".strip()
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from sanxiang.cases.models import Case
+from sanxiang.core.parsing import BadNumber, parse_id
+from sanxiang.core.audit import hmac_key
+from sanxiang.evidence.archive.build import ArchiveError, build_case_archive
+from sanxiang.evidence.archive.check import check_archive
+from sanxiang.evidence.archive.keys import platform_public_keys
+from sanxiang.evidence.archive.layout import PROPERTIES, PROPERTY_NAMES
 
 
 class Command(BaseCommand):
@@ -28,25 +35,19 @@ class Command(BaseCommand):
                                                  "with (default: this platform's)")
 
     def handle(self, *args, action, target, as_json=False, no_key=False, public_key=None, **options):
-        from sanxiang.evidence import archive
-
         if action == "build":
             return self._build(target)
-        key = None if no_key else settings.AUDIT_SIGNING_KEY
+        key = None if no_key else hmac_key()
         # Pinned to --public-key, else to this platform's keys (current or replaced).
-        pins = public_key or (None if no_key else archive.platform_public_keys())
-        report = archive.check_archive(target, signing_key=key, use_settings_key=False, public_key=pins)
+        pins = public_key or (None if no_key else platform_public_keys())
+        report = check_archive(target, signing_key=key, public_key=pins)
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else report.text())
         if not report.ok:
-            failed = [p for p in archive.PROPERTIES if not report.passed(p)]
+            failed = [p for p in PROPERTIES if not report.passed(p)]
             raise CommandError(f"archive check failed: {', '.join(failed)} ({len(report.findings)} findings) / "
-                               f"四性检测不通过：{'、'.join(archive.PROPERTY_NAMES[p] for p in failed)}")
+                               f"四性检测不通过：{'、'.join(PROPERTY_NAMES[p] for p in failed)}")
 
     def _build(self, target: str):
-        from sanxiang.cases.models import Case
-        from sanxiang.core.parsing import BadNumber, parse_id
-        from sanxiang.evidence import archive
-
         try:
             case = Case.objects.filter(pk=parse_id(target, field="case")).first()
         except BadNumber:  # "¹²".isdigit() is true, and ids beyond 64 bits overflow the database
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         if case is None:
             raise CommandError(f"no case {target} / 案件不存在")
         try:
-            path = archive.build_case_archive(case=case, actor="system:archive-command")
-        except archive.ArchiveError as exc:
+            path = build_case_archive(case=case, actor="system:archive-command")
+        except ArchiveError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(str(path))

@@ -1,173 +1,61 @@
-"""The electronic case file (电子案卷) and its four-property check (四性检测).
+"""The four-property check (四性检测) of an e-case file package, offline.
 
-Seed 记录-3: "行政执法机关要……对行政执法全过程文字记录……形成案卷，依法归档保存"
-(documents and text records of every step kept together in the case file);
-seed 记录-12: "建立健全执法全过程记录信息收集、保存、管理、使用等工作制度"
-(the records are kept so that they can be proven intact and used later).
+``check_archive(path)`` reads only the ZIP (layout: ``archive.layout``,
+docs/archive.md) and needs no database and no Django: a court, an archives
+office or a reviewer runs it on a copy with ``python -m
+sanxiang.evidence.archive PACKAGE [--key KEY] [--public-key HEX]``. It checks
+authenticity (真实性), integrity (完整性), usability (可用性) and security
+(安全性); each finding names the member, the manifest sequence number and/or
+the audit seq.
 
-Closing a case builds one ZIP package (``build_case_archive``)::
+The audit entries are recomputed with the chain's own format
+(``core.chainformat``), their inclusion proofs verified with the chain's own
+Merkle code (``core.merkle``), file types told by the uploads' own sniffer
+(``evidence.filetypes``). The checkpoint's HMAC is verified with the key
+given; its Ed25519 signature against the public keys given (pinned) or, with
+none, against the key the package carries ("unpinned", with its id). On the
+platform, ``archive.keys`` supplies the platform's keys.
 
-    manifest.json          case metadata, every document (its DOCX and PDF)
-                           and every evidence item, numbered 1..N (卷内序号)
-    manifest.sha256        "<sha256>  manifest.json" (sha256sum -c format)
-    files/<sha256>.<ext>   the files themselves, named by their SHA-256
-    audit/excerpt.jsonl    every audit-chain entry about the case, its steps,
-                           documents and evidence (all hashed fields)
-    audit/proofs.json      an RFC 6962 inclusion proof per excerpt entry
-    audit/checkpoint.json  the signed checkpoint (tree head) they verify against
-
-The manifest's SHA-256 is itself written into the audit chain (action
-``case.archive_manifest``) before the checkpoint is signed, so a manifest
-altered after the build no longer matches an entry whose hash and Merkle
-proof are anchored in the signed checkpoint.
-
-``check_archive(path)`` runs the four-property check over the ZIP with
-plain Python (no database, no Django needed): authenticity (真实性),
-integrity (完整性), usability (可用性), security (安全性). Each finding
-names the member, the manifest sequence number and/or the audit seq.
-
-Nothing of a file is held in memory whole: members are written and read in
-1 MiB pieces; media are stored (ZIP_STORED), JSON is deflated.
+Members are read in 1 MiB pieces; no file is held in memory whole.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
-import hmac
 import io
 import json
 import os
 import posixpath
 import stat
-import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone as dt_timezone
-from pathlib import Path
 
 from sanxiang.core import signing
-from sanxiang.core.merkle import Frontier, leaf_hash, node_hash, split_point, verify_inclusion
+from sanxiang.core.chainformat import GENESIS_HASH, checkpoint_hmac_ok, checkpoint_message_of, entry_hash_of
+from sanxiang.core.merkle import verify_inclusion
 
-CHUNK = 1024 * 1024
-PACKAGE_VERSION = 1
-GENESIS_HASH = "0" * 64
-
-MANIFEST = "manifest.json"
-MANIFEST_SHA = "manifest.sha256"
-EXCERPT = "audit/excerpt.jsonl"
-PROOFS = "audit/proofs.json"
-CHECKPOINT = "audit/checkpoint.json"
-FIXED_MEMBERS = (MANIFEST, MANIFEST_SHA, EXCERPT, PROOFS, CHECKPOINT)
-
-ANCHOR_ACTION = "case.archive_manifest"  # the audit entry that carries the manifest's SHA-256
-BUILT_ACTION = "case.archive"  # appended after the package is stored (its own SHA-256)
-
-# The formats an archived case file may hold (usability, 可用性): format code
-# -> (extension, MIME types the upload sniffer may have given it).
-FORMATS: dict[str, tuple[str, frozenset[str]]] = {
-    "pdf": ("pdf", frozenset({"application/pdf"})),
-    "docx": ("docx", frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"})),
-    "jpeg": ("jpg", frozenset({"image/jpeg"})),
-    "png": ("png", frozenset({"image/png"})),
-    "mp4": ("mp4", frozenset({"video/mp4"})),
-    "mov": ("mov", frozenset({"video/quicktime"})),
-    "m4a": ("m4a", frozenset({"audio/mp4", "audio/x-m4a", "audio/m4a"})),
-    "mp3": ("mp3", frozenset({"audio/mpeg", "audio/mp3"})),
-    "amr": ("amr", frozenset({"audio/amr"})),
-    "wav": ("wav", frozenset({"audio/x-wav", "audio/wav", "audio/wave"})),
-}
-ALLOWED_FORMATS = frozenset(FORMATS)
+from .. import filetypes
+from ..hashing import CHUNK
+from .layout import (
+    ALLOWED_FORMATS, ANCHOR_ACTION, CHECKPOINT, EXCERPT, FIXED_MEMBERS, FORMATS, MANIFEST, MANIFEST_SHA, PROOFS,
+    PROPERTIES, PROPERTY_NAMES, format_for_mime, member_path,
+)
 
 # Security limits (zip bomb guard).
 MAX_MEMBERS = 100_000
 MAX_JSON_BYTES = 256 * 1024 * 1024  # manifest / proofs / checkpoint read into memory: bounded
 MAX_RATIO = 200  # uncompressed/compressed above this, for members over 1 MiB, is refused
+
 EXECUTABLE_SUFFIXES = frozenset({
     ".exe", ".dll", ".com", ".scr", ".msi", ".bat", ".cmd", ".ps1", ".vbs", ".js", ".jar", ".sh", ".py", ".pl",
     ".so", ".dylib", ".apk", ".html", ".htm", ".hta", ".lnk",
 })
 
-PROPERTIES = ("authenticity", "integrity", "usability", "security")
-PROPERTY_NAMES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 
-
-class ArchiveError(Exception):
-    """The package cannot be built (case not closed, a stored object missing
-    or no longer matching its hash, the audit chain broken)."""
-
-
-# ==========================================================================
-# Plain-Python helpers shared by build and check (no Django)
-# ==========================================================================
-
-
-def canonical_json(value) -> str:
-    """The audit chain's canonical JSON (docs/audit.md): sorted keys, no
-    spaces, UTF-8 kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash_of(entry: dict) -> str:
-    """Recompute an audit entry's hash from its fields (docs/audit.md):
-    SHA-256(canonical_json([prev_hash, seq, time, actor, action, object_type,
-    object_id, payload]))."""
-    material = canonical_json([entry["prev_hash"], entry["seq"], entry["time"], entry["actor"], entry["action"],
-                               entry["object_type"], entry["object_id"], entry["payload"]])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def checkpoint_message(cp: dict) -> bytes:
-    """The bytes a checkpoint's HMAC-SHA256 and Ed25519 signature cover."""
-    return canonical_json([cp["tree_size"], cp["root_hash"], cp["last_entry_hash"], cp["created_at"]]).encode("utf-8")
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The format code the first bytes show, or None. A ZIP container is
-    reported as "docx" (its inside is checked for usability)."""
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return "docx"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "mov"
-        if brand in {b"M4A ", b"M4B "}:
-            return "m4a"
-        return "mp4"
-    if len(head) >= 8 and head[4:8] in {b"moov", b"mdat", b"wide", b"free"}:
-        return "mov"
-    if head.startswith(b"#!AMR"):
-        return "amr"
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    return None
-
-
-def format_for_mime(mime: str) -> str | None:
-    for code, (_, mimes) in FORMATS.items():
-        if mime in mimes:
-            return code
-    return None
-
-
-def _looks_executable(head: bytes, fmt: str | None) -> str | None:
-    if head.startswith(b"MZ"):
-        return "Windows executable (MZ)"
-    if head.startswith(b"\x7fELF"):
-        return "ELF executable"
-    if head[:4] in {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"}:
-        return "Mach-O / Java class"
-    if head.startswith(b"#!") and fmt != "amr":
-        return "script (#!)"
-    return None
+def sniffed_format(head: bytes, opener=None) -> str | None:
+    """The archive format code the bytes are (``filetypes.sniff``), or None."""
+    return format_for_mime(filetypes.sniff(head, opener))
 
 
 def _usable(fmt: str, head: bytes, tail: bytes, opener) -> str | None:
@@ -218,45 +106,8 @@ def _usable(fmt: str, head: bytes, tail: bytes, opener) -> str | None:
             return "WAV without RIFF/WAVE/fmt headers"
         return None
     if fmt == "mp3":
-        return None if sniff_format(head) == "mp3" else "MP3 without an ID3 tag or frame sync"
+        return None if sniffed_format(head) == "mp3" else "MP3 without an ID3 tag or frame sync"
     return f"format {fmt!r} not on the allowed list"
-
-
-# --- RFC 6962 inclusion proofs for many leaves in one pass ---------------------
-
-
-def inclusion_proofs(leaf_hashes: list[bytes], indexes) -> dict[int, list[bytes]]:
-    """Audit paths (RFC 6962 2.1.1, leaf-side first) for every index in
-    ``indexes``, over leaves given as their leaf hashes. One walk: every node
-    is hashed at most once, O(n) hashes for any number of proofs (calling
-    ``merkle.inclusion_proof`` per entry would be O(n) each)."""
-    wanted = sorted(set(indexes))
-    proofs: dict[int, list[bytes]] = {i: [] for i in wanted}
-
-    def plain_root(lo: int, hi: int) -> bytes:
-        frontier = Frontier()
-        for i in range(lo, hi):
-            frontier.append_hash(leaf_hashes[i])
-        return frontier.root()
-
-    def walk(lo: int, hi: int, targets: list[int]) -> bytes:
-        if hi - lo == 1:
-            return leaf_hashes[lo]
-        k = split_point(hi - lo)
-        mid = lo + k
-        left_t = [t for t in targets if t < mid]
-        right_t = [t for t in targets if t >= mid]
-        left = walk(lo, mid, left_t) if left_t else plain_root(lo, mid)
-        right = walk(mid, hi, right_t) if right_t else plain_root(mid, hi)
-        for t in left_t:
-            proofs[t].append(right)
-        for t in right_t:
-            proofs[t].append(left)
-        return node_hash(left, right)
-
-    if wanted:
-        walk(0, len(leaf_hashes), wanted)
-    return proofs
 
 
 # ==========================================================================
@@ -334,50 +185,10 @@ class Report:
         return "\n".join(lines)
 
 
+
 # ==========================================================================
 # The check (plain Python over the ZIP)
 # ==========================================================================
-
-
-def _default_signing_key() -> bytes | None:
-    """The checkpoint key from Django settings when Django is configured (or
-    configurable from the environment); None offline."""
-    try:
-        from django.conf import settings
-    except ImportError:
-        return None
-    if not (settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")):
-        return None
-    try:
-        key = settings.AUDIT_SIGNING_KEY
-    except Exception:  # noqa: BLE001 - settings that cannot load mean: no key here
-        return None
-    return key if isinstance(key, bytes) else str(key).encode("utf-8")
-
-
-def default_public_key() -> str | None:
-    """This platform's Ed25519 public key, when Django is configured and the
-    key exists (a check never creates one); None offline."""
-    if _default_signing_key() is None:
-        return None
-    try:
-        if not signing.key_path().is_file():
-            return None
-        return signing.public_key_hex()
-    except Exception:  # noqa: BLE001 - an unreadable key here means: not pinned
-        return None
-
-
-def platform_public_keys() -> frozenset:
-    """The keys a package checked on the platform may be signed with: its
-    own and those it replaced (``AUDIT_ED25519_PREVIOUS_KEYS``)."""
-    current = default_public_key()
-    if current is None:
-        return frozenset()
-    from django.conf import settings
-
-    previous = {k.strip().lower() for k in getattr(settings, "AUDIT_ED25519_PREVIOUS_KEYS", ()) if k.strip()}
-    return frozenset({current, *previous})
 
 
 def _key_label(key: str) -> str:
@@ -404,7 +215,7 @@ def _check_public_signature(checkpoint: dict, report: Report) -> None:
         report.add("authenticity", CHECKPOINT, f"checkpoint signed by public key {report.key_id}, not the expected "
                    f"{expected}", "检查点的签名公钥不是预期的平台公钥")
         return
-    if not signing.verify(carried, checkpoint_message(checkpoint), signature):
+    if not signing.verify(carried, checkpoint_message_of(checkpoint), signature):
         report.public_signature = "INVALID"
         report.add("authenticity", CHECKPOINT, f"checkpoint Ed25519 signature invalid (tree size {checkpoint['tree_size']}): "
                    "forged or altered", "检查点公钥签名无效（被伪造或篡改）")
@@ -456,27 +267,19 @@ def _safe_name_problem(name: str) -> str | None:
     return None
 
 
-def check_archive(path, *, signing_key: bytes | str | None = None, use_settings_key: bool = True,
-                  public_key=None) -> Report:
+def check_archive(path, *, signing_key: bytes | str | None = None, public_key=None) -> Report:
     """The four-property check (四性检测) of a package. Works offline on a
     copy: only the ZIP is read. The checkpoint's HMAC is verified with
-    ``signing_key`` (or, when ``use_settings_key``, the key of a configured
-    Django); without a key it is reported "not checked", not failed. Its
-    Ed25519 signature must be made with ``public_key`` (hex, or several;
-    or, when
-    ``use_settings_key``, one of this platform's keys, current or replaced),
+    ``signing_key``; without one it is reported "not checked", not failed.
+    Its Ed25519 signature must be made with ``public_key`` (hex, or several),
     and without one is checked against the key the package carries, reported
-    "unpinned" with its id."""
+    "unpinned" with its id. (On the platform: ``keys.check_with_platform_keys``.)"""
     report = Report(path=str(path))
     if isinstance(signing_key, str):
         signing_key = signing_key.encode("utf-8")
-    if signing_key is None and use_settings_key:
-        signing_key = _default_signing_key()
     if public_key:
         keys = [public_key] if isinstance(public_key, str) else list(public_key)
         report.pinned_keys = frozenset(k.strip().lower() for k in keys if k.strip())
-    elif use_settings_key:
-        report.pinned_keys = platform_public_keys()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -625,9 +428,9 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
         if not isinstance(want_size, int) or want_size < 0:
             report.add(I, where, "manifest size missing or invalid", "清单中的文件大小缺失或无效")
             want_size = info.file_size
-        ext = FORMATS.get(fmt, ("bin",))[0]
-        if p != f"files/{want_sha}.{ext}":
-            report.add(A, where, f"file name does not match its manifest SHA-256 and format (expected files/{want_sha}.{ext})",
+        expected_path = member_path(want_sha, fmt)
+        if p != expected_path:
+            report.add(A, where, f"file name does not match its manifest SHA-256 and format (expected {expected_path})",
                        "文件名与清单中的哈希值、格式不符")
         if info.file_size != want_size:
             report.add(A, where, f"size {info.file_size} bytes in the ZIP, manifest says {want_size}", "文件大小与清单不符")
@@ -643,7 +446,7 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
             report.add(A, where, f"{size} bytes, manifest says {want_size}", "文件大小与清单不符")
         if sha != want_sha:
             report.add(A, where, f"SHA-256 {sha} differs from the manifest's {want_sha}", "文件 SHA-256 与清单不符（内容被改动）")
-        sniffed = sniff_format(head)
+        sniffed = sniffed_format(head, lambda info=info: zf.open(info))
         mime = f.get("mime", "")
         if fmt not in ALLOWED_FORMATS:
             report.add(U, where, f"format {fmt!r} (MIME {mime or '?'}) not on the allowed list "
@@ -657,7 +460,7 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
             problem = _usable(fmt, head, tail, lambda info=info: zf.open(info))
             if problem:
                 report.add(U, where, f"does not open: {problem}", "文件无法正常打开")
-        danger = _looks_executable(head, sniffed)
+        danger = filetypes.executable_kind(head)
         if danger:
             report.add(S, where, f"content is an executable: {danger}", "文件内容为可执行程序或脚本")
 
@@ -691,8 +494,7 @@ def _check_audit(zf, members, report: Report, manifest, items, manifest_sha, sig
         if signing_key is None:
             report.signature = "not checked"
         else:
-            expected = hmac.new(signing_key, checkpoint_message(checkpoint), hashlib.sha256).hexdigest()
-            if hmac.compare_digest(expected, str(checkpoint["signature"])):
+            if checkpoint_hmac_ok(signing_key, checkpoint_message_of(checkpoint), checkpoint["signature"]):
                 report.signature = "verified"
             else:
                 report.signature = "INVALID"
@@ -849,316 +651,9 @@ def _payload(entry: dict) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-# ==========================================================================
-# Building (needs Django and the database)
-# ==========================================================================
-
-
-def archive_dir() -> Path:
-    from django.conf import settings
-
-    return Path(getattr(settings, "ARCHIVE_DIR", None) or (Path(settings.DATA_DIR) / "archives"))
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.isoformat()
-
-
-def _officer(o) -> dict | None:
-    return None if o is None else {"name": o.name, "certificate_number": o.certificate_number}
-
-
-def _zip_info(name: str, *, stored: bool, when: datetime) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-    info.external_attr = (stat.S_IFREG | 0o444) << 16  # a read-only regular file, never executable
-    return info
-
-
-def _copy_in(zf: zipfile.ZipFile, name: str, source, *, expected_sha: str, expected_size: int, when: datetime, what: str) -> None:
-    """Stream ``source`` into the ZIP as ``name`` in 1 MiB pieces, hashing as
-    it goes: a stored object that no longer matches its hash stops the build."""
-    digest, total = hashlib.sha256(), 0
-    with zf.open(_zip_info(name, stored=True, when=when), "w", force_zip64=True) as out:
-        while True:
-            block = source.read(CHUNK)
-            if not block:
-                break
-            digest.update(block)
-            total += len(block)
-            out.write(block)
-    if digest.hexdigest() != expected_sha or total != expected_size:
-        raise ArchiveError(f"{what}: stored bytes hash to {digest.hexdigest()} ({total} bytes), recorded "
-                           f"{expected_sha} ({expected_size} bytes) — run the fixity check / 存储文件与登记的哈希值不符")
-
-
-def _write_text(zf: zipfile.ZipFile, name: str, text: str, when: datetime) -> None:
-    zf.writestr(_zip_info(name, stored=False, when=when), text.encode("utf-8"))
-
-
-def _excerpt_query(case):
-    from django.apps import apps
-    from django.db.models import Q
-
-    from sanxiang.core.models import AuditEntry
-
-    pk = case.pk
-    cases_app = apps.get_app_config("cases")
-    q = Q(object_type="cases.case", object_id=str(pk))
-    for model_name, label in (("CaseStep", "cases.casestep"), ("CaseDeadline", "cases.casedeadline"),
-                              ("CaseOfficer", "cases.caseofficer")):
-        model = cases_app.get_model(model_name)
-        ids = [str(i) for i in model.objects.filter(case=case).values_list("pk", flat=True)]
-        if ids:
-            q |= Q(object_type=label, object_id__in=ids)
-    exemption = cases_app.get_model("AvExemption")
-    ids = [str(i) for i in exemption.objects.filter(step__case=case).values_list("pk", flat=True)]
-    if ids:
-        q |= Q(object_type="cases.avexemption", object_id__in=ids)
-    from .models import EvidenceItem, Upload
-
-    ids = [str(i) for i in EvidenceItem.objects.filter(case=case).values_list("pk", flat=True)]
-    if ids:
-        q |= Q(object_type="evidence.evidenceitem", object_id__in=ids)
-    ids = [str(i) for i in Upload.objects.filter(case=case).values_list("pk", flat=True)]
-    if ids:
-        q |= Q(object_type="evidence.upload", object_id__in=ids)
-    if apps.is_installed("sanxiang.documents"):
-        Document = apps.get_model("documents", "Document")
-        ids = [str(i) for i in Document.objects.filter(case=case).values_list("pk", flat=True)]
-        if ids:
-            q |= Q(object_type="documents.document", object_id__in=ids)
-    # Entries about other objects that name the case in their payload
-    # (canonical JSON: sorted keys, no spaces).
-    q |= Q(payload__contains=f'"case":{pk},') | Q(payload__contains=f'"case":{pk}}}')
-    return AuditEntry.objects.filter(q)
-
-
-ARCHIVED_STATUSES = ("closed", "terminated")  # 结案, 终止 (撤销立案): both leave a case file
-
-
-def build_case_archive(*, case, actor) -> Path:
-    """Build the e-case file of a closed or terminated case; return the
-    package's path.
-
-    Each call makes a new package (a rebuild never changes an earlier one);
-    each is recorded (ArchivePackage) and audited (``case.archive``)."""
-    from django.apps import apps
-    from django.db import transaction
-    from django.utils import timezone
-
-    from sanxiang.core import audit
-    from sanxiang.core.models import AuditEntry
-
-    from .models import ArchivePackage, EvidenceItem
-    from .storage import get_storage
-
-    Case = apps.get_model("cases", "Case")
-    case = Case.objects.select_related("agency").get(pk=case.pk)
-    if case.status not in ARCHIVED_STATUSES or case.closed_on is None:
-        raise ArchiveError(f"case {case.pk} is not closed: only a closed or terminated case is archived / "
-                           "案件尚未结案或终止，不能归档")
-    now = timezone.now()
-    root = archive_dir()
-    target_dir = root / str(case.agency.credit_code or case.agency_id)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=".build-", suffix=".zip")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-            items: list[dict] = []
-            written: set[str] = set()
-            seq = 0
-
-            # Documents (文书), in the order issued.
-            if apps.is_installed("sanxiang.documents"):
-                Document = apps.get_model("documents", "Document")
-                for doc in Document.objects.filter(case=case).select_related("issued_by", "step").order_by("issued_at", "pk"):
-                    seq += 1
-                    files = []
-                    for role, fieldfile, sha in (("docx", doc.docx, doc.docx_sha256), ("pdf", doc.pdf, doc.pdf_sha256)):
-                        size = fieldfile.size
-                        path = f"files/{sha}.{FORMATS[role][0]}"
-                        if path not in written:
-                            with fieldfile.open("rb") as src:
-                                _copy_in(zf, path, src, expected_sha=sha, expected_size=size, when=now,
-                                         what=f"document {doc.pk} {role}")
-                            written.add(path)
-                        files.append({"role": role, "path": path, "sha256": sha, "size": size, "format": role,
-                                      "mime": next(iter(FORMATS[role][1]))})
-                    step = doc.step
-                    items.append({"seq": seq, "type": "document", "id": doc.pk, "kind": doc.kind, "title": doc.title,
-                                  "number": doc.number, "issued_at": _iso(doc.issued_at),
-                                  "issued_by": getattr(doc.issued_by, "username", ""),
-                                  "step": {"id": step.pk, "code": step.code, "name": step.name} if step else None,
-                                  "files": files})
-
-            # Evidence items, in the order captured.
-            storage = get_storage()
-            evidence = (EvidenceItem.objects.filter(case=case, deleted_at__isnull=True, purged_at__isnull=True)
-                        .select_related("step", "officer", "device", "uploaded_by").order_by("captured_at", "pk"))
-            for item in evidence:
-                seq += 1
-                fmt = format_for_mime(item.mime_type) or ""
-                ext = FORMATS[fmt][0] if fmt else "bin"
-                path = f"files/{item.sha256}.{ext}"
-                if path not in written:
-                    with storage.open(item.sha256) as src:
-                        _copy_in(zf, path, src, expected_sha=item.sha256, expected_size=item.size, when=now,
-                                 what=f"evidence {item.pk}")
-                    written.add(path)
-                items.append({
-                    "seq": seq, "type": "evidence", "id": item.pk, "kind": item.kind, "original_name": item.original_name,
-                    "step": {"id": item.step_id, "code": item.step.code, "name": item.step.name} if item.step else None,
-                    "officer": _officer(item.officer),
-                    "device": {"serial": item.device.serial, "model": item.device.model} if item.device else None,
-                    "captured_at": _iso(item.captured_at), "place": item.place, "duration_s": item.duration_s,
-                    "uploaded_at": _iso(item.uploaded_at), "uploaded_by": item.uploaded_by.username,
-                    "files": [{"path": path, "sha256": item.sha256, "size": item.size, "format": fmt or None,
-                               "mime": item.mime_type}],
-                })
-
-            steps = [{"id": s.pk, "code": s.code, "name": s.name, "status": s.status, "started_at": _iso(s.started_at),
-                      "completed_at": _iso(s.completed_at), "place": s.place, "note": s.note, "documents": s.documents,
-                      "officers": [_officer(o) for o in s.officers.all().order_by("pk")],
-                      "av_requirement": s.av_requirement}
-                     for s in case.steps.all().order_by("started_at", "pk")]
-            officers = [{**_officer(a.officer), "role": a.role} for a in case.assignments.select_related("officer")]
-            # The audit entries about the case so far: the manifest lists
-            # them, the excerpt carries them (plus the anchor written below).
-            prior = list(_excerpt_query(case).order_by("seq").values_list("seq", flat=True))
-            manifest = {
-                "package_version": PACKAGE_VERSION,
-                "built_at": _iso(now), "built_by": audit.actor_label(actor),
-                "case": {"id": case.pk, "title": case.title, "act_kind": case.act_kind, "procedure": case.procedure,
-                         "status": case.status, "agency": {"name": case.agency.name, "credit_code": case.agency.credit_code},
-                         "party": {"name": case.party_name, "type": case.party_type, "credit_code": case.party_credit_code},
-                         "opened_on": _iso(case.opened_on), "notified_on": _iso(case.notified_on),
-                         "hearing_on": _iso(case.hearing_on), "decided_on": _iso(case.decided_on),
-                         "served_on": _iso(case.served_on), "closed_on": _iso(case.closed_on),
-                         "termination_reason": getattr(case, "termination_reason", "") or None,
-                         "officers": officers, "steps": steps},
-                "counts": {"items": len(items), "documents": sum(1 for i in items if i["type"] == "document"),
-                           "evidence": sum(1 for i in items if i["type"] == "evidence")},
-                "items": items,
-                "audit": {"entries": prior, "anchor_action": ANCHOR_ACTION,
-                          "note": "the entry that records this manifest's SHA-256 follows these entries"},
-                "allowed_formats": sorted(ALLOWED_FORMATS),
-            }
-            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
-            manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
-
-            # Anchor the manifest in the chain, then sign a checkpoint that covers it.
-            with transaction.atomic():
-                anchor = audit.append_audit(actor=actor, action=ANCHOR_ACTION, obj=case, payload={
-                    "case": case.pk, "manifest_sha256": manifest_sha, "items": len(items), "files": len(written)})
-            checkpoint = audit.create_checkpoint()
-            if checkpoint is None or checkpoint.tree_size < anchor.seq:
-                raise ArchiveError("no checkpoint covers the case's audit entries / 无检查点覆盖本案审计记录")
-            if not audit.checkpoint_signature_ok(checkpoint):
-                raise ArchiveError("the covering checkpoint's signature does not verify / 检查点签名无效")
-            excerpt_rows = list(_excerpt_query(case).filter(seq__lte=checkpoint.tree_size).order_by("seq").values_list(
-                "seq", "time", "actor", "action", "object_type", "object_id", "payload", "prev_hash", "entry_hash"))
-            wanted = {row[0] - 1 for row in excerpt_rows}
-
-            # Leaves 1..tree_size, streamed; the root must be the signed one.
-            leaves: list[bytes] = []
-            expected = 1
-            for s, h in (AuditEntry.objects.filter(seq__lte=checkpoint.tree_size).order_by("seq")
-                         .values_list("seq", "entry_hash").iterator(chunk_size=5000)):
-                if s != expected:
-                    raise ArchiveError(f"audit entry #{expected} is missing: run `sanxiang audit verify` / 审计链缺失记录")
-                leaves.append(leaf_hash(bytes.fromhex(h)))
-                expected += 1
-            frontier = Frontier()
-            for h in leaves:
-                frontier.append_hash(h)
-            if frontier.root().hex() != checkpoint.root_hash:
-                raise ArchiveError("the audit entries do not give the checkpoint's root: run `sanxiang audit verify` / "
-                                   "审计记录与检查点不符")
-            paths = inclusion_proofs(leaves, wanted)
-            del leaves
-
-            excerpt_lines = []
-            proof_list = []
-            for s, time, actor_name, action, object_type, object_id, payload, prev_hash, entry_hash in excerpt_rows:
-                entry = {"seq": s, "time": audit.format_time(time), "actor": actor_name, "action": action,
-                         "object_type": object_type, "object_id": object_id, "payload": payload,
-                         "prev_hash": prev_hash, "entry_hash": entry_hash}
-                if entry_hash_of(entry) != entry_hash:
-                    raise ArchiveError(f"audit entry #{s} does not recompute: run `sanxiang audit verify` / 第{s}条审计记录哈希值不符")
-                excerpt_lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True))
-                proof_list.append({"seq": s, "leaf_index": s - 1, "entry_hash": entry_hash,
-                                   "path": [p.hex() for p in paths[s - 1]]})
-
-            zf.writestr(_zip_info(MANIFEST, stored=False, when=now), manifest_bytes)
-            _write_text(zf, MANIFEST_SHA, f"{manifest_sha}  {MANIFEST}\n", now)
-            _write_text(zf, EXCERPT, "\n".join(excerpt_lines) + "\n", now)
-            _write_text(zf, PROOFS, json.dumps({
-                "hash": "SHA-256, RFC 6962 (leaf = H(0x00 || entry_hash bytes), node = H(0x01 || left || right))",
-                "tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash, "proofs": proof_list,
-            }, ensure_ascii=False, indent=1), now)
-            _write_text(zf, CHECKPOINT, json.dumps({
-                "tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
-                "last_entry_hash": checkpoint.last_entry_hash, "created_at": audit.format_time(checkpoint.created_at),
-                "signature": checkpoint.signature, "signature_algorithm": "HMAC-SHA256",
-                **_public_signature_fields(checkpoint),
-                "signed_message": "UTF-8 canonical JSON of [tree_size, root_hash, last_entry_hash, created_at]",
-            }, ensure_ascii=False, indent=1), now)
-            raw.flush()
-            os.fsync(raw.fileno())
-        stamp = now.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        final = target_dir / f"case-{case.pk}-{stamp}-{manifest_sha[:12]}.zip"
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    with open(final, "rb") as fh:
-        package_sha, _ = hash_stream(fh)
-    size = final.stat().st_size
-    relative = str(final.relative_to(root))
-    with transaction.atomic():
-        ArchivePackage.objects.create(case=case, path=relative, sha256=package_sha, size=size, manifest_sha256=manifest_sha,
-                                      items=len(items), checkpoint_size=checkpoint.tree_size,
-                                      built_by=audit.actor_label(actor))
-        audit.append_audit(actor=actor, action=BUILT_ACTION, obj=case, payload={
-            "case": case.pk, "package": relative, "sha256": package_sha, "size": size, "manifest_sha256": manifest_sha,
-            "items": len(items), "checkpoint_size": checkpoint.tree_size})
-    return final
-
-
-def _public_signature_fields(checkpoint) -> dict:
-    from sanxiang.core.models import AuditCheckpointSignature
-
-    row = AuditCheckpointSignature.objects.filter(checkpoint=checkpoint).first()
-    if row is None:
-        return {}
-    return {"public_key": row.public_key, "key_id": signing.key_id(row.public_key), "public_signature": row.signature,
-            "public_signature_algorithm": "Ed25519 (RFC 8032) over the same signed message; raw public key, hex"}
-
-
-def hash_stream(stream, *, buffer: int = CHUNK) -> tuple[str, int]:
-    """SHA-256 (hex) and length of a stream, read in bounded pieces. The one
-    implementation: the storage layer uses it too (this module stays free of
-    Django so the offline check can run anywhere)."""
-    digest, total = hashlib.sha256(), 0
-    while block := stream.read(buffer):
-        digest.update(block)
-        total += len(block)
-    return digest.hexdigest(), total
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m sanxiang.evidence.archive PACKAGE [--key KEY]``: the
-    check with no Django at all (signature "not checked" without --key)."""
-    import argparse
-
+    check with no Django at all (HMAC "not checked" without --key)."""
     parser = argparse.ArgumentParser(description="Four-property check (四性检测) of an e-case file package, offline.")
     parser.add_argument("package")
     parser.add_argument("--key", help="the audit HMAC key, to verify the checkpoint's HMAC")
@@ -1166,10 +661,7 @@ def main(argv: list[str] | None = None) -> int:
                                              "`sanxiang audit public-key`), to pin the checkpoint's signature to it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = check_archive(args.package, signing_key=args.key, use_settings_key=False, public_key=args.public_key)
+    report = check_archive(args.package, signing_key=args.key, public_key=args.public_key)
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

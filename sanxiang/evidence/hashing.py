@@ -1,0 +1,18 @@
+"""Hashing a stream in bounded pieces: the one implementation, used by the
+evidence store (fixity, put), the archive builder and the offline archive
+check. Plain Python (no Django)."""
+
+from __future__ import annotations
+
+import hashlib
+
+CHUNK = 1024 * 1024  # 1 MiB: nothing of a file is held in memory whole
+
+
+def hash_stream(stream, *, buffer: int = CHUNK) -> tuple[str, int]:
+    """SHA-256 (hex) and length of a stream, read in ``buffer``-sized pieces."""
+    digest, total = hashlib.sha256(), 0
+    while block := stream.read(buffer):
+        digest.update(block)
+        total += len(block)
+    return digest.hexdigest(), total
