@@ -204,6 +204,9 @@ OTP_TOTP_ISSUER = "三项制度平台"
 # lease, extended every third of it while a job runs: a runner that dies
 # holding a job blocks it for at most this long.
 JOB_LEASE_SECONDS = int(os.environ.get("SANXIANG_JOB_LEASE_SECONDS", "300"))
+# Seconds between runs of the jobs inside `sanxiang serve`; 0 = off (cron +
+# `sanxiang jobs run` instead). `serve --jobs-interval` overrides it.
+JOBS_INTERVAL = int(os.environ.get("SANXIANG_JOBS_INTERVAL", "600"))
 
 AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
 # Key for the HMAC that signs Merkle checkpoints. Keep it apart from
@@ -297,6 +300,28 @@ CONTENT_SECURITY_POLICY = "" if DEBUG else (
 )
 PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
                       "payment=(), usb=()")
+
+# The address the platform is reached at from outside (https://…), for links
+# printed where no request tells it (certificate verification QR codes);
+# empty: the request's own host.
+PUBLIC_BASE_URL = os.environ.get("SANXIANG_PUBLIC_BASE_URL", "").strip()
+
+# Documents (sanxiang/documents, docs/documents.md): the platform-wide number
+# pattern (文号) where an agency set none (empty: the built-in default), and
+# where the subset Chinese font is cached (empty: DATA_DIR/cache/fonts).
+DOCUMENT_NUMBER_PATTERN = os.environ.get("SANXIANG_DOCUMENT_NUMBER_PATTERN", "")
+DOCUMENT_FONT_CACHE_DIR = os.environ.get("SANXIANG_FONT_CACHE_DIR", "")
+
+# E-case file packages (docs/archive.md); empty: DATA_DIR/archives.
+ARCHIVE_DIR = os.environ.get("SANXIANG_ARCHIVE_DIR", "")
+
+# Publicity: the name-masking rule of the redactor where an agency chose
+# none (a name in publicity.redaction.RULES; empty: its default).
+SANXIANG_REDACTION_NAME_RULE = os.environ.get("SANXIANG_REDACTION_NAME_RULE", "")
+
+# Legal review: working days before the review deadline when the reminder is
+# made (an operational setting, not a legal limit).
+REVIEW_REMINDER_DAYS = int(os.environ.get("SANXIANG_REVIEW_REMINDER_DAYS", "2"))
 
 LOGGING = {
     "version": 1,

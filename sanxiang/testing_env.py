@@ -8,3 +8,6 @@ from pathlib import Path
 
 _data = os.environ.setdefault("SANXIANG_DATA_DIR", tempfile.mkdtemp(prefix="sanxiang-test-"))
 (Path(_data) / "static").mkdir(parents=True, exist_ok=True)
+# One font cache for every test run (settings.DOCUMENT_FONT_CACHE_DIR): the
+# subset Chinese font is built once, not once per data directory.
+os.environ.setdefault("SANXIANG_FONT_CACHE_DIR", str(Path(tempfile.gettempdir()) / "sanxiang-font-cache"))

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from sanxiang.api.api import api
+from sanxiang.api_root import api
 from sanxiang.core.admin import site as admin_site
 from sanxiang.publicity.views import portal_home
 

@@ -307,36 +307,3 @@ def on_forbidden(request, exc):
 def on_unexpected(request, exc):
     log.exception("unhandled API error")
     return _error(request, 500, "internal_error", "服务器内部错误，已记录。请稍后重试或联系管理员。")
-
-
-from sanxiang.core.api import router as core_router  # noqa: E402
-
-api.add_router("", core_router)
-
-from sanxiang.publicity.public_api import router as publicity_public_router  # noqa: E402
-
-api.add_router("/publicity", publicity_public_router)
-
-from sanxiang.publicity.api import router as publicity_router  # noqa: E402
-
-api.add_router("/publicity", publicity_router)
-
-from sanxiang.catalog.api import router as catalog_router  # noqa: E402
-
-api.add_router("/catalog", catalog_router)
-
-from sanxiang.evidence.api import router as evidence_router  # noqa: E402
-
-api.add_router("/evidence", evidence_router)
-
-from sanxiang.cases.api import router as cases_router  # noqa: E402
-
-api.add_router("/cases", cases_router)
-
-from sanxiang.documents.api import router as documents_router  # noqa: E402
-
-api.add_router("/documents", documents_router)
-
-from sanxiang.review.api import router as review_router  # noqa: E402
-
-api.add_router("/review", review_router)

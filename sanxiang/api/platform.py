@@ -1,5 +1,7 @@
-"""Core endpoints: regions, public certificate verification and officer list,
-and the scoped private reads of agencies and officers."""
+"""The platform's own endpoints over core's data: regions, public
+certificate verification and officer list, and the scoped private reads of
+agencies and officers. They live in the api app (above core), so core never
+imports the API layer (docs/architecture.md)."""
 
 
 from datetime import date
@@ -8,15 +10,23 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from sanxiang.api.api import AUTH, require_scope
-from sanxiang.api.errors import ApiError
-from sanxiang.api.pagination import BoundedLimitOffsetPagination
+from sanxiang.core import selectors
+from sanxiang.core.deadlines import deadline_for
+from sanxiang.core.models import Agency, Region
 from sanxiang.core.parsing import Day, Id
+from sanxiang.rules.loader import RuleNotFound
 
-from . import selectors
-from .models import Region
+from .api import AUTH, require_scope
+from .errors import ApiError
+from .pagination import BoundedLimitOffsetPagination
 
 router = Router(tags=["core"])
+
+
+def _operation_id(name: str) -> str:
+    """The OpenAPI operation ids these endpoints had while they lived in
+    sanxiang/core/api.py: clients generated from the document keep them."""
+    return f"sanxiang_core_api_{name}"
 
 
 class RegionOut(Schema):
@@ -98,13 +108,15 @@ def _public_officer(o) -> dict:
             "categories": o.categories, "enforcement_region": o.enforcement_region.name}
 
 
-@router.get("/regions", response=list[RegionOut], auth=None, summary="Regions (GB/T 2260), optionally the children of one")
+@router.get("/regions", response=list[RegionOut], auth=None, summary="Regions (GB/T 2260), optionally the children of one",
+            operation_id=_operation_id("list_regions"))
 def list_regions(request, parent: str = ""):
     qs = Region.objects.select_related("parent")
     return qs.filter(parent__code=parent) if parent else qs
 
 
-@router.get("/certificates/{number}", response=CertificateOut, auth=None, summary="Verify a certificate (亮证)")
+@router.get("/certificates/{number}", response=CertificateOut, auth=None, summary="Verify a certificate (亮证)",
+            operation_id=_operation_id("verify_certificate"))
 def verify_certificate(request, number: str):
     officer = selectors.verify_certificate(number=number)
     if officer is None:
@@ -113,32 +125,35 @@ def verify_certificate(request, number: str):
             "state": selectors.certificate_state(officer)}
 
 
-@router.get("/public/officers", response=list[PublicOfficerOut], auth=None, summary="Public officer list (公示-8/9)")
+@router.get("/public/officers", response=list[PublicOfficerOut], auth=None, summary="Public officer list (公示-8/9)",
+            operation_id=_operation_id("public_officers"))
 @paginate(BoundedLimitOffsetPagination)
 def public_officers(request, region: str = "", agency: Id | None = None, q: str = ""):
     return [_public_officer(o) for o in selectors.public_officer_list(region_code=region, agency_id=agency, q=q)]
 
 
-@router.get("/me", response=MeOut, auth=AUTH)
+@router.get("/me", response=MeOut, auth=AUTH, operation_id=_operation_id("me"))
 def me(request):
     u = request.user
     return {"username": u.username, "role": u.role, "agency_id": u.agency_id, "region": u.region.code if u.region_id else None}
 
 
-@router.get("/agencies", response=list[AgencyOut], auth=AUTH, summary="Agencies in the caller's jurisdiction")
+@router.get("/agencies", response=list[AgencyOut], auth=AUTH, summary="Agencies in the caller's jurisdiction",
+            operation_id=_operation_id("list_agencies"))
 @paginate(BoundedLimitOffsetPagination)
 def list_agencies(request):
     require_scope(request, "read")
     return selectors.agencies_for(user=request.user)
 
 
-@router.get("/agencies/{agency_id}", response=AgencyOut, auth=AUTH)
+@router.get("/agencies/{agency_id}", response=AgencyOut, auth=AUTH, operation_id=_operation_id("get_agency"))
 def get_agency(request, agency_id: Id):
     require_scope(request, "read")
     return selectors.get_agency_for(user=request.user, pk=agency_id)
 
 
-@router.get("/officers", response=list[OfficerOut], auth=AUTH, summary="Officers in the caller's jurisdiction")
+@router.get("/officers", response=list[OfficerOut], auth=AUTH, summary="Officers in the caller's jurisdiction",
+            operation_id=_operation_id("list_officers"))
 @paginate(BoundedLimitOffsetPagination)
 def list_officers(request, q: str = ""):
     require_scope(request, "read")
@@ -146,7 +161,7 @@ def list_officers(request, q: str = ""):
     return qs.filter(name__contains=q) if q else qs
 
 
-@router.get("/officers/{officer_id}", response=OfficerOut, auth=AUTH)
+@router.get("/officers/{officer_id}", response=OfficerOut, auth=AUTH, operation_id=_operation_id("get_officer"))
 def get_officer(request, officer_id: Id):
     require_scope(request, "read")
     return selectors.get_officer_for(user=request.user, pk=officer_id)
@@ -163,13 +178,9 @@ class ComputedDeadlineOut(Schema):
     scope: str
 
 
-@router.get("/deadlines", response=ComputedDeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule")
+@router.get("/deadlines", response=ComputedDeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule",
+            operation_id=_operation_id("compute_deadline"))
 def compute_deadline(request, rule: str, start: Day, agency: str = "", region: str = ""):
-    from sanxiang.rules.loader import RuleNotFound
-
-    from .deadlines import deadline_for
-    from .models import Agency
-
     agency_obj = None
     if agency:
         agency_obj = Agency.objects.select_related("region").filter(credit_code=agency.upper()).first()

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.models import ActKind
 
+from . import registry
+
 
 class Procedure(models.TextChoices):
     SUMMARY = "summary", _("summary procedure")  # 简易程序 (penalty law art. 51)
@@ -104,6 +106,16 @@ class Case(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # 审核-8 at every door (services, back office, imports, scripts): a
+        # decision date is recorded only where no registered decision guard
+        # blocks it (registry.py; a case created already decided is asked
+        # too). Fixtures (raw saves) do not pass through here.
+        if self.decided_on is not None and (
+                self.pk is None or type(self).objects.filter(pk=self.pk, decided_on__isnull=True).exists()):
+            registry.refuse_blocked_decision(self)
+        super().save(*args, **kwargs)
+
 
 class CaseStep(models.Model):
     """One step of a case's procedure as carried out: who, when, where,
@@ -138,6 +150,13 @@ class CaseStep(models.Model):
 
     def __str__(self):
         return f"{self.case} · {self.name}"
+
+    def save(self, *args, **kwargs):
+        # 审核-8 at every door: a decision step is not begun while a
+        # registered decision guard blocks the decision (registry.py).
+        if self.pk is None and self.code == "decision":
+            registry.refuse_blocked_decision(self.case)
+        super().save(*args, **kwargs)
 
     @property
     def needs_av(self) -> bool:

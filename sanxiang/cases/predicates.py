@@ -26,6 +26,7 @@ from sanxiang.core.predicates import ALLOWED, Verdict, refuse  # one Verdict for
 from sanxiang.core.selectors import certificate_state
 from sanxiang.rules.loader import get_rule
 
+from . import registry
 from .models import Case, CaseStatus, CaseStep, DeadlineKind, OfficerRole, Procedure, StepStatus
 from sanxiang.core import clock
 
@@ -195,9 +196,8 @@ def hearing_request_period_running(case: Case, *, on: date):
 
 
 def requires_review_block(case: Case) -> str | None:
-    from .services import requires_review_block as hook
-
-    return hook(case)
+    """The decision guards' reason to refuse a decision (``registry.py``)."""
+    return registry.decision_block(case)
 
 
 def can_decide(case: Case, *, on: date | None = None) -> Verdict:
@@ -309,9 +309,7 @@ def can_complete_step(step: CaseStep, *, on: date | None = None) -> Verdict:
     if step.case.status != CaseStatus.OPEN:
         return refuse("案件已结案或终止。", "case_not_open")
     if step.needs_av:
-        from .selectors import av_items_for_step
-
-        if not av_items_for_step(step):
+        if not registry.step_av_items(step):
             exemption = getattr(step, "av_exemption", None) if _has_exemption(step) else None
             if exemption is None or not exemption.is_approved:
                 pending = "（免于音像记录的申请待负责人批准）" if exemption is not None else ""

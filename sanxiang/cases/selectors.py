@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
 
 from sanxiang.core.models import Agency, Officer
 from sanxiang.core.selectors import agencies_for
 
-from . import avlist
+from . import avlist, registry
 from .models import AvExemption, Case, CaseDeadline, CaseStep, Obligor, StepStatus
 from sanxiang.core import clock
 
@@ -94,27 +93,17 @@ def upcoming_deadlines(*, user, today: date | None = None, within_days: int = 14
 
 
 def av_items_for_step(step: CaseStep) -> list:
-    """AV evidence (photo, audio, video) attached to a step, from the
-    evidence app (``sanxiang.evidence.selectors.av_items_for_step``), called
-    lazily so the apps stay decoupled. Without the evidence app installed
-    (in INSTALLED_APPS) no AV can have been attached: the answer is an empty
-    list."""
-    if not apps.is_installed("sanxiang.evidence"):
-        return []
-    from sanxiang.evidence.selectors import av_items_for_step as evidence_av_items
-
-    return list(evidence_av_items(step))
+    """AV evidence (photo, audio, video) attached to a step, from the app
+    that registered it (``registry.register_step_av_items``: the evidence
+    app); an empty list while none did."""
+    return registry.step_av_items(step)
 
 
 def issued_documents_for_step(*, user, step: CaseStep) -> list:
-    """Numbered documents (文书) issued in a step (记录-2/记录-3), from the
-    documents app (``sanxiang.documents.selectors.step_documents_for``),
-    called lazily like the evidence app; an empty list without it."""
-    if not apps.is_installed("sanxiang.documents"):
-        return []
-    from sanxiang.documents.selectors import step_documents_for
-
-    return list(step_documents_for(user=user, step=step))
+    """Numbered documents (文书) issued in a step (记录-2/记录-3) that ``user``
+    may see, from the app that registered them
+    (``registry.register_step_documents``: the documents app)."""
+    return registry.step_documents(user=user, step=step)
 
 
 def av_list_for(*, user, agency: Agency) -> list[avlist.AvEntry]:

@@ -22,7 +22,7 @@ from sanxiang.core.audit import append_audit
 from sanxiang.core.deadlines import deadline_for
 from sanxiang.core.models import Agency, Officer, Role
 
-from . import avlist
+from . import avlist, registry
 from .models import (
     AvCategory, AvExemption, AvRequirement, Case, CaseDeadline, CaseOfficer, CaseStatus, CaseStep, DeadlineKind,
     Obligor, OfficerRole, Procedure, StepStatus,
@@ -46,34 +46,10 @@ SERVICE_RULES = {("penalty", Procedure.GENERAL): "penalty.service_limit"}
 
 def requires_review_block(case: Case) -> str | None:
     """Why legal review (法制审核, penalty law art. 58) blocks a decision on
-    this case, or None.
-
-    The legal-review app plugs in here: it will answer from its catalogue
-    (重大执法决定法制审核目录) and the case's submissions, and return a
-    Chinese reason citing art. 58 while a required review has not passed.
-    Until that app exists nothing blocks; ``predicates.can_decide`` already
-    consults this function, so no caller changes when it lands."""
-    from sanxiang.review.services import decision_block
-
-    return decision_block(case)
-
-
-# Higher apps that derive something from a case's record (the legal-review
-# evaluation) register here in their AppConfig.ready; a case write calls them
-# inside its transaction with the acting user once it changed the record.
-CASE_CHANGED_HOOKS: list = []
-
-
-def register_case_changed(hook) -> None:
-    """``hook(*, actor, case)`` runs after each case write that changes the
-    record (opening, proposed decision, completed steps)."""
-    if hook not in CASE_CHANGED_HOOKS:
-        CASE_CHANGED_HOOKS.append(hook)
-
-
-def _case_changed(*, actor, case: Case) -> None:
-    for hook in CASE_CHANGED_HOOKS:
-        hook(actor=actor, case=case)
+    this case, or None: the decision guards registered in ``registry.py``
+    (the review app's, 审核-8). ``predicates.can_decide`` and the saves of a
+    decision ask the same registry."""
+    return registry.decision_block(case)
 
 
 # --------------------------------------------------------------------------
@@ -225,7 +201,7 @@ def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: st
         "agency": agency.credit_code, "title": case.title, "act_kind": act_kind, "procedure": procedure,
         "opened_on": opened_on.isoformat(), "officers": [o.certificate_number for o in officers],
         "deadlines": [_deadline_payload(d) for d in deadlines]})
-    _case_changed(actor=actor, case=case)
+    registry.case_changed(actor=actor, case=case)
     return case
 
 
@@ -358,15 +334,10 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
         "reason": reason, "on": on.isoformat(),
         "step_ended": {"id": running.pk, "code": running.code} if running else None,
         "deadlines_superseded": [_deadline_payload(d) for d in open_deadlines]})
-    # 审核: a pending legal review has no decision left to review.
-    from sanxiang.review.services import withdraw_reviews_of_ended_case
-
-    withdraw_reviews_of_ended_case(case=case, actor=actor)
-    # 记录-3: a terminated case's records are filed too (撤销立案 cases keep
-    # their file); built once the termination has committed, as on closure.
-    from sanxiang.evidence.archive.build import build_case_archive
-
-    transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
+    # 审核: a pending legal review has no decision left to review; 记录-3: a
+    # terminated case's records are filed too (撤销立案 cases keep their
+    # file), as on closure. The apps that do this registered here.
+    registry.case_ended(actor=actor, case=case)
     return case
 
 
@@ -397,7 +368,7 @@ def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int 
     case.save(update_fields=["proposed_penalty_categories", "proposed_fine_fen", "proposed_confiscation_fen"])
     append_audit(actor=actor, action="case.propose_decision", obj=case, payload={
         "before": before, "after": {"categories": list(categories), "fine_fen": fine_fen, "confiscation_fen": confiscation_fen}})
-    _case_changed(actor=actor, case=case)
+    registry.case_changed(actor=actor, case=case)
     return case
 
 
@@ -517,13 +488,11 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
         "case": case.pk, "code": step.code, "at": at.isoformat(), "documents": step.documents,
         "av_exemption": bool(step.needs_av and hasattr(step, "av_exemption")),
         "deadlines": [_deadline_payload(d) for d in new], "closed": final})
-    _case_changed(actor=actor, case=case)
+    registry.case_changed(actor=actor, case=case)
     if final:
-        # 记录-3 / 记录-12: the e-case file (电子案卷) is built once the closing has
-        # committed; a failed build is logged and redone by `sanxiang archive build`.
-        from sanxiang.evidence.archive.build import build_case_archive
-
-        transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
+        # 记录-3 / 记录-12: the e-case file (电子案卷) is built once the closing
+        # has committed (the evidence app's case-ended hook).
+        registry.case_ended(actor=actor, case=case)
     return step
 
 

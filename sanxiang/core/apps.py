@@ -13,4 +13,7 @@ class CoreConfig(AppConfig):
         from .parsing import IdConverter
 
         register_converter(IdConverter, "id")  # <id:pk>: ids in range only (core/parsing.py)
-        from . import signals  # noqa: F401  (login audit hooks)
+
+        from . import jobs, tasks
+
+        jobs.register_job("security.log_purge", tasks.purge_security_log_job)

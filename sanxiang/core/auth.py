@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login as auth_login
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import append_audit
+from .lockout import client_ip
 
 # One answer for every refused login — wrong username, wrong password, or a
 # right password with a wrong or missing code — so the page never tells an
@@ -47,6 +48,8 @@ def check_login(*, request, username: str, password: str, otp_token: str) -> Log
     or missing code counts as a failed login (audit chain, lockout) exactly
     like a wrong password."""
     user = authenticate(request, username=username, password=password)
+    if user is None:
+        audit_login_failed(request=request, username=username)
     if getattr(request, "axes_locked_out", False):
         return LoginCheck(locked=True)
     if user is None:
@@ -59,8 +62,36 @@ def check_login(*, request, username: str, password: str, otp_token: str) -> Log
     token = _digits(otp_token)
     if token is not None and device.verify_token(token):
         return LoginCheck(user=user, device=device)
+    audit_login_failed(request=request, username=username)
+    # django-axes counts failures from this signal (its lockout); the audit
+    # entry above is written here, not by a receiver.
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     return LoginCheck(locked=bool(getattr(request, "axes_locked_out", False)))
+
+
+def _client(request) -> dict:
+    if request is None:
+        return {}
+    return {"ip": client_ip(request) or "", "agent": request.META.get("HTTP_USER_AGENT", "")[:200]}
+
+
+def audit_login_failed(*, request, username: str) -> None:
+    """A refused login into the audit chain (issue 2, item 7): a wrong
+    username or password (a locked account included) or a wrong or missing
+    code. Written by ``check_login``, the one way a login is checked."""
+    username = username or ""
+    append_audit(actor=f"anonymous:{username}"[:150], action="auth.login_failed", object_type="core.user",
+                 object_id=username[:64], payload=_client(request))
+
+
+def log_in(request, user, *, device: TOTPDevice | None = None, backend: str | None = None) -> None:
+    """Start the session of a checked login (and mark it verified with the
+    TOTP ``device`` it was checked with), and append ``auth.login`` to the
+    audit chain: the one way the platform's login page logs someone in."""
+    auth_login(request, user, backend=backend)
+    append_audit(actor=user, action="auth.login", obj=user, payload=_client(request))
+    if device is not None:
+        otp_login(request, device)
 
 
 def totp_required(user) -> bool:

@@ -34,12 +34,21 @@ from . import clock
 log = logging.getLogger(__name__)
 
 # name → dotted path of a function taking no arguments and returning a count.
-JOBS = {
-    "publicity.expire": "sanxiang.publicity.tasks.expire_publicity_job",
-    "evidence": "sanxiang.evidence.tasks.run_evidence_jobs",  # upload expiry, purge, fixity (记录-12)
-    "review.deadlines": "sanxiang.review.tasks.review_deadlines_job",  # reminders and escalation (审核-8)
-    "security.log_purge": "sanxiang.core.security_log.purge_job",  # retention of the security log (issue 9)
-}
+# The one list of scheduled work: each app keeps its jobs in its tasks.py and
+# registers them here in its AppConfig.ready (``register_job``), so core
+# names no app above it (docs/decisions/0011). Today: security.log_purge
+# (core), publicity.expire, evidence (upload expiry, purge, fixity; 记录-12),
+# review.deadlines (reminders and escalation; 审核-8).
+JOBS: dict[str, str] = {}
+
+
+def register_job(name: str, function) -> None:
+    """Schedule ``function`` (no arguments, returns a count) as job ``name``.
+    Idempotent; a name names one function."""
+    path = f"{function.__module__}.{function.__qualname__}"
+    if JOBS.get(name, path) != path:
+        raise RuntimeError(f"job {name!r} is already {JOBS[name]}")
+    JOBS[name] = path
 
 
 def _function(path: str):
@@ -66,7 +75,7 @@ def _owner() -> str:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=max(int(getattr(settings, "JOB_LEASE_SECONDS", 300)), 3))
+    return timedelta(seconds=max(int(settings.JOB_LEASE_SECONDS), 3))
 
 
 def _acquire(name: str, owner: str) -> bool:

@@ -41,7 +41,7 @@ COUNTERS = (("pair", ["username", "ip_address"]), ("ip", "ip_address"), ("accoun
 def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or behind SANXIANG_TRUSTED_PROXY_COUNT
     reverse proxies the address the outermost trusted proxy saw (X-Forwarded-For)."""
-    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    count = int(settings.TRUSTED_PROXY_COUNT)
     if count > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
         if len(hops) >= count:
@@ -53,7 +53,7 @@ def _known_address(username: str | None, ip: str | None) -> bool:
     """Did this account log in successfully from this address lately?"""
     from axes.models import AccessLog
 
-    days = int(getattr(settings, "LOGIN_KNOWN_IP_DAYS", 30))
+    days = int(settings.LOGIN_KNOWN_IP_DAYS)
     if not username or not ip or days <= 0:
         return False
     return AccessLog.objects.filter(username=username, ip_address=ip,

@@ -30,10 +30,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        csp = getattr(settings, "CONTENT_SECURITY_POLICY", "")
+        csp = settings.CONTENT_SECURITY_POLICY
         if csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = csp
-        permissions = getattr(settings, "PERMISSIONS_POLICY", "")
+        permissions = settings.PERMISSIONS_POLICY
         if permissions and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions
         return response

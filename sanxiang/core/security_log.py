@@ -109,8 +109,4 @@ def purge_security_log(*, today=None) -> int:
     return deleted
 
 
-def purge_job() -> int:
-    return purge_security_log()
-
-
 __all__ = ["PRIVATE_PREFIXES", "SecurityLogMiddleware", "kind_of", "purge_security_log", "record"]

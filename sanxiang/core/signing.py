@@ -50,7 +50,7 @@ def verify(public_key_hex: str, message: bytes, signature_hex: str) -> bool:
 def key_path() -> Path:
     from django.conf import settings
 
-    configured = getattr(settings, "AUDIT_ED25519_KEY_FILE", "")
+    configured = settings.AUDIT_ED25519_KEY_FILE
     return Path(configured) if configured else Path(settings.DATA_DIR) / "keys" / "audit-ed25519.pem"
 
 

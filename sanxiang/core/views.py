@@ -10,7 +10,7 @@ from io import BytesIO
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as auth_login, logout as auth_logout, update_session_auth_hash
+from django.contrib.auth import logout as auth_logout, update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login
 
 from . import auth, selectors, services
 from .forms import LoginForm, PasswordChangeForm, TotpConfirmForm
@@ -63,7 +62,7 @@ def verify(request, number: str):
 
 def _verify_url(request, number: str) -> str:
     path = reverse("core:verify", kwargs={"number": number})
-    base = getattr(settings, "PUBLIC_BASE_URL", "")
+    base = settings.PUBLIC_BASE_URL
     return base.rstrip("/") + path if base else request.build_absolute_uri(path)
 
 
@@ -125,9 +124,7 @@ def login_view(request):
             request.session["totp_enrol_next"] = _next_url(request)
             return redirect("core:totp_setup")
         if check.user is not None:
-            auth_login(request, check.user)
-            if check.device is not None:
-                otp_login(request, check.device)
+            auth.log_in(request, check.user, device=check.device)
             return redirect(_next_url(request))
         form.add_error(None, auth.LOGIN_REFUSED)
     return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")},
@@ -145,8 +142,7 @@ def totp_setup(request):
         if auth.confirm_device(user=user, device=device, token=form.cleaned_data["otp_token"]):
             next_url = request.session.pop("totp_enrol_next", reverse("core:workbench"))
             request.session.pop("totp_enrol_user", None)
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            otp_login(request, device)
+            auth.log_in(request, user, device=device, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url)
         form.add_error("otp_token", _("The code does not match. Check the phone's clock and try again."))
     import base64

@@ -1,9 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.cases import registry
+
 
 class DocumentsConfig(AppConfig):
     name = "sanxiang.documents"
     label = "documents"
     verbose_name = _("documents")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The documents issued in a step, shown on the case page (记录-2/3),
+        # through the cases app's registry (docs/decisions/0011).
+        from . import selectors
+
+        registry.register_step_documents(selectors.step_documents_for)

@@ -91,7 +91,7 @@ def common_repertoire() -> set[int]:
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("SANXIANG_FONT_CACHE_DIR") or getattr(settings, "DOCUMENT_FONT_CACHE_DIR", None)
+    configured = settings.DOCUMENT_FONT_CACHE_DIR
     return Path(configured) if configured else Path(settings.DATA_DIR) / "cache" / "fonts"
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.cases import registry
+
+from .kinds import KindNotFound, get_kind
+
 
 class DocumentCounter(models.Model):
     """The last sequence number taken for (agency, kind, year). Locked and
@@ -82,3 +86,17 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.title} {self.number or ''}".strip()
+
+    def save(self, *args, **kwargs):
+        # 审核-8 at every door: a final decision (a kind with ``review_gate``)
+        # is not created while a decision guard registered with the cases app
+        # blocks it (sanxiang.cases.registry). An unknown kind is left to
+        # ``kinds.get_kind``'s own error where the document is issued.
+        if self.pk is None:
+            try:
+                gated = get_kind(self.kind).review_gate
+            except KindNotFound:
+                gated = False
+            if gated:
+                registry.refuse_blocked_decision(self.case)
+        super().save(*args, **kwargs)

@@ -57,7 +57,7 @@ def format_number(pattern: str, *, abbr: str, kind_char: str, year: int, seq: in
 
 
 def default_pattern() -> str:
-    return getattr(settings, "DOCUMENT_NUMBER_PATTERN", "") or DEFAULT_PATTERN
+    return settings.DOCUMENT_NUMBER_PATTERN or DEFAULT_PATTERN
 
 
 def pattern_for(*, agency, kind) -> str:

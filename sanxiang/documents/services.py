@@ -24,6 +24,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from sanxiang.cases.predicates import step_in_progress
+from sanxiang.cases.registry import refuse_blocked_decision
 from sanxiang.cases.services import HANDLER_ROLES, may_approve
 from sanxiang.core.audit import append_audit
 from sanxiang.core.models import Role
@@ -65,22 +67,12 @@ def before_issue(case, kind: DocumentKind) -> None:
 
     For a final decision (a kind with ``review_gate``), a case that still
     needs a passing legal review must not get its decision number (penalty
-    law art. 58; the review issue). The cases app owns that rule as
-    ``sanxiang.cases.services.requires_review_block(case)``, returning a
-    message (refuse) or nothing (allow); until it exists, issuing is allowed.
+    law art. 58; the review issue): the decision guards registered with the
+    cases app (``sanxiang.cases.registry``) answer; ``Document.save`` asks
+    them again for any other door.
     """
-    if not kind.review_gate:
-        return
-    try:
-        from sanxiang.cases import services as case_services
-
-        check = case_services.requires_review_block
-    except (ImportError, AttributeError):
-        return
-    block = check(case)
-    if block:
-        message = block if isinstance(block, str) else "本案须经法制审核通过后方可作出决定（《中华人民共和国行政处罚法》第五十八条）。"
-        raise ValidationError({"kind": ValidationError(message, code="review_required")})
+    if kind.review_gate:
+        refuse_blocked_decision(case, field="kind")
 
 
 def _check_case(case) -> None:
@@ -97,8 +89,6 @@ def _step_for(case, step):
     must be a step of the same case, else the case's step in progress (none
     when no step is under way)."""
     if step is None:
-        from sanxiang.cases.predicates import step_in_progress
-
         return step_in_progress(case)
     if step.case_id != case.pk:
         raise ValidationError({"step": ValidationError("该环节不属于本案，文书只能归入本案的环节。", code="step_other_case")})

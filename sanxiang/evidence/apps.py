@@ -1,9 +1,22 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.cases import registry
+from sanxiang.core.jobs import register_job
+
 
 class EvidenceConfig(AppConfig):
     name = "sanxiang.evidence"
     label = "evidence"
     verbose_name = _("evidence")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The evidence app plugs into the cases app through its registry
+        # (docs/decisions/0011): AV evidence of a step (记录-4) and the
+        # e-case file built when a case ends (记录-3).
+        from . import selectors, services, tasks
+
+        registry.register_step_av_items(selectors.av_items_for_step)
+        registry.register_case_ended(services.file_ended_case)
+        register_job("evidence", tasks.run_evidence_jobs)  # upload expiry, purge, fixity (记录-12)

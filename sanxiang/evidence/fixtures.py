@@ -3,26 +3,25 @@ killed-server test): one county agency, an officer, an open case with a
 step, and an API token with scope evidence:upload — made through the
 services, in whatever database the settings point at.
 
-    python -c "import sanxiang.evidence.fixtures as f; f.main()"   → one JSON line
+    DJANGO_SETTINGS_MODULE=sanxiang.settings python -c \
+      "import django; django.setup(); from sanxiang.evidence.fixtures import main; main()"   → one JSON line
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
-from sanxiang.core import clock
+
+from django.utils import timezone
+
+from sanxiang.api.services import create_token
+from sanxiang.cases.models import Case, CaseStep
+from sanxiang.core import clock, services
+from sanxiang.core.models import Agency, AgencyKind, Role, User
+from sanxiang.core.validators import make_certificate_number, make_credit_code
 
 
 def make_upload_world() -> dict:
-    from django.utils import timezone
-
-    from sanxiang.api.services import create_token
-    from sanxiang.cases.models import Case, CaseStep
-    from sanxiang.core import services
-    from sanxiang.core.models import Agency, AgencyKind, Role, User
-    from sanxiang.core.validators import make_certificate_number, make_credit_code
-
     code = make_credit_code(region_code="130102", serial=4343)
     agency = Agency.objects.filter(credit_code=code).first()
     if agency is None:
@@ -45,12 +44,5 @@ def make_upload_world() -> dict:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanxiang.settings")
-    import django
-
-    django.setup()
+    """Print the world as one JSON line (Django set up by the caller)."""
     print(json.dumps(make_upload_world()))
-
-
-if __name__ == "__main__":
-    main()

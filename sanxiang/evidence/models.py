@@ -16,6 +16,8 @@ from datetime import date
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core import clock
+
 
 class EvidenceKind(models.TextChoices):
     PHOTO = "photo", _("photo")  # 照相
@@ -203,8 +205,6 @@ class EvidenceShare(models.Model):
     @property
     def state(self) -> str:
         """pending / active / expired / revoked (at the time of asking)."""
-        from sanxiang.core import clock
-
         if self.revoked_at:
             return "revoked"
         if self.approved_at is None:

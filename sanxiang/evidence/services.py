@@ -698,3 +698,12 @@ def rebuild_archive(*, actor, case):
     except ArchiveError as exc:
         raise ValidationError({"case": ValidationError(str(exc), code="archive_failed")}) from None
     return ArchivePackage.objects.filter(case=case).order_by("-built_at", "-id").first()
+
+
+def file_ended_case(*, actor, case) -> None:
+    """记录-3 / 记录-12: the e-case file (电子案卷) of a case that has just been
+    closed or terminated is built once that transaction has committed; a
+    failed build is logged and redone by ``sanxiang archive build``. The
+    cases app calls this as a case-ended hook (``sanxiang.cases.registry``,
+    registered in ``EvidenceConfig.ready``)."""
+    transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)

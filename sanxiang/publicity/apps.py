@@ -1,8 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core.jobs import register_job
+
 
 class PublicityConfig(AppConfig):
     name = "sanxiang.publicity"
     label = "publicity"
     verbose_name = _("Publicity of enforcement decisions")
+
+    def ready(self):
+        from . import tasks
+
+        register_job("publicity.expire", tasks.expire_publicity_job)

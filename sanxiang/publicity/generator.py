@@ -7,11 +7,10 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from sanxiang.core import clock
+from sanxiang.core.validators import id_number_check_char, make_credit_code
 
 
 def _id_number(rng: random.Random, region: str) -> str:
-    from sanxiang.core.validators import id_number_check_char
-
     birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
     first17 = f"{region}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
     return first17 + id_number_check_char(first17)
@@ -22,8 +21,6 @@ def generate_records(n: int, *, seed: int = 20261127, prefix: str = "GEN", agenc
     """n push-API records, about 70 % penalties and 30 % licences, a third of
     the penalties against natural persons; all valid."""
     from faker import Faker
-
-    from sanxiang.core.validators import make_credit_code
 
     fake = Faker("zh_CN")
     fake.seed_instance(seed)

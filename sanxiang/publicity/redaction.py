@@ -185,7 +185,7 @@ def configured_name_rule() -> str:
         from django.conf import settings
 
         if settings.configured:
-            rule = getattr(settings, "SANXIANG_REDACTION_NAME_RULE", None)
+            rule = settings.SANXIANG_REDACTION_NAME_RULE
             if rule in RULES:
                 return rule
     except Exception:  # noqa: BLE001 - no Django or broken settings: use the default

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 
 from .models import PublicDecision
 from sanxiang.core import clock
+from sanxiang.core.models import Region
 
 # What is indexed. PublicDecision holds the redacted public copy only, so
 # nothing here can leak a private field.
@@ -549,8 +550,6 @@ def _walk(backend: _Backend, desc: bool, need: int) -> tuple[list[int], int, boo
 
 
 def _region_path(region_code: str) -> str | None:
-    from sanxiang.core.models import Region
-
     return Region.objects.filter(code=region_code).values_list("path", flat=True).first()
 
 

@@ -44,6 +44,7 @@ from .models import (
     PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
 )
 from sanxiang.core import clock
+from sanxiang.core.predicates import is_console
 
 # Categories after which credit repair may not end publicity early.
 NO_EARLY_END = predicates.NO_EARLY_END
@@ -404,8 +405,6 @@ def set_auto_publish(*, actor, agency: Agency, enabled: bool) -> PublicitySettin
     pre-publication check) for an agency: its publicity administrator or
     head, or a system administrator, or the operator's console (a string
     actor; issue 9: every service checks who acts)."""
-    from sanxiang.core.predicates import is_console
-
     if not is_console(actor) and not (_can_manage_publicity(actor, agency) and getattr(actor, "is_active", False)):
         raise PermissionDenied("只有本部门公示管理员、负责人或系统管理员可以设置自动公示。")
     row, _ = PublicitySettings.objects.select_for_update().get_or_create(agency=agency)

@@ -26,6 +26,7 @@ from sanxiang.core.views import staff_required
 from . import predicates, search, selectors, services
 from .feeds import XmlSafeRssFeed
 from .models import ActKind, EarlyEndChannel, PenaltyCategory, PublicDecision, WithdrawalGround
+from sanxiang.core.exports import streaming_csv_response
 
 PAGE_SIZE = 20
 
@@ -81,8 +82,6 @@ def export_csv(request):
     """The search results as CSV, every matching row, streamed: the same
     redacted public copies the pages show, nothing else, written by
     core.exports (cells a spreadsheet would run as a formula neutralised)."""
-    from sanxiang.core.exports import streaming_csv_response
-
     return streaming_csv_response([label for _, label in EXPORT_COLUMNS], _export_rows(request.GET.copy()),
                                   filename="decisions.csv")
 

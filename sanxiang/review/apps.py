@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.cases import registry
+from sanxiang.core.jobs import register_job
+
 
 class ReviewConfig(AppConfig):
     name = "sanxiang.review"
@@ -8,14 +11,16 @@ class ReviewConfig(AppConfig):
     verbose_name = _("Legal review of major decisions")
 
     def ready(self):
-        # The last line of defence of 审核-8: a decision recorded through any
-        # door that bypasses the services (admin forms, imports, scripts) is
-        # refused at save time. See guards.py and docs/review.md.
-        from sanxiang.cases.services import register_case_changed
+        # The review app plugs into the cases app through its registry
+        # (sanxiang.cases.registry, docs/decisions/0011), never signals:
+        # - 审核-8: its guard answers "who may block a decision?" at every
+        #   door of a decision (can_decide, Case/CaseStep/Document saves);
+        # - the evaluation is recorded by the case writes that change its
+        #   inputs, with the acting user — never by a read (issue 9);
+        # - a pending round is withdrawn with the case that ends.
+        from . import guards, services, tasks
 
-        from . import guards, services
-
-        guards.connect()
-        # The evaluation is recorded by the case writes that change its
-        # inputs, with the acting user — never by a read (issue 9).
-        register_case_changed(services.record_evaluation)
+        registry.register_decision_guard(guards.block_decision)
+        registry.register_case_changed(services.record_evaluation)
+        registry.register_case_ended(services.withdraw_reviews_of_ended_case)
+        register_job("review.deadlines", tasks.review_deadlines_job)  # reminders and escalation (审核-8)

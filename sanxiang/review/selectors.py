@@ -22,6 +22,8 @@ from .models import (
     Submission, VersionStatus,
 )
 from sanxiang.core import clock
+from sanxiang.cases.models import Case
+from sanxiang.core import exports
 
 
 def submissions_for(*, user) -> QuerySet[Submission]:
@@ -218,8 +220,6 @@ def figures_for(*, user, start: date | None = None, end: date | None = None) -> 
     reviews on time, return rate, average days (calendar days from receipt to
     opinion), staffing against the standard. Decisions and opinions are
     counted in [start, end] when given."""
-    from sanxiang.cases.models import Case
-
     agencies = list(agencies_for(user=user).exclude(kind=AgencyKind.LEGAL_OFFICE).order_by("region__code", "name"))
     ids = [a.pk for a in agencies]
     rounds = defaultdict(list)
@@ -266,8 +266,6 @@ def figures_for(*, user, start: date | None = None, end: date | None = None) -> 
 
 def figures_xlsx(*, user, start: date | None = None, end: date | None = None) -> bytes:
     import io
-
-    from sanxiang.core import exports
 
     agencies, regions = figures_for(user=user, start=start, end=end)
     out = io.BytesIO()

@@ -31,6 +31,8 @@ from . import selectors, services, workflow
 from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution, VersionStatus
 from sanxiang.core.parsing import parse_id
 from sanxiang.core import clock
+from sanxiang.documents.selectors import documents_for
+from sanxiang.core.selectors import users_for
 
 
 def _message(exc) -> str:
@@ -75,8 +77,6 @@ def _case_context(request, case, **extra):
     data = selectors.case_review_of(case)
     user = request.user
     same_agency = user.agency_id == case.agency_id
-    from sanxiang.documents.selectors import documents_for
-
     documents = list(documents_for(user=user).filter(case=case).order_by("issued_at"))
     return {
         "case": case, "block": block, **data, "evaluation": services.evaluate(case), "today": clock.today(),
@@ -336,8 +336,6 @@ def reviewers(request):
 @staff_required
 @require_POST
 def reviewer_action(request, action: str):
-    from sanxiang.core.selectors import users_for
-
     user = request.user
     p = request.POST
     if action == "register":

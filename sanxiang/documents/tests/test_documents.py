@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import threading
-import types
 from datetime import date
 from decimal import Decimal
 
@@ -194,17 +192,11 @@ def test_an_agency_without_abbreviation_cannot_number(dw):
 
 
 def _review_hook(monkeypatch, fn) -> None:
-    """Install ``sanxiang.cases.services.requires_review_block`` for one test
-    (the cases app may not have its services module yet)."""
-    try:
-        from sanxiang.cases import services as case_services
-    except ImportError:
-        import sanxiang.cases
+    """Make ``fn`` the one decision guard registered with the cases app
+    (``sanxiang.cases.registry``) for one test, in place of the review app's."""
+    from sanxiang.cases import registry
 
-        case_services = types.ModuleType("sanxiang.cases.services")
-        monkeypatch.setitem(sys.modules, "sanxiang.cases.services", case_services)
-        monkeypatch.setattr(sanxiang.cases, "services", case_services, raising=False)
-    monkeypatch.setattr(case_services, "requires_review_block", fn, raising=False)
+    monkeypatch.setattr(registry, "DECISION_GUARDS", [fn])
 
 
 def test_the_review_hook_blocks_a_decision_number(dw, monkeypatch):

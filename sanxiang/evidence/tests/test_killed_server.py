@@ -54,13 +54,16 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
+FIXTURE_WORLD = "import django; django.setup(); from sanxiang.evidence.fixtures import main; main()"
+
+
 @pytest.fixture
 def server_world(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     env = server_env(data_dir)
     subprocess.run([sys.executable, "-m", "sanxiang", "migrate", "--no-input", "-v", "0"], env=env, check=True)
-    out = subprocess.run([sys.executable, "-c", "import sanxiang.evidence.fixtures as f; f.main()"], env=env,
+    out = subprocess.run([sys.executable, "-c", FIXTURE_WORLD], env={"DJANGO_SETTINGS_MODULE": "sanxiang.settings", **env},
                          check=True, capture_output=True, text=True).stdout
     return data_dir, json.loads(out.strip().splitlines()[-1])
 

@@ -24,14 +24,14 @@ URL = "/api/v1/publicity/decisions"
 
 @pytest.fixture(autouse=True)
 def publicity_api_mounted():
-    """The integrator mounts the router in sanxiang/api/api.py; until then
+    """The integrator mounts the router in sanxiang/api_root.py; until then
     mount it here, for this test process only."""
     try:
         resolve(URL)
         return
     except Resolver404:
         pass
-    from sanxiang.api.api import api
+    from sanxiang.api_root import api
     from sanxiang.publicity.api import router
 
     if all(r is not router for _, r in api._routers):

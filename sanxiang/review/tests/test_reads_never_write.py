@@ -25,7 +25,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from sanxiang.api.api import api
+from sanxiang.api_root import api
 from sanxiang.api.services import create_token
 from sanxiang.cases import urls as cases_urls
 from sanxiang.cases.models import AvExemption

@@ -2,8 +2,6 @@
 the same on an intranet Windows or Linux box). Static files are served by
 WhiteNoise from the installed packages; nothing comes from the internet."""
 
-import os
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
-        parser.add_argument("--jobs-interval", type=int, default=int(os.environ.get("SANXIANG_JOBS_INTERVAL", "600")),
+        parser.add_argument("--jobs-interval", type=int, default=settings.JOBS_INTERVAL,
                             help="seconds between runs of the scheduled jobs in this process; 0 = off (use cron + `sanxiang jobs run`)")
 
     def handle(self, *args, host, port, threads, jobs_interval, **options):
