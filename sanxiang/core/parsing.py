@@ -178,12 +178,16 @@ def check_json_text(value: Any) -> None:
             stack.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(node))
 
 
-def load_json(data: bytes | str, **kwargs) -> Any:
+def load_json(data: bytes | str, *, check_text: bool = True, **kwargs) -> Any:
     """``json.loads`` for request bodies: raises BadJson (400) for text that
     is not UTF-8 JSON and for containers nested deeper than MAX_JSON_DEPTH
     (a body nested 100,000 deep makes the decoder raise RecursionError), and
     BadInput for a string holding NUL or a lone surrogate (``"\\u0000"``,
-    ``"\\ud800"`` are valid JSON escapes; no database stores them)."""
+    ``"\\ud800"`` are valid JSON escapes; no database stores them).
+
+    ``check_text=False`` is for a batch whose intake checks every text per
+    record and per field (the push API: publicity.intake refuses the one bad
+    record through core.text and keeps the good ones of the same batch)."""
     try:
         value = json.loads(data, **kwargs)
     except RecursionError:
@@ -193,7 +197,8 @@ def load_json(data: bytes | str, **kwargs) -> Any:
                       message=f"请求体不是有效的 JSON（UTF-8）：{exc}。") from None
     if json_depth_exceeds(value):
         raise _too_deep()
-    check_json_text(value)
+    if check_text:
+        check_json_text(value)
     return value
 
 

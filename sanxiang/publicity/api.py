@@ -128,8 +128,10 @@ def _read_body(request) -> bytes:
              summary="Push enforcement decisions (公示-14); a known external_id is a correction")
 def push_decisions(request):
     agency = _agency_of(request)
-    # core.parsing.load_json: 400 invalid_json / json_too_deep (BadJson), never RecursionError
-    body = load_json(_read_body(request) or b"null", parse_float=Decimal)
+    # core.parsing.load_json: 400 invalid_json / json_too_deep (BadJson), never RecursionError;
+    # NUL and lone surrogates are refused per record and field by intake, so a
+    # bad record never takes the good ones of its batch down.
+    body = load_json(_read_body(request) or b"null", check_text=False, parse_float=Decimal)
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise ApiError(status=422, code="records_missing", field="records",
