@@ -12,7 +12,10 @@ a refusal:
   a caller presenting a token (``not_found``: ids outside the caller's
   jurisdiction answer 404 like missing ones, so probing shows here). 404s of
   anonymous visitors on the public portal are not refusals and are not
-  logged.
+  logged; neither are anonymous 404s under ``/api/v1/``: every private API
+  operation answers an anonymous caller 401 before it looks anything up, so
+  an anonymous 404 there comes from a public operation (a process definition,
+  a catalogue, a search) or an unknown route.
 
 Each row says when, who (username, empty when anonymous), from which IP
 (``lockout.client_ip``, the same address the login lockout counts:
@@ -40,6 +43,7 @@ PRIVATE_PREFIXES = ("/admin/", "/workbench/", "/review/", "/documents/", "/catal
                     "/evidence/shared/")
 # Public routes under the private prefixes: an anonymous 404 there is not a refusal.
 PUBLIC_PREFIXES = ("/api/v1/public/", "/api/v1/docs", "/api/v1/openapi.json")
+API_PREFIX = "/api/v1/"
 KINDS = {401: SecurityEvent.Kind.UNAUTHENTICATED, 403: SecurityEvent.Kind.FORBIDDEN, 404: SecurityEvent.Kind.NOT_FOUND}
 
 
@@ -59,7 +63,8 @@ def kind_of(request, status: int) -> str | None:
         return SecurityEvent.Kind.BAD_TOKEN if has_credentials else SecurityEvent.Kind.UNAUTHENTICATED
     if status == 404:
         path = request.path
-        private = path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_PREFIXES)
+        private = (path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_PREFIXES)
+                   and not path.startswith(API_PREFIX))
         if not (private or _username(request) or has_credentials):
             return None
     return KINDS[status]

@@ -75,6 +75,7 @@ def test_forbidden_pages_and_csrf_refusals_are_logged(world):
 def test_public_pages_not_found_by_anonymous_visitors_are_not_refusals(world):
     assert _client().get("/decisions/987654/").status_code == 404
     assert _client().get("/no-such-page/").status_code == 404
+    assert _client().get("/api/v1/catalog/processes/penalty/nonexistent").status_code == 404
     assert not SecurityEvent.objects.exists()
     assert _client().get("/workbench/cases/1/").status_code == 302  # to the login page: not a refusal either
     assert not SecurityEvent.objects.exists()
