@@ -9,15 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.formfields import IdModelChoiceField, IdModelMultipleChoiceField
 from sanxiang.core.forms import IsoDateInput, TextForm
-from sanxiang.core.models import ActKind
+from sanxiang.catalog.processes import all_processes
+from sanxiang.core.vocabulary import ActKind, PartyType
 
 from .models import OfficerRole, Procedure
-
-PARTY_TYPE_CHOICES = [
-    ("legal_person", _("legal person or other organisation")),
-    ("individual_business", _("individual business")),
-    ("natural_person", _("natural person")),
-]
 
 
 class OfficerChoiceField(IdModelMultipleChoiceField):
@@ -30,10 +25,10 @@ class OpenCaseForm(TextForm):
     party_name_fields = ("party_name",)
 
     title = forms.CharField(label=_("case title"), max_length=255)
-    act_kind = forms.ChoiceField(label=_("act kind"), choices=[c for c in ActKind.choices if c[0] != "other"])
+    act_kind = forms.ChoiceField(label=_("act kind"), choices=())
     procedure = forms.ChoiceField(label=_("procedure"), choices=Procedure.choices, initial=Procedure.GENERAL)
     party_name = forms.CharField(label=_("party"), max_length=255)
-    party_type = forms.ChoiceField(label=_("party type"), choices=PARTY_TYPE_CHOICES)
+    party_type = forms.ChoiceField(label=_("party type"), choices=PartyType.choices)
     party_credit_code = forms.CharField(label=_("party credit code"), max_length=18, required=False)
     opened_on = forms.DateField(label=_("opened on"), widget=IsoDateInput())
     officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
@@ -43,6 +38,9 @@ class OpenCaseForm(TextForm):
     def __init__(self, *args, officers_qs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["officers"].queryset = officers_qs
+        # A case runs on a process definition: the kinds that have one.
+        defined = {d.act_kind for d in all_processes()}
+        self.fields["act_kind"].choices = [c for c in ActKind.choices if c[0] in defined]
 
 
 class StartStepForm(TextForm):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sanxiang.core.models import ActKind
+from sanxiang.core.vocabulary import ActKind, PartyType
 
 from . import registry
 
@@ -70,7 +70,7 @@ class Case(models.Model):
     opened_on = models.DateField(_("opened on"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     party_name = models.CharField(_("party"), max_length=255)
-    party_type = models.CharField(_("party type"), max_length=24)
+    party_type = models.CharField(_("party type"), max_length=24, choices=PartyType.choices)
     party_credit_code = models.CharField(_("party credit code"), max_length=18, blank=True)
     party_id_number = models.CharField(_("party ID number"), max_length=18, blank=True)
     created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 
 from sanxiang.catalog.processes import ProcessDefinition, get_process
-from sanxiang.core.models import EnforcementCategory
+from sanxiang.core.vocabulary import CASE_HANDLERS, CITIZEN_PARTY_TYPES, EnforcementCategory, Role
 from sanxiang.core.predicates import ALLOWED, Verdict, refuse  # one Verdict for the platform; re-exported here
 from sanxiang.core.selectors import certificate_state
 from sanxiang.rules.loader import get_rule
@@ -32,10 +32,10 @@ from sanxiang.core import clock
 
 # Penalty categories the summary procedure may impose (art. 51: 警告 or a small 罚款).
 SUMMARY_CATEGORIES = {"警告", "罚款"}
-# Party types fined at the citizen's limit of art. 51 (公民). An individual
-# business (个体工商户) is a natural person carrying on business and is
-# treated as a citizen, as market-regulation practice does.
-CITIZEN_PARTY_TYPES = {"natural_person", "individual_business"}
+# Party types fined at the citizen's limit of art. 51 (公民):
+# core.vocabulary.CITIZEN_PARTY_TYPES (an individual business is a natural
+# person carrying on business, treated as a citizen as market-regulation
+# practice does).
 
 # Steps carried out on site by officers, where the minimum number of
 # officers with valid certificates applies (penalty law arts. 42, 55;
@@ -227,6 +227,25 @@ def can_decide(case: Case, *, on: date | None = None) -> Verdict:
         return refuse(block, "review_required")
     return check_summary_limits(case, categories=case.proposed_penalty_categories, fine_fen=case.proposed_fine_fen,
                                 confiscation_fen=case.proposed_confiscation_fen, on=on)
+
+
+def can_handle(actor, agency_id: int | None) -> Verdict:
+    """May ``actor`` act in the agency's cases: the case unit (承办机构,
+    core.vocabulary.CASE_HANDLERS: its officers, its head, its API clients).
+    Legal offices and administrators read."""
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "role", None) in CASE_HANDLERS \
+            and agency_id is not None and actor.agency_id == agency_id:
+        return ALLOWED
+    return refuse("只有本部门的执法人员、负责人或本部门授权的系统可以办理本案。", "forbidden", "actor")
+
+
+def can_approve(actor, agency_id: int | None) -> Verdict:
+    """The agency head (负责人) of the agency: who approves what an officer
+    may not decide alone (AV exemptions, terminating a case, 文号 patterns)."""
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "role", None) == Role.AGENCY_HEAD \
+            and agency_id is not None and actor.agency_id == agency_id:
+        return ALLOWED
+    return refuse("只有本部门负责人可以批准。", "forbidden", "actor")
 
 
 def can_write_case(case: Case) -> Verdict:

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from sanxiang.core.audit import append_audit
 from sanxiang.core.deadlines import deadline_for
-from sanxiang.core.models import Agency, Officer, Role
+from sanxiang.core.models import Agency, Officer
+from sanxiang.core.vocabulary import PartyType
 
 from . import avlist, registry
 from .models import (
@@ -28,14 +29,12 @@ from .models import (
     Obligor, OfficerRole, Procedure, StepStatus,
 )
 from .predicates import (
-    Verdict, can_change_officers, can_close, can_complete_step, can_record_hearing, can_remove_officer, can_start_step,
+    Verdict, can_approve, can_change_officers, can_close, can_handle, can_complete_step, can_record_hearing, can_remove_officer, can_start_step,
     can_terminate, can_write_case,
     check_officer, check_summary_limits, definition_of, hearing_requested_in_time, step_in_progress,
 )
 from sanxiang.core import clock
 
-HANDLER_ROLES = {Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT}
-PARTY_TYPES = {"natural_person", "individual_business", "legal_person"}
 
 # The rule that limits the decision, per act kind and procedure (counted
 # from opening / acceptance).
@@ -57,8 +56,9 @@ def requires_review_block(case: Case) -> str | None:
 
 
 def _may_handle(actor, agency_id: int) -> None:
-    if not getattr(actor, "is_authenticated", False) or actor.role not in HANDLER_ROLES or actor.agency_id != agency_id:
-        raise PermissionDenied("只有本部门的执法人员、负责人或本部门授权的系统可以办理本案。")
+    verdict = can_handle(actor, agency_id)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
 
 
 def _refuse(verdict: Verdict, field: str | None = None):
@@ -96,12 +96,6 @@ def case_write(func):
 
     guarded.case_write = True
     return guarded
-
-
-def may_approve(actor, agency_id: int) -> bool:
-    """The agency head (负责人) of the agency: who approves what an officer
-    may not decide alone (AV exemptions, terminating a case)."""
-    return getattr(actor, "is_authenticated", False) and actor.role == Role.AGENCY_HEAD and actor.agency_id == agency_id
 
 
 def _day_of(at: datetime) -> date:
@@ -167,8 +161,8 @@ def open_case(*, actor, agency: Agency, title: str, act_kind: str, procedure: st
     opened_on = opened_on or clock.today()
     if opened_on > clock.today():
         raise ValidationError({"opened_on": ValidationError("立案日期不能晚于今天。", code="future")})
-    if party_type not in PARTY_TYPES:
-        raise ValidationError({"party_type": ValidationError("当事人类别无效（natural_person、individual_business、legal_person）。",
+    if party_type not in PartyType.values:
+        raise ValidationError({"party_type": ValidationError(f"当事人类别无效（{'、'.join(PartyType.values)}）。",
                                                              code="invalid")})
     officers = _officers_of(None, officers) if officers else []
     if not officers:
@@ -299,7 +293,7 @@ def terminate_case(*, actor, case: Case, reason: str, on: date) -> Case:
     overdue; ``closed_on`` is the day of termination. Seed 记录-1: the
     whole process is recorded, including how a case ended without a
     decision."""
-    if not may_approve(actor, case.agency_id):
+    if not can_approve(actor, case.agency_id):
         raise PermissionDenied("终止案件（撤销立案）须经本部门负责人批准。")
     case = Case.objects.select_for_update().get(pk=case.pk)
     verdict = can_terminate(case)
@@ -648,7 +642,7 @@ def approve_av_exemption(*, actor, exemption: AvExemption) -> AvExemption:
     """The agency head (负责人) of the case's agency approves; never the
     person who asked."""
     case = exemption.step.case
-    if not may_approve(actor, case.agency_id):
+    if not can_approve(actor, case.agency_id):
         raise PermissionDenied("免于音像记录须经本部门负责人批准。")
     if actor.pk == exemption.requested_by_id:
         raise PermissionDenied("申请人不能批准自己的申请。")
@@ -668,7 +662,7 @@ def set_av_requirement(*, actor, agency: Agency, act_kind: str, step_code: str =
     """Add or replace an entry of the agency's AV list (its head, 记录-4).
     A whole-process entry of the default list cannot be switched off or
     narrowed (国办发〔2018〕118号)."""
-    if not getattr(actor, "is_authenticated", False) or actor.role != Role.AGENCY_HEAD or actor.agency_id != agency.pk:
+    if not can_approve(actor, agency.pk):
         raise PermissionDenied("音像记录事项清单由本部门负责人制定。")
     default = next((e for e in avlist.default_list() if e.key == (act_kind, step_code, place.strip())), None)
     if default is not None and default.whole_process and (not required or not whole_process):
@@ -691,5 +685,5 @@ __all__ = [
     "approve_av_exemption", "assign_officer", "complete_step", "meet_deadline", "open_case", "propose_decision",
     "record_hearing_notice", "record_hearing_request", "record_preservation", "remove_officer", "request_av_exemption",
     "requires_review_block", "set_av_requirement", "set_lead_officer", "start_step", "terminate_case",
-    "hearing_requested_in_time", "may_approve",
+    "hearing_requested_in_time",
 ]

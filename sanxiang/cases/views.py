@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for, officers_for
+from sanxiang.core.refusals import message_of
 from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
@@ -33,20 +33,10 @@ from sanxiang.core import clock
 PAGE_SIZE = 30
 
 
-def _message(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or _("You may not do this.")
-
-
 def _form_errors(form) -> str:
     """A form's errors, each named by its field's label."""
     return "；".join(f"{form.fields[name].label}：{e}" if name in form.fields else e
                     for name, errs in form.errors.items() for e in errs)
-
-
-def _may_write(user, case) -> bool:
-    return user.role in services.HANDLER_ROLES and user.agency_id == case.agency_id
 
 
 @staff_required
@@ -62,14 +52,14 @@ def case_list(request):
     page = Paginator(qs.order_by("-opened_on", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cases/list.html", {
         "page": page, "scope": scope, "status": status, "q": q, "total": page.paginator.count,
-        "can_open": request.user.role in services.HANDLER_ROLES and request.user.agency_id,
+        "can_open": predicates.can_handle(request.user, request.user.agency_id).ok,
     })
 
 
 @staff_required
 def open_case_view(request):
     user = request.user
-    if user.role not in services.HANDLER_ROLES or not user.agency_id:
+    if not predicates.can_handle(user, user.agency_id):
         raise PermissionDenied
     officers_qs = officers_for(user=user).filter(agency_id=user.agency_id).order_by("name")
     form = OpenCaseForm(request.POST or None, officers_qs=officers_qs,
@@ -84,7 +74,7 @@ def open_case_view(request):
                 opened_on=d["opened_on"], officers=list(d["officers"]),
                 proposed_penalty_categories=["罚款"] if fine else [], proposed_fine_fen=fine)
         except ValidationError as exc:
-            form.add_error(None, _message(exc))
+            form.add_error(None, message_of(exc))
         else:
             messages.success(request, _("Case opened."))
             return redirect("cases:detail", pk=case.pk)
@@ -97,7 +87,7 @@ def case_detail(request, pk: int):
     record_view(actor=request.user, obj=case, action="case.view", via="page")  # personal data read (issue 9)
     today = clock.today()
     definition = predicates.definition_of(case)
-    can_write = _may_write(request.user, case)
+    can_write = predicates.can_handle(request.user, case.agency_id).ok
     assignments = list(case.assignments.select_related("officer"))
     can_change_officers = can_write and predicates.can_change_officers(case).ok
     return render(request, "cases/detail.html", {
@@ -115,7 +105,7 @@ def case_detail(request, pk: int):
                                          .exclude(pk__in=[a.officer_id for a in assignments]).order_by("name"))
         if can_change_officers else None,
         # Termination (撤销立案): the agency head only.
-        "can_terminate": services.may_approve(request.user, case.agency_id) and case.status == "open",
+        "can_terminate": predicates.can_approve(request.user, case.agency_id).ok and case.status == "open",
         "terminate_verdict": predicates.can_terminate(case),
         "terminate_form": TerminateForm(initial={"on": today}),
         "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
@@ -128,7 +118,7 @@ def case_detail(request, pk: int):
 @staff_required
 def start_step_view(request, pk: int, code: str):
     case = selectors.get_case_for(user=request.user, pk=pk)
-    if not _may_write(request.user, case):
+    if not predicates.can_handle(request.user, case.agency_id).ok:
         raise PermissionDenied
     definition = predicates.definition_of(case)
     if code not in definition.codes:
@@ -144,7 +134,7 @@ def start_step_view(request, pk: int, code: str):
             step = services.start_step(actor=request.user, case=case, code=code, officers=list(d["officers"]),
                                        place=d["place"], note=d["note"], at_premises=d["at_premises"])
         except ValidationError as exc:
-            form.add_error(None, _message(exc))
+            form.add_error(None, message_of(exc))
         else:
             messages.success(request, _("Step started: %(name)s.") % {"name": step.name})
             return redirect("cases:step", pk=case.pk, step_id=step.pk)
@@ -156,7 +146,7 @@ def start_step_view(request, pk: int, code: str):
 def step_detail(request, pk: int, step_id: int):
     step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
     case = step.case
-    can_write = _may_write(request.user, case)
+    can_write = predicates.can_handle(request.user, case.agency_id).ok
     form = CompleteStepForm(request.POST or None, initial={"place": step.place, "note": step.note})
     if request.method == "POST":
         if not can_write:
@@ -167,7 +157,7 @@ def step_detail(request, pk: int, step_id: int):
                 services.complete_step(actor=request.user, step=step, note=d["note"], place=d["place"],
                                        documents=form.document_list())
             except ValidationError as exc:
-                form.add_error(None, _message(exc))
+                form.add_error(None, message_of(exc))
             else:
                 messages.success(request, _("Step completed: %(name)s.") % {"name": step.name})
                 return redirect("cases:detail", pk=case.pk)
@@ -178,8 +168,8 @@ def step_detail(request, pk: int, step_id: int):
         "verdict": predicates.can_complete_step(step) if step.status == StepStatus.IN_PROGRESS else None,
         "av_items": selectors.av_items_for_step(step), "exemption": exemption, "exemption_form": ExemptionForm(),
         "issued_documents": selectors.issued_documents_for_step(user=request.user, step=step),
-        "can_approve": exemption is not None and not exemption.is_approved and request.user.role == Role.AGENCY_HEAD
-        and request.user.agency_id == case.agency_id and request.user.pk != exemption.requested_by_id,
+        "can_approve": exemption is not None and not exemption.is_approved
+        and predicates.can_approve(request.user, case.agency_id).ok and request.user.pk != exemption.requested_by_id,
         "evidence_url": f"/workbench/cases/{case.pk}/steps/{step.pk}/evidence/",
     }, status=400 if form.errors else 200)
 
@@ -188,7 +178,7 @@ def _post_action(request, case, action):
     try:
         action()
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, message_of(exc))
         return False
     return True
 

@@ -26,18 +26,15 @@ from django.utils import translation
 
 from sanxiang.core import exports
 from sanxiang.core import text as textnorm
+from sanxiang.core.vocabulary import ACT_KIND_NAMES
 
-from .models import ITEM_MODELS, ActKind, CatalogueKind
+from .models import ITEM_MODELS, CatalogueKind
 
 MAX_ROWS = 5000
 
-# Chinese names of act kinds as written in catalogues; the code and the short
-# form are accepted on import too.
-ACT_KIND_LABELS = {
-    ActKind.LICENSE: "行政许可", ActKind.PENALTY: "行政处罚", ActKind.COERCION: "行政强制", ActKind.LEVY: "行政征收",
-    ActKind.FEE: "行政收费", ActKind.INSPECTION: "行政检查", ActKind.CONFIRMATION: "行政确认", ActKind.PAYMENT: "行政给付",
-    ActKind.ADJUDICATION: "行政裁决", ActKind.OTHER: "其他行政权力",
-}
+# Chinese names of act kinds as written in catalogues (core.vocabulary); the
+# code and the short form are accepted on import too.
+ACT_KIND_LABELS = ACT_KIND_NAMES
 PROCEDURE_LABELS = {"general": "一般程序", "summary": "简易程序"}
 SHEET_NAMES = {
     CatalogueKind.ENFORCEMENT_ITEMS: "行政执法事项清单", CatalogueKind.INSPECTION_ITEMS: "随机抽查事项清单",

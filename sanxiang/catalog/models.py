@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core.vocabulary import ActKind
+
 
 class CatalogueKind(models.TextChoices):
     ENFORCEMENT_ITEMS = "enforcement_items", _("enforcement item list")  # 行政执法事项清单, 公示-3/4
@@ -39,21 +41,6 @@ class VersionStatus(models.TextChoices):
 
 OPEN_STATUSES = (VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.RETURNED)
 EDITABLE_STATUSES = (VersionStatus.DRAFT, VersionStatus.RETURNED)
-
-
-class ActKind(models.TextChoices):
-    """执法行为类别 of an enforcement item (domain.md section 2)."""
-
-    LICENSE = "license", _("licensing (许可)")
-    PENALTY = "penalty", _("penalty (处罚)")
-    COERCION = "coercion", _("coercion (强制)")
-    LEVY = "levy", _("levy (征收)")
-    FEE = "fee", _("fee (收费)")
-    INSPECTION = "inspection", _("inspection (检查)")
-    CONFIRMATION = "confirmation", _("confirmation (确认)")
-    PAYMENT = "payment", _("payment (给付)")
-    ADJUDICATION = "adjudication", _("adjudication (裁决)")
-    OTHER = "other", _("other (其他)")
 
 
 class CatalogueVersion(models.Model):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sanxiang.core.auth import is_fully_authenticated
 from sanxiang.core.models import Agency, Role
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, REVIEW_OFFICE
 
 # The agency's people who compile and submit its catalogues.
-EDITOR_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
+EDITOR_ROLES = PUBLICITY_MANAGERS
 
 
 def _active(user) -> bool:

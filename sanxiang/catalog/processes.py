@@ -32,11 +32,12 @@ from xml.sax.saxutils import escape
 
 import yaml
 from sanxiang.core import clock
+from sanxiang.core.vocabulary import ActKind
 
 PROCESSES_DIR = Path(__file__).resolve().parent / "processes"
 
-# The kinds of enforcement act (执法行为类别, domain.md section 2).
-ACT_KINDS = ("license", "penalty", "coercion", "levy", "fee", "inspection", "confirmation", "payment", "adjudication", "other")
+# The kinds of enforcement act (执法行为类别, core.vocabulary).
+ACT_KINDS = tuple(ActKind.values)
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 STEP_KEYS = {"code", "name", "records", "av", "optional", "condition", "next", "returns", "time_limit_rule",
              "time_limit_note", "basis"}

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .auth import is_fully_authenticated
-from .models import Role
+from .vocabulary import PUBLICITY_READERS, REVIEW_READERS
 
 
 def navigation(request):
@@ -14,9 +14,9 @@ def navigation(request):
         items.append({"url": reverse("core:workbench"), "label": _("Workbench")})
         items.append({"url": reverse("core:staff_officer_list"), "label": _("Officers")})
         items.append({"url": reverse("cases:list"), "label": _("Cases")})
-        if user.role in {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN}:
+        if user.role in PUBLICITY_READERS:
             items.append({"url": reverse("publicity:workbench"), "label": _("Publicity")})
-        if user.role in {Role.LEGAL_REVIEWER, Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN}:
+        if user.role in REVIEW_READERS:
             items.append({"url": reverse("review:index"), "label": _("Legal review")})
         if user.is_staff:
             items.append({"url": reverse("admin:index"), "label": _("Back office")})

@@ -12,6 +12,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import validators
+from .vocabulary import (  # noqa: F401  (re-exported: the vocabulary is defined in vocabulary.py)
+    AGENCY_ROLES, TOTP_ROLES, ActKind, EnforcementCategory, Role,
+)
 
 
 class RegionLevel(models.TextChoices):
@@ -101,29 +104,6 @@ class Agency(models.Model):
         return self.kind == AgencyKind.LEGAL_OFFICE
 
 
-class EnforcementCategory(models.TextChoices):
-    """执法类别 printed on a certificate: the act kinds an officer may carry out."""
-
-    LICENSE = "license", _("licensing (许可)")
-    PENALTY = "penalty", _("penalty (处罚)")
-    COERCION = "coercion", _("coercion (强制)")
-    LEVY = "levy", _("levy (征收)")
-    FEE = "fee", _("fee (收费)")
-    INSPECTION = "inspection", _("inspection (检查)")
-
-
-class ActKind(models.TextChoices):
-    """执法行为类别 of a case or decision (domain.md glossary)."""
-
-    LICENSE = "license", _("licence")
-    PENALTY = "penalty", _("penalty")
-    COERCION = "coercion", _("coercion")
-    LEVY = "levy", _("levy")
-    FEE = "fee", _("fee")
-    INSPECTION = "inspection", _("inspection")
-    OTHER = "other", _("other decision")
-
-
 class OfficerStatus(models.TextChoices):
     ACTIVE = "active", _("active")  # may enforce within validity
     SUSPENDED = "suspended", _("suspended")  # temporarily barred (暂扣)
@@ -162,22 +142,6 @@ class Officer(models.Model):
 
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": _("有效期至不得早于有效期自。")})
-
-
-class Role(models.TextChoices):
-    OFFICER = "officer", _("enforcement officer")
-    LEGAL_REVIEWER = "legal_reviewer", _("legal reviewer")
-    AGENCY_HEAD = "agency_head", _("agency head")
-    PUBLICITY_ADMIN = "publicity_admin", _("agency publicity administrator")
-    LEGAL_SUPERVISOR = "legal_supervisor", _("legal-office supervisor")
-    SYSADMIN = "sysadmin", _("system administrator")
-    API_CLIENT = "api_client", _("API client")
-
-
-# Roles whose scope is one agency; the others are scoped by region (legal
-# office) or see everything (system administrator).
-AGENCY_ROLES = {Role.OFFICER, Role.LEGAL_REVIEWER, Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.API_CLIENT}
-TOTP_ROLES = {Role.LEGAL_SUPERVISOR, Role.SYSADMIN}
 
 
 class User(AbstractUser):

@@ -1,4 +1,10 @@
-"""A power refused by a ``can_*`` predicate, as an exception.
+"""Refusals: how a service says no, and how a page shows it.
+
+- ``Refused(verdict)``: who acts may not (a ``can_*`` predicate said so);
+- ``reject(field, message, code)``: the data or the record's state is wrong;
+- ``message_of(exc)``: the Chinese text a page shows for either.
+
+A power refused by a ``can_*`` predicate, as an exception.
 
 Services raise ``Refused(verdict)`` when a predicate says who acts may not:
 it is a PermissionDenied (pages show its Chinese message, the API answers
@@ -8,7 +14,8 @@ article or dated rule) and the ``field`` at fault, so the API answers
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 
 class Refused(PermissionDenied):
@@ -21,3 +28,21 @@ class Refused(PermissionDenied):
 
     def __str__(self) -> str:
         return self.message
+
+
+def reject(field: str, message: str, code: str):
+    """Raise the refusal of a write about its data or the record's state: a
+    ValidationError naming the field, with the Chinese message and a stable
+    code (the API answers {code, field, message} with them, never a bare
+    "invalid")."""
+    raise ValidationError({field: ValidationError(message, code=code)})
+
+
+def message_of(exc) -> str:
+    """What a page shows for a refused write (a ValidationError or a
+    PermissionDenied raised by a service): every message of the error, each
+    already in Chinese naming its problem, joined by "；". The one helper of
+    every app's views."""
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or _("You may not do this.")

@@ -9,8 +9,9 @@ included, so numbers stay gapless; files written before the failure are
 removed again.
 
 Who issues: the case's own agency acting in it, as for every write of the
-cases app (``sanxiang.cases.services.HANDLER_ROLES``: its officers, its head,
-its API client); the agency's legal reviewers also issue their 法制审核意见书.
+cases app (``core.vocabulary.CASE_HANDLERS``: its officers, its head, its
+API client); the agency's legal reviewers also issue their 法制审核意见书
+(``predicates.can_issue``).
 Legal offices and system administrators read only.
 """
 
@@ -26,11 +27,10 @@ from django.utils import timezone
 
 from sanxiang.cases.predicates import step_in_progress
 from sanxiang.cases.registry import refuse_blocked_decision
-from sanxiang.cases.services import HANDLER_ROLES, may_approve
 from sanxiang.core.audit import append_audit
-from sanxiang.core.models import Role
 
 from . import fonts, numbering
+from .predicates import can_issue, can_set_number_pattern
 from .kinds import DocumentKind, get_kind
 from .models import Document, NumberPattern
 from .render import Rendered, build_context, layout, render, render_docx, render_pdf
@@ -41,25 +41,10 @@ logger = logging.getLogger(__name__)
 
 OPEN_STATUS = "open"
 
-# Besides the case's handlers, the agency's legal-review office issues its own
-# opinion (法制审核意见书, 审核-8), through review.services.issue_opinion_document.
-OTHER_ISSUERS = {"legal_review_opinion": frozenset({Role.LEGAL_REVIEWER})}
-
-
-def may_issue(actor, case, kind: str | None = None) -> bool:
-    """May ``actor`` issue documents (of ``kind``) in ``case``: a person or
-    API client of the case's own agency who handles cases there (the cases
-    app's ``HANDLER_ROLES``), or for the kinds in ``OTHER_ISSUERS`` the roles
-    named there. A legal office (even the one supervising the agency) and a
-    system administrator may read the documents, never issue them."""
-    roles = HANDLER_ROLES | OTHER_ISSUERS.get(kind or "", frozenset())
-    return bool(getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
-                and actor.role in roles and actor.agency_id is not None and actor.agency_id == case.agency_id)
-
-
 def _check_issuer(actor, case, kind: str) -> None:
-    if not may_issue(actor, case, kind):
-        raise PermissionDenied("只有本部门的执法人员、负责人或本部门授权的系统可以制作本案文书。")
+    verdict = can_issue(actor, case, kind)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
 
 
 def before_issue(case, kind: DocumentKind) -> None:
@@ -186,9 +171,9 @@ def set_number_pattern(*, actor, agency, pattern: str, kind: str = "") -> Number
     """Set an agency's 文号 pattern for one kind, or for all (kind ""): the
     agency's head, or a system administrator (who also sets the agency's
     document abbreviation, ``Agency.short_name``)."""
-    if not (may_approve(actor, agency.pk) or (getattr(actor, "is_authenticated", False)
-                                              and actor.role == Role.SYSADMIN)):
-        raise PermissionDenied("文号格式由本部门负责人或系统管理员设置。")
+    verdict = can_set_number_pattern(actor, agency)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
     if kind:
         get_kind(kind)
     pattern = numbering.validate_pattern(pattern)

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from sanxiang.core.views import staff_required
 
-from . import selectors, services
+from . import predicates, selectors, services
 from .kinds import direct_kinds
 
 CONTENT_TYPES = {
@@ -32,7 +32,7 @@ def case_documents(request, case_id: int):
     documents = documents.select_related("step")
     return render(request, "documents/case_documents.html",
                   {"case": case, "documents": documents, "kinds": direct_kinds(),
-                   "can_issue": services.may_issue(request.user, case)})
+                   "can_issue": predicates.can_issue(request.user, case).ok})
 
 
 @staff_required
@@ -61,7 +61,7 @@ def issue(request, case_id: int, kind: str):
         spec = get_kind(kind)
     except KindNotFound:
         raise Http404("unknown document kind")
-    if not services.may_issue(request.user, case, spec.code):
+    if not predicates.can_issue(request.user, case, spec.code):
         raise PermissionDenied
     if spec.issued_through:  # made by its own workflow (the legal-review pages), never from this form
         messages.error(request, f"{spec.title}由法制审核流程制作，请在本案的法制审核页面办理。")

@@ -25,6 +25,7 @@ from datetime import date
 from sanxiang.cases.predicates import ALLOWED, Verdict, refuse
 from sanxiang.core import clock
 from sanxiang.core.models import Role
+from sanxiang.core.vocabulary import ARCHIVE_BUILDERS, EVIDENCE_MANAGERS
 from sanxiang.rules.loader import get_rule
 
 # Who carries out and records the investigation: penalty law art. 42
@@ -35,6 +36,24 @@ SHARE_RULE = "evidence.share_without_approval_roles"
 
 def _active(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", True))
+
+
+def can_manage_evidence(user) -> Verdict:
+    """Holds, deletion and restoration: the agency's head, a legal-office
+    supervisor or a system administrator (core.vocabulary.EVIDENCE_MANAGERS)."""
+    if getattr(user, "is_superuser", False) or getattr(user, "role", None) in EVIDENCE_MANAGERS:
+        return ALLOWED
+    return refuse("只有部门负责人、司法行政机关（法制机构）或系统管理员可以保全、删除或恢复证据。", "forbidden", "item")
+
+
+def can_build_archive(user, case) -> Verdict:
+    """Rebuilding a closed or terminated case's file: its own agency's
+    officers and head (the build on closure runs by itself; this is the retry)."""
+    if case.status not in ("closed", "terminated"):
+        return refuse("只有已结案或已终止的案件才能生成电子案卷。", "case_not_closed", "case")
+    if getattr(user, "agency_id", None) == case.agency_id and getattr(user, "role", None) in ARCHIVE_BUILDERS:
+        return ALLOWED
+    return refuse("只有本部门的执法人员或负责人可以重新生成本案的电子案卷。", "forbidden", "case")
 
 
 def is_case_officer(user, case) -> bool:

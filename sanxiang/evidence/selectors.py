@@ -69,13 +69,6 @@ def get_upload_for(*, user, pk) -> Upload:
         raise Http404("upload not found")
 
 
-def can_manage_evidence(user) -> bool:
-    """Holds, deletion and restoration: the agency's head, a legal-office
-    supervisor or a system administrator."""
-    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", None) in {
-        Role.AGENCY_HEAD, Role.LEGAL_SUPERVISOR, Role.SYSADMIN})
-
-
 def fixity_alerts_for(*, user) -> QuerySet[FixityAlert]:
     if getattr(user, "is_superuser", False) or getattr(user, "role", None) == Role.SYSADMIN:
         return FixityAlert.objects.all()
@@ -176,13 +169,6 @@ def get_archive_for(*, user, pk) -> ArchivePackage:
             pk=pk, case__agency__in=agencies_for(user=user))
     except (ArchivePackage.DoesNotExist, ValueError, TypeError):
         raise Http404("archive package not found")
-
-
-def can_build_archive(user, case) -> bool:
-    """Rebuilding a closed or terminated case's file: its own agency's
-    officers and head (the build on closure runs by itself; this is the retry)."""
-    return (case.status in ("closed", "terminated") and getattr(user, "agency_id", None) == case.agency_id
-            and getattr(user, "role", None) in {Role.OFFICER, Role.AGENCY_HEAD})
 
 
 def get_share_for(*, user, item, pk):

@@ -445,10 +445,6 @@ def deletion_refusal(item: EvidenceItem, *, on: date | None = None) -> str | Non
     return None
 
 
-def can_delete(item: EvidenceItem, *, on: date | None = None) -> bool:
-    return deletion_refusal(item, on=on) is None
-
-
 @transaction.atomic
 def delete_evidence(*, actor, item: EvidenceItem, reason: str) -> EvidenceItem:
     """Soft delete: hidden at once, restorable for EVIDENCE_RECOVERY_DAYS,
@@ -687,7 +683,7 @@ def rebuild_archive(*, actor, case):
     from django.core.exceptions import PermissionDenied
 
     from .models import ArchivePackage
-    from .selectors import can_build_archive
+    from .predicates import can_build_archive
 
     if case.status not in ARCHIVED_STATUSES:
         raise ValidationError({"case": ValidationError("只有已结案或已终止的案件才能生成电子案卷。", code="case_not_closed")})

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sanxiang.core.refusals import message_of
 from sanxiang.core.selectors import agencies_for, officers_for
 from sanxiang.core.views import staff_required
 
@@ -31,12 +32,6 @@ from sanxiang.core.parsing import optional_id, optional_int, parse_id
 STREAM_CHUNK = 1024 * 1024
 _RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")  # ASCII digits only (core/parsing.py)
 INLINE_PREFIXES = ("image/", "video/", "audio/")
-
-
-def _first_error(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(m for errors in exc.error_dict.values() for e in errors for m in e.messages)
-    return " ".join(exc.messages)
 
 
 def content_response(request, item, *, actor, via: str):
@@ -111,10 +106,10 @@ def step_evidence(request, case_id: int, step_id: int):
 @staff_required
 @require_GET
 def evidence_detail(request, pk: int):
-    item = selectors.get_evidence_for(user=request.user, pk=pk, include_deleted=selectors.can_manage_evidence(request.user))
+    item = selectors.get_evidence_for(user=request.user, pk=pk, include_deleted=predicates.can_manage_evidence(request.user).ok)
     services.record_access(actor=request.user, item=item, action="evidence.view", via="page")
     return render(request, "evidence/detail.html", {
-        "item": item, "can_manage": selectors.can_manage_evidence(request.user),
+        "item": item, "can_manage": predicates.can_manage_evidence(request.user).ok,
         "deletion_refusal": services.deletion_refusal(item), "categories": item.retention_categories.all(),
         "shares": item.shares.select_related("shared_by", "approved_by")[:20],
         "may_share": predicates.can_share_evidence(request.user, item),
@@ -133,7 +128,7 @@ def evidence_content(request, pk: int):
 @staff_required
 @require_POST
 def evidence_action(request, pk: int, action: str):
-    manage = selectors.can_manage_evidence(request.user)
+    manage = predicates.can_manage_evidence(request.user).ok
     item = selectors.get_evidence_for(user=request.user, pk=pk, include_deleted=manage)
     reason = request.POST.get("reason", "")
     try:
@@ -167,7 +162,7 @@ def evidence_action(request, pk: int, action: str):
         else:
             raise Http404("unknown action")
     except ValidationError as exc:
-        messages.error(request, _first_error(exc))
+        messages.error(request, message_of(exc))
     except PermissionDenied as exc:
         if not str(exc):
             raise
@@ -195,7 +190,7 @@ def shared_content(request, token: str):
 @require_http_methods(["GET", "POST"])
 def device_list(request):
     if request.method == "POST":
-        if not selectors.can_manage_evidence(request.user):
+        if not predicates.can_manage_evidence(request.user).ok:
             raise PermissionDenied
         agency = agencies_for(user=request.user).filter(pk=optional_id(request.POST.get("agency"), field="agency") or 0).first()
         try:
@@ -205,10 +200,10 @@ def device_list(request):
                                               model=request.POST.get("model", ""))
             return redirect("evidence:device", pk=device.pk)
         except ValidationError as exc:
-            messages.error(request, _first_error(exc))
+            messages.error(request, message_of(exc))
     return render(request, "evidence/devices.html", {
         "devices": selectors.devices_for(user=request.user), "agencies": agencies_for(user=request.user),
-        "can_manage": selectors.can_manage_evidence(request.user),
+        "can_manage": predicates.can_manage_evidence(request.user).ok,
     })
 
 
@@ -217,7 +212,7 @@ def device_list(request):
 def device_detail(request, pk: int):
     device = selectors.get_device_for(user=request.user, pk=pk)
     if request.method == "POST":
-        if not selectors.can_manage_evidence(request.user):
+        if not predicates.can_manage_evidence(request.user).ok:
             raise PermissionDenied
         try:
             officer = officers_for(user=request.user).filter(pk=optional_id(request.POST.get("officer"), field="officer") or 0).first()
@@ -230,13 +225,13 @@ def device_detail(request, pk: int):
             messages.success(request, "已配发。")
             return redirect("evidence:device", pk=device.pk)
         except ValidationError as exc:
-            messages.error(request, _first_error(exc))
+            messages.error(request, message_of(exc))
         except ValueError:
             messages.error(request, "日期格式应为 YYYY-MM-DD。")
     usage = selectors.device_usage(device=device)
     return render(request, "evidence/device.html", {
         "device": device, "usage": usage, "officers": officers_for(user=request.user).filter(agency=device.agency),
-        "can_manage": selectors.can_manage_evidence(request.user),
+        "can_manage": predicates.can_manage_evidence(request.user).ok,
     })
 
 
@@ -265,7 +260,7 @@ def case_archives(request, case_id: int):
             try:
                 services.rebuild_archive(actor=request.user, case=case)
             except ValidationError as exc:
-                messages.error(request, _first_error(exc))
+                messages.error(request, message_of(exc))
             else:
                 messages.success(request, _("A new case file package was built."))
             return redirect("evidence:archives", case_id=case.pk)
@@ -275,7 +270,7 @@ def case_archives(request, case_id: int):
         report = services.check_stored_archive(actor=request.user, package=checked, via="page")
     return render(request, "evidence/archives.html", {
         "case": case, "packages": selectors.archives_for(user=request.user, case=case),
-        "can_build": selectors.can_build_archive(request.user, case), "checked": checked,
+        "can_build": predicates.can_build_archive(request.user, case).ok, "checked": checked,
         "report": report, "rows": _report_rows(report) if report else None,
     })
 

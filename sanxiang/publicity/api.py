@@ -38,7 +38,7 @@ from ninja import Router
 
 from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
-from sanxiang.core.models import Role
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, ActKind, PartyType
 from sanxiang.core.parsing import BadNumber, load_json, parse_int
 
 from .intake import safe_external_id, validate_records
@@ -49,17 +49,17 @@ router = Router(tags=["publicity"])
 MAX_RECORDS = 1000
 MAX_BODY_BYTES = 64 * 1024 * 1024  # 1,000 long records fit easily; more is a mistake
 PUSH_SCOPE = "publicity:push"
-PUSH_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
+PUSH_ROLES = PUBLICITY_MANAGERS
 
 _RECORD_SCHEMA = {
     "type": "object",
     "required": ["external_id", "kind", "doc_number", "party_name", "party_type", "decision_date", "content"],
     "properties": {
         "external_id": {"type": "string", "maxLength": 64, "description": "the case system's id; same id again = a correction"},
-        "kind": {"type": "string", "enum": ["license", "penalty", "coercion", "levy", "fee", "inspection", "other"]},
+        "kind": {"type": "string", "enum": list(ActKind.values)},
         "doc_number": {"type": "string", "description": "文号"},
         "party_name": {"type": "string"},
-        "party_type": {"type": "string", "enum": ["natural_person", "legal_person", "individual_business"]},
+        "party_type": {"type": "string", "enum": list(PartyType.values)},
         "party_credit_code": {"type": "string", "description": "统一社会信用代码 (GB 32100)"},
         "party_other_codes": {"type": "string"},
         "legal_representative": {"type": "string"},

@@ -29,13 +29,13 @@ from django.views.decorators.http import require_http_methods
 from sanxiang.core.audit import append_audit
 from sanxiang.core.models import Agency, AgencyKind, Role
 from sanxiang.core.views import staff_required
+from sanxiang.core.vocabulary import ACT_KIND_NAMES, EXCHANGE_KINDS, PUBLICITY_MANAGERS, ActKind
 
 from . import shuanggongshi
-from .models import ActKind, DecisionStatus
+from .models import DecisionStatus
 from .selectors import decisions_for
 from sanxiang.core import clock
 
-MANAGE_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ERRORS_SHOWN = 200
 REPORTS_KEPT = 5  # error reports remembered per session
@@ -46,7 +46,7 @@ def _agencies_for(user):
     """The agencies whose decisions this user may import and export."""
     if user.role == Role.SYSADMIN or user.is_superuser:
         return Agency.objects.exclude(kind=AgencyKind.LEGAL_OFFICE).filter(is_active=True).order_by("region__code", "name")
-    if user.role in MANAGE_ROLES and user.agency_id:
+    if user.role in PUBLICITY_MANAGERS and user.agency_id:
         return Agency.objects.filter(pk=user.agency_id)
     raise PermissionDenied
 
@@ -99,7 +99,7 @@ def import_page(request):
             context["error"], status = _("Choose a CSV or XLSX file to upload."), 400
         elif upload.size > MAX_UPLOAD_BYTES:
             context["error"], status = _("The file is larger than 50 MB; split it into several files."), 400
-        elif kind not in (None, ActKind.PENALTY, ActKind.LICENSE):
+        elif kind is not None and kind not in EXCHANGE_KINDS:
             context["error"], status = _("Unknown kind of record."), 400
         else:
             try:
@@ -131,14 +131,14 @@ def export_download(request):
     kind = request.GET.get("kind", ActKind.PENALTY)
     fmt = request.GET.get("fmt", "xlsx")
     headers = request.GET.get("headers", "chinese")
-    if agency is None or kind not in (ActKind.PENALTY, ActKind.LICENSE) or fmt not in ("csv", "xlsx") \
+    if agency is None or kind not in EXCHANGE_KINDS or fmt not in ("csv", "xlsx") \
             or headers not in ("chinese", "codes"):
         return HttpResponseBadRequest(_("Choose the agency, the kind (penalty or license) and the format (csv or xlsx)."))
     records = decisions_for(user=request.user).filter(agency=agency, kind=kind).exclude(status=DecisionStatus.NOT_PUBLIC)
     content = shuanggongshi.export_file(records=records, fmt=fmt, kind=kind, headers=headers)
     append_audit(actor=request.user, action="publicity.export", obj=agency,
                  payload={"kind": kind, "format": fmt, "records": records.count(), "purpose": "双公示 credit platform exchange"})
-    name = f"{'行政处罚' if kind == ActKind.PENALTY else '行政许可'}-{agency.credit_code}-{clock.today():%Y%m%d}.{fmt}"
+    name = f"{ACT_KIND_NAMES[kind]}-{agency.credit_code}-{clock.today():%Y%m%d}.{fmt}"
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(content, content_type=content_type)

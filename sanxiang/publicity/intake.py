@@ -73,20 +73,16 @@ from decimal import Decimal, InvalidOperation
 from sanxiang.core import text as textnorm
 from sanxiang.core.validators import check_credit_code, check_id_number
 
-from .models import ActKind, PartyType, PenaltyCategory, PENALTY_SEVERITY
+from sanxiang.core.vocabulary import PARTY_TYPE_BY_NAME, PARTY_TYPE_NAMES, ActKind, PartyType
+
+from .models import PenaltyCategory, PENALTY_SEVERITY
 from sanxiang.core import clock
 
 # --- vocabularies ------------------------------------------------------------
 
 KINDS = frozenset(ActKind.values)
 PARTY_TYPES = frozenset(PartyType.values)
-# 行政相对人类别 as the 双公示 standard writes it, both ways.
-PARTY_TYPE_LABELS = {
-    PartyType.LEGAL_PERSON.value: "法人及非法人组织",
-    PartyType.NATURAL_PERSON.value: "自然人",
-    PartyType.INDIVIDUAL_BUSINESS.value: "个体工商户",
-}
-PARTY_TYPE_BY_LABEL = {v: k for k, v in PARTY_TYPE_LABELS.items()}
+PARTY_TYPE_CHOICES_TEXT = "可选：" + "、".join(f"{t.value}（{PARTY_TYPE_NAMES[t]}）" for t in PartyType) + "。"
 PENALTY_CATEGORIES = frozenset(PenaltyCategory.values)
 # 证件类型 of natural persons (双公示 standard).
 ID_TYPES = ("身份证", "护照号", "港澳居民来往内地通行证", "台湾居民来往大陆通行证", "外国人永久居留身份证")
@@ -512,17 +508,16 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
 
     # party type and identity
     party_type = raw.get("party_type")
-    party_type_choices = "可选：natural_person（自然人）、legal_person（法人及非法人组织）、individual_business（个体工商户）。"
     if isinstance(party_type, str):
-        party_type = PARTY_TYPE_BY_LABEL.get(party_type.strip(), party_type.strip())
+        party_type = PARTY_TYPE_BY_NAME.get(party_type.strip(), party_type.strip())
     elif party_type is not None:
-        err.refuse("party_type", "not_text", f"{label('party_type')}应为文本，{party_type_choices}")
+        err.refuse("party_type", "not_text", f"{label('party_type')}应为文本，{PARTY_TYPE_CHOICES_TEXT}")
         party_type = ""
     if not party_type:
         err.add("party_type", "required", f"{label('party_type')}不能为空。")
         party_type = ""
     elif party_type not in PARTY_TYPES:
-        err.add("party_type", "invalid_choice", f"{label('party_type')}无效：“{shown(party_type)}”；{party_type_choices}")
+        err.add("party_type", "invalid_choice", f"{label('party_type')}无效：“{shown(party_type)}”；{PARTY_TYPE_CHOICES_TEXT}")
         party_type = ""
     out["party_type"] = party_type
 

@@ -13,13 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sanxiang.core.models import ActKind  # noqa: F401  (re-exported: publicity code imports it from here)
-
-
-class PartyType(models.TextChoices):
-    NATURAL_PERSON = "natural_person", _("natural person")  # 自然人
-    LEGAL_PERSON = "legal_person", _("legal person or other organisation")  # 法人及非法人组织
-    INDIVIDUAL_BUSINESS = "individual_business", _("individual business")  # 个体工商户
+from sanxiang.core.vocabulary import ActKind, PartyType
 
 
 class PenaltyCategory(models.TextChoices):

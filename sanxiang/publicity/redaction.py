@@ -34,6 +34,7 @@ from datetime import date, datetime
 from typing import Callable, Iterable, Mapping
 
 from sanxiang.core.validators import check_credit_code, check_id_number
+from sanxiang.core.vocabulary import is_natural_person
 from sanxiang.core import clock
 
 __all__ = [
@@ -835,7 +836,8 @@ def redact_text(
 # --------------------------------------------------------------------------
 # Records
 
-NATURAL_PERSON_TYPES = {"natural_person", "自然人", "person"}
+# Which party types are natural persons: core.vocabulary.is_natural_person
+# (the code natural_person, or the 双公示 name 自然人).
 
 # Never published: removed from the public copy (their values are still
 # hidden wherever they appear in free text).
@@ -1136,7 +1138,7 @@ def should_never_publish(record: Mapping) -> str | None:
     if record.get("is_minor"):
         return f"当事人为未成年人，依{_LEGAL_GROUND}，不在互联网公开。"
     party_type = str(record.get("party_type") or "")
-    if party_type in NATURAL_PERSON_TYPES or not party_type:
+    if is_natural_person(party_type) or not party_type:
         number = str(record.get("party_id_number") or "").strip().upper()
         born = _id_birth_date(number) if number else None
         if born is not None:

@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit, canonical_json
 from sanxiang.core.calendar import add_period, calendar_session
-from sanxiang.core.refusals import Refused
-from sanxiang.core.models import Agency, Role
+from sanxiang.core.refusals import Refused, reject
+from sanxiang.core.vocabulary import is_natural_person
+from sanxiang.core.models import Agency
 from sanxiang.rules.loader import get_rule
 
 from . import predicates, search
@@ -41,7 +42,7 @@ from .redaction import PublicText
 from .models import (
     PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndChannel,
     EarlyEndStatus,
-    PartyType, PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
+    PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
 )
 from sanxiang.core import clock
 from sanxiang.core.predicates import is_console
@@ -334,7 +335,7 @@ def _public_copy(decision: Decision, *, data: dict | None = None, notes: dict | 
     from .redaction import public_copy
 
     return public_copy(decision.data if data is None else data, kind=decision.kind, notes=notes,
-                       party_is_natural_person=decision.party_type == PartyType.NATURAL_PERSON,
+                       party_is_natural_person=is_natural_person(decision.party_type),
                        name_rule=_agency_settings(decision.agency).name_rule)
 
 
@@ -380,22 +381,15 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     return public
 
 
-def _can_manage_publicity(user, agency: Agency) -> bool:
-    if getattr(user, "role", None) == Role.SYSADMIN or getattr(user, "is_superuser", False):
-        return True
-    return getattr(user, "agency_id", None) == agency.pk and user.role in {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
-
-
 @transaction.atomic
 def publish_decision(*, actor, decision: Decision) -> PublicDecision:
     """The pre-publication check by the agency's publicity administrator."""
     decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
-    if not isinstance(actor, str) and not _can_manage_publicity(actor, decision.agency):
-        raise PermissionDenied("只有本部门公示管理员或负责人可以发布。")
+    _enforce(predicates.can_manage_publicity(actor, decision.agency, what="发布"))
     if decision.status == DecisionStatus.NOT_PUBLIC:
-        raise ValidationError({"status": f"该决定依法不予公开：{decision.not_public_reason}"})
+        reject("status", f"该决定依法不予公开：{decision.not_public_reason}", "not_public")
     if decision.status != DecisionStatus.PENDING:
-        raise ValidationError({"status": f"该决定当前状态为“{decision.get_status_display()}”，不能发布。"})
+        reject("status", f"该决定当前状态为“{decision.get_status_display()}”，不能发布。", "not_pending")
     return _publish(decision=decision, actor=getattr(actor, "username", str(actor)), reason="")
 
 
@@ -405,8 +399,7 @@ def set_auto_publish(*, actor, agency: Agency, enabled: bool) -> PublicitySettin
     pre-publication check) for an agency: its publicity administrator or
     head, or a system administrator, or the operator's console (a string
     actor; issue 9: every service checks who acts)."""
-    if not is_console(actor) and not (_can_manage_publicity(actor, agency) and getattr(actor, "is_active", False)):
-        raise PermissionDenied("只有本部门公示管理员、负责人或系统管理员可以设置自动公示。")
+    _enforce(predicates.can_manage_publicity(actor, agency, what="设置自动公示"))
     row, _ = PublicitySettings.objects.select_for_update().get_or_create(agency=agency)
     row.auto_publish = enabled
     row.save(update_fields=["auto_publish"])
@@ -428,19 +421,18 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
     reason is published; due within the dated limit (3 working days for
     penalties, penalty law art. 48 with art. 85) from the day it changed."""
     decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
-    if not isinstance(actor, str) and not _can_manage_publicity(actor, decision.agency):
-        raise PermissionDenied("只有本部门公示管理员或负责人可以撤回。")
+    _enforce(predicates.can_manage_publicity(actor, decision.agency, what="撤回"))
     if ground not in WithdrawalGround.values:
-        raise ValidationError({"ground": f"撤回事由无效，应为：{'、'.join(WithdrawalGround.values)}。"})
+        reject("ground", f"撤回事由无效，应为：{'、'.join(WithdrawalGround.values)}。", "invalid_choice")
     if not (reason or "").strip():
-        raise ValidationError({"reason": "撤回须公开说明理由。"})
+        reject("reason", "撤回须公开说明理由。", "required")
     if decision.status != DecisionStatus.PUBLISHED:
-        raise ValidationError({"status": f"只能撤回已公示的决定（当前：{decision.get_status_display()}）。"})
+        reject("status", f"只能撤回已公示的决定（当前：{decision.get_status_display()}）。", "not_published")
     now = timezone.now()
     today = clock.local_date(now)
     changed_on = changed_on or today
     if changed_on > today:
-        raise ValidationError({"changed_on": "决定变更日期不能晚于今天。"})
+        reject("changed_on", "决定变更日期不能晚于今天。", "future")
     rule_name = "publicity.penalty_withdrawal_limit" if decision.kind == ActKind.PENALTY else "publicity.other_decision_withdrawal_limit"
     rule = get_rule(rule_name, on=changed_on, agency=decision.agency)
     due = add_period(start=changed_on, amount=int(rule.value), unit=rule.unit).date
@@ -480,9 +472,9 @@ def _enforce(verdict) -> None:
     state a 422 with the verdict's code."""
     if verdict:
         return
-    if verdict.code in predicates.WHO_CODES:
+    if verdict.code in predicates.WHO_CODES or verdict.code == "forbidden":
         raise Refused(verdict)
-    raise ValidationError({verdict.field: ValidationError(verdict.reason, code=verdict.code)})
+    reject(verdict.field, verdict.reason, verdict.code)
 
 
 @transaction.atomic

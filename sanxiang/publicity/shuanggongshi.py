@@ -94,9 +94,9 @@ from typing import Callable, Iterator
 
 
 from sanxiang.core import exports
+from sanxiang.core.vocabulary import PARTY_TYPE_NAMES, REGISTERED_PARTY_TYPES, ActKind, is_natural_person
 
 from . import intake
-from .models import ActKind
 from sanxiang.core import clock
 
 # --- the layouts ----------------------------------------------------------------
@@ -634,7 +634,7 @@ def exchange_public_text(data: dict, *, party_type: str, kind: str, name_rule: s
     credit platform republishes them."""
     from .redaction import public_copy
 
-    return public_copy(data, party_is_natural_person=party_type == "natural_person", kind=kind, name_rule=name_rule).data
+    return public_copy(data, party_is_natural_person=is_natural_person(party_type), kind=kind, name_rule=name_rule).data
 
 
 def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, with_external_id: bool,
@@ -648,7 +648,7 @@ def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, 
     others = split_other_codes(data.get("party_other_codes", ""))
     party_type = data.get("party_type", "")
     credit = data.get("party_credit_code", "")
-    if not credit and party_type in ("legal_person", "individual_business"):
+    if not credit and party_type in REGISTERED_PARTY_TYPES:
         credit = intake.NO_CREDIT_CODE
     cells = []
     for col in LAYOUTS[kind]:
@@ -662,7 +662,7 @@ def record_to_row(data: dict, *, kind: str, agency, publicity_end: date | None, 
         elif f == "@agency_code":
             v = agency.credit_code
         elif f == "party_type":
-            v = intake.PARTY_TYPE_LABELS.get(party_type, party_type)
+            v = PARTY_TYPE_NAMES.get(party_type, party_type)
         elif f == "party_credit_code":
             v = credit
         elif f == "penalty_categories":

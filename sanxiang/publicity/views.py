@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region, RegionLevel
 from sanxiang.core.parsing import optional_id, parse_page
+from sanxiang.core.refusals import message_of
 from sanxiang.core.views import staff_required
 
 from . import predicates, search, selectors, services
@@ -183,12 +184,8 @@ def _run(request, pk: int, action):
     decision = selectors.get_decision_for(user=request.user, pk=pk)
     try:
         action(decision)
-    except ValidationError as exc:
-        for errors in exc.message_dict.values():
-            for e in errors:
-                messages.error(request, e)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You may not do this."))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, message_of(exc))
     return redirect("publicity:private", pk=decision.pk)
 
 
@@ -234,5 +231,5 @@ def decide_early_end(request, application_id: int):
                                   approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
         messages.success(request, _("Decision recorded."))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, message_of(exc))
     return redirect("publicity:workbench")
