@@ -10,7 +10,7 @@ from django.contrib import admin
 from sanxiang.core.admin import ReadOnlyAdmin as ReadOnlyScopedAdmin, site
 
 from . import selectors
-from .models import CatalogueVersion, ImportAttempt
+from .models import CatalogueKind, CatalogueVersion, ImportAttempt
 
 
 @admin.register(CatalogueVersion, site=site)
@@ -20,7 +20,7 @@ class CatalogueVersionAdmin(ReadOnlyScopedAdmin):
     search_fields = ("agency__name",)
 
     def get_queryset(self, request):
-        return selectors.versions_for(user=request.user)
+        return selectors.versions_for(user=request.user, kinds=CatalogueKind.values)
 
 
 @admin.register(ImportAttempt, site=site)

@@ -1,6 +1,8 @@
 """Catalogues published before enforcement (事前公开), versioned and filed.
 
-Each agency keeps four lists (seed 公示-3, 公示-5, 公示-6, 公示-7). A list is
+Each agency keeps four public lists (seed 公示-3, 公示-5, 公示-6, 公示-7) and
+its legal review catalogue (法制审核目录清单, 审核-6/7, read by the review
+app; its items are ``ReviewRule``s). A list is
 a series of numbered versions; a version is drafted and submitted by the
 agency, and accepted or returned with reasons by its legal office (备案).
 Only accepted versions are public; the one in force on a day is the accepted
@@ -30,6 +32,14 @@ class CatalogueKind(models.TextChoices):
     INSPECTION_ITEMS = "inspection_items", _("random inspection item list")  # 随机抽查事项清单, 公示-5
     SERVICE_GUIDES = "service_guides", _("service guides")  # 服务指南, 公示-7
     FLOWCHARTS = "flowcharts", _("enforcement flowcharts")  # 执法流程图, 公示-6
+    # 法制审核目录清单 (审核-6/7): which decisions need legal review. Filed
+    # like the lists above, read by the review app; not on the portal.
+    REVIEW_CATALOGUE = "review_catalogue", _("legal review catalogue")
+
+
+# The lists published on the portal (事前公开), imported and exported as Excel.
+PUBLIC_KINDS = (CatalogueKind.ENFORCEMENT_ITEMS, CatalogueKind.INSPECTION_ITEMS, CatalogueKind.SERVICE_GUIDES,
+                CatalogueKind.FLOWCHARTS)
 
 
 class VersionStatus(models.TextChoices):
@@ -59,6 +69,14 @@ class CatalogueVersion(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # Review catalogue only (审核-7): review every decision outside the summary procedure.
+    all_non_summary = models.BooleanField(_("review every non-summary decision"), default=False)
+    # Where the audit chain named this version before it moved here (a review
+    # catalogue version filed before issue 10 was "review.reviewcatalogueversion"
+    # with its old id). The chain is append-only and never rewritten, so the
+    # old entries are found through this reference (``audit_references``).
+    former_object_type = models.CharField(max_length=64, blank=True, editable=False)
+    former_object_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["agency_id", "kind", "-number"]
@@ -85,6 +103,14 @@ class CatalogueVersion(models.Model):
     def items(self):
         """The rows of this version, whatever the kind."""
         return ITEM_MODELS[self.kind].objects.filter(version=self).order_by("position", "pk")
+
+    def audit_references(self) -> list[tuple[str, str]]:
+        """Every (object_type, object_id) under which the audit chain names
+        this version: its own, and the one it had before it moved here."""
+        refs = [(self._meta.label_lower, str(self.pk))]
+        if self.former_object_type:
+            refs.append((self.former_object_type, self.former_object_id))
+        return refs
 
 
 class FilingEvent(models.Model):
@@ -213,7 +239,38 @@ class Flowchart(CatalogueItem):
         try:
             get_process(self.act_kind, self.procedure)
         except ProcessNotFound:
-            raise ValidationError({"procedure": f"没有“{self.act_kind}-{self.procedure}”的流程定义。"})
+            raise ValidationError({"procedure": ValidationError(f"没有“{self.act_kind}-{self.procedure}”的流程定义。",
+                                                                code="process_not_found")})
+
+
+class ReviewRule(CatalogueItem):
+    """One entry of a review catalogue (法制审核目录清单, 审核-6). A rule applies
+    to a case of its act kinds (all if none) and domain (any if blank) when
+    ANY of its triggers holds; a rule with no trigger applies to every such
+    case. ``position`` is the entry's number in the catalogue."""
+
+    title = models.CharField(_("title"), max_length=255)
+    act_kinds = models.JSONField(_("act kinds"), default=list, blank=True)
+    domain = models.CharField(_("domain"), max_length=64, blank=True)
+    penalty_categories = models.JSONField(_("penalty categories"), default=list, blank=True)
+    fine_citizen_fen = models.BigIntegerField(_("fine threshold, citizens (fen)"), null=True, blank=True)
+    fine_organisation_fen = models.BigIntegerField(_("fine threshold, organisations (fen)"), null=True, blank=True)
+    confiscation_citizen_fen = models.BigIntegerField(_("confiscation threshold, citizens (fen)"), null=True, blank=True)
+    confiscation_organisation_fen = models.BigIntegerField(_("confiscation threshold, organisations (fen)"), null=True, blank=True)
+    hearing_held = models.BooleanField(_("a hearing was held"), default=False)
+    major_public_interest = models.BooleanField(_("major public interest"), default=False)
+    complex = models.BooleanField(_("complex, several legal relations"), default=False)
+    social_impact = models.BooleanField(_("major social impact"), default=False)
+    outside_benchmark = models.BooleanField(_("outside the discretion benchmark"), default=False)
+    citation = models.CharField(_("basis"), max_length=255, blank=True)
+
+    class Meta(CatalogueItem.Meta):
+        verbose_name = _("review catalogue rule")
+        verbose_name_plural = _("review catalogue rules")
+        constraints = [models.UniqueConstraint(fields=["version", "position"], name="catalog_review_rule_position_unique")]
+
+    def __str__(self):
+        return f"{self.position}. {self.title}"
 
 
 ITEM_MODELS: dict[str, type[CatalogueItem]] = {
@@ -221,6 +278,7 @@ ITEM_MODELS: dict[str, type[CatalogueItem]] = {
     CatalogueKind.INSPECTION_ITEMS: InspectionItem,
     CatalogueKind.SERVICE_GUIDES: ServiceGuide,
     CatalogueKind.FLOWCHARTS: Flowchart,
+    CatalogueKind.REVIEW_CATALOGUE: ReviewRule,
 }
 
 

@@ -19,25 +19,38 @@ from django.http import Http404
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region
 
-from .models import ITEM_MODELS, CatalogueKind, CatalogueVersion, ImportAttempt, VersionStatus
-from .permissions import can_decide_filing, can_edit_catalogues
+from .models import ITEM_MODELS, PUBLIC_KINDS, CatalogueKind, CatalogueVersion, ImportAttempt, VersionStatus
+from .predicates import can_decide_filing, can_edit_catalogues
 from sanxiang.core import clock
 
 # --- private -------------------------------------------------------------------
 
 
-def versions_for(*, user) -> QuerySet[CatalogueVersion]:
-    """Every version (any status) of agencies in the user's jurisdiction."""
+def versions_for(*, user, kinds=PUBLIC_KINDS) -> QuerySet[CatalogueVersion]:
+    """Every version (any status) of the given kinds (by default the public
+    lists; the review app asks for its review catalogue) of agencies in the
+    user's jurisdiction."""
     return CatalogueVersion.objects.select_related("agency", "agency__region", "agency__legal_office").filter(
-        agency__in=core_selectors.agencies_for(user=user)
+        agency__in=core_selectors.agencies_for(user=user), kind__in=list(kinds),
     )
 
 
-def get_version_for(*, user, pk) -> CatalogueVersion:
+def get_version_for(*, user, pk, kinds=PUBLIC_KINDS) -> CatalogueVersion:
     try:
-        return versions_for(user=user).get(pk=pk)
+        return versions_for(user=user, kinds=kinds).get(pk=pk)
     except (CatalogueVersion.DoesNotExist, ValueError, TypeError):
         raise Http404("catalogue version not found")
+
+
+def audit_entries_for(*, user, version: CatalogueVersion) -> QuerySet:
+    """The audit entries about a version, under every reference the chain
+    has named it by (its own, and the review app's before the review
+    catalogue moved here: ``audit_references``), for those who may read the
+    audit log (core.selectors.audit_entries_for)."""
+    query = Q()
+    for object_type, object_id in version.audit_references():
+        query |= Q(object_type=object_type, object_id=object_id)
+    return core_selectors.audit_entries_for(user=user).filter(query).order_by("seq")
 
 
 def get_import_for(*, user, pk) -> ImportAttempt:
@@ -52,9 +65,9 @@ def editable_agencies(*, user) -> list[Agency]:
     return [a for a in core_selectors.agencies_for(user=user) if can_edit_catalogues(user, a)]
 
 
-def filing_queue(*, user) -> list[CatalogueVersion]:
+def filing_queue(*, user, kinds=PUBLIC_KINDS) -> list[CatalogueVersion]:
     """Submitted versions the user's legal office has to accept or return."""
-    qs = versions_for(user=user).filter(status=VersionStatus.SUBMITTED).order_by("submitted_at", "pk")
+    qs = versions_for(user=user, kinds=kinds).filter(status=VersionStatus.SUBMITTED).order_by("submitted_at", "pk")
     return [v for v in qs if can_decide_filing(user, v.agency)]
 
 
@@ -65,7 +78,7 @@ def lists_overview(*, user, agency: Agency) -> list[dict]:
         raise Http404("agency not found")
     today = clock.today()
     rows = []
-    for kind in CatalogueKind:
+    for kind in PUBLIC_KINDS:
         versions = CatalogueVersion.objects.filter(agency=agency, kind=kind)
         rows.append({
             "kind": kind,
@@ -119,7 +132,8 @@ def public_catalogue_agencies(*, region_code: str = "", on: date | None = None) 
     """Active agencies with at least one accepted list in force, in a region subtree."""
     on = on or clock.today()
     qs = core_selectors.public_agencies(region_code=region_code)
-    published = CatalogueVersion.objects.filter(status=VersionStatus.ACCEPTED, effective_date__lte=on)
+    published = CatalogueVersion.objects.filter(status=VersionStatus.ACCEPTED, effective_date__lte=on,
+                                                kind__in=list(PUBLIC_KINDS))
     return (qs.filter(catalogue_versions__in=published)
             .annotate(list_count=Count("catalogue_versions__kind", filter=Q(catalogue_versions__in=published), distinct=True))
             .order_by("region__code", "name"))

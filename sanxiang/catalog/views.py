@@ -30,7 +30,7 @@ from sanxiang.core.views import staff_required
 
 from . import excel, selectors, services
 from .models import CatalogueKind, Flowchart, ServiceGuide, VersionStatus
-from .permissions import can_decide_filing, can_edit_catalogues
+from .predicates import can_decide_filing, can_edit_catalogues
 from .processes import ProcessNotFound, get_process, render_flowchart_svg
 from sanxiang.core.parsing import optional_id
 from sanxiang.core import clock

@@ -1,14 +1,15 @@
 """The back office over legal-review tables: read-only and scoped by
 jurisdiction (selectors). Every change goes through the services and their
 pages, which check who acts and write the audit chain; the save-time guards
-(guards.py) protect decisions against any other door (imports, scripts)."""
+(guards.py) protect decisions against any other door (imports, scripts).
+The review catalogue is listed with the other catalogues (catalog admin)."""
 
 from django.contrib import admin
 
 from sanxiang.core.admin import ReadOnlyAdmin as ReadOnlyScoped, site
 
 from . import selectors
-from .models import ReviewCatalogueVersion, Reviewer, Submission
+from .models import Reviewer, Submission
 
 
 @admin.register(Submission, site=site)
@@ -23,8 +24,3 @@ class ReviewerAdmin(ReadOnlyScoped):
     selector = staticmethod(selectors.reviewers_for)
     list_display = ("name", "agency", "qualification_number", "qualification_date", "first_time", "active")
 
-
-@admin.register(ReviewCatalogueVersion, site=site)
-class CatalogueVersionAdmin(ReadOnlyScoped):
-    selector = staticmethod(selectors.catalogue_versions_for)
-    list_display = ("agency", "number", "status", "effective_date", "all_non_summary")

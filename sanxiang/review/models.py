@@ -1,10 +1,10 @@
 """Legal review of major enforcement decisions (重大执法决定法制审核, seeds
 审核-1 … 审核-8; penalty law arts. 57, 58).
 
-- ReviewCatalogueVersion / CatalogueRule: each agency's review catalogue
-  (目录清单, 审核-6), versioned, dated and filed with its legal office
-  (draft → submitted → accepted | returned), with the switch that extends
-  review to every non-summary decision (审核-7).
+- The review catalogue (目录清单, 审核-6/7) is a catalogue kind of the
+  catalog app (``CatalogueKind.REVIEW_CATALOGUE``, its rules
+  ``catalog.ReviewRule``), filed through the catalog app's one workflow;
+  this app reads it.
 - CaseReview: per case, the flags the catalogue and art. 58 ask about and
   the latest evaluation (required?, every matching rule with its citation).
 - Reviewer / Training: the reviewer registry (审核-2/3/4).
@@ -20,108 +20,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from sanxiang.core import clock
-
-
-# --------------------------------------------------------------------------
-# Catalogue (目录清单, 审核-6/7)
-
-
-class VersionStatus(models.TextChoices):
-    DRAFT = "draft", _("draft")  # being edited by the agency
-    SUBMITTED = "submitted", _("submitted for filing")  # with the legal office, frozen
-    ACCEPTED = "accepted", _("accepted")  # filed: applies from its effective date, frozen for good
-    RETURNED = "returned", _("returned")  # sent back with reasons; editable and resubmittable
-
-
-OPEN_STATUSES = (VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.RETURNED)
-EDITABLE_STATUSES = (VersionStatus.DRAFT, VersionStatus.RETURNED)
-
-
-class ReviewCatalogueVersion(models.Model):
-    agency = models.ForeignKey("core.Agency", verbose_name=_("agency"), on_delete=models.PROTECT,
-                               related_name="review_catalogue_versions")
-    number = models.PositiveIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    effective_date = models.DateField(_("effective date"), null=True, blank=True)
-    # 审核-7: review every decision outside the statutory summary procedure.
-    all_non_summary = models.BooleanField(_("review every non-summary decision"), default=False)
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    return_reason = models.TextField(_("reason for return"), blank=True)
-
-    class Meta:
-        ordering = ["agency_id", "-number"]
-        verbose_name = _("review catalogue version")
-        verbose_name_plural = _("review catalogue versions")
-        constraints = [
-            models.UniqueConstraint(fields=["agency", "number"], name="review_catalogue_number_unique"),
-            models.UniqueConstraint(fields=["agency"], condition=Q(status__in=list(OPEN_STATUSES)),
-                                    name="review_catalogue_one_open"),
-        ]
-
-    def __str__(self):
-        return f"{self.agency} · 法制审核目录清单 · v{self.number}"
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
-
-
-class CatalogueRule(models.Model):
-    """One entry of a review catalogue. A rule applies to a case of its act
-    kinds (all if none) and domain (any if blank) when ANY of its triggers
-    holds; a rule with no trigger applies to every such case."""
-
-    version = models.ForeignKey(ReviewCatalogueVersion, on_delete=models.CASCADE, related_name="rules")
-    position = models.PositiveIntegerField(_("number"))
-    title = models.CharField(_("title"), max_length=255)
-    act_kinds = models.JSONField(_("act kinds"), default=list, blank=True)
-    domain = models.CharField(_("domain"), max_length=64, blank=True)
-    penalty_categories = models.JSONField(_("penalty categories"), default=list, blank=True)
-    fine_citizen_fen = models.BigIntegerField(_("fine threshold, citizens (fen)"), null=True, blank=True)
-    fine_organisation_fen = models.BigIntegerField(_("fine threshold, organisations (fen)"), null=True, blank=True)
-    confiscation_citizen_fen = models.BigIntegerField(_("confiscation threshold, citizens (fen)"), null=True, blank=True)
-    confiscation_organisation_fen = models.BigIntegerField(_("confiscation threshold, organisations (fen)"), null=True, blank=True)
-    hearing_held = models.BooleanField(_("a hearing was held"), default=False)
-    major_public_interest = models.BooleanField(_("major public interest"), default=False)
-    complex = models.BooleanField(_("complex, several legal relations"), default=False)
-    social_impact = models.BooleanField(_("major social impact"), default=False)
-    outside_benchmark = models.BooleanField(_("outside the discretion benchmark"), default=False)
-    citation = models.CharField(_("basis"), max_length=255, blank=True)
-
-    class Meta:
-        ordering = ["version", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["version", "position"], name="review_rule_position_unique")]
-        verbose_name = _("review catalogue rule")
-        verbose_name_plural = _("review catalogue rules")
-
-    def __str__(self):
-        return f"{self.position}. {self.title}"
-
-
-class FilingEvent(models.Model):
-    class Action(models.TextChoices):
-        CREATED = "created", _("created")
-        SUBMITTED = "submitted", _("submitted")
-        ACCEPTED = "accepted", _("accepted")
-        RETURNED = "returned", _("returned")
-
-    version = models.ForeignKey(ReviewCatalogueVersion, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    text = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 # --------------------------------------------------------------------------
@@ -144,7 +44,7 @@ class CaseReview(models.Model):
     required = models.BooleanField(_("review required"), default=False)
     discussion_required = models.BooleanField(_("collective discussion required"), default=False)
     matches = models.JSONField(_("matching rules"), default=list, blank=True)
-    catalogue_version = models.ForeignKey(ReviewCatalogueVersion, null=True, blank=True, on_delete=models.PROTECT,
+    catalogue_version = models.ForeignKey("catalog.CatalogueVersion", null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
     inputs = models.JSONField(default=dict, blank=True)  # what was evaluated (the proposal and flags)
     evaluated_at = models.DateTimeField(null=True, blank=True)

@@ -13,13 +13,14 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.http import Http404
 
+from sanxiang.catalog import selectors as catalog_selectors
+from sanxiang.catalog.models import CatalogueKind, CatalogueVersion
 from sanxiang.core.models import Agency, AgencyKind, Officer, OfficerStatus
 from sanxiang.core.selectors import agencies_for
 from sanxiang.rules import RuleNotFound, get_rule
 
 from .models import (
-    CaseReview, Consultation, Discussion, Extension, Notice, Outcome, Resolution, ReviewCatalogueVersion, Reviewer,
-    Submission, VersionStatus,
+    CaseReview, Consultation, Discussion, Extension, Notice, Outcome, Resolution, Reviewer, Submission,
 )
 from sanxiang.core import clock
 from sanxiang.cases.models import Case
@@ -74,19 +75,26 @@ def get_reviewer_for(*, user, pk) -> Reviewer:
         raise Http404("reviewer not found")
 
 
-def catalogue_versions_for(*, user) -> QuerySet[ReviewCatalogueVersion]:
-    return ReviewCatalogueVersion.objects.select_related("agency", "agency__region").filter(agency__in=agencies_for(user=user))
+# The review catalogue is a catalogue kind of the catalog app: read through
+# its selectors (jurisdiction-scoped, Http404 out of scope).
+REVIEW_KINDS = (CatalogueKind.REVIEW_CATALOGUE,)
 
 
-def get_catalogue_version_for(*, user, pk) -> ReviewCatalogueVersion:
-    try:
-        return catalogue_versions_for(user=user).get(pk=pk)
-    except (ReviewCatalogueVersion.DoesNotExist, ValueError, TypeError):
-        raise Http404("catalogue version not found")
+def catalogue_versions_for(*, user) -> QuerySet[CatalogueVersion]:
+    return catalog_selectors.versions_for(user=user, kinds=REVIEW_KINDS)
 
 
-def filing_queue(*, user) -> QuerySet[ReviewCatalogueVersion]:
-    return catalogue_versions_for(user=user).filter(status=VersionStatus.SUBMITTED)
+def get_catalogue_version_for(*, user, pk) -> CatalogueVersion:
+    return catalog_selectors.get_version_for(user=user, pk=pk, kinds=REVIEW_KINDS)
+
+
+def filing_queue(*, user) -> list[CatalogueVersion]:
+    """Review catalogues the user's legal office has to accept or return."""
+    return catalog_selectors.filing_queue(user=user, kinds=REVIEW_KINDS)
+
+
+def latest_submission(case) -> Submission | None:
+    return Submission.objects.filter(case=case).order_by("-round").first()
 
 
 def notices_for(*, user) -> QuerySet[Notice]:

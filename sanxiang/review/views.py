@@ -20,16 +20,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanxiang.cases.selectors import get_case_for
-from sanxiang.catalog.permissions import can_decide_filing
+from sanxiang.catalog import services as catalog_services
+from sanxiang.catalog.models import CatalogueKind, VersionStatus
+from sanxiang.catalog.predicates import REVIEW_CATALOGUE_EDITOR_ROLES, can_decide_filing
 from sanxiang.catalog.processes import render_flowchart_svg
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
 from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
-from . import selectors, services, workflow
-from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution, VersionStatus
-from sanxiang.core.parsing import parse_id
+from . import predicates, selectors, services, workflow
+from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution
+from sanxiang.core.parsing import optional_id, parse_id
 from sanxiang.core import clock
 from sanxiang.documents.selectors import documents_for
 from sanxiang.core.selectors import users_for
@@ -85,8 +87,8 @@ def _case_context(request, case, **extra):
         "check_items": CheckItem.choices, "item_results": ItemResult.choices, "resolutions": Resolution.choices,
         "counsel_kinds": Consultation.CounselKind.choices, "documents": documents,
         "reviewers": selectors.reviewers_for(user=user).filter(agency=case.agency, active=True) if same_agency else [],
-        "is_unit": same_agency and user.role in services.CASE_ROLES,
-        "is_office": same_agency and user.role in services.REVIEW_OFFICE_ROLES,
+        "is_unit": same_agency and user.role in predicates.CASE_ROLES,
+        "is_office": same_agency and user.role in predicates.REVIEW_OFFICE_ROLES,
         "is_head": same_agency and user.role == Role.AGENCY_HEAD,
         "reviewer_user_id": user.pk, **extra,
     }
@@ -249,15 +251,16 @@ def discussion_document_view(request, did: int):
 
 
 # --------------------------------------------------------------------------
-# Catalogue (审核-6/7) and filing
+# Catalogue (审核-6/7): a catalogue kind of the catalog app, filed through its
+# one workflow (catalog.services); these pages edit its rules one by one.
 
 
 @staff_required
 def catalogue(request):
     user = request.user
-    agency = user.agency if user.agency_id and user.role in services.CATALOGUE_EDITOR_ROLES else None
+    agency = user.agency if user.agency_id and user.role in REVIEW_CATALOGUE_EDITOR_ROLES else None
     versions = selectors.catalogue_versions_for(user=user).filter(agency=agency) if agency else []
-    queue = [v for v in selectors.filing_queue(user=user) if can_decide_filing(user, v.agency)]
+    queue = selectors.filing_queue(user=user)
     return render(request, "review/catalogue.html", {"agency": agency, "versions": versions, "queue": queue})
 
 
@@ -265,9 +268,9 @@ def catalogue(request):
 def catalogue_version(request, vid: int):
     version = selectors.get_catalogue_version_for(user=request.user, pk=vid)
     return render(request, "review/catalogue_version.html", {
-        "version": version, "rules": version.rules.all(), "events": version.events.select_related("actor"),
+        "version": version, "rules": version.items(), "events": version.events.select_related("actor"),
         "can_edit": version.is_editable and request.user.agency_id == version.agency_id
-        and request.user.role in services.CATALOGUE_EDITOR_ROLES,
+        and request.user.role in REVIEW_CATALOGUE_EDITOR_ROLES,
         "can_decide": version.status == VersionStatus.SUBMITTED and can_decide_filing(request.user, version.agency),
     })
 
@@ -281,7 +284,8 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
         if not user.agency_id:
             raise PermissionDenied
         try:
-            version = services.start_catalogue_draft(actor=user, agency=user.agency, note=p.get("note", ""))
+            version = catalog_services.start_draft(actor=user, agency=user.agency, kind=CatalogueKind.REVIEW_CATALOGUE,
+                                                   note=p.get("note", ""))
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _message(exc))
             return redirect("review:catalogue")
@@ -289,7 +293,7 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
     version = selectors.get_catalogue_version_for(user=user, pk=vid)
     if action == "rule":
         split = lambda name: [x.strip() for x in p.get(name, "").replace("，", ",").split(",") if x.strip()]  # noqa: E731
-        _do(request, lambda: services.add_catalogue_rule(
+        _do(request, lambda: catalog_services.add_review_rule(
             actor=user, version=version, title=p.get("title", ""), act_kinds=p.getlist("act_kinds"),
             domain=p.get("domain", ""), penalty_categories=split("penalty_categories"),
             fine_citizen_yuan=p.get("fine_citizen_yuan") or None, fine_organisation_yuan=p.get("fine_organisation_yuan") or None,
@@ -299,20 +303,20 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
             social_impact="social_impact" in p, outside_benchmark="outside_benchmark" in p,
             citation=p.get("citation", "")), _("Rule added."))
     elif action == "remove":
-        rule = version.rules.filter(pk=p.get("rule")).first()
+        rule = version.items().filter(pk=optional_id(p.get("rule"), field="rule")).first()
         if rule is not None:
-            _do(request, lambda: services.remove_catalogue_rule(actor=user, rule=rule), _("Rule removed."))
+            _do(request, lambda: catalog_services.remove_review_rule(actor=user, rule=rule), _("Rule removed."))
     elif action == "switch":
-        _do(request, lambda: services.set_all_non_summary(actor=user, version=version, enabled=p.get("enabled") == "1"),
+        _do(request, lambda: catalog_services.set_all_non_summary(actor=user, version=version, enabled=p.get("enabled") == "1"),
             _("Recorded."))
     elif action == "submit":
-        _do(request, lambda: services.submit_catalogue(actor=user, version=version,
-                                                       effective_date=_date(p.get("effective_date", ""))),
+        _do(request, lambda: catalog_services.submit_version(actor=user, version=version,
+                                                             effective_date=_date(p.get("effective_date", ""))),
             _("Submitted for filing."))
     elif action == "accept":
-        _do(request, lambda: services.accept_catalogue(actor=user, version=version), _("Filing accepted."))
+        _do(request, lambda: catalog_services.accept_version(actor=user, version=version), _("Filing accepted."))
     elif action == "return":
-        _do(request, lambda: services.return_catalogue(actor=user, version=version, reason=p.get("reason", "")),
+        _do(request, lambda: catalog_services.return_version(actor=user, version=version, reason=p.get("reason", "")),
             _("Returned with reasons."))
     return redirect("review:catalogue_version", vid=version.pk)
 

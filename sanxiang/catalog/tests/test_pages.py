@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sanxiang.catalog import services
-from sanxiang.catalog.models import CatalogueKind, ImportAttempt, ServiceGuide, VersionStatus
+from sanxiang.catalog.models import PUBLIC_KINDS, CatalogueKind, ImportAttempt, ServiceGuide, VersionStatus
 from sanxiang.catalog.processes import get_process
 
 from .conftest import draft_with, enforcement_row, filed, headers, xlsx
@@ -23,7 +23,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture
 def published(cw):
-    for kind in CatalogueKind:
+    for kind in PUBLIC_KINDS:
         filed(editor=cw.u_pub_changan, decider=cw.u_legal_sjz, agency=cw.amr_changan, kind=kind, effective=date(2026, 1, 1))
     return cw
 

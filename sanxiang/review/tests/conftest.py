@@ -12,6 +12,8 @@ import pytest
 from django.utils import timezone
 
 from sanxiang.cases import services as case_services
+from sanxiang.catalog import services as catalog_services
+from sanxiang.catalog.models import CatalogueKind
 from sanxiang.core import services as core_services
 from sanxiang.core.models import Role
 from sanxiang.review import services
@@ -96,7 +98,8 @@ def walk(case, codes, day, *, user, head):
 
 @pytest.fixture
 def file_catalogue(rw):
-    """File and accept a review catalogue for an agency: one rule over fines
+    """File and accept a review catalogue (a catalogue kind of the catalog app,
+    through its one filing workflow) for an agency: one rule over fines
     (citizens 10,000 / organisations 100,000 yuan), optionally the 审核-7
     switch and more rules."""
 
@@ -104,16 +107,16 @@ def file_catalogue(rw):
              fine_citizen=10000, extra_rules=()):
         agency = agency or rw.amr_changan
         head = head or rw.head
-        version = services.start_catalogue_draft(actor=head, agency=agency)
-        services.add_catalogue_rule(actor=head, version=version, title="较大数额罚款", act_kinds=["penalty"],
-                                    penalty_categories=[], fine_citizen_yuan=fine_citizen, fine_organisation_yuan=fine_org,
-                                    citation="《河北省重大行政执法决定法制审核办法》")
+        version = catalog_services.start_draft(actor=head, agency=agency, kind=CatalogueKind.REVIEW_CATALOGUE)
+        catalog_services.add_review_rule(actor=head, version=version, title="较大数额罚款", act_kinds=["penalty"],
+                                         penalty_categories=[], fine_citizen_yuan=fine_citizen,
+                                         fine_organisation_yuan=fine_org, citation="《河北省重大行政执法决定法制审核办法》")
         for extra in extra_rules:
-            services.add_catalogue_rule(actor=head, version=version, **extra)
+            catalog_services.add_review_rule(actor=head, version=version, **extra)
         if all_non_summary:
-            services.set_all_non_summary(actor=head, version=version, enabled=True)
-        services.submit_catalogue(actor=head, version=version, effective_date=effective)
-        return services.accept_catalogue(actor=rw.u_legal_sjz, version=version)
+            catalog_services.set_all_non_summary(actor=head, version=version, enabled=True)
+        catalog_services.submit_version(actor=head, version=version, effective_date=effective)
+        return catalog_services.accept_version(actor=rw.u_legal_sjz, version=version)
 
     return make
 

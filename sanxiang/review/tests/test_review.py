@@ -438,3 +438,21 @@ def test_the_review_opinion_and_the_discussion_record_are_issued_as_documents(rw
     assert record.number and "议〔" in record.number
     submission.refresh_from_db()
     assert submission.opinion_document_number == doc.number
+
+
+def test_a_refused_actor_gets_the_predicates_code_through_the_api(rw, make_case, file_catalogue):
+    """Every refusal carries a code (issue 10): the case unit's system may
+    submit but not assign a reviewer (the legal-review office does), nor
+    record the opinion (only the assigned reviewer does)."""
+    file_catalogue()
+    case = make_case(fine_yuan=120000)
+    submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS)
+    _, token = create_token(actor="t", agency=rw.amr_changan, name="长安办案系统", scopes=["read", "cases:write"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = api.post(f"/api/v1/review/submissions/{submission.pk}/assign", {"reviewer_id": rw.reviewer.pk},
+                 content_type="application/json")
+    assert r.status_code == 403
+    assert (r.json()["code"], r.json()["field"]) == ("wrong_role", "actor") and "法制审核机构" in r.json()["message"]
+    r = api.post(f"/api/v1/review/submissions/{submission.pk}/opinion", {"checklist": ALL_PASS},
+                 content_type="application/json")
+    assert r.status_code == 403 and r.json()["code"] == "not_assigned_reviewer"
