@@ -23,6 +23,8 @@ from sanxiang.cases.predicates import ALLOWED, Verdict, refuse
 from sanxiang.catalog.predicates import can_decide_filing
 from sanxiang.core import clock
 from sanxiang.core.models import Role
+from sanxiang.core.predicates import is_console
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS
 from sanxiang.rules.loader import get_rule
 
 from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus
@@ -30,7 +32,7 @@ from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatu
 APPROVER_RULE = "publicity.early_end_approver_roles"
 # The deciding agency's accounts that record an application (the party's,
 # or the agency's on its behalf): those who publish and withdraw its records.
-APPLICATION_ROLES = {Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD}
+APPLICATION_ROLES = PUBLICITY_MANAGERS
 # Penalties after which credit repair may not end publicity early
 # (《市场监督管理行政处罚信息公示规定》 arts. 14-15 practice; domain.md).
 NO_EARLY_END = {"责令停产停业", "吊销许可证件", "限制从业"}
@@ -41,6 +43,22 @@ WHO_CODES = {"early_end_not_deciding_agency", "early_end_own_application", "earl
 
 def _active(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", True))
+
+
+def can_manage_publicity(actor, agency, *, what: str = "管理本部门的公示") -> Verdict:
+    """Publish, correct, withdraw and switch automatic publication of the
+    agency's decisions: its publicity administrator or head
+    (core.vocabulary.PUBLICITY_MANAGERS), a system administrator, or a
+    process of the operator's console (a string actor: the loader, the
+    scheduler's automatic publication)."""
+    if is_console(actor):
+        return ALLOWED
+    if _active(actor) and (getattr(actor, "role", None) == Role.SYSADMIN or getattr(actor, "is_superuser", False)):
+        return ALLOWED
+    if _active(actor) and getattr(actor, "role", None) in PUBLICITY_MANAGERS \
+            and getattr(actor, "agency_id", None) == agency.pk:
+        return ALLOWED
+    return refuse(f"只有本部门公示管理员、负责人或系统管理员可以{what}。", "forbidden", "actor")
 
 
 def approver_rule(decision: Decision, *, on: date | None = None):
@@ -85,7 +103,7 @@ def can_decide_early_end(user, application: EarlyEndApplication, *, on: date | N
                       "application")
     if role == Role.LEGAL_SUPERVISOR:
         competent = can_decide_filing(user, agency)
-    elif role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN):
+    elif role in PUBLICITY_MANAGERS:
         competent = getattr(user, "agency_id", None) == agency.pk
     else:
         competent = False
