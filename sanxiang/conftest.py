@@ -87,6 +87,42 @@ def world(db):
     return w
 
 
+def make_user(username: str, role: str, **kw):
+    """An account made through the service, with the fixtures' password."""
+    return services.create_user(actor="test-fixture", username=username, password=PASSWORD, role=role, **kw)
+
+
+def client_for(user):
+    """A Django test client logged in as ``user`` (no TOTP step: pages that
+    require it are tested with ``REQUIRE_TOTP`` off)."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def no_totp(settings):
+    """Pages without the authenticator step (TOTP is proven in core's tests)."""
+    settings.REQUIRE_TOTP = False
+
+
+def services_taking_an_actor(module) -> dict:
+    """Every public function of a services module that takes the acting user
+    as the services do (keyword-only ``actor``), by name."""
+    import inspect
+
+    found = {}
+    for name, func in inspect.getmembers(module, inspect.isfunction):
+        if name.startswith("_") or inspect.unwrap(func).__module__ != module.__name__:
+            continue
+        actor = inspect.signature(func).parameters.get("actor")
+        if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
+            found[name] = func
+    return found
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres_only"):
         from django.conf import settings

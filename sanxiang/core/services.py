@@ -11,6 +11,7 @@ from django.db import transaction
 
 from . import predicates
 from .audit import append_audit
+from .statuses import change_status
 from .models import Agency, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
 
 
@@ -61,15 +62,8 @@ def create_officer(*, actor, name: str, agency: Agency, certificate_number: str,
 @transaction.atomic
 def set_officer_status(*, actor, officer: Officer, status: str, reason: str) -> Officer:
     _check(predicates.can_manage_officers(actor, agency=Agency.objects.select_related("region").get(pk=officer.agency_id)))
-    if status not in OfficerStatus.values:
-        raise ValidationError({"status": "证件状态无效。"})
-    if not reason.strip():
-        raise ValidationError({"reason": "变更证件状态须填写理由。"})
-    old = officer.status
-    officer.status = status
-    officer.save(update_fields=["status"])
-    append_audit(actor=actor, action="officer.status", obj=officer, payload={"from": old, "to": status, "reason": reason})
-    return officer
+    return change_status(actor=actor, obj=officer, status=status, choices=OfficerStatus, action="officer.status",
+                         what="证件", reason=reason, reason_required=True)
 
 
 def _check_role_scope(*, role: str, agency: Agency | None, region: Region | None) -> None:

@@ -26,6 +26,7 @@ from sanxiang.core.audit import append_audit
 from sanxiang.core.calendar import add_period
 from sanxiang.rules import get_rule
 from sanxiang.core.refusals import Refused
+from sanxiang.core.statuses import change_status
 
 from . import filetypes, predicates, uploads
 from .archive.build import ARCHIVED_STATUSES, ArchiveError, archive_dir, build_case_archive
@@ -601,13 +602,8 @@ def register_device(*, actor, agency, serial: str, model: str) -> Device:
 
 @transaction.atomic
 def set_device_status(*, actor, device: Device, status: str, reason: str) -> Device:
-    if status not in DeviceStatus.values:
-        raise ValidationError({"status": "设备状态无效。"})
-    old = device.status
-    device.status = status
-    device.save(update_fields=["status"])
-    append_audit(actor=actor, action="device.status", obj=device, payload={"from": old, "to": status, "reason": reason})
-    return device
+    return change_status(actor=actor, obj=device, status=status, choices=DeviceStatus, action="device.status",
+                         what="设备", reason=reason)
 
 
 @transaction.atomic

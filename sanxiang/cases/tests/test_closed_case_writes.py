@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
+from sanxiang.conftest import services_taking_an_actor
 from sanxiang.cases import services
 from sanxiang.cases.models import AvExemption, Case, CaseStatus
 from sanxiang.core.models import AuditEntry
@@ -28,19 +29,6 @@ NOT_ON_A_CASE = {
     "set_av_requirement": "the agency's AV list (音像记录事项清单), not a case",
 }
 CASE_ARGUMENTS = ("case", "step", "deadline", "exemption")
-
-
-def _write_services():
-    """Every public function of cases/services.py that takes an acting
-    user as the services do (keyword-only ``actor``)."""
-    found = {}
-    for name, func in inspect.getmembers(services, inspect.isfunction):
-        if name.startswith("_") or inspect.unwrap(func).__module__ != services.__name__:
-            continue
-        actor = inspect.signature(func).parameters.get("actor")
-        if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
-            found[name] = func
-    return found
 
 
 def _error(exc: ValidationError):
@@ -85,7 +73,7 @@ def _arguments(func, case: Case, actor) -> dict:
 
 
 def test_every_case_write_service_is_either_gated_or_named_as_not_acting_on_a_case():
-    writes = _write_services()
+    writes = services_taking_an_actor(services)
     assert {"record_hearing_waiver", "start_step", "complete_step", "assign_officer"} <= set(writes)
     for name, func in writes.items():
         takes_a_case = any(p in inspect.signature(func).parameters for p in CASE_ARGUMENTS)
@@ -99,7 +87,7 @@ def test_every_case_write_service_is_either_gated_or_named_as_not_acting_on_a_ca
 @pytest.mark.parametrize("ended", ["closed", "terminated"])
 def test_every_case_write_service_refuses_a_closed_or_terminated_case(world, ended_cases, head, ended):
     case = ended_cases[ended]
-    gated = {n: f for n, f in _write_services().items() if n not in NOT_ON_A_CASE}
+    gated = {n: f for n, f in services_taking_an_actor(services).items() if n not in NOT_ON_A_CASE}
     assert len(gated) >= 14
     for name, func in gated.items():
         for actor in (world.u_changan, head):

@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+from sanxiang.conftest import client_for
+
 
 @pytest.fixture(autouse=True)
 def _no_totp(settings):
@@ -10,10 +12,6 @@ def _no_totp(settings):
     settings.REQUIRE_TOTP = False
 
 
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_county_officer_cannot_read_another_countys_officer_by_page(world):

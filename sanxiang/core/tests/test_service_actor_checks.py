@@ -8,13 +8,13 @@ module: a new core service must be listed here with who may not call it."""
 
 from __future__ import annotations
 
-import inspect
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from sanxiang.conftest import services_taking_an_actor
 from sanxiang.core import services
 from sanxiang.core.models import AgencyKind, AuditEntry, Role, User
 from sanxiang.core.validators import make_certificate_number, make_credit_code
@@ -39,17 +39,6 @@ REFUSED = {
     "change_password": ("nobody", "anonymous", "console", "head", "sysadmin"),  # one's own only (here: officer's)
     "record_view": ("nobody", "anonymous", "console"),
 }
-
-
-def _core_services():
-    found = {}
-    for name, func in inspect.getmembers(services, inspect.isfunction):
-        if name.startswith("_") or inspect.unwrap(func).__module__ != services.__name__:
-            continue
-        actor = inspect.signature(func).parameters.get("actor")
-        if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
-            found[name] = func
-    return found
 
 
 @pytest.fixture
@@ -86,12 +75,12 @@ def _arguments(name: str, world) -> dict:
 
 
 def test_every_core_service_is_listed_with_who_it_refuses():
-    assert set(_core_services()) == set(REFUSED)
+    assert set(services_taking_an_actor(services)) == set(REFUSED)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_each_core_service_refuses_who_may_not_act_and_writes_nothing(world, actors, name):
-    func = _core_services()[name]
+    func = services_taking_an_actor(services)[name]
     for who in REFUSED[name]:
         before = AuditEntry.objects.count()
         with pytest.raises(PermissionDenied):
@@ -109,7 +98,7 @@ def test_each_core_service_lets_the_right_people_act(world, actors, name):
     if name in {"create_agency", "update_agency", "create_officer", "update_officer", "set_officer_status"}:
         allowed = "supervisor_sjz"  # the legal office supervising 长安区
     before = AuditEntry.objects.count()
-    _core_services()[name](actor=actors[allowed], **_arguments(name, world))
+    services_taking_an_actor(services)[name](actor=actors[allowed], **_arguments(name, world))
     assert AuditEntry.objects.filter(seq__gt=before).exists()
 
 

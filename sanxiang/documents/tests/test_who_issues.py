@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from sanxiang.api.services import create_token
-from sanxiang.core import services as core_services
+from sanxiang.conftest import client_for, make_user
 from sanxiang.core.models import Role
 from sanxiang.documents import services
 from sanxiang.documents.models import Document, DocumentCounter, NumberPattern
@@ -19,19 +19,11 @@ from sanxiang.documents.models import Document, DocumentCounter, NumberPattern
 from .test_documents import HEARING_NOTICE
 
 
-@pytest.fixture(autouse=True)
-def _no_totp(settings):
-    settings.REQUIRE_TOTP = False  # TOTP is proven in core's tests
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+pytestmark = pytest.mark.usefixtures("no_totp")
 
 
 def user(dw, username, role, agency):
-    return core_services.create_user(actor="t", username=username, password=dw.password, role=role, agency=agency)
+    return make_user(username, role, agency=agency)
 
 
 def test_a_legal_office_or_administrator_cannot_issue_a_numbered_document_in_an_agencys_case(dw):

@@ -613,34 +613,43 @@ def _check_audit(zf, members, report: Report, manifest, items, manifest_sha, sig
         by_object.setdefault((e.get("action"), e.get("object_type"), str(e.get("object_id"))), e)
     for it in items:
         ref = f"item #{it.get('seq')}"
-        if it.get("type") == "evidence":
-            e = by_object.get(("evidence.upload", "evidence.evidenceitem", str(it.get("id"))))
-            if e is None:
-                report.add(I, ref, f"no evidence.upload audit entry for evidence {it.get('id')}", "证据缺少上传审计记录")
-                continue
-            pl = _payload(e)
-            f = (it.get("files") or [{}])[0]
-            checks = [("sha256", pl.get("sha256"), f.get("sha256")), ("size", pl.get("size"), f.get("size")),
-                      ("mime", pl.get("mime"), f.get("mime")), ("original name", pl.get("name", ""), it.get("original_name", "")),
-                      ("step", pl.get("step"), (it.get("step") or {}).get("id")),
-                      ("device", pl.get("device"), (it.get("device") or {}).get("serial"))]
-        elif it.get("type") == "document":
-            e = by_object.get(("document.issue", "documents.document", str(it.get("id"))))
-            if e is None:
-                report.add(I, ref, f"no document.issue audit entry for document {it.get('id')}", "文书缺少制作审计记录")
-                continue
-            pl = _payload(e)
-            files = {f.get("role"): f for f in it.get("files", []) if isinstance(f, dict)}
-            checks = [("kind", pl.get("kind"), it.get("kind")), ("number", pl.get("number"), it.get("number")),
-                      ("DOCX sha256", pl.get("docx_sha256"), files.get("docx", {}).get("sha256")),
-                      ("PDF sha256", pl.get("pdf_sha256"), files.get("pdf", {}).get("sha256"))]
-        else:
+        audited_as = ITEM_AUDIT.get(it.get("type")) if isinstance(it.get("type"), str) else None
+        if audited_as is None:
             report.add(I, ref, f"unknown item type {it.get('type')!r}", "清单条目类型未知")
             continue
+        action, object_type, what, missing_zh, checks_of = audited_as
+        e = by_object.get((action, object_type, str(it.get("id"))))
+        if e is None:
+            report.add(I, ref, f"no {action} audit entry for {what} {it.get('id')}", missing_zh)
+            continue
+        checks = checks_of(it, _payload(e))
         for label, audited, listed in checks:
             if audited != listed:
                 report.add(A, f"{ref}; audit seq {e['seq']}", f"{label}: manifest says {listed!r}, the audit chain "
                            f"recorded {audited!r}", "清单所列元数据与审计链记录不符")
+
+
+def _evidence_checks(it: dict, pl: dict) -> list[tuple]:
+    f = (it.get("files") or [{}])[0]
+    return [("sha256", pl.get("sha256"), f.get("sha256")), ("size", pl.get("size"), f.get("size")),
+            ("mime", pl.get("mime"), f.get("mime")), ("original name", pl.get("name", ""), it.get("original_name", "")),
+            ("step", pl.get("step"), (it.get("step") or {}).get("id")),
+            ("device", pl.get("device"), (it.get("device") or {}).get("serial"))]
+
+
+def _document_checks(it: dict, pl: dict) -> list[tuple]:
+    files = {f.get("role"): f for f in it.get("files", []) if isinstance(f, dict)}
+    return [("kind", pl.get("kind"), it.get("kind")), ("number", pl.get("number"), it.get("number")),
+            ("DOCX sha256", pl.get("docx_sha256"), files.get("docx", {}).get("sha256")),
+            ("PDF sha256", pl.get("pdf_sha256"), files.get("pdf", {}).get("sha256"))]
+
+
+# Item type -> the audit entry that created it (action, object type), what
+# it is called, the finding when it is missing, and the fields that must agree.
+ITEM_AUDIT = {
+    "evidence": ("evidence.upload", "evidence.evidenceitem", "evidence", "证据缺少上传审计记录", _evidence_checks),
+    "document": ("document.issue", "documents.document", "document", "文书缺少制作审计记录", _document_checks),
+}
 
 
 def _payload(entry: dict) -> dict:

@@ -34,6 +34,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+from sanxiang.conftest import client_for
 from sanxiang.api.services import create_token
 from sanxiang.cases import services as case_services
 from sanxiang.core.chainformat import checkpoint_message_of, entry_hash_of
@@ -574,9 +575,7 @@ def test_building_streams_files_without_loading_them(closed_case, settings, tmp_
 
 def _page_client(user, settings) -> Client:
     settings.REQUIRE_TOTP = False  # TOTP is proven in core's tests
-    c = Client()
-    c.force_login(user)
-    return c
+    return client_for(user)
 
 
 def test_the_case_file_is_downloaded_from_the_page_and_the_api_with_an_audit_entry(closed_case, settings):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from sanxiang.conftest import client_for
 from sanxiang.core import services as core_services
 from sanxiang.core.audit import verify_chain
 from sanxiang.core.models import AuditEntry, Role
@@ -30,10 +31,7 @@ def upload(w, data: bytes, *, token=None, case=None, step=None, **meta) -> Evide
     return EvidenceItem.objects.get(pk=r["Sanxiang-Evidence-Id"])
 
 
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+login = client_for
 
 
 def actions() -> list[str]:

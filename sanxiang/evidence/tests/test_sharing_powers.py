@@ -19,9 +19,11 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
+import yaml
 from django.core import signing
 from django.test import Client
 
+from sanxiang.conftest import client_for, make_user
 from sanxiang.core import services as core_services
 from sanxiang.core.audit import verify_chain
 from sanxiang.core.models import AuditEntry, Role
@@ -29,7 +31,7 @@ from sanxiang.core.refusals import Refused
 from sanxiang.core.validators import make_certificate_number
 from sanxiang.evidence import predicates, selectors, services
 from sanxiang.evidence.models import EvidenceItem, EvidenceShare, Upload
-from sanxiang.rules.loader import DEFAULT_PARAMS_DIR, reload_rules
+from sanxiang.rules.loader import DEFAULT_PARAMS_DIR, read_yaml, reload_rules
 from sanxiang.settings import DEFAULT_SECRET_KEY
 
 from .conftest import jpeg_bytes, metadata_header, sha256_hex
@@ -43,14 +45,9 @@ def people(cases, settings):
     """Everyone around the case of 长安区市场监督管理局 (its officer 王建国 is on it)."""
     settings.REQUIRE_TOTP = False  # legal-office accounts log in without their authenticator here
     w = cases
-
-    def user(username, role, **kw):
-        return core_services.create_user(actor="t", username=username, password=w.password, role=role, **kw)
-
-    w.head = user("changan_head", Role.AGENCY_HEAD, agency=w.amr_changan)
-    w.publicity = user("changan_publicity", Role.PUBLICITY_ADMIN, agency=w.amr_changan)
-    w.reviewer = user("changan_reviewer", Role.LEGAL_REVIEWER, agency=w.amr_changan)
-    w.bystander = user("changan_bystander", Role.OFFICER, agency=w.amr_changan)
+    for attr, role in (("head", Role.AGENCY_HEAD), ("publicity", Role.PUBLICITY_ADMIN),
+                       ("reviewer", Role.LEGAL_REVIEWER), ("bystander", Role.OFFICER)):
+        setattr(w, attr, make_user(f"changan_{attr}", role, agency=w.amr_changan))
     core_services.create_officer(actor="t", name="陈立军", agency=w.amr_changan, user=w.bystander,
                                  certificate_number=make_certificate_number("130102", 7), categories=["penalty"],
                                  enforcement_region=w.changan, valid_from=date(2024, 1, 1), valid_to=date(2029, 12, 31))
@@ -59,10 +56,7 @@ def people(cases, settings):
     return w
 
 
-def session(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+session = client_for
 
 
 def tus_create(client, w, data: bytes, **headers):
@@ -289,12 +283,11 @@ def test_who_shares_without_approval_is_a_dated_rule(people, item, tmp_path):
     w = people
     params = tmp_path / "params"
     shutil.copytree(DEFAULT_PARAMS_DIR, params)
-    with open(params / "evidence.yaml", "a", encoding="utf-8") as fh:
-        fh.write("""    - value: [agency_head, officer]
-      valid_from: 2026-01-01
-      scope: region:130000
-      reference: 测试用的省级规定
-""")
+    data = read_yaml(params / "evidence.yaml")
+    rule = next(p for p in data if p["name"] == "evidence.share_without_approval_roles")
+    rule["values"].append({"value": ["agency_head", "officer"], "valid_from": date(2026, 1, 1),
+                           "scope": "region:130000", "reference": "测试用的省级规定"})
+    (params / "evidence.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     try:
         reload_rules(params)
         assert not predicates.share_needs_approval(w.u_changan, item, on=date(2026, 6, 1))
