@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanxiang.core import selectors as core_selectors
+from sanxiang.core.refusals import message_of as _message  # the one message helper of the pages
 from sanxiang.core.views import staff_required
 
 from . import excel, selectors, services
@@ -197,12 +198,6 @@ def start_draft(request, agency_id: int, slug: str):
         return redirect("catalog:office")
     messages.success(request, _("Draft started."))
     return redirect("catalog:version", pk=version.pk)
-
-
-def _message(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or _("You may not do this.")
 
 
 @staff_required

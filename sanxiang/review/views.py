@@ -27,6 +27,7 @@ from sanxiang.catalog.processes import render_flowchart_svg
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
 from sanxiang.core.services import record_view
+from sanxiang.core.refusals import message_of as _message  # the one message helper of the pages
 from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services, workflow
@@ -35,12 +36,6 @@ from sanxiang.core.parsing import optional_id, parse_id
 from sanxiang.core import clock
 from sanxiang.documents.selectors import documents_for
 from sanxiang.core.selectors import users_for
-
-
-def _message(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or _("You may not do this.")
 
 
 def _do(request, action, success: str) -> bool:
