@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from sanxiang.core.formfields import IdModelChoiceField, IdModelMultipleChoiceField
 from sanxiang.core.forms import IsoDateInput, TextForm
 from sanxiang.catalog.processes import all_processes
-from sanxiang.core.vocabulary import ActKind, PartyType
+from sanxiang.core.vocabulary import ActKind, PartyType, PenaltyCategory
 
 from .models import OfficerRole, Procedure
 
@@ -82,8 +82,6 @@ class ProposalForm(TextForm):
     fine_yuan = forms.DecimalField(label=_("fine (yuan)"), required=False, min_value=Decimal(0), decimal_places=2, max_digits=14)
 
     def __init__(self, *args, **kwargs):
-        from sanxiang.publicity.models import PenaltyCategory
-
         super().__init__(*args, **kwargs)
         self.fields["categories"].choices = [(c.value, c.value) for c in PenaltyCategory]
 

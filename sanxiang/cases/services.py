@@ -21,7 +21,7 @@ from django.utils import timezone
 from sanxiang.core.audit import append_audit
 from sanxiang.core.deadlines import deadline_for
 from sanxiang.core.models import Agency, Officer
-from sanxiang.core.vocabulary import PartyType
+from sanxiang.core.vocabulary import PartyType, PenaltyCategory
 
 from . import avlist, registry
 from .models import (
@@ -341,8 +341,6 @@ def propose_decision(*, actor, case: Case, categories: list[str], fine_fen: int 
                      confiscation_fen: int | None = None) -> Case:
     """Record the proposed decision (拟作出的处理决定); a summary case is held
     to art. 51's limits here already."""
-    from sanxiang.publicity.models import PenaltyCategory
-
     _may_handle(actor, case.agency_id)
     bad = [c for c in categories if c not in PenaltyCategory.values]
     if bad:

@@ -13,29 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sanxiang.core.vocabulary import ActKind, PartyType
-
-
-class PenaltyCategory(models.TextChoices):
-    """Lightest to heaviest (domain.md section 5); statistics count a case
-    once, under its heaviest category."""
-
-    WARNING = "警告", _("warning")
-    CIRCULATED_CRITICISM = "通报批评", _("circulated criticism")
-    FINE = "罚款", _("fine")
-    CONFISCATION = "没收违法所得、没收非法财物", _("confiscation")
-    LICENCE_SUSPENSION = "暂扣许可证件", _("licence suspension")
-    QUALIFICATION_DOWNGRADE = "降低资质等级", _("qualification downgrade")
-    LICENCE_REVOCATION = "吊销许可证件", _("licence revocation")
-    RESTRICT_BUSINESS = "限制开展生产经营活动", _("restriction of business activities")
-    SUSPEND_BUSINESS = "责令停产停业", _("suspension of production or business")
-    CLOSURE = "责令关闭", _("closure")
-    RESTRICT_EMPLOYMENT = "限制从业", _("restriction of employment")
-    DETENTION = "行政拘留", _("administrative detention")
-    OTHER = "其他", _("other")
-
-
-PENALTY_SEVERITY = {c.value: i for i, c in enumerate(PenaltyCategory)}
+from sanxiang.core.vocabulary import PENALTY_SEVERITY, ActKind, PartyType, PenaltyCategory
 
 
 class DecisionStatus(models.TextChoices):
