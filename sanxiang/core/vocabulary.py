@@ -146,6 +146,9 @@ TOTP_ROLES = frozenset({Role.LEGAL_SUPERVISOR, Role.SYSADMIN})
 # The case unit (承办机构): who opens and handles the agency's cases, by page
 # or through the agency's API clients.
 CASE_HANDLERS = frozenset({Role.OFFICER, Role.AGENCY_HEAD, Role.API_CLIENT})
+# Case handlers not bound to their assignment (承办人员): the agency's head
+# and its authorised systems act in any case of the agency.
+AGENCY_WIDE_HANDLERS = CASE_HANDLERS - {Role.OFFICER}
 # The agency's publicity work: publishing, correcting and withdrawing
 # decisions, 双公示 files, early-end applications, and the 事前公开 lists.
 PUBLICITY_MANAGERS = frozenset({Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD})

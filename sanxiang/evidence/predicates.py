@@ -25,7 +25,7 @@ from datetime import date
 from sanxiang.cases.predicates import ALLOWED, Verdict, refuse
 from sanxiang.core import clock
 from sanxiang.core.models import Role
-from sanxiang.core.vocabulary import ARCHIVE_BUILDERS, EVIDENCE_MANAGERS
+from sanxiang.core.vocabulary import AGENCY_WIDE_HANDLERS, ARCHIVE_BUILDERS, EVIDENCE_MANAGERS
 from sanxiang.rules.loader import get_rule
 
 # Who carries out and records the investigation: penalty law art. 42
@@ -69,7 +69,7 @@ def can_add_evidence(user, case) -> Verdict:
     if getattr(user, "agency_id", None) != case.agency_id:
         return refuse(f"只有本案承办人员或本部门负责人可以为本案添加证据，其他机关或部门的人员不能（{ADD_BASIS}）。",
                       "not_case_agency", "case")
-    if role in (Role.AGENCY_HEAD, Role.API_CLIENT):
+    if role in AGENCY_WIDE_HANDLERS:
         return ALLOWED
     if role == Role.OFFICER:
         if is_case_officer(user, case):

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from sanxiang.core.models import Role
+from sanxiang.core.vocabulary import EVIDENCE_MANAGERS
 from sanxiang.core.selectors import agencies_for
 
 from .models import AV_KINDS, ArchivePackage, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
@@ -72,7 +73,7 @@ def get_upload_for(*, user, pk) -> Upload:
 def fixity_alerts_for(*, user) -> QuerySet[FixityAlert]:
     if getattr(user, "is_superuser", False) or getattr(user, "role", None) == Role.SYSADMIN:
         return FixityAlert.objects.all()
-    if getattr(user, "role", None) in {Role.LEGAL_SUPERVISOR, Role.AGENCY_HEAD}:
+    if getattr(user, "role", None) in EVIDENCE_MANAGERS:  # the head or a legal office, within their scope
         shas = EvidenceItem.objects.filter(case__agency__in=agencies_for(user=user)).values("sha256")
         return FixityAlert.objects.filter(sha256__in=shas)
     return FixityAlert.objects.none()
