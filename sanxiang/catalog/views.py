@@ -262,43 +262,41 @@ def submit_view(request, pk: int):
     return redirect("catalog:version", pk=pk)
 
 
+def _act(request, call, *, pk: int, success: str, done: str):
+    """Run one filing service call: on a refusal show its message and go
+    back to the version, else show `success` and go on to `done`."""
+    try:
+        call()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _message(exc))
+        return redirect("catalog:version", pk=pk)
+    messages.success(request, success)
+    return redirect(done)
+
+
 @staff_required
 @require_POST
 def accept_view(request, pk: int):
     version = selectors.get_version_for(user=request.user, pk=pk)
-    try:
-        services.accept_version(actor=request.user, version=version)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
-        return redirect("catalog:version", pk=pk)
-    messages.success(request, _("Filing accepted. The version is public from its effective date."))
-    return redirect("catalog:filing_queue")
+    return _act(request, lambda: services.accept_version(actor=request.user, version=version), pk=pk,
+                success=_("Filing accepted. The version is public from its effective date."), done="catalog:filing_queue")
 
 
 @staff_required
 @require_POST
 def return_view(request, pk: int):
     version = selectors.get_version_for(user=request.user, pk=pk)
-    try:
-        services.return_version(actor=request.user, version=version, reason=request.POST.get("reason", ""))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
-        return redirect("catalog:version", pk=pk)
-    messages.success(request, _("Filing returned to the agency with the reason."))
-    return redirect("catalog:filing_queue")
+    return _act(request, lambda: services.return_version(actor=request.user, version=version,
+                                                         reason=request.POST.get("reason", "")), pk=pk,
+                success=_("Filing returned to the agency with the reason."), done="catalog:filing_queue")
 
 
 @staff_required
 @require_POST
 def discard_view(request, pk: int):
     version = selectors.get_version_for(user=request.user, pk=pk)
-    try:
-        services.discard_draft(actor=request.user, version=version)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
-        return redirect("catalog:version", pk=pk)
-    messages.success(request, _("Draft discarded."))
-    return redirect("catalog:office")
+    return _act(request, lambda: services.discard_draft(actor=request.user, version=version), pk=pk,
+                success=_("Draft discarded."), done="catalog:office")
 
 
 @staff_required

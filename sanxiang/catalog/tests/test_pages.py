@@ -178,3 +178,18 @@ def test_the_filing_round_trip_through_the_pages(cw, settings):
     assert CatalogueVersion.objects.get(pk=pk).status == VersionStatus.ACCEPTED
     public = Client().get(reverse("catalog:list", kwargs={"agency_id": cw.amr_changan.pk, "slug": "items"})).content.decode()
     assert "SJ-CF-001" in public
+
+
+def test_a_draft_is_discarded_from_its_page_and_a_submitted_one_is_refused_with_the_reason(cw, settings):
+    from sanxiang.catalog import services
+    from sanxiang.catalog.models import CatalogueVersion
+
+    editor = login(cw.u_pub_changan, settings)
+    draft = services.start_draft(actor=cw.u_pub_changan, agency=cw.amr_changan, kind=CatalogueKind.ENFORCEMENT_ITEMS)
+    r = editor.post(reverse("catalog:discard", kwargs={"pk": draft.pk}))
+    assert r.status_code == 302 and r["Location"] == reverse("catalog:office")
+    assert not CatalogueVersion.objects.filter(pk=draft.pk).exists()
+    submitted = filed(editor=cw.u_pub_changan, decider=cw.u_legal_sjz, agency=cw.amr_changan,
+                      kind=CatalogueKind.ENFORCEMENT_ITEMS)
+    html = editor.post(reverse("catalog:discard", kwargs={"pk": submitted.pk}), follow=True).content.decode()
+    assert "只有从未报送的草稿可以删除" in html and CatalogueVersion.objects.filter(pk=submitted.pk).exists()

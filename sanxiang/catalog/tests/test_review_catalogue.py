@@ -131,3 +131,35 @@ def test_the_review_catalogue_is_not_a_public_list(rc):
         CatalogueKind.ENFORCEMENT_ITEMS, CatalogueKind.INSPECTION_ITEMS, CatalogueKind.SERVICE_GUIDES,
         CatalogueKind.FLOWCHARTS]
     assert verify_chain().ok
+
+
+def test_the_review_catalogue_pages_file_through_the_one_workflow(rc, settings):
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.REQUIRE_TOTP = False
+    editor, office = Client(), Client()
+    editor.force_login(rc.u_reviewer)
+    office.force_login(rc.u_legal_sjz)
+    r = editor.post(reverse("review:catalogue_start"), {"note": "首版"})
+    version = CatalogueVersion.objects.get(kind=REVIEW, agency=rc.amr_changan)
+    assert r["Location"].endswith(reverse("review:catalogue_version", kwargs={"vid": version.pk}))
+    act = lambda who, action, data=None: who.post(  # noqa: E731
+        reverse("review:catalogue_action", kwargs={"vid": version.pk, "action": action}), data or {}, follow=True)
+    act(editor, "rule", {"title": "较大数额罚款", "act_kinds": ["penalty"], "fine_organisation_yuan": "100000"})
+    act(editor, "rule", {"title": "临时条目"})
+    temporary = ReviewRule.objects.get(version=version, title="临时条目")
+    act(editor, "remove", {"rule": temporary.pk})
+    assert [r.title for r in version.items()] == ["较大数额罚款"]
+    act(editor, "submit", {"effective_date": "2026-01-01"})
+    assert "退回须写明理由" in act(office, "return", {"reason": ""}).content.decode()
+    act(office, "return", {"reason": "缺少依据"})
+    version.refresh_from_db()
+    assert (version.status, version.return_reason) == (VersionStatus.RETURNED, "缺少依据")
+    act(editor, "submit", {"effective_date": "2026-01-01"})
+    act(office, "accept")
+    version.refresh_from_db()
+    assert version.status == VersionStatus.ACCEPTED
+    assert [e.action for e in version.events.all()] == ["created", "submitted", "returned", "submitted", "accepted"]
+    # the public lists' pages do not serve it
+    assert office.get(reverse("catalog:version", kwargs={"pk": version.pk})).status_code == 404
