@@ -1,6 +1,7 @@
-"""Hashing a stream in bounded pieces: the one implementation, used by the
-evidence store (fixity, put), the archive builder and the offline archive
-check. Plain Python (no Django)."""
+"""Hashing a stream in bounded pieces: the one implementation (the
+evidence services' fixity job and stored-package check, the archive
+builder), and the piece size every streamed read of the evidence app uses
+(the builder, the offline checker). Plain Python (no Django)."""
 
 from __future__ import annotations
 

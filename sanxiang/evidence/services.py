@@ -36,7 +36,8 @@ from .models import (
     Device, DeviceAssignment, DeviceStatus, EvidenceItem, EvidenceKind, EvidenceShare, FixityAlert, FixityProblem,
     RetentionCategory, Upload, UploadStatus,
 )
-from .storage import ObjectMissing, SHA256_RE, get_storage, hash_stream
+from .hashing import hash_stream
+from .storage import ObjectMissing, SHA256_RE, get_storage
 from sanxiang.core.parsing import BadNumber, parse_id
 from sanxiang.core import clock
 

@@ -39,7 +39,6 @@ from typing import BinaryIO, Iterator
 
 from django.conf import settings
 
-from .hashing import hash_stream  # noqa: F401 - re-exported: the storage layer's hashing
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 COPY_BUFFER = 1024 * 1024
@@ -69,29 +68,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class _Window:
-    """A read-only view of bytes start..end-1 of an open file."""
+class _Reader:
+    """A read-only stream over ``_raw`` that closes it (also as a context
+    manager): what ``open(sha256)`` returns, whatever the backend."""
 
-    def __init__(self, fh: BinaryIO, start: int, end: int):
-        self._fh, self._left = fh, max(0, end - start)
-        fh.seek(start)
-
-    def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        n = self._left if n is None or n < 0 else min(n, self._left)
-        data = self._fh.read(n)
-        self._left -= len(data)
-        return data
+    _raw: BinaryIO
 
     def close(self) -> None:
-        self._fh.close()
+        self._raw.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _Window(_Reader):
+    """A read-only view of bytes start..end-1 of an open file."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int):
+        self._raw, self._left = fh, max(0, end - start)
+        fh.seek(start)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        n = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._raw.read(n)
+        self._left -= len(data)
+        return data
 
 
 class LocalStorage:
@@ -176,23 +182,14 @@ class LocalStorage:
                         yield entry.name
 
 
-class _S3Body:
+class _S3Body(_Reader):
     """The streaming body of a GET, read in bounded pieces."""
 
     def __init__(self, body):
-        self._body = body
+        self._raw = body
 
     def read(self, n: int = -1) -> bytes:
-        return self._body.read(None if n is None or n < 0 else n)
-
-    def close(self) -> None:
-        self._body.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return self._raw.read(None if n is None or n < 0 else n)
 
 
 class S3Storage:

@@ -410,33 +410,27 @@ def test_an_audit_excerpt_entry_altered_is_caught(closed_case, tmp_path):
     target = next(e for e in entries if e["action"] == "evidence.upload")
     seq = target["seq"]
 
-    def alter(data):
-        out = []
-        for line in data.decode().splitlines():
-            e = json.loads(line)
-            if e["seq"] == seq:
-                e["actor"] = "someone_else"
-            out.append(json.dumps(e, ensure_ascii=False))
-        return ("\n".join(out) + "\n").encode()
+    def altered(rehash: bool):
+        def alter(data):
+            out = []
+            for line in data.decode().splitlines():
+                e = json.loads(line)
+                if e["seq"] == seq:
+                    e["actor"] = "someone_else"
+                    if rehash:
+                        e["entry_hash"] = entry_hash_of(e)
+                out.append(json.dumps(e, ensure_ascii=False))
+            return ("\n".join(out) + "\n").encode()
+
+        return alter
 
     bad = tmp_path / "bad.zip"
-    rewrite(closed_case.package, bad, change={layout.EXCERPT: alter})
+    rewrite(closed_case.package, bad, change={layout.EXCERPT: altered(rehash=False)})
     ok, text = check(bad)
     assert not ok
     assert f"[audit seq {seq}] entry hash does not recompute" in text
     # Recomputing the entry's hash too does not help: its Merkle proof fails.
-
-    def alter_and_rehash(data):
-        out = []
-        for line in data.decode().splitlines():
-            e = json.loads(line)
-            if e["seq"] == seq:
-                e["actor"] = "someone_else"
-                e["entry_hash"] = entry_hash_of(e)
-            out.append(json.dumps(e, ensure_ascii=False))
-        return ("\n".join(out) + "\n").encode()
-
-    rewrite(closed_case.package, bad, change={layout.EXCERPT: alter_and_rehash})
+    rewrite(closed_case.package, bad, change={layout.EXCERPT: altered(rehash=True)})
     ok, text = check(bad)
     assert not ok
     assert f"[audit seq {seq}] inclusion proof does not verify against the checkpoint root" in text

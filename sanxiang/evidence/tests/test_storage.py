@@ -9,7 +9,8 @@ import stat
 
 import pytest
 
-from sanxiang.evidence.storage import LocalStorage, ObjectMissing, S3Storage, hash_stream
+from sanxiang.evidence.hashing import hash_stream
+from sanxiang.evidence.storage import LocalStorage, ObjectMissing, S3Storage
 
 from .conftest import sha256_hex
 

@@ -12,7 +12,8 @@ from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.uploader import Uploader
 
 from sanxiang.evidence.models import EvidenceItem
-from sanxiang.evidence.storage import get_storage, hash_stream
+from sanxiang.evidence.hashing import hash_stream
+from sanxiang.evidence.storage import get_storage
 
 from .conftest import CuttingProxy, mp4_bytes, sha256_hex
 
