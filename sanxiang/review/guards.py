@@ -18,7 +18,8 @@ writes nothing.
 
 from __future__ import annotations
 
-from .services import decision_block, evaluate
+from .evaluation import evaluate
+from .predicates import decision_block
 
 
 def block_decision(case) -> str | None:
