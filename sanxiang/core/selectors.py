@@ -51,11 +51,19 @@ def agencies_for(*, user) -> QuerySet[Agency]:
     return _scoped(Agency.objects.select_related("region", "legal_office"), user, "")
 
 
-def get_agency_for(*, user, pk) -> Agency:
+def get_in_scope(queryset: QuerySet, what: str, **lookup):
+    """The one row of ``queryset`` (already limited to what the acting user
+    may see) matching ``lookup``: Http404 naming ``what`` whether it does not
+    exist, lies outside the scope or the id is malformed. Every lookup by id
+    of every app goes through here."""
     try:
-        return agencies_for(user=user).get(pk=pk)
-    except (Agency.DoesNotExist, ValueError, TypeError):
-        raise Http404("agency not found")
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"{what} not found") from None
+
+
+def get_agency_for(*, user, pk) -> Agency:
+    return get_in_scope(agencies_for(user=user), "agency", pk=pk)
 
 
 def officers_for(*, user) -> QuerySet[Officer]:
@@ -63,10 +71,7 @@ def officers_for(*, user) -> QuerySet[Officer]:
 
 
 def get_officer_for(*, user, pk) -> Officer:
-    try:
-        return officers_for(user=user).get(pk=pk)
-    except (Officer.DoesNotExist, ValueError, TypeError):
-        raise Http404("officer not found")
+    return get_in_scope(officers_for(user=user), "officer", pk=pk)
 
 
 def users_for(*, user) -> QuerySet[User]:

@@ -5,10 +5,9 @@ is missing or out of scope, so a probe never learns which."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from sanxiang.cases.models import Case
-from sanxiang.core.selectors import agencies_for
+from sanxiang.core.selectors import agencies_for, get_in_scope
 
 from .models import Document
 
@@ -19,17 +18,11 @@ def documents_for(*, user) -> QuerySet[Document]:
 
 
 def get_document_for(*, user, pk) -> Document:
-    try:
-        return documents_for(user=user).get(pk=pk)
-    except (Document.DoesNotExist, ValueError, TypeError):
-        raise Http404("document not found")
+    return get_in_scope(documents_for(user=user), "document", pk=pk)
 
 
 def get_case_for(*, user, pk) -> Case:
-    try:
-        return Case.objects.select_related("agency").filter(agency__in=agencies_for(user=user)).get(pk=pk)
-    except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404("case not found")
+    return get_in_scope(Case.objects.select_related("agency").filter(agency__in=agencies_for(user=user)), "case", pk=pk)
 
 
 def step_documents_for(*, user, step) -> QuerySet[Document]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from sanxiang.core.models import Role
 from sanxiang.core.vocabulary import EVIDENCE_MANAGERS
-from sanxiang.core.selectors import agencies_for
+from sanxiang.core.selectors import agencies_for, get_in_scope
 
 from .models import AV_KINDS, ArchivePackage, Device, DeviceAssignment, EvidenceItem, FixityAlert, Upload
 from sanxiang.core import clock
@@ -28,18 +28,12 @@ def cases_for(*, user) -> QuerySet:
 
 
 def get_case_for(*, user, pk):
-    try:
-        return cases_for(user=user).select_related("agency").get(pk=pk)
-    except (ValueError, TypeError, apps.get_model("cases", "Case").DoesNotExist):
-        raise Http404("case not found")
+    return get_in_scope(cases_for(user=user).select_related("agency"), "case", pk=pk)
 
 
 def get_step_for(*, user, case_id, step_id):
     case = get_case_for(user=user, pk=case_id)
-    try:
-        return case, case.steps.get(pk=step_id)
-    except (ValueError, TypeError, apps.get_model("cases", "CaseStep").DoesNotExist):
-        raise Http404("step not found")
+    return case, get_in_scope(case.steps.all(), "step", pk=step_id)
 
 
 def evidence_for(*, user, include_deleted: bool = False) -> QuerySet[EvidenceItem]:
@@ -49,10 +43,7 @@ def evidence_for(*, user, include_deleted: bool = False) -> QuerySet[EvidenceIte
 
 
 def get_evidence_for(*, user, pk, include_deleted: bool = False) -> EvidenceItem:
-    try:
-        return evidence_for(user=user, include_deleted=include_deleted).get(pk=pk)
-    except (EvidenceItem.DoesNotExist, ValueError, TypeError):
-        raise Http404("evidence not found")
+    return get_in_scope(evidence_for(user=user, include_deleted=include_deleted), "evidence", pk=pk)
 
 
 def av_items_for_step(step) -> QuerySet[EvidenceItem]:
@@ -65,9 +56,10 @@ def get_upload_for(*, user, pk) -> Upload:
     """An upload is visible to the account that created it only."""
     try:
         key = uuid.UUID(str(pk))
-        return Upload.objects.select_related("case", "created_by", "device", "step").get(pk=key, created_by=user)
-    except (Upload.DoesNotExist, ValueError, TypeError):
-        raise Http404("upload not found")
+    except (ValueError, TypeError):
+        raise Http404("upload not found") from None
+    return get_in_scope(Upload.objects.select_related("case", "created_by", "device", "step"), "upload",
+                        pk=key, created_by=user)
 
 
 def fixity_alerts_for(*, user) -> QuerySet[FixityAlert]:
@@ -87,10 +79,7 @@ def devices_for(*, user) -> QuerySet[Device]:
 
 
 def get_device_for(*, user, pk) -> Device:
-    try:
-        return devices_for(user=user).get(pk=pk)
-    except (Device.DoesNotExist, ValueError, TypeError):
-        raise Http404("device not found")
+    return get_in_scope(devices_for(user=user), "device", pk=pk)
 
 
 @dataclass
@@ -165,11 +154,8 @@ def archives_for(*, user, case) -> QuerySet[ArchivePackage]:
 
 
 def get_archive_for(*, user, pk) -> ArchivePackage:
-    try:
-        return ArchivePackage.objects.select_related("case", "case__agency").get(
-            pk=pk, case__agency__in=agencies_for(user=user))
-    except (ArchivePackage.DoesNotExist, ValueError, TypeError):
-        raise Http404("archive package not found")
+    return get_in_scope(ArchivePackage.objects.select_related("case", "case__agency"), "archive package",
+                        pk=pk, case__agency__in=agencies_for(user=user))
 
 
 def get_share_for(*, user, item, pk):
@@ -180,7 +166,4 @@ def get_share_for(*, user, item, pk):
     text = str(pk or "")
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise Http404("share not found")
-    try:
-        return EvidenceShare.objects.select_related("item__case__agency", "shared_by").get(pk=pk, item=item)
-    except (EvidenceShare.DoesNotExist, ValueError, TypeError):
-        raise Http404("share not found")
+    return get_in_scope(EvidenceShare.objects.select_related("item__case__agency", "shared_by"), "share", pk=pk, item=item)
