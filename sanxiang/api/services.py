@@ -35,10 +35,10 @@ def hash_token(token: str) -> str:
 def create_token(*, actor, agency: Agency, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """Return the token row and the clear token, which is never stored."""
     if not name.strip():
-        raise ValidationError({"name": "令牌名称不能为空。"})
+        raise ValidationError({"name": ValidationError("令牌名称不能为空。", code="required")})
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
-        raise ValidationError({"scopes": f"权限范围无效：{'、'.join(bad) or '未指定'}；可选：{'、'.join(SCOPES)}。"})
+        raise ValidationError({"scopes": ValidationError(f"权限范围无效：{'、'.join(bad) or '未指定'}；可选：{'、'.join(SCOPES)}。", code="invalid_scope")})
     prefix = secrets.token_hex(4)
     clear = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     account = User(username=f"api-{prefix}", role=Role.API_CLIENT, agency=agency, is_staff=False,

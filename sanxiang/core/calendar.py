@@ -381,23 +381,23 @@ def _read_file(path: Path) -> tuple[object, bytes]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ValidationError({"file": f"文件不存在：{path}"}) from None
+        raise ValidationError({"file": ValidationError(f"文件不存在：{path}", code="file_missing")}) from None
     except OSError as exc:
-        raise ValidationError({"file": f"无法读取文件 {path}：{exc.strerror or exc}"}) from None
+        raise ValidationError({"file": ValidationError(f"无法读取文件 {path}：{exc.strerror or exc}", code="file_unreadable")}) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError({"file": f"文件 {path} 不是 UTF-8 编码。"}) from None
+        raise ValidationError({"file": ValidationError(f"文件 {path} 不是 UTF-8 编码。", code="not_utf8")}) from None
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text), raw
         return yaml.load(text, Loader=_ScheduleLoader), raw
     except json.JSONDecodeError as exc:
-        raise ValidationError({"file": f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"}) from None
+        raise ValidationError({"file": ValidationError(f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}", code="invalid_json")}) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
-        raise ValidationError({"file": f"YAML 格式错误{where}：{getattr(exc, 'problem', None) or exc}"}) from None
+        raise ValidationError({"file": ValidationError(f"YAML 格式错误{where}：{getattr(exc, 'problem', None) or exc}", code="invalid_yaml")}) from None
 
 
 def _validated_schedule(data) -> tuple[int, str, dict[dt.date, tuple[bool, str]]]:
@@ -405,7 +405,7 @@ def _validated_schedule(data) -> tuple[int, str, dict[dt.date, tuple[bool, str]]
     every problem found."""
     errors = _Errors()
     if not isinstance(data, dict):
-        raise ValidationError({"file": "文件内容必须是一个映射（包含 year、source、holidays、workdays）。"})
+        raise ValidationError({"file": ValidationError("文件内容必须是一个映射（包含 year、source、holidays、workdays）。", code="not_a_mapping")})
     for key in sorted(set(map(str, data)) - _TOP_KEYS):
         errors.add(key, "未知字段（可用：year、source、holidays、workdays）。")
 

@@ -141,7 +141,7 @@ class Officer(models.Model):
         from django.core.exceptions import ValidationError
 
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValidationError({"valid_to": _("有效期至不得早于有效期自。")})
+            raise ValidationError({"valid_to": ValidationError(_("有效期至不得早于有效期自。"), code="date_order")})
 
 
 class User(AbstractUser):

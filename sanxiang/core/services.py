@@ -68,11 +68,11 @@ def set_officer_status(*, actor, officer: Officer, status: str, reason: str) -> 
 
 def _check_role_scope(*, role: str, agency: Agency | None, region: Region | None) -> None:
     if role not in Role.values:
-        raise ValidationError({"role": "角色无效。"})
+        raise ValidationError({"role": ValidationError("角色无效。", code="invalid_choice")})
     if role in AGENCY_ROLES and agency is None:
-        raise ValidationError({"agency": "该角色必须属于一个执法部门。"})
+        raise ValidationError({"agency": ValidationError("该角色必须属于一个执法部门。", code="agency_required")})
     if role == Role.LEGAL_SUPERVISOR and region is None:
-        raise ValidationError({"region": "司法局监督人员必须指定所监督的行政区划。"})
+        raise ValidationError({"region": ValidationError("司法局监督人员必须指定所监督的行政区划。", code="region_required")})
 
 
 @transaction.atomic
@@ -88,7 +88,7 @@ def create_user(*, actor, username: str, password: str, role: str, agency: Agenc
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(password)
     _saved(user, exclude=["password"])
     append_audit(actor=actor, action="user.create", obj=user,
@@ -122,7 +122,7 @@ def _update(*, actor, obj, changes: dict, editable: tuple[str, ...], action: str
     whole row, audited with before and after."""
     unknown = set(changes) - set(editable)
     if unknown:
-        raise ValidationError({f: "该字段不能在此修改。" for f in unknown})
+        raise ValidationError({f: ValidationError("该字段不能在此修改。", code="not_editable") for f in unknown})
     stored = type(obj).objects.get(pk=obj.pk)  # an admin form may already have changed `obj`
     for field, value in changes.items():
         setattr(obj, field, value)
@@ -193,13 +193,13 @@ def change_password(*, actor, user: User, old_password: str, new_password: str) 
     if isinstance(actor, str) or not getattr(actor, "is_authenticated", False) or actor.pk != user.pk:
         raise PermissionDenied("只能修改自己的密码。")
     if not user.check_password(old_password or ""):
-        raise ValidationError({"old_password": "原密码不正确。"})
+        raise ValidationError({"old_password": ValidationError("原密码不正确。", code="wrong_password")})
     if new_password == old_password:
-        raise ValidationError({"new_password": "新密码不能与原密码相同。"})
+        raise ValidationError({"new_password": ValidationError("新密码不能与原密码相同。", code="same_password")})
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise ValidationError({"new_password": exc.error_list}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
     append_audit(actor=actor, action="user.password_change", obj=user, payload={})
@@ -216,7 +216,7 @@ def unlock_login(*, actor, username: str = "", ip_address: str = "") -> int:
     _check(predicates.can_manage_users(actor))
     username, ip_address = (username or "").strip(), (ip_address or "").strip()
     if not username and not ip_address:
-        raise ValidationError({"username": "请指定要解锁的账号或IP地址。"})
+        raise ValidationError({"username": ValidationError("请指定要解锁的账号或IP地址。", code="required")})
     attempts = AccessAttempt.objects.all()
     if username:
         attempts = attempts.filter(username=username)

@@ -17,9 +17,9 @@ def change_status(*, actor, obj, status: str, choices, action: str, what: str, r
     names the thing in the Chinese errors (证件, 设备). The one status change
     of an officer's certificate and of a recorder."""
     if status not in choices.values:
-        raise ValidationError({"status": f"{what}状态无效。"})
+        raise ValidationError({"status": ValidationError(f"{what}状态无效。", code="invalid_choice")})
     if reason_required and not reason.strip():
-        raise ValidationError({"reason": f"变更{what}状态须填写理由。"})
+        raise ValidationError({"reason": ValidationError(f"变更{what}状态须填写理由。", code="required")})
     old = obj.status
     obj.status = status
     obj.save(update_fields=["status"])

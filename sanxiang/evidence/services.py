@@ -128,11 +128,11 @@ def _parse_captured_at(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError({"captured_at": "拍摄时间格式无效，应为 ISO 8601（如 2026-05-01T09:30:00+08:00）。"})
+        raise ValidationError({"captured_at": ValidationError("拍摄时间格式无效，应为 ISO 8601（如 2026-05-01T09:30:00+08:00）。", code="invalid_datetime")})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     if parsed > timezone.now() + timedelta(minutes=10):
-        raise ValidationError({"captured_at": "拍摄时间不能晚于当前时间。"})
+        raise ValidationError({"captured_at": ValidationError("拍摄时间不能晚于当前时间。", code="future")})
     return parsed
 
 
@@ -152,34 +152,34 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
     `cases` is the actor's jurisdiction-scoped Case queryset: a case outside
     it is reported as not found, like one that does not exist."""
     if length < 0:
-        raise ValidationError({"Upload-Length": "Upload-Length 必须是非负整数。"})
+        raise ValidationError({"Upload-Length": ValidationError("Upload-Length 必须是非负整数。", code="invalid_length")})
     if length > settings.EVIDENCE_MAX_SIZE:
-        raise ValidationError({"Upload-Length": f"文件过大：上限为 {settings.EVIDENCE_MAX_SIZE} 字节。"})
+        raise ValidationError({"Upload-Length": ValidationError(f"文件过大：上限为 {settings.EVIDENCE_MAX_SIZE} 字节。", code="too_large")})
     sha256 = (metadata.get("sha256") or "").strip().lower()
     if not SHA256_RE.match(sha256):
-        raise ValidationError({"sha256": "须在 Upload-Metadata 中声明文件的 SHA-256（64 位十六进制）。"})
+        raise ValidationError({"sha256": ValidationError("须在 Upload-Metadata 中声明文件的 SHA-256（64 位十六进制）。", code="sha256_required")})
     case_pk = _metadata_id(metadata, "case")
     case = cases.filter(pk=case_pk).first() if case_pk else None
     if case is None:
-        raise ValidationError({"case": "案件不存在，或不在您的权限范围内。"})
+        raise ValidationError({"case": ValidationError("案件不存在，或不在您的权限范围内。", code="not_found")})
     verdict = predicates.can_add_evidence(actor, case)
     if not verdict:
         raise Refused(verdict)
     if not case_is_open(case):
-        raise ValidationError({"case": "案件已办结或终止，不能再上传证据。"})
+        raise ValidationError({"case": ValidationError("案件已办结或终止，不能再上传证据。", code="case_not_open")})
     step = None
     if (metadata.get("step") or "").strip():
         step_pk = _metadata_id(metadata, "step")
         CaseStep = apps.get_model("cases", "CaseStep")
         step = CaseStep.objects.filter(pk=step_pk, case=case).first() if step_pk else None
         if step is None:
-            raise ValidationError({"step": "该案件没有这个执法环节。"})
+            raise ValidationError({"step": ValidationError("该案件没有这个执法环节。", code="step_other_case")})
     device = None
     serial = (metadata.get("device") or "").strip()
     if serial:
         device = Device.objects.filter(serial=serial, agency_id=case.agency_id).first()
         if device is None:
-            raise ValidationError({"device": f"本部门没有登记序列号为 {serial} 的执法记录仪。"})
+            raise ValidationError({"device": ValidationError(f"本部门没有登记序列号为 {serial} 的执法记录仪。", code="unknown_device")})
     captured_at = _parse_captured_at(metadata.get("captured_at", ""))
     duration = (metadata.get("duration") or "").strip()
     if duration:
@@ -190,10 +190,10 @@ def create_upload(*, actor, cases, length: int, metadata: dict[str, str]) -> Upl
             if duration_s < 0:
                 raise ValueError
         except ValueError:
-            raise ValidationError({"duration": "时长应为非负的秒数。"})
+            raise ValidationError({"duration": ValidationError("时长应为非负的秒数。", code="invalid_duration")})
     category = (metadata.get("category") or "").strip()
     if category and not RetentionCategory.objects.filter(code=category).exists():
-        raise ValidationError({"category": f"保存类别 {category} 不存在。"})
+        raise ValidationError({"category": ValidationError(f"保存类别 {category} 不存在。", code="unknown_category")})
     upload = Upload.objects.create(
         created_by=actor, case=case, step=step, device=device, length=length, sha256=sha256,
         metadata={"captured_at": captured_at.isoformat(), "place": (metadata.get("place") or "")[:255],
@@ -329,13 +329,13 @@ def share_evidence(*, actor, item: EvidenceItem, recipient: str, reason: str, da
         raise Refused(verdict)
     recipient, reason = (recipient or "").strip(), (reason or "").strip()
     if not recipient:
-        raise ValidationError({"recipient": "请填写接收方。"})
+        raise ValidationError({"recipient": ValidationError("请填写接收方。", code="required")})
     if not reason:
-        raise ValidationError({"reason": "请填写共享理由。"})
+        raise ValidationError({"reason": ValidationError("请填写共享理由。", code="required")})
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= _share_max_days():
-        raise ValidationError({"days": f"有效期应在 1 至 {_share_max_days()} 天之间。"})
+        raise ValidationError({"days": ValidationError(f"有效期应在 1 至 {_share_max_days()} 天之间。", code="out_of_range")})
     if item.deleted_at is not None:
-        raise ValidationError({"item": "已删除的证据不能共享。"})
+        raise ValidationError({"item": ValidationError("已删除的证据不能共享。", code="item_deleted")})
     token = secrets.token_urlsafe(32)
     now = clock.now()
     share = EvidenceShare(item=item, recipient=recipient[:255], reason=reason[:255], shared_by=actor,
@@ -380,7 +380,7 @@ def revoke_share(*, actor, share: EvidenceShare, reason: str) -> EvidenceShare:
         raise Refused(verdict)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "撤销共享链接须填写理由。"})
+        raise ValidationError({"reason": ValidationError("撤销共享链接须填写理由。", code="required")})
     if share.revoked_at is not None:
         raise ValidationError({"share": ValidationError("该共享链接已撤销。", code="share_revoked")})
     share.revoked_at, share.revoked_by, share.revoke_reason = clock.now(), actor, reason[:255]
@@ -453,10 +453,10 @@ def delete_evidence(*, actor, item: EvidenceItem, reason: str) -> EvidenceItem:
     purged (object removed if no other item names it) after that."""
     item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
     if not reason.strip():
-        raise ValidationError({"reason": "删除证据须填写理由。"})
+        raise ValidationError({"reason": ValidationError("删除证据须填写理由。", code="required")})
     refusal = deletion_refusal(item)
     if refusal:
-        raise ValidationError({"item": refusal})
+        raise ValidationError({"item": ValidationError(refusal, code="retention")})
     item.deleted_at = timezone.now()
     item.delete_reason = reason.strip()[:255]
     item.save(update_fields=["deleted_at", "delete_reason"])
@@ -469,9 +469,9 @@ def delete_evidence(*, actor, item: EvidenceItem, reason: str) -> EvidenceItem:
 def restore_evidence(*, actor, item: EvidenceItem) -> EvidenceItem:
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
     if item.deleted_at is None:
-        raise ValidationError({"item": "证据未被删除。"})
+        raise ValidationError({"item": ValidationError("证据未被删除。", code="not_deleted")})
     if item.purged_at is not None:
-        raise ValidationError({"item": "恢复期已过，证据已清除，无法恢复。"})
+        raise ValidationError({"item": ValidationError("恢复期已过，证据已清除，无法恢复。", code="purged")})
     item.deleted_at, item.delete_reason = None, ""
     item.save(update_fields=["deleted_at", "delete_reason"])
     append_audit(actor=actor, action="evidence.restore", obj=item, payload={"sha256": item.sha256})
@@ -481,7 +481,7 @@ def restore_evidence(*, actor, item: EvidenceItem) -> EvidenceItem:
 @transaction.atomic
 def set_legal_hold(*, actor, item: EvidenceItem, hold: bool, reason: str) -> EvidenceItem:
     if not reason.strip():
-        raise ValidationError({"reason": "设置或解除法律保全须填写理由。"})
+        raise ValidationError({"reason": ValidationError("设置或解除法律保全须填写理由。", code="required")})
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
     item.legal_hold, item.hold_reason = hold, reason.strip()[:255] if hold else ""
     item.save(update_fields=["legal_hold", "hold_reason"])
@@ -590,11 +590,11 @@ def check_fixity(*, budget_bytes: int | None = None, now: datetime | None = None
 def register_device(*, actor, agency, serial: str, model: str) -> Device:
     serial = (serial or "").strip().upper()
     if not re.fullmatch(r"[0-9A-Z][0-9A-Z._-]{2,63}", serial):
-        raise ValidationError({"serial": "序列号应为 3 至 64 位字母、数字、点、下划线或连字符。"})
+        raise ValidationError({"serial": ValidationError("序列号应为 3 至 64 位字母、数字、点、下划线或连字符。", code="invalid_serial")})
     if not (model or "").strip():
-        raise ValidationError({"model": "请填写设备型号。"})
+        raise ValidationError({"model": ValidationError("请填写设备型号。", code="required")})
     if Device.objects.filter(serial=serial).exists():
-        raise ValidationError({"serial": f"序列号 {serial} 已登记。"})
+        raise ValidationError({"serial": ValidationError(f"序列号 {serial} 已登记。", code="serial_taken")})
     device = Device.objects.create(serial=serial, model=model.strip(), agency=agency)
     append_audit(actor=actor, action="device.register", obj=device,
                  payload={"serial": serial, "model": device.model, "agency": agency.credit_code})
@@ -612,11 +612,11 @@ def assign_device(*, actor, device: Device, officer, valid_from: date, valid_to:
     """Hand a device to an officer from a day; the open assignment before it
     (if any) ends the day before. Overlaps are refused."""
     if officer.agency_id != device.agency_id:
-        raise ValidationError({"officer": "只能配发给本部门的执法人员。"})
+        raise ValidationError({"officer": ValidationError("只能配发给本部门的执法人员。", code="officer_other_agency")})
     if device.status != DeviceStatus.ACTIVE:
-        raise ValidationError({"device": "该设备不在用，不能配发。"})
+        raise ValidationError({"device": ValidationError("该设备不在用，不能配发。", code="device_not_in_use")})
     if valid_to is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": "结束日期不得早于开始日期。"})
+        raise ValidationError({"valid_to": ValidationError("结束日期不得早于开始日期。", code="date_order")})
     current = DeviceAssignment.objects.select_for_update().filter(device=device, valid_to__isnull=True).first()
     if current is not None and current.valid_from < valid_from:
         current.valid_to = valid_from - timedelta(days=1)
@@ -624,7 +624,7 @@ def assign_device(*, actor, device: Device, officer, valid_from: date, valid_to:
     overlap = DeviceAssignment.objects.filter(device=device, valid_from__lte=valid_to or date.max).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
     if overlap.exists():
-        raise ValidationError({"valid_from": "与该设备已有的配发期间重叠。"})
+        raise ValidationError({"valid_from": ValidationError("与该设备已有的配发期间重叠。", code="assignment_overlap")})
     assignment = DeviceAssignment.objects.create(device=device, officer=officer, valid_from=valid_from, valid_to=valid_to,
                                                  assigned_by=getattr(actor, "username", str(actor)))
     append_audit(actor=actor, action="device.assign", obj=device, payload={

@@ -154,8 +154,8 @@ def parse_metadata(header: str) -> dict[str, str]:
 def _validation_error(exc: ValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
         field, errors = next(iter(exc.error_dict.items()))
-        return _error(400, "invalid", f"{field}：{' '.join(errors[0].messages)}", field)
-    return _error(400, "invalid", " ".join(exc.messages))
+        return _error(400, errors[0].code or "invalid", f"{field}：{' '.join(errors[0].messages)}", field)
+    return _error(400, getattr(exc, "code", None) or "invalid", " ".join(exc.messages))
 
 
 def _upload_headers(upload: Upload) -> dict:

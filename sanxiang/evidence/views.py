@@ -195,7 +195,7 @@ def device_list(request):
         agency = agencies_for(user=request.user).filter(pk=optional_id(request.POST.get("agency"), field="agency") or 0).first()
         try:
             if agency is None:
-                raise ValidationError({"agency": "请选择本人权限范围内的部门。"})
+                raise ValidationError({"agency": ValidationError("请选择本人权限范围内的部门。", code="out_of_scope")})
             device = services.register_device(actor=request.user, agency=agency, serial=request.POST.get("serial", ""),
                                               model=request.POST.get("model", ""))
             return redirect("evidence:device", pk=device.pk)
@@ -217,7 +217,7 @@ def device_detail(request, pk: int):
         try:
             officer = officers_for(user=request.user).filter(pk=optional_id(request.POST.get("officer"), field="officer") or 0).first()
             if officer is None:
-                raise ValidationError({"officer": "请选择执法人员。"})
+                raise ValidationError({"officer": ValidationError("请选择执法人员。", code="required")})
             valid_from = date.fromisoformat(request.POST.get("valid_from", ""))
             valid_to = date.fromisoformat(request.POST["valid_to"]) if request.POST.get("valid_to") else None
             services.assign_device(actor=request.user, device=device, officer=officer, valid_from=valid_from,

@@ -1,13 +1,12 @@
 """Every refusal of the publicity services carries a stable code and names
 its field (a client acts on the code, the API answers {code, field, message}
-with it instead of a bare "invalid"); who may publish and withdraw is one
+with it instead of a bare "invalid"; the class is checked for all apps by
+core/tests/test_refusal_codes.py); who may publish and withdraw is one
 predicate (predicates.can_manage_publicity), and the pages show its reason."""
 
 from __future__ import annotations
 
-import ast
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,8 +20,6 @@ from sanxiang.publicity import predicates, services
 from sanxiang.publicity.models import Decision
 
 from .test_publication import penalty, receive
-
-SERVICES = Path(services.__file__)
 
 
 @pytest.fixture
@@ -50,21 +47,6 @@ def test_publish_and_withdraw_refusals_carry_their_codes(world, publicity_admin)
     assert refusal(services.withdraw_decision, **{**withdraw, "reason": " "}) == ("reason", "required")
     tomorrow = clock.today() + timedelta(days=1)
     assert refusal(services.withdraw_decision, **withdraw, changed_on=tomorrow) == ("changed_on", "future")
-
-
-def test_every_validation_error_the_publicity_services_raise_names_a_code():
-    """The class: no ValidationError in services.py is built from a bare
-    message (which the API would answer as "invalid")."""
-    bare = []
-    for node in ast.walk(ast.parse(SERVICES.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ValidationError":
-            coded = any(k.arg == "code" for k in node.keywords)
-            first = node.args[0] if node.args else None
-            nested = isinstance(first, ast.Dict) and all(
-                isinstance(v, ast.Call) and getattr(v.func, "id", None) == "ValidationError" for v in first.values)
-            if not coded and not nested:
-                bare.append(node.lineno)
-    assert bare == []
 
 
 def test_who_may_publish_is_one_predicate_with_a_code_and_the_page_shows_its_reason(world, publicity_admin):
