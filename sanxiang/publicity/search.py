@@ -33,7 +33,6 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Callable, Iterable
 
 from django.db.models import Q
@@ -344,37 +343,37 @@ class _Backend:
     copy that is not visible), and every filter except the date range is a
     tag inside the index."""
 
+    # Set by each backend: the order table with its alias, its day and id
+    # columns, and the condition every searchable row meets.
+    day_col = id_col = ""
+    always = ""
+
     def __init__(self, cursor, *, terms, tags, date_from, date_to):
         self.cursor = cursor
         self.has_match = bool(terms or tags)
         self.date_from, self.date_to = date_from, date_to
+        self.day_sql, self.day_params = self.always, []
+        if date_from:
+            self.day_sql += f" AND {self.day_col} >= %s"
+            self.day_params.append(self.day_value(date_from))
+        if date_to:
+            self.day_sql += f" AND {self.day_col} <= %s"
+            self.day_params.append(self.day_value(date_to))
+
+    @staticmethod
+    def day_value(day):
+        return day
+
+    def rows_sql(self) -> str:
+        raise NotImplementedError
 
     def fetch(self, sql: str, params) -> list[tuple]:
         self.cursor.execute(sql, params)
         return self.cursor.fetchall()
 
-
-class _SQLiteBackend(_Backend):
-    """FTS5 for the match, publicity_search_doc (id, day) for order and the
-    date range: a small table, so sorting candidates never reads the wide
-    public-copy rows."""
-
-    def __init__(self, cursor, *, terms, tags, date_from, date_to):
-        super().__init__(cursor, terms=terms, tags=tags, date_from=date_from, date_to=date_to)
-        self.expr = _fts_expression(terms, tags) if self.has_match else ""
-        self.day_sql, self.day_params = "", []
-        if date_from:
-            self.day_sql += " AND d.day >= %s"
-            self.day_params.append(date_from.toordinal())
-        if date_to:
-            self.day_sql += " AND d.day <= %s"
-            self.day_params.append(date_to.toordinal())
-
-    def _source(self) -> tuple[str, list]:
-        if self.has_match:
-            return (f"FROM {FTS_TABLE} f JOIN {DOC_TABLE} d ON d.id = f.rowid WHERE {FTS_TABLE} MATCH %s"
-                    + self.day_sql, [self.expr, *self.day_params])
-        return f"FROM {DOC_TABLE} d WHERE 1 = 1" + self.day_sql, list(self.day_params)
+    def order_sql(self, desc: bool) -> str:
+        order = "DESC" if desc else "ASC"
+        return f" ORDER BY {self.day_col} {order}, {self.id_col} {order}"
 
     def count(self, limit: int | None) -> int:
         source, params = self._source()
@@ -383,9 +382,58 @@ class _SQLiteBackend(_Backend):
 
     def page(self, desc: bool, limit: int, offset: int) -> list[int]:
         source, params = self._source()
-        order = "DESC" if desc else "ASC"
-        sql = f"SELECT d.id {source} ORDER BY d.day {order}, d.id {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+        sql = f"SELECT {self.id_col} {source}" + self.order_sql(desc) + f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return [r[0] for r in self.fetch(sql, params)]
+
+    def sorted_page(self, ids: list[int], desc: bool, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(count, page ids) of the matching `ids` inside the date range:
+        the narrow order table sorts the ids the index returned."""
+        if not ids:
+            return 0, []
+        among, among_params = self.among_sql(ids)
+        rows = self.fetch(f"SELECT {self.id_col} FROM {self.rows_sql()} WHERE {self.id_col} {among}"
+                          + self.day_sql + self.order_sql(desc), [*among_params, *self.day_params])
+        return len(rows), [r[0] for r in rows[offset:offset + limit]]
+
+    def among_sql(self, ids: list[int]) -> tuple[str, list]:
+        return f"IN ({','.join(['%s'] * len(ids))})", list(ids)
+
+    def ordered_batch(self, desc: bool, after, limit: int) -> list[tuple]:
+        """The next `limit` (id, day) of all indexed rows in sort order."""
+        sql = f"SELECT {self.id_col}, {self.day_col} FROM {self.rows_sql()} WHERE 1 = 1" + self.day_sql
+        params = list(self.day_params)
+        if after:
+            op = "<" if desc else ">"
+            # A row-value comparison: an index range, not a filter.
+            sql += f" AND ({self.day_col}, {self.id_col}) {op} (%s, %s)"
+            params += [after[1], after[0]]
+        return self.fetch(sql + self.order_sql(desc) + f" LIMIT {int(limit)}", params)
+
+
+class _SQLiteBackend(_Backend):
+    """FTS5 for the match, publicity_search_doc (id, day) for order and the
+    date range: a small table, so sorting candidates never reads the wide
+    public-copy rows."""
+
+    day_col, id_col = "d.day", "d.id"
+
+    def __init__(self, cursor, *, terms, tags, date_from, date_to):
+        super().__init__(cursor, terms=terms, tags=tags, date_from=date_from, date_to=date_to)
+        self.expr = _fts_expression(terms, tags) if self.has_match else ""
+
+    @staticmethod
+    def day_value(day):
+        return day.toordinal()
+
+    def rows_sql(self) -> str:
+        return f"{DOC_TABLE} d"
+
+    def _source(self) -> tuple[str, list]:
+        if self.has_match:
+            return (f"FROM {FTS_TABLE} f JOIN {DOC_TABLE} d ON d.id = f.rowid WHERE {FTS_TABLE} MATCH %s"
+                    + self.day_sql, [self.expr, *self.day_params])
+        return f"FROM {DOC_TABLE} d WHERE 1 = 1" + self.day_sql, list(self.day_params)
+
 
     def exact(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]] | None:
         """(count, page ids) when at most COUNT_CAP rows match the index
@@ -397,23 +445,7 @@ class _SQLiteBackend(_Backend):
                                         f"LIMIT {COUNT_CAP + 1}", [self.expr])]
         if len(ids) > COUNT_CAP:
             return None
-        if not ids:
-            return 0, []
-        order = "DESC" if desc else "ASC"
-        rows = self.fetch(f"SELECT d.id FROM {DOC_TABLE} d WHERE d.id IN ({','.join(['%s'] * len(ids))})"
-                          + self.day_sql + f" ORDER BY d.day {order}, d.id {order}", [*ids, *self.day_params])
-        return len(rows), [r[0] for r in rows[offset:offset + limit]]
-
-    def ordered_batch(self, desc: bool, after, limit: int) -> list[tuple[int, int]]:
-        """The next `limit` (id, day) of all indexed rows in sort order."""
-        sql, params = f"SELECT d.id, d.day FROM {DOC_TABLE} d WHERE 1 = 1" + self.day_sql, list(self.day_params)
-        if after:
-            op = "<" if desc else ">"
-            # A row-value comparison: an index range, not a filter.
-            sql += f" AND (d.day, d.id) {op} (%s, %s)"
-            params += [after[1], after[0]]
-        order = "DESC" if desc else "ASC"
-        return self.fetch(sql + f" ORDER BY d.day {order}, d.id {order} LIMIT {int(limit)}", params)
+        return self.sorted_page(ids, desc, offset, limit)
 
     def matching_among(self, ids: list[int]) -> set[int]:
         lo, hi = min(ids), max(ids)
@@ -450,17 +482,19 @@ class _PostgresBackend(_Backend):
     """The stored tsvector (GIN) for the match, the public copies' own
     (visible, decision_date, id) index for order and the date range."""
 
+    day_col, id_col = "p.decision_date", "p.id"
+    always = " AND p.visible"
+
     def __init__(self, cursor, *, terms, tags, date_from, date_to):
+        self.table = PublicDecision._meta.db_table
         super().__init__(cursor, terms=terms, tags=tags, date_from=date_from, date_to=date_to)
         self.tsquery = _tsquery_literal(terms, tags) if self.has_match else ""
-        self.table = PublicDecision._meta.db_table
-        self.day_sql, self.day_params = " AND p.visible", []
-        if date_from:
-            self.day_sql += " AND p.decision_date >= %s"
-            self.day_params.append(date_from)
-        if date_to:
-            self.day_sql += " AND p.decision_date <= %s"
-            self.day_params.append(date_to)
+
+    def rows_sql(self) -> str:
+        return f"{self.table} p"
+
+    def among_sql(self, ids: list[int]) -> tuple[str, list]:
+        return "= ANY(%s)", [ids]
 
     def _source(self) -> tuple[str, list]:
         if self.has_match:
@@ -469,18 +503,6 @@ class _PostgresBackend(_Backend):
         # Only indexed rows are searchable, listings included.
         return (f"FROM {self.table} p JOIN {PG_TABLE} s ON s.public_id = p.id WHERE TRUE" + self.day_sql,
                 list(self.day_params))
-
-    def count(self, limit: int | None) -> int:
-        source, params = self._source()
-        inner = f"SELECT 1 {source}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-        return self.fetch(f"SELECT count(*) FROM ({inner}) c", params)[0][0]
-
-    def page(self, desc: bool, limit: int, offset: int) -> list[int]:
-        source, params = self._source()
-        order = "DESC" if desc else "ASC"
-        sql = (f"SELECT p.id {source} ORDER BY p.decision_date {order}, p.id {order} "
-               f"LIMIT {int(limit)} OFFSET {int(offset)}")
-        return [r[0] for r in self.fetch(sql, params)]
 
     def exact(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]] | None:
         """(count, page ids) when at most COUNT_CAP rows match the index;
@@ -491,19 +513,7 @@ class _PostgresBackend(_Backend):
                                          f"LIMIT {COUNT_CAP + 1}", [self.tsquery])]
         if len(ids) > COUNT_CAP:
             return None
-        order = "DESC" if desc else "ASC"
-        rows = self.fetch(f"SELECT p.id FROM {self.table} p WHERE p.id = ANY(%s)" + self.day_sql
-                          + f" ORDER BY p.decision_date {order}, p.id {order}", [ids, *self.day_params])
-        return len(rows), [r[0] for r in rows[offset:offset + limit]]
-
-    def ordered_batch(self, desc: bool, after, limit: int) -> list[tuple[int, date]]:
-        sql, params = f"SELECT p.id, p.decision_date FROM {self.table} p WHERE TRUE" + self.day_sql, list(self.day_params)
-        if after:
-            op = "<" if desc else ">"
-            sql += f" AND (p.decision_date, p.id) {op} (%s, %s)"
-            params += [after[1], after[0]]
-        order = "DESC" if desc else "ASC"
-        return self.fetch(sql + f" ORDER BY p.decision_date {order}, p.id {order} LIMIT {int(limit)}", params)
+        return self.sorted_page(ids, desc, offset, limit)
 
     def matching_among(self, ids: list[int]) -> set[int]:
         # The tsquery is evaluated on the stored tsvector of each row looked
