@@ -33,6 +33,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable, Iterable
 
 from django.db.models import Q
