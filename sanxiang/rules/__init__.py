@@ -7,34 +7,6 @@ A plain package, not a Django app: it needs no database. See docs/rules.md.
     limit.value, limit.unit  # 7, "working_days"
 """
 
-from .loader import (
-    PERMANENT,
-    UNITS,
-    Rule,
-    RuleError,
-    RuleFileError,
-    RuleNotFound,
-    RuleSet,
-    RuleValue,
-    all_rules,
-    get_rule,
-    load_rules,
-    reload_rules,
-    rule_definition,
-)
-
-__all__ = [
-    "PERMANENT",
-    "UNITS",
-    "Rule",
-    "RuleError",
-    "RuleFileError",
-    "RuleNotFound",
-    "RuleSet",
-    "RuleValue",
-    "all_rules",
-    "get_rule",
-    "load_rules",
-    "reload_rules",
-    "rule_definition",
-]
+# The package's names are the loader's public names (loader.__all__), listed once.
+from .loader import *  # noqa: F403
+from .loader import __all__  # noqa: F401
