@@ -802,16 +802,8 @@ def detect(
     return findings
 
 
-def redact_text(
-    text: str,
-    *,
-    known_names: Iterable[str] = (),
-    keep: Iterable[str] = (),
-    name_rule: str = DEFAULT_NAME_RULE,
-    address_mode: str = "all",
-    known_secrets: Mapping[str, Iterable[str]] | None = None,
-) -> RedactionResult:
-    """Hide personal data in ``text``.
+def redact_text(text: str, **options) -> RedactionResult:
+    """Hide personal data in ``text``; ``options`` are detect's keywords.
 
     ID numbers, phones, bank accounts, e-mail and other contacts become a
     fixed marker (MARKERS); an address keeps its part down to the county and
@@ -825,8 +817,7 @@ def redact_text(
     """
     if not text:
         return RedactionResult(text or "", [])
-    findings = detect(text, known_names=known_names, keep=keep, name_rule=name_rule,
-                      address_mode=address_mode, known_secrets=known_secrets)
+    findings = detect(text, **options)
     out = text
     for f in reversed(findings):
         out = out[:f.start] + f.replacement + out[f.end:]

@@ -49,8 +49,8 @@ def make_id(rng: random.Random) -> str:
     return first17 + id_number_check_char(first17)
 
 
-def luhn_card(rng: random.Random, length: int = 16) -> str:
-    body = "62" + "".join(str(rng.randrange(10)) for _ in range(length - 3))
+def luhn_complete(body: str) -> str:
+    """body + the Luhn check digit."""
     total = 0
     for i, c in enumerate(reversed(body)):
         d = int(c)
@@ -58,6 +58,11 @@ def luhn_card(rng: random.Random, length: int = 16) -> str:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return body + str((10 - total % 10) % 10)
+
+
+def luhn_card(rng: random.Random, length: int = 16) -> str:
+    """A UnionPay-like card number (starts 62) of `length` digits."""
+    return luhn_complete("62" + "".join(str(rng.randrange(10)) for _ in range(length - 3)))
 
 
 def make_mobile(rng: random.Random) -> str:

@@ -14,15 +14,9 @@ from sanxiang.core.models import Role
 from sanxiang.publicity import services
 from sanxiang.publicity.models import Decision, PublicDecision
 
+from .redaction_corpus import luhn_card
+
 N_RECORDS = 40
-
-
-def luhn_card(rng: random.Random) -> str:
-    digits = [6, 2] + [rng.randrange(10) for _ in range(15)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        total += sum(divmod(d * 2, 10)) if i % 2 == 0 else d
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
 @pytest.fixture
@@ -34,7 +28,7 @@ def leaky_world(world):
                                       role=Role.PUBLICITY_ADMIN, agency=world.amr_changan)
     secrets, records = [], []
     for i in range(N_RECORDS):
-        ssn, phone, card, email = fake.ssn(), fake.phone_number(), luhn_card(rng), fake.email()
+        ssn, phone, card, email = fake.ssn(), fake.phone_number(), luhn_card(rng, 18), fake.email()
         address, witness = fake.address().rsplit(" ", 1)[0], fake.name()
         natural = i % 2 == 0
         party = fake.name() if natural else fake.company()

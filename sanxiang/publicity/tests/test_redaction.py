@@ -27,6 +27,8 @@ from sanxiang.publicity.redaction import (
     should_never_publish,
 )
 
+from .redaction_corpus import luhn_complete
+
 try:  # optional: the property test runs only where hypothesis is installed
     import hypothesis
     from hypothesis import given, settings
@@ -47,17 +49,6 @@ AGENCY_ADDRESS = "石家庄市长安区中山东路1号"
 
 # --------------------------------------------------------------------------
 # helpers
-
-
-def luhn_complete(body: str) -> str:
-    """body + the Luhn check digit."""
-    total = 0
-    for i, c in enumerate(reversed(body)):
-        d = int(c)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
 
 
 def luhn_ok(number: str) -> bool:
