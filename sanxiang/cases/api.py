@@ -207,6 +207,13 @@ def _officers(request, ids: list[int] | None):
     return [found[i] for i in ids]
 
 
+def _case_to_write(request, case_id: int):
+    """The case a write endpoint acts on: the token's write scope, then the
+    case in the caller's jurisdiction (404 otherwise)."""
+    require_scope(request, "cases:write")
+    return selectors.get_case_for(user=request.user, pk=case_id)
+
+
 @router.get("", response=list[CaseOut], auth=AUTH, summary="Cases in the caller's jurisdiction")
 @paginate(BoundedLimitOffsetPagination)
 def list_cases(request, status: str = "", mine: bool = False):
@@ -239,8 +246,7 @@ def open_case(request, payload: OpenCaseIn):
 
 @router.post("/{case_id}/steps", response={201: CaseStepOut}, auth=AUTH, summary="Start a step of the case's process")
 def start_step(request, case_id: Id, payload: StartStepIn):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     step = services.start_step(actor=request.user, case=case, code=payload.code,
                                officers=_officers(request, payload.officer_ids), place=payload.place,
                                note=payload.note, at=payload.at, at_premises=payload.at_premises)
@@ -255,36 +261,31 @@ def complete_step(request, case_id: Id, step_id: Id, payload: CompleteStepIn):
                                   documents=payload.documents, at=payload.at)
 
 
-
 @router.post("/{case_id}/hearing-request", response=CaseDetailOut, auth=AUTH,
              summary="Record the party's request for a hearing (art. 63, 64 (1))")
 def hearing_request(request, case_id: Id, payload: HearingRequestIn):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     return _detail(services.record_hearing_request(actor=request.user, case=case, requested_on=payload.requested_on))
 
 
 @router.post("/{case_id}/hearing-waiver", response=CaseDetailOut, auth=AUTH,
              summary="Record the party's written waiver of a hearing: the decision need not wait for the request period")
 def hearing_waiver(request, case_id: Id, payload: HearingWaiverIn):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     return _detail(services.record_hearing_waiver(actor=request.user, case=case, waived_on=payload.waived_on))
 
 
 @router.post("/{case_id}/terminate", response=CaseDetailOut, auth=AUTH,
              summary="Terminate the case (终止 / 撤销立案) before a decision: the agency head only")
 def terminate(request, case_id: Id, payload: TerminateIn):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     return _detail(services.terminate_case(actor=request.user, case=case, reason=payload.reason, on=payload.on))
 
 
 @router.post("/{case_id}/officers", response=CaseDetailOut, auth=AUTH,
              summary="Put an officer on the case (role assist or lead), or make an officer of the case its lead")
 def assign_officer(request, case_id: Id, payload: AssignOfficerIn):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     services.assign_officer(actor=request.user, case=case, officer=_officer(request, payload.officer_id), role=payload.role)
     return _detail(case)
 
@@ -292,7 +293,6 @@ def assign_officer(request, case_id: Id, payload: AssignOfficerIn):
 @router.delete("/{case_id}/officers/{officer_id}", response=CaseDetailOut, auth=AUTH,
                summary="Take an assisting officer off the case")
 def remove_officer(request, case_id: Id, officer_id: Id):
-    require_scope(request, "cases:write")
-    case = selectors.get_case_for(user=request.user, pk=case_id)
+    case = _case_to_write(request, case_id)
     services.remove_officer(actor=request.user, case=case, officer=_officer(request, officer_id))
     return _detail(case)
