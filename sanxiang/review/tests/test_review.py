@@ -21,7 +21,7 @@ from sanxiang.core.models import AuditEntry, Officer
 from sanxiang.review import services
 from sanxiang.review.models import CaseReview, Discussion, Notice, PartKind, Submission
 
-from .conftest import ALL_PASS, PARTS, at, submit_and_pass
+from .conftest import ALL_PASS, PARTS, at, submit_and_pass, submit_and_review
 
 
 def client_for(user) -> Client:
@@ -358,10 +358,7 @@ def test_an_incomplete_package_cannot_be_submitted_and_the_page_says_what_is_mis
 def test_a_changed_proposal_needs_a_new_review_and_every_round_is_kept(rw, make_case, file_catalogue):
     file_catalogue()
     case = make_case(fine_yuan=120000)
-    first = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS)
-    services.assign_reviewer(actor=rw.head, submission=first, reviewer=rw.reviewer)
-    services.record_opinion(actor=rw.u_reviewer, submission=first,
-                            checklist=dict(ALL_PASS, facts={"result": "issue", "comment": "违法所得证据不足"}))
+    first = submit_and_review(rw, case, checklist=dict(ALL_PASS, facts={"result": "issue", "comment": "违法所得证据不足"}))
     services.respond_to_opinion(actor=rw.u_changan, submission=first, disagree=False)
     second = submit_and_pass(rw, case)
     assert second.round == 2 and second.outcome == "agree"
@@ -421,10 +418,7 @@ def test_the_review_opinion_and_the_discussion_record_are_issued_as_documents(rw
     core_services.update_agency(actor="t", agency=rw.amr_changan, short_name="冀石长市监")
     file_catalogue()
     case = make_case(fine_yuan=120000)
-    submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS)
-    services.assign_reviewer(actor=rw.head, submission=submission, reviewer=rw.reviewer)
-    services.record_opinion(actor=rw.u_reviewer, submission=submission,
-                            checklist=dict(ALL_PASS, law={"result": "issue", "comment": "裁量过重"}))
+    submission = submit_and_review(rw, case, checklist=dict(ALL_PASS, law={"result": "issue", "comment": "裁量过重"}))
     doc = services.issue_opinion_document(actor=rw.u_reviewer, submission=submission)
     assert doc.kind == "legal_review_opinion" and doc.number and "审" in doc.number
     assert doc.data["conclusion"] == "存在问题" and any("裁量过重" in i for i in doc.data["issues"])
