@@ -173,41 +173,44 @@ def _envelope(agency, version, items) -> dict:
     return {"agency_id": agency.pk, "agency": agency.name, "version": _version_out(version), "items": items}
 
 
+def _public_list(agency_id: int, kind: str, number: int | None):
+    """(agency, version) of a published list: the version asked for, else the one in force."""
+    agency = _agency(agency_id)
+    return agency, _version(agency, kind, number)
+
+
+def _rows(schema, items, **computed) -> list[dict]:
+    """Each item as the fields of `schema`: computed[field](item) where
+    given, else the item's attribute of that name."""
+    return [{f: computed[f](i) if f in computed else getattr(i, f) for f in schema.model_fields} for i in items]
+
+
 @router.get("/agencies/{agency_id}/enforcement-items", response=EnforcementListOut, auth=None,
             summary="行政执法事项清单 in force (公示-3/4)")
 def enforcement_items(request, agency_id: Id, q: str = "", version: Id | None = None):
-    agency = _agency(agency_id)
-    v = _version(agency, CatalogueKind.ENFORCEMENT_ITEMS, version)
-    items = [{"code": i.code, "name": i.name, "act_kind": i.act_kind, "enforcing_body": agency.name, "duty": i.duty,
-              "authority": i.authority, "basis_law": i.basis_law, "basis_article": i.basis_article}
-             for i in selectors.public_items(version=v, q=q)]
-    return _envelope(agency, v, items)
+    agency, v = _public_list(agency_id, CatalogueKind.ENFORCEMENT_ITEMS, version)
+    items = selectors.public_items(version=v, q=q)
+    return _envelope(agency, v, _rows(EnforcementItemOut, items, enforcing_body=lambda i: agency.name))
 
 
 @router.get("/agencies/{agency_id}/inspection-items", response=InspectionListOut, auth=None,
             summary="随机抽查事项清单 in force (公示-5)")
 def inspection_items(request, agency_id: Id, version: Id | None = None):
-    agency = _agency(agency_id)
-    v = _version(agency, CatalogueKind.INSPECTION_ITEMS, version)
-    items = [{"code": i.code, "name": i.name, "body": i.body, "basis": i.basis, "target": i.target, "content": i.content,
-              "ratio_percent": i.ratio, "method": i.method, "frequency": i.frequency} for i in v.items()]
-    return _envelope(agency, v, items)
+    agency, v = _public_list(agency_id, CatalogueKind.INSPECTION_ITEMS, version)
+    return _envelope(agency, v, _rows(InspectionItemOut, v.items(), ratio_percent=lambda i: i.ratio))
 
 
 @router.get("/agencies/{agency_id}/service-guides", response=GuideListOut, auth=None,
             summary="服务指南 in force, all fifteen fields (公示-7)")
 def service_guides(request, agency_id: Id, version: Id | None = None):
-    agency = _agency(agency_id)
-    v = _version(agency, CatalogueKind.SERVICE_GUIDES, version)
-    fields = [f for f in ServiceGuideOut.model_fields]
-    return _envelope(agency, v, [{f: getattr(g, f) for f in fields} for g in v.items()])
+    agency, v = _public_list(agency_id, CatalogueKind.SERVICE_GUIDES, version)
+    return _envelope(agency, v, _rows(ServiceGuideOut, v.items()))
 
 
 @router.get("/agencies/{agency_id}/flowcharts", response=FlowchartListOut, auth=None,
             summary="执法流程图 in force (公示-6), with links to their SVG")
 def flowcharts(request, agency_id: Id, version: Id | None = None):
-    agency = _agency(agency_id)
-    v = _version(agency, CatalogueKind.FLOWCHARTS, version)
+    agency, v = _public_list(agency_id, CatalogueKind.FLOWCHARTS, version)
     items = []
     for f in v.items():
         try:
@@ -222,8 +225,7 @@ def flowcharts(request, agency_id: Id, version: Id | None = None):
 @router.get("/agencies/{agency_id}/flowcharts/{act_kind}/{procedure}.svg", auth=None,
             summary="A published flowchart as SVG, drawn from the process definition (公示-6)")
 def flowchart_svg(request, agency_id: Id, act_kind: str, procedure: str, version: Id | None = None):
-    agency = _agency(agency_id)
-    v = _version(agency, CatalogueKind.FLOWCHARTS, version)
+    agency, v = _public_list(agency_id, CatalogueKind.FLOWCHARTS, version)
     if not Flowchart.objects.filter(version=v, act_kind=act_kind, procedure=procedure).exists():
         raise ApiError(status=404, code="flowchart_not_published", field="act_kind",
                        message=f"该部门未公示“{act_kind}-{procedure}”的流程图。")
