@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanxiang.core.selectors import agencies_for, officers_for
-from sanxiang.core.refusals import message_of
+from sanxiang.core.refusals import message_of, run_shown
 from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
@@ -174,22 +174,13 @@ def step_detail(request, pk: int, step_id: int):
     }, status=400 if form.errors else 200)
 
 
-def _post_action(request, case, action):
-    try:
-        action()
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, message_of(exc))
-        return False
-    return True
-
-
 @staff_required
 @require_POST
 def request_exemption_view(request, pk: int, step_id: int):
     step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
     form = ExemptionForm(request.POST)
     reason = form.data.get("reason", "")
-    if _post_action(request, step.case, lambda: services.request_av_exemption(actor=request.user, step=step, reason=reason)):
+    if run_shown(request, lambda: services.request_av_exemption(actor=request.user, step=step, reason=reason)):
         messages.success(request, _("Exemption requested; the agency head must approve it."))
     return redirect("cases:step", pk=pk, step_id=step_id)
 
@@ -201,7 +192,7 @@ def approve_exemption_view(request, pk: int, step_id: int):
     exemption = AvExemption.objects.filter(step=step).first()
     if exemption is None:
         raise Http404
-    if _post_action(request, step.case, lambda: services.approve_av_exemption(actor=request.user, exemption=exemption)):
+    if run_shown(request, lambda: services.approve_av_exemption(actor=request.user, exemption=exemption)):
         messages.success(request, _("Exemption approved."))
     return redirect("cases:step", pk=pk, step_id=step_id)
 
@@ -213,7 +204,7 @@ def hearing_request_view(request, pk: int):
     form = HearingRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the date the party asked for a hearing."))
-    elif _post_action(request, case, lambda: services.record_hearing_request(
+    elif run_shown(request, lambda: services.record_hearing_request(
             actor=request.user, case=case, requested_on=form.cleaned_data["requested_on"])):
         messages.success(request, _("Hearing request recorded."))
     return redirect("cases:detail", pk=pk)
@@ -226,7 +217,7 @@ def hearing_waiver_view(request, pk: int):
     form = HearingWaiverForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the date the party waived a hearing in writing."))
-    elif _post_action(request, case, lambda: services.record_hearing_waiver(
+    elif run_shown(request, lambda: services.record_hearing_waiver(
             actor=request.user, case=case, waived_on=form.cleaned_data["waived_on"])):
         messages.success(request, _("Hearing waiver recorded."))
     return redirect("cases:detail", pk=pk)
@@ -239,7 +230,7 @@ def proposal_view(request, pk: int):
     form = ProposalForm(request.POST)
     if not form.is_valid():
         messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
-    elif _post_action(request, case, lambda: services.propose_decision(
+    elif run_shown(request, lambda: services.propose_decision(
             actor=request.user, case=case, categories=form.cleaned_data["categories"],
             fine_fen=yuan_to_fen(form.cleaned_data["fine_yuan"]))):
         messages.success(request, _("Proposed decision recorded."))
@@ -253,7 +244,7 @@ def terminate_view(request, pk: int):
     form = TerminateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    elif _post_action(request, case, lambda: services.terminate_case(
+    elif run_shown(request, lambda: services.terminate_case(
             actor=request.user, case=case, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])):
         messages.success(request, _("Case terminated."))
     return redirect("cases:detail", pk=pk)
@@ -273,7 +264,7 @@ def assign_officer_view(request, pk: int):
     form = AssignOfficerForm(request.POST, officers_qs=officers_for(user=request.user).filter(agency_id=case.agency_id))
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    elif _post_action(request, case, lambda: services.assign_officer(
+    elif run_shown(request, lambda: services.assign_officer(
             actor=request.user, case=case, officer=form.cleaned_data["officer"], role=form.cleaned_data["role"])):
         messages.success(request, _("Officer added: %(name)s.") % {"name": form.cleaned_data["officer"].name})
     return redirect("cases:detail", pk=pk)
@@ -284,7 +275,7 @@ def assign_officer_view(request, pk: int):
 def lead_officer_view(request, pk: int, officer_id: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
     officer = _officer_for(request, officer_id)
-    if _post_action(request, case, lambda: services.set_lead_officer(actor=request.user, case=case, officer=officer)):
+    if run_shown(request, lambda: services.set_lead_officer(actor=request.user, case=case, officer=officer)):
         messages.success(request, _("Lead officer: %(name)s.") % {"name": officer.name})
     return redirect("cases:detail", pk=pk)
 
@@ -294,7 +285,7 @@ def lead_officer_view(request, pk: int, officer_id: int):
 def remove_officer_view(request, pk: int, officer_id: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
     officer = _officer_for(request, officer_id)
-    if _post_action(request, case, lambda: services.remove_officer(actor=request.user, case=case, officer=officer)):
+    if run_shown(request, lambda: services.remove_officer(actor=request.user, case=case, officer=officer)):
         messages.success(request, _("Officer removed: %(name)s.") % {"name": officer.name})
     return redirect("cases:detail", pk=pk)
 

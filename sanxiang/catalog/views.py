@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanxiang.core import selectors as core_selectors
-from sanxiang.core.refusals import message_of as _message  # the one message helper of the pages
+from sanxiang.core.refusals import message_of as _message, run_shown  # the one refusal helper of the pages
 from sanxiang.core.views import staff_required
 
 from . import excel, selectors, services
@@ -253,24 +253,16 @@ def submit_view(request, pk: int):
     except ValueError:
         messages.error(request, _("Enter the effective date as YYYY-MM-DD."))
         return redirect("catalog:version", pk=pk)
-    try:
-        services.submit_version(actor=request.user, version=version, effective_date=effective)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, _("Submitted to the legal office for filing."))
+    run_shown(request, lambda: services.submit_version(actor=request.user, version=version, effective_date=effective),
+              _("Submitted to the legal office for filing."))
     return redirect("catalog:version", pk=pk)
 
 
 def _act(request, call, *, pk: int, success: str, done: str):
     """Run one filing service call: on a refusal show its message and go
     back to the version, else show `success` and go on to `done`."""
-    try:
-        call()
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+    if not run_shown(request, call, success):
         return redirect("catalog:version", pk=pk)
-    messages.success(request, success)
     return redirect(done)
 
 

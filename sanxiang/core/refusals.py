@@ -14,6 +14,7 @@ article or dated rule) and the ``field`` at fault, so the API answers
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
@@ -46,3 +47,18 @@ def message_of(exc) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
     return str(exc) or _("You may not do this.")
+
+
+def run_shown(request, action, success: str = "") -> bool:
+    """Run a page's write `action()`. A refusal (ValidationError or
+    PermissionDenied) is shown as an error message (message_of) and False
+    returned; else `success`, if given, is shown and True returned. The one
+    try/except of the apps' POST pages."""
+    try:
+        action()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, message_of(exc))
+        return False
+    if success:
+        messages.success(request, success)
+    return True

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region, RegionLevel
 from sanxiang.core.parsing import optional_id, parse_page
-from sanxiang.core.refusals import message_of
+from sanxiang.core.refusals import message_of, run_shown
 from sanxiang.core.views import staff_required
 
 from . import predicates, search, selectors, services
@@ -182,10 +182,7 @@ def decision_private(request, pk: int):
 
 def _run(request, pk: int, action):
     decision = selectors.get_decision_for(user=request.user, pk=pk)
-    try:
-        action(decision)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, message_of(exc))
+    run_shown(request, lambda: action(decision))
     return redirect("publicity:private", pk=decision.pk)
 
 

@@ -27,7 +27,7 @@ from sanxiang.catalog.processes import render_flowchart_svg
 from sanxiang.core.models import Role
 from sanxiang.core.selectors import agencies_for
 from sanxiang.core.services import record_view
-from sanxiang.core.refusals import message_of as _message  # the one message helper of the pages
+from sanxiang.core.refusals import message_of as _message, run_shown  # the one refusal helper of the pages
 from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services, workflow
@@ -36,16 +36,6 @@ from sanxiang.core.parsing import optional_id, parse_id
 from sanxiang.core import clock
 from sanxiang.documents.selectors import documents_for
 from sanxiang.core.selectors import users_for
-
-
-def _do(request, action, success: str) -> bool:
-    try:
-        action()
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
-        return False
-    messages.success(request, success)
-    return True
 
 
 def _date(value: str) -> date | None:
@@ -103,7 +93,7 @@ def flags_view(request, pk: int):
     p = request.POST
     flags = {name: name in p for name in ("major_public_interest", "complex", "serious", "social_impact", "outside_benchmark")}
     flags.update(domain=p.get("domain", ""), required_by_law=p.get("required_by_law", ""))
-    _do(request, lambda: services.set_case_flags(actor=request.user, case=case, **flags), _("Recorded."))
+    run_shown(request, lambda: services.set_case_flags(actor=request.user, case=case, **flags), _("Recorded."))
     return redirect("review:case", pk=pk)
 
 
@@ -137,7 +127,7 @@ def _submission(request, sid):
 def assign_view(request, sid: int):
     submission = _submission(request, sid)
     reviewer = selectors.get_reviewer_for(user=request.user, pk=parse_id(request.POST.get("reviewer"), field="reviewer"))
-    _do(request, lambda: services.assign_reviewer(actor=request.user, submission=submission, reviewer=reviewer),
+    run_shown(request, lambda: services.assign_reviewer(actor=request.user, submission=submission, reviewer=reviewer),
         _("Reviewer assigned."))
     return redirect("review:case", pk=submission.case_id)
 
@@ -148,7 +138,7 @@ def opinion_view(request, sid: int):
     submission = _submission(request, sid)
     checklist = {item: {"result": request.POST.get(f"{item}_result", ""), "comment": request.POST.get(f"{item}_comment", "")}
                  for item, _label in CheckItem.choices}
-    _do(request, lambda: services.record_opinion(actor=request.user, submission=submission, checklist=checklist,
+    run_shown(request, lambda: services.record_opinion(actor=request.user, submission=submission, checklist=checklist,
                                                  opinion_text=request.POST.get("opinion_text", "")),
         _("Opinion recorded."))
     return redirect("review:case", pk=submission.case_id)
@@ -159,7 +149,7 @@ def opinion_view(request, sid: int):
 def response_view(request, sid: int):
     submission = _submission(request, sid)
     disagree = request.POST.get("disagree") == "1"
-    _do(request, lambda: services.respond_to_opinion(actor=request.user, submission=submission, disagree=disagree,
+    run_shown(request, lambda: services.respond_to_opinion(actor=request.user, submission=submission, disagree=disagree,
                                                      reason=request.POST.get("reason", "")), _("Recorded."))
     return redirect("review:case", pk=submission.case_id)
 
@@ -168,7 +158,7 @@ def response_view(request, sid: int):
 @require_POST
 def extension_view(request, sid: int):
     submission = _submission(request, sid)
-    _do(request, lambda: services.request_extension(actor=request.user, submission=submission,
+    run_shown(request, lambda: services.request_extension(actor=request.user, submission=submission,
                                                     reason=request.POST.get("reason", "")),
         _("Extension requested; the agency head must approve it."))
     return redirect("review:case", pk=submission.case_id)
@@ -178,7 +168,7 @@ def extension_view(request, sid: int):
 @require_POST
 def approve_extension_view(request, eid: int):
     extension = selectors.get_extension_for(user=request.user, pk=eid)
-    _do(request, lambda: services.approve_extension(actor=request.user, extension=extension), _("Extension approved."))
+    run_shown(request, lambda: services.approve_extension(actor=request.user, extension=extension), _("Extension approved."))
     return redirect("review:case", pk=extension.submission.case_id)
 
 
@@ -187,7 +177,7 @@ def approve_extension_view(request, eid: int):
 def consult_view(request, sid: int):
     submission = _submission(request, sid)
     p = request.POST
-    _do(request, lambda: services.request_consultation(actor=request.user, submission=submission,
+    run_shown(request, lambda: services.request_consultation(actor=request.user, submission=submission,
                                                        counsel_name=p.get("counsel_name", ""),
                                                        counsel_kind=p.get("counsel_kind", ""), question=p.get("question", "")),
         _("Recorded."))
@@ -198,7 +188,7 @@ def consult_view(request, sid: int):
 @require_POST
 def counsel_opinion_view(request, cid: int):
     consultation = selectors.get_consultation_for(user=request.user, pk=cid)
-    _do(request, lambda: services.record_counsel_opinion(actor=request.user, consultation=consultation,
+    run_shown(request, lambda: services.record_counsel_opinion(actor=request.user, consultation=consultation,
                                                          opinion=request.POST.get("opinion", "")), _("Recorded."))
     return redirect("review:case", pk=consultation.submission.case_id)
 
@@ -207,7 +197,7 @@ def counsel_opinion_view(request, cid: int):
 @require_POST
 def opinion_document_view(request, sid: int):
     submission = _submission(request, sid)
-    _do(request, lambda: services.issue_opinion_document(actor=request.user, submission=submission), _("Document issued."))
+    run_shown(request, lambda: services.issue_opinion_document(actor=request.user, submission=submission), _("Document issued."))
     return redirect("review:case", pk=submission.case_id)
 
 
@@ -215,7 +205,7 @@ def opinion_document_view(request, sid: int):
 @require_POST
 def discussion_request_view(request, pk: int):
     case = get_case_for(user=request.user, pk=pk)
-    _do(request, lambda: services.request_discussion(actor=request.user, case=case), _("Recorded."))
+    run_shown(request, lambda: services.request_discussion(actor=request.user, case=case), _("Recorded."))
     return redirect("review:case", pk=pk)
 
 
@@ -229,7 +219,7 @@ def discussion_view(request, did: int):
     except ValueError:
         held_at = None
     lines = lambda name: [x.strip() for x in p.get(name, "").splitlines() if x.strip()]  # noqa: E731
-    _do(request, lambda: services.record_discussion(
+    run_shown(request, lambda: services.record_discussion(
         actor=request.user, discussion=discussion, held_at=held_at, place=p.get("place", ""), chair=p.get("chair", ""),
         participants=lines("participants"), recorder=p.get("recorder", ""), minutes=p.get("minutes", ""),
         opinions=lines("opinions"), resolution=p.get("resolution", ""), resolution_text=p.get("resolution_text", "")),
@@ -241,7 +231,7 @@ def discussion_view(request, did: int):
 @require_POST
 def discussion_document_view(request, did: int):
     discussion = selectors.get_discussion_for(user=request.user, pk=did)
-    _do(request, lambda: services.issue_discussion_record(actor=request.user, discussion=discussion), _("Document issued."))
+    run_shown(request, lambda: services.issue_discussion_record(actor=request.user, discussion=discussion), _("Document issued."))
     return redirect("review:case", pk=discussion.case_id)
 
 
@@ -288,7 +278,7 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
     version = selectors.get_catalogue_version_for(user=user, pk=vid)
     if action == "rule":
         split = lambda name: [x.strip() for x in p.get(name, "").replace("，", ",").split(",") if x.strip()]  # noqa: E731
-        _do(request, lambda: catalog_services.add_review_rule(
+        run_shown(request, lambda: catalog_services.add_review_rule(
             actor=user, version=version, title=p.get("title", ""), act_kinds=p.getlist("act_kinds"),
             domain=p.get("domain", ""), penalty_categories=split("penalty_categories"),
             fine_citizen_yuan=p.get("fine_citizen_yuan") or None, fine_organisation_yuan=p.get("fine_organisation_yuan") or None,
@@ -300,18 +290,18 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
     elif action == "remove":
         rule = version.items().filter(pk=optional_id(p.get("rule"), field="rule")).first()
         if rule is not None:
-            _do(request, lambda: catalog_services.remove_review_rule(actor=user, rule=rule), _("Rule removed."))
+            run_shown(request, lambda: catalog_services.remove_review_rule(actor=user, rule=rule), _("Rule removed."))
     elif action == "switch":
-        _do(request, lambda: catalog_services.set_all_non_summary(actor=user, version=version, enabled=p.get("enabled") == "1"),
+        run_shown(request, lambda: catalog_services.set_all_non_summary(actor=user, version=version, enabled=p.get("enabled") == "1"),
             _("Recorded."))
     elif action == "submit":
-        _do(request, lambda: catalog_services.submit_version(actor=user, version=version,
+        run_shown(request, lambda: catalog_services.submit_version(actor=user, version=version,
                                                              effective_date=_date(p.get("effective_date", ""))),
             _("Submitted for filing."))
     elif action == "accept":
-        _do(request, lambda: catalog_services.accept_version(actor=user, version=version), _("Filing accepted."))
+        run_shown(request, lambda: catalog_services.accept_version(actor=user, version=version), _("Filing accepted."))
     elif action == "return":
-        _do(request, lambda: catalog_services.return_version(actor=user, version=version, reason=p.get("reason", "")),
+        run_shown(request, lambda: catalog_services.return_version(actor=user, version=version, reason=p.get("reason", "")),
             _("Returned with reasons."))
     return redirect("review:catalogue_version", vid=version.pk)
 
@@ -342,13 +332,13 @@ def reviewer_action(request, action: str):
         if target is None:
             messages.error(request, _("Choose an account."))
         else:
-            _do(request, lambda: services.register_reviewer(
+            run_shown(request, lambda: services.register_reviewer(
                 actor=user, user=target, name=p.get("name", ""), qualification_number=p.get("qualification_number", ""),
                 qualification_date=_date(p.get("qualification_date", "")), first_time="first_time" in p),
                 _("Reviewer registered."))
     elif action == "training":
         reviewer = selectors.get_reviewer_for(user=user, pk=p.get("reviewer"))
-        _do(request, lambda: services.record_training(
+        run_shown(request, lambda: services.record_training(
             actor=user, reviewer=reviewer, held_on=_date(p.get("held_on", "")) or clock.today(),
             title=p.get("title", ""), hours=p.get("hours", "0") or "0", provider=p.get("provider", ""),
             method=p.get("method", "")), _("Training recorded."))
