@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from sanxiang.core.models import Agency, Officer
-from sanxiang.core.selectors import agencies_for
+from sanxiang.core.selectors import agencies_for, get_in_scope
 
 from . import avlist, registry
 from .models import AvExemption, Case, CaseDeadline, CaseStep, Obligor, StepStatus
@@ -44,18 +44,12 @@ def my_cases(*, user) -> QuerySet[Case]:
 
 
 def get_case_for(*, user, pk) -> Case:
-    try:
-        return cases_for(user=user).get(pk=pk)
-    except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404("case not found")
+    return get_in_scope(cases_for(user=user), "case", pk=pk)
 
 
 def get_step_for(*, user, case_pk, pk) -> CaseStep:
     case = get_case_for(user=user, pk=case_pk)
-    try:
-        return case.steps.select_related("case", "case__agency").get(pk=pk)
-    except (CaseStep.DoesNotExist, ValueError, TypeError):
-        raise Http404("step not found")
+    return get_in_scope(case.steps.select_related("case", "case__agency"), "step", pk=pk)
 
 
 def timeline(*, case: Case) -> list[CaseStep]:

@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from sanxiang.core import selectors as core_selectors
+from sanxiang.core.selectors import get_in_scope
 from sanxiang.core.models import Agency, Region
 
 from .models import ITEM_MODELS, PUBLIC_KINDS, CatalogueKind, CatalogueVersion, ImportAttempt, VersionStatus
@@ -36,10 +37,7 @@ def versions_for(*, user, kinds=PUBLIC_KINDS) -> QuerySet[CatalogueVersion]:
 
 
 def get_version_for(*, user, pk, kinds=PUBLIC_KINDS) -> CatalogueVersion:
-    try:
-        return versions_for(user=user, kinds=kinds).get(pk=pk)
-    except (CatalogueVersion.DoesNotExist, ValueError, TypeError):
-        raise Http404("catalogue version not found")
+    return get_in_scope(versions_for(user=user, kinds=kinds), "catalogue version", pk=pk)
 
 
 def audit_entries_for(*, user, version: CatalogueVersion) -> QuerySet:
@@ -54,10 +52,7 @@ def audit_entries_for(*, user, version: CatalogueVersion) -> QuerySet:
 
 
 def get_import_for(*, user, pk) -> ImportAttempt:
-    try:
-        return ImportAttempt.objects.select_related("version").get(pk=pk, version__in=versions_for(user=user))
-    except (ImportAttempt.DoesNotExist, ValueError, TypeError):
-        raise Http404("import not found")
+    return get_in_scope(ImportAttempt.objects.select_related("version"), "import", pk=pk, version__in=versions_for(user=user))
 
 
 def editable_agencies(*, user) -> list[Agency]:
@@ -122,10 +117,7 @@ def public_items(*, version: CatalogueVersion | None, q: str = "") -> QuerySet:
 
 
 def get_public_agency(*, pk) -> Agency:
-    try:
-        return Agency.objects.select_related("region").get(pk=pk, is_active=True)
-    except (Agency.DoesNotExist, ValueError, TypeError):
-        raise Http404("agency not found")
+    return get_in_scope(Agency.objects.select_related("region"), "agency", pk=pk, is_active=True)
 
 
 def public_catalogue_agencies(*, region_code: str = "", on: date | None = None) -> QuerySet[Agency]:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from sanxiang.core.selectors import agencies_for
+from sanxiang.core.selectors import agencies_for, get_in_scope
 
 from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, WithdrawalNotice
 from sanxiang.core import clock
@@ -58,10 +57,7 @@ def decisions_for(*, user) -> QuerySet[Decision]:
 
 
 def get_decision_for(*, user, pk) -> Decision:
-    try:
-        return decisions_for(user=user).get(pk=pk)
-    except (Decision.DoesNotExist, ValueError, TypeError):
-        raise Http404("decision not found")
+    return get_in_scope(decisions_for(user=user), "decision", pk=pk)
 
 
 def pending_for(*, user) -> QuerySet[Decision]:

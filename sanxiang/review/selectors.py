@@ -11,12 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from sanxiang.catalog import selectors as catalog_selectors
 from sanxiang.catalog.models import CatalogueKind, CatalogueVersion
 from sanxiang.core.models import Agency, AgencyKind, Officer, OfficerStatus
-from sanxiang.core.selectors import agencies_for
+from sanxiang.core.selectors import agencies_for, get_in_scope
 from sanxiang.rules import RuleNotFound, get_rule
 
 from .models import (
@@ -33,24 +32,15 @@ def submissions_for(*, user) -> QuerySet[Submission]:
 
 
 def get_submission_for(*, user, pk) -> Submission:
-    try:
-        return submissions_for(user=user).get(pk=pk)
-    except (Submission.DoesNotExist, ValueError, TypeError):
-        raise Http404("submission not found")
+    return get_in_scope(submissions_for(user=user), "submission", pk=pk)
 
 
 def get_extension_for(*, user, pk) -> Extension:
-    try:
-        return Extension.objects.select_related("submission").get(pk=pk, submission__in=submissions_for(user=user))
-    except (Extension.DoesNotExist, ValueError, TypeError):
-        raise Http404("extension not found")
+    return get_in_scope(Extension.objects.select_related("submission"), "extension", pk=pk, submission__in=submissions_for(user=user))
 
 
 def get_consultation_for(*, user, pk) -> Consultation:
-    try:
-        return Consultation.objects.select_related("submission").get(pk=pk, submission__in=submissions_for(user=user))
-    except (Consultation.DoesNotExist, ValueError, TypeError):
-        raise Http404("consultation not found")
+    return get_in_scope(Consultation.objects.select_related("submission"), "consultation", pk=pk, submission__in=submissions_for(user=user))
 
 
 def discussions_for(*, user) -> QuerySet[Discussion]:
@@ -58,10 +48,7 @@ def discussions_for(*, user) -> QuerySet[Discussion]:
 
 
 def get_discussion_for(*, user, pk) -> Discussion:
-    try:
-        return discussions_for(user=user).get(pk=pk)
-    except (Discussion.DoesNotExist, ValueError, TypeError):
-        raise Http404("discussion not found")
+    return get_in_scope(discussions_for(user=user), "discussion", pk=pk)
 
 
 def reviewers_for(*, user) -> QuerySet[Reviewer]:
@@ -69,10 +56,7 @@ def reviewers_for(*, user) -> QuerySet[Reviewer]:
 
 
 def get_reviewer_for(*, user, pk) -> Reviewer:
-    try:
-        return reviewers_for(user=user).get(pk=pk)
-    except (Reviewer.DoesNotExist, ValueError, TypeError):
-        raise Http404("reviewer not found")
+    return get_in_scope(reviewers_for(user=user), "reviewer", pk=pk)
 
 
 # The review catalogue is a catalogue kind of the catalog app: read through
