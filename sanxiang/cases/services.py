@@ -492,18 +492,26 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
 # hearing and preservation
 
 
+def _hearing_answer_open(actor, case: Case, field: str) -> None:
+    """What the party's answer to the hearing notice (a request or a
+    waiver) needs first: an officer who handles the case, a case that may
+    still record it (can_record_hearing) and a notice already given. The
+    case is read again from the database."""
+    _may_handle(actor, case.agency_id)
+    case.refresh_from_db()
+    verdict = can_record_hearing(case)
+    if not verdict:
+        _refuse(verdict, field)
+    if case.notified_on is None:
+        raise ValidationError({field: ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+
+
 @transaction.atomic
 @case_write
 def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
     """The party asked for a hearing (art. 63). Within the period counted
     from the notice (art. 64 (1)) it binds: the decision waits for it."""
-    _may_handle(actor, case.agency_id)
-    case.refresh_from_db()
-    verdict = can_record_hearing(case)
-    if not verdict:
-        _refuse(verdict, "requested_on")
-    if case.notified_on is None:
-        raise ValidationError({"requested_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+    _hearing_answer_open(actor, case, "requested_on")
     if case.hearing_waived_on is not None:
         raise ValidationError({"requested_on": ValidationError(
             f"当事人已于{case.hearing_waived_on:%Y年%m月%d日}书面放弃听证。", code="hearing_waived")})
@@ -529,13 +537,7 @@ def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
     """The party stated in writing that it will not ask for a hearing
     (放弃听证): its request period ends there, and the decision need not
     wait for the period to run out (art. 64 (1))."""
-    _may_handle(actor, case.agency_id)
-    case.refresh_from_db()
-    verdict = can_record_hearing(case)
-    if not verdict:
-        _refuse(verdict, "waived_on")
-    if case.notified_on is None:
-        raise ValidationError({"waived_on": ValidationError("尚未告知当事人听证权利。", code="not_notified")})
+    _hearing_answer_open(actor, case, "waived_on")
     if case.hearing_requested:
         raise ValidationError({"waived_on": ValidationError("当事人已要求听证，不能再登记放弃听证。", code="hearing_requested")})
     if waived_on < case.notified_on or waived_on > clock.today():
