@@ -69,7 +69,7 @@ def open_case_view(request):
         fine = yuan_to_fen(d.get("proposed_fine_yuan"))
         try:
             case = services.open_case(
-                actor=user, agency=user.agency, title=d["title"], act_kind=d["act_kind"], procedure=d["procedure"],
+            actor=user, agency=user.agency, title=d["title"], act_kind=d["act_kind"], procedure=d["procedure"],
                 party_name=d["party_name"], party_type=d["party_type"], party_credit_code=d["party_credit_code"],
                 opened_on=d["opened_on"], officers=list(d["officers"]),
                 proposed_penalty_categories=["罚款"] if fine else [], proposed_fine_fen=fine)
@@ -180,8 +180,8 @@ def request_exemption_view(request, pk: int, step_id: int):
     step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
     form = ExemptionForm(request.POST)
     reason = form.data.get("reason", "")
-    if run_shown(request, lambda: services.request_av_exemption(actor=request.user, step=step, reason=reason)):
-        messages.success(request, _("Exemption requested; the agency head must approve it."))
+    run_shown(request, lambda: services.request_av_exemption(actor=request.user, step=step, reason=reason),
+              _("Exemption requested; the agency head must approve it."))
     return redirect("cases:step", pk=pk, step_id=step_id)
 
 
@@ -192,8 +192,8 @@ def approve_exemption_view(request, pk: int, step_id: int):
     exemption = AvExemption.objects.filter(step=step).first()
     if exemption is None:
         raise Http404
-    if run_shown(request, lambda: services.approve_av_exemption(actor=request.user, exemption=exemption)):
-        messages.success(request, _("Exemption approved."))
+    run_shown(request, lambda: services.approve_av_exemption(actor=request.user, exemption=exemption),
+              _("Exemption approved."))
     return redirect("cases:step", pk=pk, step_id=step_id)
 
 
@@ -204,9 +204,10 @@ def hearing_request_view(request, pk: int):
     form = HearingRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the date the party asked for a hearing."))
-    elif run_shown(request, lambda: services.record_hearing_request(
-            actor=request.user, case=case, requested_on=form.cleaned_data["requested_on"])):
-        messages.success(request, _("Hearing request recorded."))
+    else:
+        run_shown(request, lambda: services.record_hearing_request(
+            actor=request.user, case=case, requested_on=form.cleaned_data["requested_on"]),
+            _("Hearing request recorded."))
     return redirect("cases:detail", pk=pk)
 
 
@@ -217,9 +218,10 @@ def hearing_waiver_view(request, pk: int):
     form = HearingWaiverForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the date the party waived a hearing in writing."))
-    elif run_shown(request, lambda: services.record_hearing_waiver(
-            actor=request.user, case=case, waived_on=form.cleaned_data["waived_on"])):
-        messages.success(request, _("Hearing waiver recorded."))
+    else:
+        run_shown(request, lambda: services.record_hearing_waiver(
+            actor=request.user, case=case, waived_on=form.cleaned_data["waived_on"]),
+            _("Hearing waiver recorded."))
     return redirect("cases:detail", pk=pk)
 
 
@@ -230,10 +232,11 @@ def proposal_view(request, pk: int):
     form = ProposalForm(request.POST)
     if not form.is_valid():
         messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
-    elif run_shown(request, lambda: services.propose_decision(
+    else:
+        run_shown(request, lambda: services.propose_decision(
             actor=request.user, case=case, categories=form.cleaned_data["categories"],
-            fine_fen=yuan_to_fen(form.cleaned_data["fine_yuan"]))):
-        messages.success(request, _("Proposed decision recorded."))
+            fine_fen=yuan_to_fen(form.cleaned_data["fine_yuan"])),
+            _("Proposed decision recorded."))
     return redirect("cases:detail", pk=pk)
 
 
@@ -244,9 +247,10 @@ def terminate_view(request, pk: int):
     form = TerminateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    elif run_shown(request, lambda: services.terminate_case(
-            actor=request.user, case=case, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])):
-        messages.success(request, _("Case terminated."))
+    else:
+        run_shown(request, lambda: services.terminate_case(
+            actor=request.user, case=case, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"]),
+            _("Case terminated."))
     return redirect("cases:detail", pk=pk)
 
 
@@ -264,9 +268,10 @@ def assign_officer_view(request, pk: int):
     form = AssignOfficerForm(request.POST, officers_qs=officers_for(user=request.user).filter(agency_id=case.agency_id))
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    elif run_shown(request, lambda: services.assign_officer(
-            actor=request.user, case=case, officer=form.cleaned_data["officer"], role=form.cleaned_data["role"])):
-        messages.success(request, _("Officer added: %(name)s.") % {"name": form.cleaned_data["officer"].name})
+    else:
+        run_shown(request, lambda: services.assign_officer(
+            actor=request.user, case=case, officer=form.cleaned_data["officer"], role=form.cleaned_data["role"]),
+            _("Officer added: %(name)s.") % {"name": form.cleaned_data["officer"].name})
     return redirect("cases:detail", pk=pk)
 
 
@@ -275,8 +280,8 @@ def assign_officer_view(request, pk: int):
 def lead_officer_view(request, pk: int, officer_id: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
     officer = _officer_for(request, officer_id)
-    if run_shown(request, lambda: services.set_lead_officer(actor=request.user, case=case, officer=officer)):
-        messages.success(request, _("Lead officer: %(name)s.") % {"name": officer.name})
+    run_shown(request, lambda: services.set_lead_officer(actor=request.user, case=case, officer=officer),
+              _("Lead officer: %(name)s.") % {"name": officer.name})
     return redirect("cases:detail", pk=pk)
 
 
@@ -285,8 +290,8 @@ def lead_officer_view(request, pk: int, officer_id: int):
 def remove_officer_view(request, pk: int, officer_id: int):
     case = selectors.get_case_for(user=request.user, pk=pk)
     officer = _officer_for(request, officer_id)
-    if run_shown(request, lambda: services.remove_officer(actor=request.user, case=case, officer=officer)):
-        messages.success(request, _("Officer removed: %(name)s.") % {"name": officer.name})
+    run_shown(request, lambda: services.remove_officer(actor=request.user, case=case, officer=officer),
+              _("Officer removed: %(name)s.") % {"name": officer.name})
     return redirect("cases:detail", pk=pk)
 
 
