@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib import messages
 from django.contrib.syndication.views import Feed
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_POST
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.models import Agency, Region, RegionLevel
 from sanxiang.core.parsing import optional_id, parse_page
-from sanxiang.core.refusals import message_of, run_shown
+from sanxiang.core.refusals import run_shown
 from sanxiang.core.views import staff_required
 
 from . import predicates, search, selectors, services
@@ -180,53 +178,44 @@ def decision_private(request, pk: int):
     })
 
 
-def _run(request, pk: int, action):
+def _run(request, pk: int, action, success: str):
+    """A write on one decision from its page: `action(decision)`, its
+    refusal or `success` shown, back to the decision."""
     decision = selectors.get_decision_for(user=request.user, pk=pk)
-    run_shown(request, lambda: action(decision))
+    run_shown(request, lambda: action(decision), success)
     return redirect("publicity:private", pk=decision.pk)
 
 
 @staff_required
 @require_POST
 def publish(request, pk: int):
-    def act(decision):
-        services.publish_decision(actor=request.user, decision=decision)
-        messages.success(request, _("Published."))
-
-    return _run(request, pk, act)
+    return _run(request, pk, lambda decision: services.publish_decision(actor=request.user, decision=decision),
+                _("Published."))
 
 
 @staff_required
 @require_POST
 def withdraw(request, pk: int):
-    def act(decision):
-        services.withdraw_decision(actor=request.user, decision=decision, ground=request.POST.get("ground", ""),
-                                   reason=request.POST.get("reason", ""), changed_on=_date(request.POST.get("changed_on", "")))
-        messages.success(request, _("Withdrawn; the notice is public."))
-
-    return _run(request, pk, act)
+    p = request.POST
+    return _run(request, pk, lambda decision: services.withdraw_decision(
+        actor=request.user, decision=decision, ground=p.get("ground", ""), reason=p.get("reason", ""),
+        changed_on=_date(p.get("changed_on", ""))), _("Withdrawn; the notice is public."))
 
 
 @staff_required
 @require_POST
 def apply_early_end(request, pk: int):
-    def act(decision):
-        services.apply_early_end(actor=request.user, decision=decision, applicant=request.POST.get("applicant"),
-                                 reason=request.POST.get("reason", ""),
-                                 channel=request.POST.get("channel") or EarlyEndChannel.PARTY)
-        messages.success(request, _("Application recorded; the legal office decides."))
-
-    return _run(request, pk, act)
+    p = request.POST
+    return _run(request, pk, lambda decision: services.apply_early_end(
+        actor=request.user, decision=decision, applicant=p.get("applicant"), reason=p.get("reason", ""),
+        channel=p.get("channel") or EarlyEndChannel.PARTY), _("Application recorded; the legal office decides."))
 
 
 @staff_required
 @require_POST
 def decide_early_end(request, application_id: int):
     application = get_object_or_404(selectors.early_end_queue_for(user=request.user), pk=application_id)
-    try:
-        services.decide_early_end(actor=request.user, application=application,
-                                  approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
-        messages.success(request, _("Decision recorded."))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, message_of(exc))
+    run_shown(request, lambda: services.decide_early_end(
+        actor=request.user, application=application, approve=request.POST.get("approve") == "1",
+        note=request.POST.get("note", "")), _("Decision recorded."))
     return redirect("publicity:workbench")
