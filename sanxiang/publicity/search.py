@@ -412,6 +412,23 @@ class _Backend:
     def among_sql(self, ids: list[int]) -> tuple[str, list]:
         return f"IN ({','.join(['%s'] * len(ids))})", list(ids)
 
+    def probe_sql(self, key: str) -> tuple[str, list]:
+        """(sql, params) giving (id, matches) for the index rows whose id
+        satisfies `key` (SQL after the id column; its params come after)."""
+        raise NotImplementedError
+
+    def matching_among(self, ids: list[int]) -> set[int]:
+        """Those of `ids` that match the index."""
+        lo, hi = min(ids), max(ids)
+        if hi - lo < RANGE_PROBE_SPAN * len(ids):
+            # Ids close together (the usual case: ids follow publication
+            # order): one range scan of the matches.
+            key, key_params = "BETWEEN %s AND %s", [lo, hi]
+        else:
+            key, key_params = self.among_sql(ids)
+        sql, params = self.probe_sql(key)
+        return {r[0] for r in self.fetch(sql, [*params, *key_params]) if r[1]}.intersection(ids)
+
     def ordered_batch(self, desc: bool, after, limit: int) -> list[tuple]:
         """The next `limit` (id, day) of all indexed rows in sort order."""
         sql = f"SELECT {self.id_col}, {self.day_col} FROM {self.rows_sql()} WHERE 1 = 1" + self.day_sql
@@ -448,20 +465,11 @@ class _SQLiteBackend(_Backend):
                     + self.day_sql, [self.expr, *self.day_params])
         return f"FROM {DOC_TABLE} d WHERE 1 = 1" + self.day_sql, list(self.day_params)
 
-
     def match_sql(self) -> tuple[str, list]:
         return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [self.expr]
 
-    def matching_among(self, ids: list[int]) -> set[int]:
-        lo, hi = min(ids), max(ids)
-        if hi - lo < RANGE_PROBE_SPAN * len(ids):
-            # Ids close together (the usual case: ids follow publication
-            # order): one range scan of the matches.
-            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid BETWEEN %s AND %s"
-            return {r[0] for r in self.fetch(sql, [self.expr, lo, hi])}.intersection(ids)
-        marks = ",".join(["%s"] * len(ids))
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({marks})"
-        return {r[0] for r in self.fetch(sql, [self.expr, *ids])}
+    def probe_sql(self, key: str) -> tuple[str, list]:
+        return f"SELECT rowid, 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid {key}", [self.expr]
 
     def total_in_range(self) -> int | None:
         """An estimate of the indexed rows in the date range, cheap: the row
@@ -512,18 +520,11 @@ class _PostgresBackend(_Backend):
     def match_sql(self) -> tuple[str, list]:
         return f"SELECT public_id FROM {PG_TABLE} WHERE tsv @@ %s::tsquery", [self.tsquery]
 
-    def matching_among(self, ids: list[int]) -> set[int]:
+    def probe_sql(self, key: str) -> tuple[str, list]:
         # The tsquery is evaluated on the stored tsvector of each row looked
         # up by key: with `tsv @@` in WHERE the planner would read the whole
         # GIN posting list of a common term for every batch.
-        lo, hi = min(ids), max(ids)
-        if hi - lo < RANGE_PROBE_SPAN * len(ids):
-            sql = f"SELECT public_id, tsv @@ %s::tsquery FROM {PG_TABLE} WHERE public_id BETWEEN %s AND %s"
-            params = [self.tsquery, lo, hi]
-        else:
-            sql = f"SELECT public_id, tsv @@ %s::tsquery FROM {PG_TABLE} WHERE public_id = ANY(%s)"
-            params = [self.tsquery, ids]
-        return {r[0] for r in self.fetch(sql, params) if r[1]}.intersection(ids)
+        return f"SELECT public_id, tsv @@ %s::tsquery FROM {PG_TABLE} WHERE public_id {key}", [self.tsquery]
 
     def total_in_range(self) -> int:
         # The planner's estimate: an exact count of a large range costs a

@@ -233,12 +233,15 @@ def test_tokens_reach_the_index_intact(corpus):
 
 
 @pytest.mark.parametrize("q,filters", CASES, ids=[f"{q or '∅'}|{','.join(f)}" for q, f in CASES])
-@pytest.mark.parametrize("cap", [5000, 1], ids=["few-matches", "walk"])
-def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, monkeypatch):
+@pytest.mark.parametrize("cap,probe_span", [(5000, search.RANGE_PROBE_SPAN), (1, search.RANGE_PROBE_SPAN), (1, 0)],
+                         ids=["few-matches", "walk", "walk-probing-by-list"])
+def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, probe_span, monkeypatch):
     """With the normal count cap (the database sorts all matches) and with a
     cap of 1 (every query takes the walk used for very common terms, in tiny
-    batches), the ids and their newest-first order equal the truth."""
+    batches, its batches probed by id range or, with a span of 0, by id
+    list), the ids and their newest-first order equal the truth."""
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "RANGE_PROBE_SPAN", probe_span)
     monkeypatch.setattr(search, "WALK_BATCH", 2)
     monkeypatch.setattr(search, "WALK_BATCH_MAX", 3)
     expected = _truth(q, filters, world)
