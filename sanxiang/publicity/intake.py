@@ -237,32 +237,34 @@ def yuan_to_fen(value, *, field: str) -> tuple[int | None, tuple[str, str] | Non
     """Exact yuan → fen; (fen, None) or (None, (code, message))."""
     if isinstance(value, float) and math.isfinite(value) and abs(value) * 100 >= MAX_EXACT_FLOAT_FEN:
         return None, ("money_inexact", f"{label(field)}数值过大，浮点数无法精确到分；请以字符串传送金额。")
-    d = decimal_from_value(value)
-    if d is None:
-        return None, ("money_format", f"{label(field)}应为以元为单位的数字（如 \"12000.50\"），最多两位小数。")
-    if d < 0:
-        return None, ("money_negative", f"{label(field)}不能为负数。")
-    if decimal_places(d) > 2:
-        return None, ("money_precision", f"{label(field)}最多精确到分（两位小数），收到 {value}。")
-    fen = int(d * 100)
-    if fen >= MAX_FEN:
-        return None, ("money_too_large", f"{label(field)}超出合理范围，请核对单位（元）。")
-    return fen, None
+    return _exact_fen(value, name=label(field), unit="元", fen_per_unit=100, places=2, example='"12000.50"',
+                      precision="最多精确到分（两位小数）")
 
 
 def wan_to_fen(value, *, field: str) -> tuple[int | None, tuple[str, str] | None]:
     """Exact 万元 → fen for the 双公示 format (1.2 万元 = 1,200,000 fen);
     up to 6 decimals (0.000001 万元 = 1 fen)."""
+    return _exact_fen(value, name=field, unit="万元", fen_per_unit=1_000_000, places=6, example="1.2",
+                      precision="以万元计最多六位小数（精确到分）")
+
+
+_PLACES_CN = {2: "两", 6: "六"}
+
+
+def _exact_fen(value, *, name: str, unit: str, fen_per_unit: int, places: int, example: str,
+               precision: str) -> tuple[int | None, tuple[str, str] | None]:
+    """An amount in `unit` (`fen_per_unit` fen each, at most `places`
+    decimals) → exact fen; (fen, None) or (None, (code, message naming `name`))."""
     d = decimal_from_value(value)
     if d is None:
-        return None, ("money_format", f"{field}应为以万元为单位的数字（如 1.2），最多六位小数。")
+        return None, ("money_format", f"{name}应为以{unit}为单位的数字（如 {example}），最多{_PLACES_CN[places]}位小数。")
     if d < 0:
-        return None, ("money_negative", f"{field}不能为负数。")
-    if decimal_places(d) > 6:
-        return None, ("money_precision", f"{field}以万元计最多六位小数（精确到分），收到 {value}。")
-    fen = int(d * 1_000_000)
+        return None, ("money_negative", f"{name}不能为负数。")
+    if decimal_places(d) > places:
+        return None, ("money_precision", f"{name}{precision}，收到 {value}。")
+    fen = int(d * fen_per_unit)
     if fen >= MAX_FEN:
-        return None, ("money_too_large", f"{field}超出合理范围，请核对单位（万元）。")
+        return None, ("money_too_large", f"{name}超出合理范围，请核对单位（{unit}）。")
     return fen, None
 
 
