@@ -139,7 +139,7 @@ def opinion_view(request, sid: int):
     checklist = {item: {"result": request.POST.get(f"{item}_result", ""), "comment": request.POST.get(f"{item}_comment", "")}
                  for item, _label in CheckItem.choices}
     run_shown(request, lambda: services.record_opinion(actor=request.user, submission=submission, checklist=checklist,
-                                                 opinion_text=request.POST.get("opinion_text", "")),
+                                                       opinion_text=request.POST.get("opinion_text", "")),
         _("Opinion recorded."))
     return redirect("review:case", pk=submission.case_id)
 
@@ -150,7 +150,7 @@ def response_view(request, sid: int):
     submission = _submission(request, sid)
     disagree = request.POST.get("disagree") == "1"
     run_shown(request, lambda: services.respond_to_opinion(actor=request.user, submission=submission, disagree=disagree,
-                                                     reason=request.POST.get("reason", "")), _("Recorded."))
+                                                           reason=request.POST.get("reason", "")), _("Recorded."))
     return redirect("review:case", pk=submission.case_id)
 
 
@@ -159,7 +159,7 @@ def response_view(request, sid: int):
 def extension_view(request, sid: int):
     submission = _submission(request, sid)
     run_shown(request, lambda: services.request_extension(actor=request.user, submission=submission,
-                                                    reason=request.POST.get("reason", "")),
+                                                          reason=request.POST.get("reason", "")),
         _("Extension requested; the agency head must approve it."))
     return redirect("review:case", pk=submission.case_id)
 
@@ -178,8 +178,8 @@ def consult_view(request, sid: int):
     submission = _submission(request, sid)
     p = request.POST
     run_shown(request, lambda: services.request_consultation(actor=request.user, submission=submission,
-                                                       counsel_name=p.get("counsel_name", ""),
-                                                       counsel_kind=p.get("counsel_kind", ""), question=p.get("question", "")),
+                                                             counsel_name=p.get("counsel_name", ""),
+                                                             counsel_kind=p.get("counsel_kind", ""), question=p.get("question", "")),
         _("Recorded."))
     return redirect("review:case", pk=submission.case_id)
 
@@ -189,7 +189,7 @@ def consult_view(request, sid: int):
 def counsel_opinion_view(request, cid: int):
     consultation = selectors.get_consultation_for(user=request.user, pk=cid)
     run_shown(request, lambda: services.record_counsel_opinion(actor=request.user, consultation=consultation,
-                                                         opinion=request.POST.get("opinion", "")), _("Recorded."))
+                                                               opinion=request.POST.get("opinion", "")), _("Recorded."))
     return redirect("review:case", pk=consultation.submission.case_id)
 
 
@@ -296,7 +296,7 @@ def catalogue_action(request, vid: int | None = None, action: str = ""):
             _("Recorded."))
     elif action == "submit":
         run_shown(request, lambda: catalog_services.submit_version(actor=user, version=version,
-                                                             effective_date=_date(p.get("effective_date", ""))),
+                                                                   effective_date=_date(p.get("effective_date", ""))),
             _("Submitted for filing."))
     elif action == "accept":
         run_shown(request, lambda: catalog_services.accept_version(actor=user, version=version), _("Filing accepted."))
