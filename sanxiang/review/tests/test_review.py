@@ -450,3 +450,67 @@ def test_a_refused_actor_gets_the_predicates_code_through_the_api(rw, make_case,
     r = api.post(f"/api/v1/review/submissions/{submission.pk}/opinion", {"checklist": ALL_PASS},
                  content_type="application/json")
     assert r.status_code == 403 and r.json()["code"] == "not_assigned_reviewer"
+
+
+def test_the_review_pages_carry_a_case_through_review_and_discussion_and_show_refusals(rw, make_case, file_catalogue):
+    """The POST pages of a case's review (flags, assignment, extension,
+    counsel, opinion, response, discussion) each do their write and come
+    back to the case's review page; a refusal is shown there, nothing
+    written."""
+    from django.contrib.messages import get_messages
+
+    from sanxiang.review.models import CaseReview, Consultation, Extension
+
+    file_catalogue()
+    case = make_case(fine_yuan=120000)
+    back = f"/review/case/{case.pk}/"
+    officer, head, reviewer = client_for(rw.u_changan), client_for(rw.head), client_for(rw.u_reviewer)
+
+    r = officer.post(f"/review/case/{case.pk}/flags/", {"complex": "on", "domain": "食品"})
+    assert r.status_code == 302 and r.url == back
+    assert CaseReview.objects.get(case=case).complex is True
+
+    submission = services.submit_for_review(actor=rw.u_changan, case=case, parts=PARTS)
+    # a refusal: only the agency head assigns the reviewer
+    r = officer.post(f"/review/submission/{submission.pk}/assign/", {"reviewer": rw.reviewer.pk})
+    assert r.status_code == 302 and r.url == back
+    assert [m.level_tag for m in get_messages(r.wsgi_request)][-1] == "error"
+    submission.refresh_from_db()
+    assert submission.reviewer_id is None
+    assert head.post(f"/review/submission/{submission.pk}/assign/", {"reviewer": rw.reviewer.pk}).url == back
+    submission.refresh_from_db()
+    assert submission.reviewer_id == rw.reviewer.pk
+
+    assert reviewer.post(f"/review/submission/{submission.pk}/extension/", {"reason": "案情复杂"}).url == back
+    extension = Extension.objects.get(submission=submission)
+    # Changan's rules set no extension: the approval is refused with the reason
+    r = head.post(f"/review/extension/{extension.pk}/approve/")
+    assert r.url == back
+    assert "未设延长审核期限" in [m.message for m in get_messages(r.wsgi_request)][-1]
+    extension.refresh_from_db()
+    assert extension.approved_by_id is None
+
+    assert reviewer.post(f"/review/submission/{submission.pk}/consult/", {
+        "counsel_name": "王律师", "counsel_kind": "counsel", "question": "违法所得的计算口径"}).url == back
+    consultation = Consultation.objects.get(submission=submission)
+    assert reviewer.post(f"/review/consultation/{consultation.pk}/opinion/", {"opinion": "应扣除成本后计算"}).url == back
+    consultation.refresh_from_db()
+    assert consultation.opinion == "应扣除成本后计算"
+
+    checklist = {f"{item}_result": "pass" for item in ALL_PASS}
+    checklist.update(law_result="issue", law_comment="裁量过重")
+    assert reviewer.post(f"/review/submission/{submission.pk}/opinion/", checklist).url == back
+    submission.refresh_from_db()
+    assert submission.outcome == "issues"
+
+    assert officer.post(f"/review/submission/{submission.pk}/response/", {"disagree": "1", "reason": "不适用从轻"}).url == back
+    discussion = Discussion.objects.get(case=case)
+    r = head.post(f"/review/discussion/{discussion.pk}/", {
+        "held_at": "2026-09-21T15:00", "place": "局会议室", "chair": "张局长", "participants": "张局长\n李副局长\n赵副局长",
+        "recorder": "孙秘书", "minutes": "承办人汇报案情。", "opinions": "同意承办机构意见", "resolution": "decide",
+        "resolution_text": "维持拟处理意见"})
+    assert r.url == back
+    assert [m.level_tag for m in get_messages(r.wsgi_request)][-1] == "success"
+    discussion.refresh_from_db()
+    assert discussion.resolution == "decide"
+    assert services.decision_block(case) is None
