@@ -38,6 +38,13 @@ from sanxiang.documents.selectors import documents_for
 from sanxiang.core.selectors import users_for
 
 
+def _back_to_case(request, action, success: str, case_id: int):
+    """A write from a case's review page: its refusal or `success` shown,
+    back to the page."""
+    run_shown(request, action, success)
+    return redirect("review:case", pk=case_id)
+
+
 def _date(value: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -93,8 +100,8 @@ def flags_view(request, pk: int):
     p = request.POST
     flags = {name: name in p for name in ("major_public_interest", "complex", "serious", "social_impact", "outside_benchmark")}
     flags.update(domain=p.get("domain", ""), required_by_law=p.get("required_by_law", ""))
-    run_shown(request, lambda: services.set_case_flags(actor=request.user, case=case, **flags), _("Recorded."))
-    return redirect("review:case", pk=pk)
+    return _back_to_case(request, lambda: services.set_case_flags(actor=request.user, case=case, **flags),
+                         _("Recorded."), pk)
 
 
 @staff_required
@@ -127,9 +134,8 @@ def _submission(request, sid):
 def assign_view(request, sid: int):
     submission = _submission(request, sid)
     reviewer = selectors.get_reviewer_for(user=request.user, pk=parse_id(request.POST.get("reviewer"), field="reviewer"))
-    run_shown(request, lambda: services.assign_reviewer(actor=request.user, submission=submission, reviewer=reviewer),
-        _("Reviewer assigned."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.assign_reviewer(
+        actor=request.user, submission=submission, reviewer=reviewer), _("Reviewer assigned."), submission.case_id)
 
 
 @staff_required
@@ -138,10 +144,9 @@ def opinion_view(request, sid: int):
     submission = _submission(request, sid)
     checklist = {item: {"result": request.POST.get(f"{item}_result", ""), "comment": request.POST.get(f"{item}_comment", "")}
                  for item, _label in CheckItem.choices}
-    run_shown(request, lambda: services.record_opinion(actor=request.user, submission=submission, checklist=checklist,
-                                                       opinion_text=request.POST.get("opinion_text", "")),
-        _("Opinion recorded."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.record_opinion(
+        actor=request.user, submission=submission, checklist=checklist, opinion_text=request.POST.get("opinion_text", "")),
+        _("Opinion recorded."), submission.case_id)
 
 
 @staff_required
@@ -149,27 +154,26 @@ def opinion_view(request, sid: int):
 def response_view(request, sid: int):
     submission = _submission(request, sid)
     disagree = request.POST.get("disagree") == "1"
-    run_shown(request, lambda: services.respond_to_opinion(actor=request.user, submission=submission, disagree=disagree,
-                                                           reason=request.POST.get("reason", "")), _("Recorded."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.respond_to_opinion(
+        actor=request.user, submission=submission, disagree=disagree, reason=request.POST.get("reason", "")),
+        _("Recorded."), submission.case_id)
 
 
 @staff_required
 @require_POST
 def extension_view(request, sid: int):
     submission = _submission(request, sid)
-    run_shown(request, lambda: services.request_extension(actor=request.user, submission=submission,
-                                                          reason=request.POST.get("reason", "")),
-        _("Extension requested; the agency head must approve it."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.request_extension(
+        actor=request.user, submission=submission, reason=request.POST.get("reason", "")),
+        _("Extension requested; the agency head must approve it."), submission.case_id)
 
 
 @staff_required
 @require_POST
 def approve_extension_view(request, eid: int):
     extension = selectors.get_extension_for(user=request.user, pk=eid)
-    run_shown(request, lambda: services.approve_extension(actor=request.user, extension=extension), _("Extension approved."))
-    return redirect("review:case", pk=extension.submission.case_id)
+    return _back_to_case(request, lambda: services.approve_extension(actor=request.user, extension=extension),
+                         _("Extension approved."), extension.submission.case_id)
 
 
 @staff_required
@@ -177,36 +181,33 @@ def approve_extension_view(request, eid: int):
 def consult_view(request, sid: int):
     submission = _submission(request, sid)
     p = request.POST
-    run_shown(request, lambda: services.request_consultation(actor=request.user, submission=submission,
-                                                             counsel_name=p.get("counsel_name", ""),
-                                                             counsel_kind=p.get("counsel_kind", ""), question=p.get("question", "")),
-        _("Recorded."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.request_consultation(
+        actor=request.user, submission=submission, counsel_name=p.get("counsel_name", ""),
+        counsel_kind=p.get("counsel_kind", ""), question=p.get("question", "")), _("Recorded."), submission.case_id)
 
 
 @staff_required
 @require_POST
 def counsel_opinion_view(request, cid: int):
     consultation = selectors.get_consultation_for(user=request.user, pk=cid)
-    run_shown(request, lambda: services.record_counsel_opinion(actor=request.user, consultation=consultation,
-                                                               opinion=request.POST.get("opinion", "")), _("Recorded."))
-    return redirect("review:case", pk=consultation.submission.case_id)
+    return _back_to_case(request, lambda: services.record_counsel_opinion(
+        actor=request.user, consultation=consultation, opinion=request.POST.get("opinion", "")),
+        _("Recorded."), consultation.submission.case_id)
 
 
 @staff_required
 @require_POST
 def opinion_document_view(request, sid: int):
     submission = _submission(request, sid)
-    run_shown(request, lambda: services.issue_opinion_document(actor=request.user, submission=submission), _("Document issued."))
-    return redirect("review:case", pk=submission.case_id)
+    return _back_to_case(request, lambda: services.issue_opinion_document(actor=request.user, submission=submission),
+                         _("Document issued."), submission.case_id)
 
 
 @staff_required
 @require_POST
 def discussion_request_view(request, pk: int):
     case = get_case_for(user=request.user, pk=pk)
-    run_shown(request, lambda: services.request_discussion(actor=request.user, case=case), _("Recorded."))
-    return redirect("review:case", pk=pk)
+    return _back_to_case(request, lambda: services.request_discussion(actor=request.user, case=case), _("Recorded."), pk)
 
 
 @staff_required
@@ -219,20 +220,19 @@ def discussion_view(request, did: int):
     except ValueError:
         held_at = None
     lines = lambda name: [x.strip() for x in p.get(name, "").splitlines() if x.strip()]  # noqa: E731
-    run_shown(request, lambda: services.record_discussion(
+    return _back_to_case(request, lambda: services.record_discussion(
         actor=request.user, discussion=discussion, held_at=held_at, place=p.get("place", ""), chair=p.get("chair", ""),
         participants=lines("participants"), recorder=p.get("recorder", ""), minutes=p.get("minutes", ""),
         opinions=lines("opinions"), resolution=p.get("resolution", ""), resolution_text=p.get("resolution_text", "")),
-        _("Collective discussion recorded."))
-    return redirect("review:case", pk=discussion.case_id)
+        _("Collective discussion recorded."), discussion.case_id)
 
 
 @staff_required
 @require_POST
 def discussion_document_view(request, did: int):
     discussion = selectors.get_discussion_for(user=request.user, pk=did)
-    run_shown(request, lambda: services.issue_discussion_record(actor=request.user, discussion=discussion), _("Document issued."))
-    return redirect("review:case", pk=discussion.case_id)
+    return _back_to_case(request, lambda: services.issue_discussion_record(actor=request.user, discussion=discussion),
+                         _("Document issued."), discussion.case_id)
 
 
 # --------------------------------------------------------------------------
