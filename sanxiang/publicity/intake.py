@@ -370,6 +370,16 @@ def safe_external_id(raw) -> str | None:
     return ext if isinstance(ext, str) and shown(ext, limit=10 ** 6) == ext else None
 
 
+def _code_text(raw: dict, field: str, err: _Collector) -> str:
+    """A code field (a credit code) as sent: text, normalised, upper case;
+    "" after a per-field error or when absent."""
+    value = raw.get(field) or ""
+    if not isinstance(value, str):
+        err.refuse(field, "not_text", f"{label(field)}应为文本。")
+        value = ""
+    return (_normalised(value, field, err) or "").upper()
+
+
 def _text(raw: dict, field: str, maxlen: int, err: _Collector, *, required: bool = False) -> str:
     value = raw.get(field)
     if value is None:
@@ -523,11 +533,7 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
         party_type = ""
     out["party_type"] = party_type
 
-    credit = raw.get("party_credit_code") or ""
-    if not isinstance(credit, str):
-        err.refuse("party_credit_code", "not_text", f"{label('party_credit_code')}应为文本。")
-        credit = ""
-    credit = (_normalised(credit, "party_credit_code", err) or "").upper()
+    credit = _code_text(raw, "party_credit_code", err)
     if credit == NO_CREDIT_CODE:
         credit = ""
     id_type = _text(raw, "party_id_type", 32, err)
@@ -560,11 +566,7 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
     out["party_id_type"] = id_type if (id_number or party_type == PartyType.NATURAL_PERSON) else ""
     out["party_id_number"] = id_number
 
-    source_code = raw.get("data_source_code") or ""
-    if not isinstance(source_code, str):
-        err.refuse("data_source_code", "not_text", f"{label('data_source_code')}应为文本。")
-        source_code = ""
-    source_code = (_normalised(source_code, "data_source_code", err) or "").upper()
+    source_code = _code_text(raw, "data_source_code", err)
     if source_code:
         problem = check_credit_code(source_code)
         if problem:
