@@ -19,6 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, threads, jobs_interval, **options):
         from waitress import create_server
 
+        # Before the WSGI application loads: WhiteNoise warns at start-up
+        # about a missing STATIC_ROOT (files come from the installed packages).
+        (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
+
         from django.urls import get_resolver
 
         from sanxiang.wsgi import application
@@ -26,7 +30,6 @@ class Command(BaseCommand):
         # Import every URLconf now, not on the first request (about 0.9 s:
         # the API's routers and schemas), so the first user does not wait.
         get_resolver().url_patterns
-        (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
         try:
