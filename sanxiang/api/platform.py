@@ -176,6 +176,8 @@ class ComputedDeadlineOut(Schema):
     provisional: bool  # true: a year in the span has no official holiday schedule yet
     reference: str
     scope: str
+    rolls_to_working_day: bool  # a last day that is a holiday moves to the next working day (the rule says so)
+    rolls_reference: str
 
 
 @router.get("/deadlines", response=ComputedDeadlineOut, auth=None, summary="Compute a legal deadline from a dated rule",
@@ -194,4 +196,5 @@ def compute_deadline(request, rule: str, start: Day, agency: str = "", region: s
         raise ApiError(status=422, code="rule_not_a_period", field="rule", message=str(exc))
     d = result.deadline
     return {"rule": rule, "start": start, "amount": d.amount, "unit": d.unit, "deadline": d.date,
-            "provisional": d.provisional, "reference": result.rule.reference, "scope": result.rule.scope}
+            "provisional": d.provisional, "reference": result.rule.reference, "scope": result.rule.scope,
+            "rolls_to_working_day": bool(result.rule.rolls_to_working_day), "rolls_reference": result.rule.rolls_reference}

@@ -10,8 +10,11 @@ Whether a day is a working day comes from, in this order:
    deadline that looked at it is marked provisional.
 
 Periods follow Chinese procedure law: the first day is not counted
-(期间开始的日不计算在内), and a calendar-day period whose last day is a
-holiday or rest day ends on the next working day. See docs/calendar.md.
+(期间开始的日不计算在内), and whether a period whose last day is a holiday
+or rest day ends on the next working day is a property of the dated rule
+(``rolls_to_working_day`` with its reference): periods for a party's act
+roll, maximum periods that bound the agency's own power (a 30-day seizure,
+the 90-day decision limit) do not. See docs/calendar.md.
 """
 
 from __future__ import annotations
@@ -160,19 +163,29 @@ def add_working_days(*, start: dt.date, days: int, oracle: _DayOracle | None = N
     return Deadline(start=start, amount=days, unit=WORKING_DAYS, date=current, provisional=provisional)
 
 
-def add_calendar_days(*, start: dt.date, days: int, oracle: _DayOracle | None = None) -> Deadline:
-    """``start`` + ``days``; a last day that is not a working day (weekend or
-    holiday) moves to the next working day."""
-    _check_date(start)
-    _check_amount(days, limit=MAX_DAYS)
-    oracle = oracle or _DayOracle()
-    current = start + dt.timedelta(days=days)
+def _rolled(current: dt.date, oracle: _DayOracle) -> tuple[dt.date, bool]:
+    """``current``, or the first working day after it, and whether any day
+    looked at lies in a year without an official schedule."""
     is_workday, official = oracle.status(current)
     provisional = not official
     while not is_workday:
         current += dt.timedelta(days=1)
         is_workday, official = oracle.status(current)
         provisional = provisional or not official
+    return current, provisional
+
+
+def add_calendar_days(*, start: dt.date, days: int, rolls_to_working_day: bool = True,
+                      oracle: _DayOracle | None = None) -> Deadline:
+    """``start`` + ``days``; with ``rolls_to_working_day`` a last day that is
+    not a working day (weekend or holiday) moves to the next working day;
+    without it the period ends on that day whatever it is (and then no
+    schedule can move it: never provisional)."""
+    _check_date(start)
+    _check_amount(days, limit=MAX_DAYS)
+    current, provisional = start + dt.timedelta(days=days), False
+    if rolls_to_working_day:
+        current, provisional = _rolled(current, oracle or _DayOracle())
     return Deadline(start=start, amount=days, unit=CALENDAR_DAYS, date=current, provisional=provisional)
 
 
@@ -185,23 +198,30 @@ def _add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(start.day, monthrange(year, month)[1]))
 
 
-def add_period(*, start: dt.date, amount: int, unit: str, oracle: _DayOracle | None = None) -> Deadline:
+def add_period(*, start: dt.date, amount: int, unit: str, rolls_to_working_day: bool | None = None,
+               oracle: _DayOracle | None = None) -> Deadline:
     """Dispatch on ``unit``: "working_days", "calendar_days", "months" or
     "years". Months and years keep the day number (clamped to the month's
-    end, e.g. 31 January + 1 month = 28/29 February) and never shift for
-    holidays: they are used for publicity periods."""
+    end, e.g. 31 January + 1 month = 28/29 February).
+
+    ``rolls_to_working_day`` comes from the dated rule (RuleValue of the same
+    name; use :func:`sanxiang.core.deadlines.add_rule_period`): True moves a
+    last day that is a holiday or rest day to the next working day, False
+    keeps it. None (a bare period, e.g. the calculator's free input) means
+    the general rule for days (calendar days roll) and no shift for months
+    and years. A working-day period always ends on a working day."""
     if unit == WORKING_DAYS:
         return add_working_days(start=start, days=amount, oracle=oracle)
     if unit == CALENDAR_DAYS:
-        return add_calendar_days(start=start, days=amount, oracle=oracle)
-    if unit == MONTHS:
+        return add_calendar_days(start=start, days=amount, oracle=oracle,
+                                 rolls_to_working_day=rolls_to_working_day is not False)
+    if unit in (MONTHS, YEARS):
         _check_date(start)
-        _check_amount(amount, limit=MAX_MONTHS)
-        return Deadline(start=start, amount=amount, unit=unit, date=_add_months(start, amount), provisional=False)
-    if unit == YEARS:
-        _check_date(start)
-        _check_amount(amount, limit=MAX_YEARS)
-        return Deadline(start=start, amount=amount, unit=unit, date=_add_months(start, 12 * amount), provisional=False)
+        _check_amount(amount, limit=MAX_MONTHS if unit == MONTHS else MAX_YEARS)
+        current, provisional = _add_months(start, amount if unit == MONTHS else 12 * amount), False
+        if rolls_to_working_day:
+            current, provisional = _rolled(current, oracle or _DayOracle())
+        return Deadline(start=start, amount=amount, unit=unit, date=current, provisional=provisional)
     raise ValueError(f"未知的期间单位：{unit!r}（可用：{'、'.join(UNITS)}）。")
 
 

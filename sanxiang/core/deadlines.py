@@ -38,4 +38,15 @@ def deadline_for(*, rule: str, start: date, agency=None, region_code: str | None
     value = get_rule(rule, on=start, agency=agency, region_code=region_code)
     if value.unit not in PERIOD_UNITS:
         raise ValueError(f"参数 {rule} 的单位是 {value.unit}，不是期限，无法计算截止日期。")
-    return RuleDeadline(deadline=add_period(start=start, amount=int(value.value), unit=value.unit), rule=value)
+    return RuleDeadline(deadline=add_rule_period(start=start, rule=value), rule=value)
+
+
+def add_rule_period(*, start: date, rule: RuleValue, oracle=None) -> Deadline:
+    """The period of the dated rule ``rule`` counted from ``start``, rolling
+    to the next working day or not as the rule says (its
+    ``rolls_to_working_day``, with ``rolls_reference``). Every deadline
+    computed from a rule goes through here."""
+    if rule.unit not in PERIOD_UNITS:
+        raise ValueError(f"参数 {rule.name} 的单位是 {rule.unit}，不是期限，无法计算截止日期。")
+    return add_period(start=start, amount=int(rule.value), unit=rule.unit,
+                      rolls_to_working_day=rule.rolls_to_working_day, oracle=oracle)

@@ -23,7 +23,7 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit
-from sanxiang.core.calendar import add_period
+from sanxiang.core.deadlines import add_rule_period
 from sanxiang.rules import get_rule
 from sanxiang.core.refusals import Refused
 from sanxiang.core.statuses import change_status
@@ -91,7 +91,7 @@ def retention_until_for(categories, *, start: date, agency) -> date | None:
         rule = get_rule(category.rule, on=today, agency=agency)
         if rule.permanent:
             return None
-        ends.append(add_period(start=start, amount=int(rule.value), unit=rule.unit).date)
+        ends.append(add_rule_period(start=start, rule=rule).date)
     return max(ends) if ends else None
 
 

@@ -31,7 +31,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sanxiang.core.audit import append_audit, canonical_json
-from sanxiang.core.calendar import add_period, calendar_session
+from sanxiang.core.calendar import calendar_session
+from sanxiang.core.deadlines import add_rule_period
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.vocabulary import is_natural_person
 from sanxiang.core.models import Agency
@@ -126,7 +127,7 @@ def plan_publication(decision: Decision, *, agency: Agency, session: dict | None
     if key not in session:
         rule = get_rule(rule_name, on=decision.decision_date, agency=agency)
         oracle = session.setdefault("oracle", calendar_session())
-        due = add_period(start=decision.decision_date, amount=int(rule.value), unit=rule.unit, oracle=oracle)
+        due = add_rule_period(start=decision.decision_date, rule=rule, oracle=oracle)
         session[key] = (due.date, due.provisional, f"{rule.value} {rule.unit} · {rule.reference}"[:255])
     decision.publication_due, decision.publication_due_provisional, decision.publication_rule = session[key]
 
@@ -143,7 +144,7 @@ def publicity_period_end(*, data: dict, kind: str, start: date, agency: Agency) 
         rest = set(categories) - LIGHT_CATEGORIES - ({"罚款"} if small_fine else set())
         short = not rest and not data.get("confiscation_fen")
     rule = get_rule("publicity.short_publicity_period" if short else "publicity.long_publicity_period", on=start, agency=agency)
-    return add_period(start=start, amount=int(rule.value), unit=rule.unit).date
+    return add_rule_period(start=start, rule=rule).date
 
 
 def _apply_fields(decision: Decision, data: dict) -> None:
@@ -435,7 +436,7 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
         reject("changed_on", "决定变更日期不能晚于今天。", "future")
     rule_name = "publicity.penalty_withdrawal_limit" if decision.kind == ActKind.PENALTY else "publicity.other_decision_withdrawal_limit"
     rule = get_rule(rule_name, on=changed_on, agency=decision.agency)
-    due = add_period(start=changed_on, amount=int(rule.value), unit=rule.unit).date
+    due = add_rule_period(start=changed_on, rule=rule).date
     _hide(decision)
     decision.status = DecisionStatus.WITHDRAWN
     decision.withdrawn_at = now

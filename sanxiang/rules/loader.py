@@ -28,6 +28,7 @@ import yaml
 
 __all__ = [
     "DEFAULT_PARAMS_DIR",
+    "DAY_PERIOD_UNITS",
     "DECIMAL_UNITS",
     "LIST_UNITS",
     "PERIOD_UNITS",
@@ -73,7 +74,14 @@ REGION_SCOPE_RE = re.compile(r"^region:(\d{6})$")
 AGENCY_SCOPE_RE = re.compile(r"^agency:([0-9A-Z]{18})$")
 REGION_CODE_RE = re.compile(r"^\d{6}(\d{3})?$")
 
-PARAMETER_KEYS = {"name", "description", "unit", "values"}
+PARAMETER_KEYS = {"name", "description", "unit", "values", "rolls_to_working_day", "rolls_reference"}
+# Units of a period counted on the calendar: every parameter with one of these
+# (as its unit or a value's unit) says whether a last day that is a holiday or
+# rest day rolls to the next working day (``rolls_to_working_day``) and why
+# (``rolls_reference``). Periods for a party's act roll (民事诉讼法第八十五条,
+# 行政诉讼法第五十一条); maximum periods that bound the agency's own power
+# (a 30-day seizure, the 90-day decision limit) do not.
+DAY_PERIOD_UNITS = frozenset({"working_days", "calendar_days", "months", "years"})
 VALUE_KEYS_REQUIRED = {"value", "valid_from", "scope", "reference"}
 # ``unit`` on a value overrides the parameter's unit for that value only: used
 # where a law changed how a period is counted (e.g. the 1996 penalty law's
@@ -104,6 +112,10 @@ class RuleValue:
     scope: str
     reference: str
     description: str
+    # Only for a period unit (DAY_PERIOD_UNITS): whether a last day that is a
+    # holiday or rest day moves to the next working day, and the reference.
+    rolls_to_working_day: bool | None = None
+    rolls_reference: str = ""
 
     @property
     def permanent(self) -> bool:
@@ -120,6 +132,8 @@ class Rule:
     unit: str
     source: str  # file name the parameter was loaded from
     values: tuple[RuleValue, ...]
+    rolls_to_working_day: bool | None = None
+    rolls_reference: str = ""
 
     def scopes(self) -> list[str]:
         return sorted({v.scope for v in self.values}, key=scope_sort_key)
@@ -298,6 +312,8 @@ def _parse_parameter(item: Any, file: str, index: int) -> Rule:
     if not isinstance(entries, list) or not entries:
         raise _fail("values 必须是非空列表", file, name)
 
+    entry_units = {e.get("unit", unit) for e in entries if isinstance(e, dict)} | {unit}
+    rolls, rolls_reference = _parse_rolling(item, file, name, entry_units)
     values: list[RuleValue] = []
     seen: dict[tuple[str, date], int] = {}
     for i, entry in enumerate(entries):
@@ -337,9 +353,29 @@ def _parse_parameter(item: Any, file: str, index: int) -> Rule:
             RuleValue(
                 name=name, value=value, unit=entry_unit, valid_from=valid_from, scope=scope,
                 reference=reference.strip(), description=description.strip(),
+                rolls_to_working_day=rolls, rolls_reference=rolls_reference,
             )
         )
-    return Rule(name=name, description=description.strip(), unit=unit, source=file, values=tuple(values))
+    return Rule(name=name, description=description.strip(), unit=unit, source=file, values=tuple(values),
+                rolls_to_working_day=rolls, rolls_reference=rolls_reference)
+
+
+def _parse_rolling(item: dict, file: str, name: str, units: set) -> tuple[bool | None, str]:
+    """The parameter's holiday rule: required for a period, refused otherwise."""
+    is_period = bool(units & DAY_PERIOD_UNITS)
+    if not is_period:
+        if "rolls_to_working_day" in item or "rolls_reference" in item:
+            raise _fail("rolls_to_working_day / rolls_reference 只适用于期间参数"
+                        f"（单位 {', '.join(sorted(DAY_PERIOD_UNITS))}）", file, name)
+        return None, ""
+    rolls = item.get("rolls_to_working_day")
+    if not isinstance(rolls, bool):
+        raise _fail("期间参数须写明 rolls_to_working_day: true 或 false"
+                    "（期间届满日为节假日时是否顺延至节假日后的第一个工作日）", file, name)
+    reference = item.get("rolls_reference")
+    if not isinstance(reference, str) or not reference.strip():
+        raise _fail("rolls_reference 不能为空：须写明是否顺延的法律依据", file, name)
+    return rolls, reference.strip()
 
 
 # --------------------------------------------------------------------------

@@ -198,19 +198,20 @@ def test_service_is_due_7_working_days_after_a_decision_on_30_september_2026(wor
     assert case.deadlines.get(kind=DeadlineKind.SERVICE).met_at is not None
 
 
-def test_a_seizure_lasts_30_days_and_may_be_extended_once(world, open_case, walk):
+def test_a_seizure_lasts_30_days_not_rolled_past_a_holiday_and_may_be_extended_once(world, open_case, walk):
     for o in (world.changan_officer, world.changan_officer2):
         core_services.update_officer(actor="t", officer=o, categories=["penalty", "coercion"])
     case = open_case(act_kind="coercion", title="扣押涉嫌假冒商品")
     walk(case, ["approval", "notification", "execution"], date(2026, 9, 1))
     seizure = case.deadlines.get(kind=DeadlineKind.SEIZURE)
-    # 30 calendar days from 1 September end on 1 October, a holiday: the next working day, 8 October
-    assert seizure.due_on == date(2026, 10, 8)
+    # 30 calendar days from 1 September end on 1 October, a holiday: a maximum
+    # period of the agency's own power does not roll (行政强制法第二十五条)
+    assert seizure.due_on == date(2026, 10, 1)
     walk(case, ["extension"], date(2026, 9, 25))
     extension = case.deadlines.get(kind=DeadlineKind.SEIZURE_EXTENSION)
     seizure.refresh_from_db()
-    assert seizure.superseded and extension.start_on == date(2026, 10, 8) and extension.due_on == date(2026, 11, 9)
-    # 8 October + 30 days = 7 November, a Saturday: Monday 9 November
+    assert seizure.superseded and extension.start_on == date(2026, 10, 1) and extension.due_on == date(2026, 10, 31)
+    # 1 October + 30 days = 31 October, a Saturday: it stays (no roll)
     # no second extension: the process goes on to the decision only
     assert [code for code, _, _ in next_steps(case)] == ["decision"]
 

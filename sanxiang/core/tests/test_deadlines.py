@@ -40,3 +40,44 @@ def test_unknown_rule_or_a_threshold_is_a_clear_error(db):
     assert r.status_code == 422 and r.json()["code"] == "rule_not_a_period"
     r = c.get("/api/v1/deadlines", {"rule": RULE, "start": "2026-02-30"})
     assert r.status_code == 422 and r.json()["field"] == "start"
+
+
+# --- whether a period ending on a holiday rolls: a property of the dated rule
+
+
+def test_a_seizure_from_2026_09_01_ends_on_the_holiday_2026_10_01_it_does_not_roll(db):
+    from datetime import date
+
+    from sanxiang.core.deadlines import deadline_for
+
+    result = deadline_for(rule="coercion.seizure_limit", start=date(2026, 9, 1))
+    assert result.rule.rolls_to_working_day is False and "第二十五条" in result.rule.rolls_reference
+    assert (result.date, result.provisional) == (date(2026, 10, 1), False)  # 30 days, not 37
+
+
+def test_the_90_day_decision_limit_ending_on_national_day_does_not_roll(db):
+    from datetime import date
+
+    from sanxiang.core.deadlines import deadline_for
+
+    result = deadline_for(rule="penalty.decision_limit", start=date(2026, 7, 3))
+    assert result.rule.rolls_to_working_day is False and "第六十条" in result.rule.rolls_reference
+    assert result.date == date(2026, 10, 1)
+
+
+def test_a_partys_payment_period_ending_on_national_day_rolls_to_the_next_working_day(db):
+    from datetime import date
+
+    from sanxiang.core.deadlines import deadline_for
+
+    result = deadline_for(rule="penalty.payment_limit", start=date(2026, 9, 16))  # + 15 days = 1 October
+    assert result.rule.rolls_to_working_day is True and "第八十五条" in result.rule.rolls_reference
+    assert result.date == date(2026, 10, 8)
+
+
+def test_the_deadline_api_says_whether_the_rule_rolls_and_why(db):
+    body = Client().get("/api/v1/deadlines", {"rule": "coercion.seizure_limit", "start": "2026-09-01"}).json()
+    assert (body["deadline"], body["rolls_to_working_day"]) == ("2026-10-01", False)
+    assert "第二十五条" in body["rolls_reference"]
+    body = Client().get("/api/v1/deadlines", {"rule": "penalty.payment_limit", "start": "2026-09-16"}).json()
+    assert (body["deadline"], body["rolls_to_working_day"]) == ("2026-10-08", True)

@@ -147,6 +147,8 @@ MINOR_AGE_YAML = """
 - name: publicity.minor_party_age
   description: 测试用：未成年人年龄标准
   unit: years
+  rolls_to_working_day: false
+  rolls_reference: 年龄按周岁计算，不顺延
   values:
     - value: 16
       valid_from: 1990-01-01

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from sanxiang.core import clock
 from sanxiang.core.audit import append_audit
-from sanxiang.core.calendar import add_period, add_working_days
+from sanxiang.core.calendar import add_working_days
+from sanxiang.core.deadlines import add_rule_period
 from sanxiang.core.models import Role, User
 from sanxiang.rules import get_rule
 
@@ -47,7 +48,7 @@ def approve_extension(*, actor, extension: Extension) -> Extension:
     rule = get_rule("legal_review.review_extension", on=submission.received_on, agency=submission.case.agency)
     if int(rule.value) <= 0:
         _refuse("extension", f"本地规定未设延长审核期限（{rule.reference}）。", "no_extension")
-    moved = add_period(start=submission.due_on, amount=int(rule.value), unit=rule.unit)
+    moved = add_rule_period(start=submission.due_on, rule=rule)
     extension.old_due_on, extension.new_due_on = submission.due_on, moved.date
     extension.rule = {"name": rule.name, "value": int(rule.value), "unit": rule.unit, "reference": rule.reference}
     extension.approved_by, extension.approved_at = actor, timezone.now()

@@ -187,6 +187,8 @@ SCOPED = f"""
 - name: demo.limit
   description: 测试用期限
   unit: working_days
+  rolls_to_working_day: true
+  rolls_reference: 测试依据第五条
   values:
     - {{value: 10, valid_from: 2020-01-01, scope: national, reference: 测试依据第一条}}
     - {{value: 11, valid_from: 2023-01-01, scope: national, reference: 测试依据第一条（修订）}}
@@ -271,7 +273,9 @@ def test_reload_rules_switches_and_restores(tmp_path):
 GOOD_ENTRY = "{value: 7, valid_from: 2021-07-15, scope: national, reference: 某法第一条}"
 
 
-def _param(entries: str, *, name="bad.limit", unit="working_days", extra="") -> str:
+def _param(entries: str, *, name="bad.limit", unit="working_days", extra="", rolling=True) -> str:
+    if rolling and unit in ("working_days", "calendar_days", "months", "years") and "rolls_" not in extra:
+        extra += "  rolls_to_working_day: true\n  rolls_reference: 某诉讼法第八十五条\n"
     return (
         f"- name: {name}\n  description: 测试参数\n  unit: {unit}\n{extra}  values:\n"
         + "".join(f"    - {e}\n" for e in entries.split("\n") if e)
@@ -464,3 +468,40 @@ def test_docs_table_lists_every_parameter():
     docs = (Path(__file__).resolve().parents[3] / "docs" / "rules.md").read_text(encoding="utf-8")
     missing = [r.name for r in all_rules() if f"`{r.name}`" not in docs]
     assert not missing, f"docs/rules.md lacks: {missing}"
+    # each row says whether a last day on a holiday rolls, as the data says
+    shown = {"rolls": True, "no roll": False, "—": None}
+    wrong = [r.name for r in all_rules()
+             if not any(line.startswith(f"| `{r.name}` | ") and line.split(" | ")[2] in shown
+                        and shown[line.split(" | ")[2]] is r.rolls_to_working_day for line in docs.splitlines())]
+    assert not wrong, f"docs/rules.md shows the wrong holiday rule for: {wrong}"
+
+
+def test_every_period_rule_says_whether_it_rolls_to_a_working_day_with_its_reference():
+    from sanxiang.rules.loader import DAY_PERIOD_UNITS, rule_definition
+
+    for rule in all_rules():
+        units = {rule.unit} | {v.unit for v in rule.values}
+        if units & DAY_PERIOD_UNITS:
+            assert isinstance(rule.rolls_to_working_day, bool), rule.name
+            assert rule.rolls_reference, rule.name
+            assert all(v.rolls_to_working_day is rule.rolls_to_working_day for v in rule.values), rule.name
+        else:
+            assert rule.rolls_to_working_day is None, rule.name
+    # a party's act rolls; maxima bounding the agency's own power do not
+    assert rule_definition("penalty.payment_limit").rolls_to_working_day is True
+    assert rule_definition("penalty.hearing_request_limit").rolls_to_working_day is True
+    assert rule_definition("coercion.seizure_limit").rolls_to_working_day is False
+    assert rule_definition("penalty.decision_limit").rolls_to_working_day is False
+
+
+def test_a_period_rule_without_its_rolling_property_is_refused(tmp_path):
+    (tmp_path / "bad.yaml").write_text(_param(GOOD_ENTRY, unit="calendar_days", rolling=False), encoding="utf-8")
+    with pytest.raises(RuleFileError, match="rolls_to_working_day"):
+        load_rules(tmp_path)
+
+
+def test_a_rolling_property_on_a_threshold_is_refused(tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        _param(GOOD_ENTRY, unit="count", extra="  rolls_to_working_day: true\n  rolls_reference: 某法\n"), encoding="utf-8")
+    with pytest.raises(RuleFileError, match="只适用于期间参数"):
+        load_rules(tmp_path)
