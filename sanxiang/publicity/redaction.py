@@ -51,6 +51,8 @@ __all__ = [
     "redact_text",
     "public_copy",
     "PublicCopy",
+    "field_text",
+    "marked_segments",
     "PublicText",
     "PublicData",
     "PUBLIC_TEXT_FIELDS",
@@ -870,8 +872,14 @@ def redact_record(
     name_rule: str | None = None,
     mask_party_name: bool = True,
     publish_legal_representative: bool = True,
+    findings_out: dict | None = None,
 ) -> dict:
     """The public copy of a decision record.
+
+    ``findings_out``, when given, receives for each top-level field of the
+    record what was hidden in it: a list of Findings with spans in the
+    field's private text (``field_text``), so the pre-publication check can
+    mark exactly what the public copy leaves out.
 
     ID type and number (and other contact fields) are removed; a natural
     person's name is masked by ``name_rule`` (default: configured_name_rule());
@@ -887,8 +895,16 @@ def redact_record(
     public = copy.deepcopy(dict(record))
 
     secrets: dict[str, list[str]] = {}
+    found: dict = findings_out if findings_out is not None else {}
+
+    def whole(key: str, kind: str) -> None:
+        text = field_text(record.get(key))
+        if text:
+            found[key] = [Finding(kind, 0, len(text))]
+
     for key, kind in REMOVED_FIELDS.items():
         if key in public:
+            whole(key, kind or "removed")
             value = public.pop(key)
             if kind and value:
                 secrets.setdefault(kind, []).append(str(value))
@@ -902,6 +918,7 @@ def redact_record(
     code = str(record.get("party_credit_code") or "")
     if code and check_id_number(code.upper()) is None:
         public.pop("party_credit_code", None)  # an ID number in the code field
+        whole("party_credit_code", "id_number")
         secrets.setdefault("id_number", []).append(code)
     elif code:
         keep.append(code)
@@ -911,13 +928,16 @@ def redact_record(
             known.append(party)
             if party:
                 public["party_name"] = mask_name(party, rule=rule)
+                whole("party_name", "name")
         else:
             keep.append(party)
         if legal_rep:
             known.append(legal_rep)
             public["legal_representative"] = mask_name(legal_rep, rule=rule)
+            whole("legal_representative", "name")
         for key in ("party_address", "address"):
             if public.get(key):
+                whole(key, "address")
                 secrets.setdefault("address", []).append(str(public.pop(key)))
         address_mode = "all"
     else:
@@ -927,12 +947,16 @@ def redact_record(
         elif legal_rep:
             known.append(legal_rep)
             public["legal_representative"] = mask_name(legal_rep, rule=rule)
+            whole("legal_representative", "name")
         address_mode = "residence"
+
+    def redacted(value: str) -> RedactionResult:
+        return redact_text(value, known_names=known, keep=keep, name_rule=rule,
+                           address_mode=address_mode, known_secrets=secrets)
 
     def clean(value):
         if isinstance(value, str):
-            return redact_text(value, known_names=known, keep=keep, name_rule=rule,
-                               address_mode=address_mode, known_secrets=secrets).text
+            return redacted(value).text
         if isinstance(value, list):
             return [clean(v) for v in value]
         if isinstance(value, dict):
@@ -943,11 +967,52 @@ def redact_record(
         if key in public:
             names = _as_list(public[key])
             public[key] = [mask_name(n, rule=rule) for n in names]
+            if names:
+                whole(key, "name")
     for key, value in list(public.items()):
         if key in STRUCTURAL_FIELDS or key in PERSON_LIST_FIELDS or key in ("party_name", "legal_representative"):
             continue
+        if isinstance(value, str):
+            result = redacted(value)
+            public[key] = result.text
+            if result.findings:
+                found[key] = result.findings
+            continue
         public[key] = clean(value)
+        if public[key] != value and field_text(value):
+            whole(key, "nested")  # a list or mapping with something hidden inside
     return public
+
+
+def field_text(value) -> str:
+    """A record field as one line of text (lists joined by 、), the text
+    the spans of ``redact_record(findings_out=...)`` refer to."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "、".join(field_text(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{field_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def marked_segments(text: str, findings: Iterable[Finding]) -> list[tuple[str, str | None]]:
+    """``text`` cut into (segment, kind) pairs: kind is the Finding's kind
+    for a hidden span, None for text that stays. Plain strings, never
+    markup: the page escapes each segment and wraps the hidden ones."""
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for f in sorted(findings, key=lambda f: f.start):
+        start, end = max(f.start, pos), min(f.end, len(text))
+        if start >= end:
+            continue
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((text[start:end], f.kind))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -1017,6 +1082,7 @@ def public_copy(
     title: str | None = None,
     mask_party_name: bool = True,
     publish_legal_representative: bool = True,
+    findings_out: dict | None = None,
 ) -> PublicCopy:
     """The public copy of a decision record and of the notes published with
     it (correction reason, withdrawal reason ...): redact_record on the
@@ -1027,7 +1093,11 @@ def public_copy(
     if title is not None:
         extra["\x00title"] = title
     data = redact_record({**record, **extra}, party_is_natural_person=party_is_natural_person, name_rule=name_rule,
-                         mask_party_name=mask_party_name, publish_legal_representative=publish_legal_representative)
+                         mask_party_name=mask_party_name, publish_legal_representative=publish_legal_representative,
+                         findings_out=findings_out)
+    if findings_out is not None:
+        for key in extra:
+            findings_out.pop(key, None)
     redacted_notes = {k: PublicText(data.pop(f"\x00note:{k}")) for k in (notes or {})}
     given_title = data.pop("\x00title", None)
     party_name = str(data.get("party_name") or "")

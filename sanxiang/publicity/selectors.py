@@ -14,6 +14,8 @@ from django.db.models import Q, QuerySet
 
 from sanxiang.core.selectors import agencies_for, get_in_scope
 
+from . import services
+from .redaction import field_text, marked_segments
 from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, WithdrawalNotice
 from sanxiang.core import clock
 
@@ -101,3 +103,48 @@ def timeliness_for(*, user, today: date | None = None, agency_id: int | None = N
 def early_end_queue_for(*, user) -> QuerySet[EarlyEndApplication]:
     return EarlyEndApplication.objects.filter(decision__agency__in=agencies_for(user=user),
                                               status=EarlyEndStatus.APPLIED).select_related("decision", "decision__agency")
+
+
+@dataclass(frozen=True)
+class CheckedField:
+    """One field of the pre-publication check: the private text cut into
+    (segment, kind) pairs (kind set where the public copy hides it) and the
+    text that will be public ("" when the field is not published)."""
+
+    key: str
+    private: list[tuple[str, str | None]]
+    public: str
+    published: bool
+
+    @property
+    def kinds(self) -> list[str]:
+        return [kind for _, kind in self.private if kind]
+
+
+@dataclass(frozen=True)
+class PublicationCheck:
+    version: int
+    title: str
+    fields: list[CheckedField]
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every kind of removal, once, in order of first appearance."""
+        return list(dict.fromkeys(k for f in self.fields for k in f.kinds))
+
+
+def publication_check_for(*, user, pk) -> PublicationCheck:
+    """The decision's private record beside the public copy exactly as
+    publish_decision will make it (the same services._public_copy), with
+    every hidden span marked."""
+    decision = get_decision_for(user=user, pk=pk)
+    findings: dict = {}
+    copy = services._public_copy(decision, findings_out=findings)
+    fields = []
+    for key, value in decision.data.items():
+        text = field_text(value)
+        if not text:
+            continue
+        fields.append(CheckedField(key=key, private=marked_segments(text, findings.get(key, ())),
+                                   public=field_text(copy.data.get(key)), published=key in copy.data))
+    return PublicationCheck(version=decision.version, title=copy.title, fields=fields)

@@ -329,15 +329,18 @@ def public_note(decision: Decision, text: str) -> str:
     return _public_copy(decision, notes={"note": text or ""}).notes["note"]
 
 
-def _public_copy(decision: Decision, *, data: dict | None = None, notes: dict | None = None):
+def _public_copy(decision: Decision, *, data: dict | None = None, notes: dict | None = None,
+                 findings_out: dict | None = None):
     """The public copy of the decision (its current data unless ``data``)
     and of the notes published with it: the only way public text is made
-    (redaction.public_copy; the public models refuse anything else)."""
+    (redaction.public_copy; the public models refuse anything else).
+    ``findings_out`` receives what was hidden in each field (the
+    pre-publication check shows it)."""
     from .redaction import public_copy
 
     return public_copy(decision.data if data is None else data, kind=decision.kind, notes=notes,
                        party_is_natural_person=is_natural_person(decision.party_type),
-                       name_rule=_agency_settings(decision.agency).name_rule)
+                       name_rule=_agency_settings(decision.agency).name_rule, findings_out=findings_out)
 
 
 def public_title(data: dict, kind: str) -> str:
@@ -383,14 +386,24 @@ def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
 
 
 @transaction.atomic
-def publish_decision(*, actor, decision: Decision) -> PublicDecision:
-    """The pre-publication check by the agency's publicity administrator."""
+def publish_decision(*, actor, decision: Decision, confirmed: bool = True,
+                     checked_version: int | None = None) -> PublicDecision:
+    """The pre-publication check by the agency's publicity administrator.
+
+    The check page passes ``confirmed`` (its box "我已核对公开文本") and the
+    ``checked_version`` it showed: without the confirmation, or when the
+    record was corrected after it was shown, nothing is published."""
     decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
     _enforce(predicates.can_manage_publicity(actor, decision.agency, what="发布"))
     if decision.status == DecisionStatus.NOT_PUBLIC:
         reject("status", f"该决定依法不予公开：{decision.not_public_reason}", "not_public")
     if decision.status != DecisionStatus.PENDING:
         reject("status", f"该决定当前状态为“{decision.get_status_display()}”，不能发布。", "not_pending")
+    if not confirmed:
+        reject("confirmed", "发布前须核对公开文本并勾选“我已核对公开文本”。", "not_confirmed")
+    if checked_version is not None and checked_version != decision.version:
+        reject("checked_version", f"核对后该决定已更新为第{decision.version}版（核对的是第{checked_version}版），"
+               "请重新核对公开文本后再发布。", "changed_since_check")
     return _publish(decision=decision, actor=getattr(actor, "username", str(actor)), reason="")
 
 

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from sanxiang.core import selectors as core_selectors
@@ -166,10 +167,51 @@ def workbench(request):
     })
 
 
+# What each kind of removal is called on the pre-publication check.
+REMOVAL_KINDS = {
+    "id_number": _lazy("ID number"), "phone": _lazy("Phone number"), "bank_card": _lazy("Bank account"),
+    "email": _lazy("E-mail address"), "contact": _lazy("Contact details"), "address": _lazy("Address"),
+    "name": _lazy("Name"), "removed": _lazy("Field not published"), "nested": _lazy("Personal data in the list"),
+}
+# The record's fields shown on the check, in this order; any other field is
+# shown only when something in it is hidden.
+CHECK_FIELDS = {
+    "doc_number": _lazy("Document number"), "party_name": _lazy("Party"),
+    "party_credit_code": _lazy("Unified social credit code"), "party_id_type": _lazy("Type of ID"),
+    "party_id_number": _lazy("ID number"), "legal_representative": _lazy("Legal representative"),
+    "party_address": _lazy("Address"), "address": _lazy("Address"), "home_address": _lazy("Address"),
+    "party_phone": _lazy("Phone number"), "phone": _lazy("Phone number"), "mobile": _lazy("Phone number"),
+    "witnesses": _lazy("Witnesses"), "other_persons": _lazy("Other persons"), "other_person_names": _lazy("Other persons"),
+    "violation_type": _lazy("Type of violation"), "facts": _lazy("Facts"), "basis": _lazy("Legal basis"),
+    "penalty_categories": _lazy("Penalty categories"), "content": _lazy("Decision content"),
+}
+
+
+def _check_rows(check: selectors.PublicationCheck) -> list[dict]:
+    """The check's fields as rows for the page: the private text as (text,
+    kind label) segments, escaped by the template one by one."""
+    rows = []
+    ordered = sorted(check.fields, key=lambda f: list(CHECK_FIELDS).index(f.key) if f.key in CHECK_FIELDS else 99)
+    for f in ordered:
+        if f.key not in CHECK_FIELDS and not f.kinds:
+            continue
+        rows.append({
+            "label": CHECK_FIELDS.get(f.key, _lazy("Other information")), "published": f.published, "public": f.public,
+            "private": [(text, REMOVAL_KINDS.get(kind, REMOVAL_KINDS["removed"]) if kind else None)
+                        for text, kind in f.private],
+        })
+    return rows
+
+
 @staff_required
 def decision_private(request, pk: int):
     decision = selectors.get_decision_for(user=request.user, pk=pk)
+    check = None
+    if decision.status == "pending":
+        check = selectors.publication_check_for(user=request.user, pk=decision.pk)
     return render(request, "publicity/private_detail.html", {
+        "check": check, "check_rows": _check_rows(check) if check else [],
+        "check_kinds": [REMOVAL_KINDS.get(k, REMOVAL_KINDS["removed"]) for k in check.kinds] if check else [],
         "decision": decision, "versions": decision.versions.order_by("-number"),
         "grounds": WithdrawalGround.choices,
         "public": PublicDecision.objects.filter(decision=decision, visible=True).first(),
@@ -189,8 +231,10 @@ def _run(request, pk: int, action, success: str):
 @staff_required
 @require_POST
 def publish(request, pk: int):
-    return _run(request, pk, lambda decision: services.publish_decision(actor=request.user, decision=decision),
-                _("Published."))
+    p = request.POST
+    return _run(request, pk, lambda decision: services.publish_decision(
+        actor=request.user, decision=decision, confirmed=p.get("confirmed") == "1",
+        checked_version=optional_id(p.get("checked_version", ""), field="checked_version")), _("Published."))
 
 
 @staff_required
