@@ -22,7 +22,9 @@ pieces; media are stored (ZIP_STORED), JSON is deflated.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
 import os
 import stat
 import tempfile
@@ -34,7 +36,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from sanxiang.core.clock import local_date, local_time
 
 from sanxiang.core import audit, signing
 from sanxiang.core.chainformat import entry_hash_of
@@ -46,8 +51,10 @@ from ..models import ArchivePackage, EvidenceItem, Upload
 from ..storage import get_storage
 from .layout import (
     ALLOWED_FORMATS, ANCHOR_ACTION, BUILT_ACTION, CHECKPOINT, EXCERPT, FORMATS, MANIFEST, MANIFEST_SHA,
-    PACKAGE_VERSION, PROOFS, format_for_mime, member_path,
+    OTHER_FOLDER, PACKAGE_VERSION, PROOFS, SUPPORTED_VERSIONS, TOC, format_for_mime, member_path, named_member,
+    step_folder,
 )
+from . import toc
 
 ARCHIVED_STATUSES = ("closed", "terminated")  # 结案, 终止 (撤销立案): both leave a case file
 
@@ -135,9 +142,127 @@ def _excerpt_query(case):
 
 
 
-def build_case_archive(*, case, actor) -> Path:
+def _plan_items(case, version: int):
+    """The items in 卷内序号 order, each as (type, object, path_of(format) ->
+    member name), and each step's folder (version 2).
+
+    Version 1: documents (in the order issued), then evidence (in the order
+    captured), files named by SHA-256. Version 2: step by step (in the order
+    the steps started; items of no step last), in each step its documents
+    then its evidence, files named ``<NN>-<step>/<NN>-<title>[-<文号>].<ext>``."""
+    documents = []
+    if apps.is_installed("sanxiang.documents"):
+        Document = apps.get_model("documents", "Document")
+        documents = list(Document.objects.filter(case=case).select_related("issued_by", "step").order_by("issued_at", "pk"))
+    evidence = list(EvidenceItem.objects.filter(case=case, deleted_at__isnull=True, purged_at__isnull=True)
+                    .select_related("step", "officer", "device", "uploaded_by").order_by("captured_at", "pk"))
+    if version < 2:
+        plan = [("document", d, lambda fmt, d=d: member_path(d.docx_sha256 if fmt == "docx" else d.pdf_sha256, fmt))
+                for d in documents]
+        plan += [("evidence", e, lambda fmt, e=e: member_path(e.sha256, fmt)) for e in evidence]
+        return plan, {}
+    steps = list(case.steps.all().order_by("started_at", "pk"))
+    folders = {st.pk: step_folder(i, st.name) for i, st in enumerate(steps, 1)}
+    other = step_folder(len(steps) + 1, OTHER_FOLDER)
+    grouped: dict[int | None, list] = {st.pk: [] for st in steps}
+    grouped[None] = []
+    for d in documents:
+        grouped.setdefault(d.step_id if d.step_id in folders else None, []).append(("document", d))
+    for e in evidence:
+        grouped.setdefault(e.step_id if e.step_id in folders else None, []).append(("evidence", e))
+    plan, used = [], set()
+    with translation.override("zh-hans"):
+        for step_id in [st.pk for st in steps] + [None]:
+            folder = folders.get(step_id, other)
+            for index, (kind, obj) in enumerate(grouped[step_id], 1):
+                title, number = (obj.title, obj.number) if kind == "document" else (_evidence_title(obj), None)
+                stems = {}
+                for fmt in (("docx", "pdf") if kind == "document" else (format_for_mime(obj.mime_type),)):
+                    name = named_member(folder, index, title, number, fmt)
+                    base, n = name, 2
+                    while name in used:  # unique whatever the titles
+                        stem, ext = base.rsplit(".", 1)
+                        name, n = f"{stem}-{n}.{ext}", n + 1
+                    used.add(name)
+                    stems[fmt] = name
+                plan.append((kind, obj, lambda fmt, stems=stems: stems[fmt]))
+    return plan, folders
+
+
+def _evidence_title(item) -> str:
+    """An evidence item's description: its kind and original name (现场照片 IMG_0012.jpg)."""
+    label = str(item.get_kind_display())
+    name = (item.original_name or "").rsplit(".", 1)[0]
+    return f"{label}-{name}" if name else label
+
+
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def _pdf_pages(data: bytes) -> int | None:
+    """The pages of a PDF the platform rendered (its page objects are not
+    compressed), or None when none is found."""
+    return len(_PAGE.findall(data)) or None
+
+
+def _china_date(value) -> str:
+    if value is None:
+        return ""
+    return (local_date(value) if isinstance(value, datetime) else value).isoformat()
+
+
+def _size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _toc_heading(case, manifest: dict, now) -> list[str]:
+    c, counts = manifest["case"], manifest["counts"]
+    return [
+        f"案件：{case.title}（案件编号 {case.pk}）",
+        f"执法机关：{case.agency.name}　统一社会信用代码：{case.agency.credit_code or '—'}",
+        f"当事人：{case.party_name or '—'}",
+        f"立案日期：{_china_date(case.opened_on) or '—'}　结案日期：{_china_date(case.closed_on) or '—'}"
+        + ("　（终止）" if c.get("status") == "terminated" else ""),
+        f"卷内文件 {counts['items']} 件（文书 {counts['documents']} 件，证据 {counts['evidence']} 件）；"
+        f"归档时间：{local_time(now):%Y-%m-%d %H:%M}（北京时间）；日期均为北京时间",
+    ]
+
+
+def _toc_rows(items: list[dict]) -> list[tuple[str, ...]]:
+    with translation.override("zh-hans"):
+        labels = {k: str(v) for k, v in EvidenceItem._meta.get_field("kind").choices}
+    rows = []
+    for it in items:
+        step = (it.get("step") or {}).get("name") or OTHER_FOLDER
+        if it["type"] == "document":
+            pdf = next((f for f in it["files"] if f["role"] == "pdf"), it["files"][0])
+            title, number = it["title"], it["number"] or "—"
+            when = parse_datetime(it["issued_at"]) if it["issued_at"] else None
+            extent = f"{it['pages']} 页" if it.get("pages") else _size_text(pdf["size"])
+            where = pdf["path"].rsplit("/", 1)[-1]
+        else:
+            f = it["files"][0]
+            title = f"{labels.get(it['kind'], it['kind'])}：{it['original_name']}" if it["original_name"] else labels.get(
+                it["kind"], it["kind"])
+            number = f"证据 {it['id']}"
+            when = parse_datetime(it["captured_at"]) if it["captured_at"] else None
+            extent = _size_text(f["size"])
+            if it.get("duration_s"):
+                extent += f"，{int(it['duration_s']) // 60}分{int(it['duration_s']) % 60:02d}秒"
+            where = f["path"].rsplit("/", 1)[-1]
+        rows.append((str(it["seq"]), title, number, _china_date(when), extent, f"{step}（{where}）"))
+    return rows
+
+
+def build_case_archive(*, case, actor, version: int = PACKAGE_VERSION) -> Path:
     """Build the e-case file of a closed or terminated case; return the
-    package's path.
+    package's path. ``version`` (``layout.SUPPORTED_VERSIONS``) picks the
+    layout: 2 (files named by step and document, a 卷内目录 PDF) or the
+    former 1 (files named by SHA-256), kept to prove old packages still check.
 
     Each call makes a new package (a rebuild never changes an earlier one);
     each is recorded (ArchivePackage) and audited (``case.archive``)."""
@@ -146,6 +271,8 @@ def build_case_archive(*, case, actor) -> Path:
     if case.status not in ARCHIVED_STATUSES or case.closed_on is None:
         raise ArchiveError(f"case {case.pk} is not closed: only a closed or terminated case is archived / "
                            "案件尚未结案或终止，不能归档")
+    if version not in SUPPORTED_VERSIONS:
+        raise ArchiveError(f"package version {version} is not one of {SUPPORTED_VERSIONS} / 不支持的归档包版本")
     now = timezone.now()
     root = archive_dir()
     target_dir = root / str(case.agency.credit_code or case.agency_id)
@@ -156,23 +283,21 @@ def build_case_archive(*, case, actor) -> Path:
     try:
         with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
             items: list[dict] = []
-            written: set[str] = set()
-            seq = 0
-
-            # Documents (文书), in the order issued.
-            if apps.is_installed("sanxiang.documents"):
-                Document = apps.get_model("documents", "Document")
-                for doc in Document.objects.filter(case=case).select_related("issued_by", "step").order_by("issued_at", "pk"):
-                    seq += 1
+            written: dict[str, str] = {}  # sha256 + format -> the member that holds it (a shared file is stored once)
+            storage = get_storage()
+            plan, folders = _plan_items(case, version)
+            for seq, (kind, obj, path_of) in enumerate(plan, 1):
+                if kind == "document":
+                    doc = obj
                     files = []
                     for role, fieldfile, sha in (("docx", doc.docx, doc.docx_sha256), ("pdf", doc.pdf, doc.pdf_sha256)):
                         size = fieldfile.size
-                        path = member_path(sha, role)
-                        if path not in written:
+                        path = written.get(f"{sha}.{role}") or path_of(role)
+                        if f"{sha}.{role}" not in written:
                             with fieldfile.open("rb") as src:
                                 _copy_in(zf, path, src, expected_sha=sha, expected_size=size, when=now,
                                          what=f"document {doc.pk} {role}")
-                            written.add(path)
+                            written[f"{sha}.{role}"] = path
                         files.append({"role": role, "path": path, "sha256": sha, "size": size, "format": role,
                                       "mime": next(iter(FORMATS[role][1]))})
                     step = doc.step
@@ -181,20 +306,19 @@ def build_case_archive(*, case, actor) -> Path:
                                   "issued_by": getattr(doc.issued_by, "username", ""),
                                   "step": {"id": step.pk, "code": step.code, "name": step.name} if step else None,
                                   "files": files})
-
-            # Evidence items, in the order captured.
-            storage = get_storage()
-            evidence = (EvidenceItem.objects.filter(case=case, deleted_at__isnull=True, purged_at__isnull=True)
-                        .select_related("step", "officer", "device", "uploaded_by").order_by("captured_at", "pk"))
-            for item in evidence:
-                seq += 1
+                    if version >= 2:
+                        with doc.pdf.open("rb") as src:
+                            items[-1]["pages"] = _pdf_pages(src.read())
+                    continue
+                item = obj
                 fmt = format_for_mime(item.mime_type) or ""
-                path = member_path(item.sha256, fmt or None)
-                if path not in written:
+                key = f"{item.sha256}.{fmt}"
+                path = written.get(key) or path_of(fmt or None)
+                if key not in written:
                     with storage.open(item.sha256) as src:
                         _copy_in(zf, path, src, expected_sha=item.sha256, expected_size=item.size, when=now,
                                  what=f"evidence {item.pk}")
-                    written.add(path)
+                    written[key] = path
                 items.append({
                     "seq": seq, "type": "evidence", "id": item.pk, "kind": item.kind, "original_name": item.original_name,
                     "step": {"id": item.step_id, "code": item.step.code, "name": item.step.name} if item.step else None,
@@ -209,14 +333,15 @@ def build_case_archive(*, case, actor) -> Path:
             steps = [{"id": s.pk, "code": s.code, "name": s.name, "status": s.status, "started_at": _iso(s.started_at),
                       "completed_at": _iso(s.completed_at), "place": s.place, "note": s.note, "documents": s.documents,
                       "officers": [_officer(o) for o in s.officers.all().order_by("pk")],
-                      "av_requirement": s.av_requirement}
+                      "av_requirement": s.av_requirement,
+                      **({"folder": folders[s.pk]} if version >= 2 else {})}
                      for s in case.steps.all().order_by("started_at", "pk")]
             officers = [{**_officer(a.officer), "role": a.role} for a in case.assignments.select_related("officer")]
             # The audit entries about the case so far: the manifest lists
             # them, the excerpt carries them (plus the anchor written below).
             prior = list(_excerpt_query(case).order_by("seq").values_list("seq", flat=True))
             manifest = {
-                "package_version": PACKAGE_VERSION,
+                "package_version": version,
                 "built_at": _iso(now), "built_by": audit.actor_label(actor),
                 "case": {"id": case.pk, "title": case.title, "act_kind": case.act_kind, "procedure": case.procedure,
                          "status": case.status, "agency": {"name": case.agency.name, "credit_code": case.agency.credit_code},
@@ -233,6 +358,15 @@ def build_case_archive(*, case, actor) -> Path:
                           "note": "the entry that records this manifest's SHA-256 follows these entries"},
                 "allowed_formats": sorted(ALLOWED_FORMATS),
             }
+            if version >= 2:
+                # The table of contents (卷内目录), listed and hashed like any file.
+                toc_bytes = toc.render_toc(heading=_toc_heading(case, manifest, now), rows=_toc_rows(items),
+                                           built_at=now)
+                toc_sha = hashlib.sha256(toc_bytes).hexdigest()
+                _copy_in(zf, TOC, io.BytesIO(toc_bytes), expected_sha=toc_sha, expected_size=len(toc_bytes), when=now,
+                         what="table of contents")
+                manifest["toc"] = {"title": "卷内目录", "path": TOC, "sha256": toc_sha, "size": len(toc_bytes),
+                                   "format": "pdf", "mime": "application/pdf"}
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
             manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
 

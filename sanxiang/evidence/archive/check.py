@@ -39,7 +39,7 @@ from .. import filetypes
 from ..hashing import CHUNK
 from .layout import (
     ALLOWED_FORMATS, ANCHOR_ACTION, CHECKPOINT, EXCERPT, FIXED_MEMBERS, FORMATS, MANIFEST, MANIFEST_SHA, PROOFS,
-    PROPERTIES, PROPERTY_NAMES, format_for_mime, member_path,
+    PROPERTIES, PROPERTY_NAMES, SUPPORTED_VERSIONS, format_for_mime, member_path, named_member_problem,
 )
 
 # Security limits (zip bomb guard).
@@ -351,6 +351,13 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
             report.add(A, MANIFEST_SHA, f"manifest.json hashes to {manifest_sha}, manifest.sha256 says {declared or '(nothing)'}",
                        "清单的 SHA-256 与 manifest.sha256 不符")
 
+    # The layout version: 1 (files/<sha256>.<ext>) or 2 (named by step and
+    # document, with a 卷内目录); a manifest without one is version 1.
+    version = manifest.get("package_version", 1) if manifest else 1
+    if version not in SUPPORTED_VERSIONS:
+        report.add(I, MANIFEST, f"package version {version!r} is not one this checker knows {SUPPORTED_VERSIONS}",
+                   "归档包版本不受支持")
+        version = max(SUPPORTED_VERSIONS)
     items = manifest.get("items", []) if manifest else []
     if manifest is not None and not isinstance(items, list):
         report.add(I, MANIFEST, "manifest 'items' is not a list", "清单格式错误")
@@ -399,8 +406,11 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
                 continue
             p = f.get("path")
             label = f"{ref} ({it.get('type')}{' ' + f['role'] if f.get('role') else ''})"
-            if not isinstance(p, str) or not p.startswith("files/"):
+            if not isinstance(p, str) or (version < 2 and not p.startswith("files/")):
                 report.add(S, label, f"file path {p!r} outside files/", "清单中的文件路径不在 files/ 下")
+                continue
+            if version >= 2 and (p in FIXED_MEMBERS or _safe_name_problem(p)):
+                report.add(S, label, f"file path {p!r} unsafe or reserved", "清单中的文件路径不安全或与固定文件重名")
                 continue
             known = listed_files.get(p)
             if known is None:
@@ -409,6 +419,15 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
                 known["refs"].append(label)
                 if known.get("sha256") != f.get("sha256") or known.get("size") != f.get("size"):
                     report.add(A, label, f"{p} listed with two different hashes or sizes", "同一文件在清单中的哈希值或大小不一致")
+
+    if version >= 2 and manifest is not None:
+        toc = manifest.get("toc")
+        if not isinstance(toc, dict) or not isinstance(toc.get("path"), str):
+            report.add(I, MANIFEST, "no table of contents (卷内目录) listed", "清单未列明卷内目录")
+        elif toc["path"] in listed_files or toc["path"] in FIXED_MEMBERS or _safe_name_problem(toc["path"]):
+            report.add(S, "卷内目录", f"table of contents path {toc['path']!r} unsafe or used twice", "卷内目录路径不安全或重复")
+        else:
+            listed_files[toc["path"]] = {**toc, "refs": ["卷内目录 (table of contents)"]}
 
     # --- security: nothing unexpected inside ------------------------------------
     for name in members:
@@ -428,10 +447,15 @@ def _check_open_package(zf: zipfile.ZipFile, report: Report, signing_key: bytes 
         if not isinstance(want_size, int) or want_size < 0:
             report.add(I, where, "manifest size missing or invalid", "清单中的文件大小缺失或无效")
             want_size = info.file_size
-        expected_path = member_path(want_sha, fmt)
-        if p != expected_path:
-            report.add(A, where, f"file name does not match its manifest SHA-256 and format (expected {expected_path})",
-                       "文件名与清单中的哈希值、格式不符")
+        if version < 2:
+            expected_path = member_path(want_sha, fmt)
+            if p != expected_path:
+                report.add(A, where, f"file name does not match its manifest SHA-256 and format (expected {expected_path})",
+                           "文件名与清单中的哈希值、格式不符")
+        else:
+            problem = named_member_problem(p, fmt)
+            if problem:
+                report.add(S, where, f"file name not a step/document name: {problem}", "文件名不符合按步骤、文书命名的规则")
         if info.file_size != want_size:
             report.add(A, where, f"size {info.file_size} bytes in the ZIP, manifest says {want_size}", "文件大小与清单不符")
         sha, size, head, tail, error = _scan_member(zf, info, max(want_size, 0))

@@ -24,7 +24,7 @@ import tempfile
 import wave
 import zipfile
 import zlib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from pathlib import Path
 
 import pytest
@@ -235,15 +235,16 @@ def test_closing_a_case_builds_a_package_that_passes_the_four_property_check(clo
     names = members(w.package)
     for it in manifest["items"]:
         for f in it["files"]:
-            assert f["path"] in names and f["path"] == f"files/{f['sha256']}.{layout.FORMATS[f['format']][0]}"
-    assert set(names) - {f["path"] for it in manifest["items"] for f in it["files"]} == set(layout.FIXED_MEMBERS)
+            assert f["path"] in names and layout.named_member_problem(f["path"], f["format"]) is None
+    assert manifest["package_version"] == layout.PACKAGE_VERSION == 2
+    assert set(names) - {f["path"] for it in manifest["items"] for f in it["files"]} == {*layout.FIXED_MEMBERS, layout.TOC}
     # The closing, the uploads and the anchor are in the excerpt, each proven.
     with zipfile.ZipFile(w.package) as zf:
         excerpt = [json.loads(line) for line in zf.read(layout.EXCERPT).decode().splitlines()]
         cp = json.loads(zf.read(layout.CHECKPOINT))
         proofs = json.loads(zf.read(layout.PROOFS))["proofs"]
         assert zf.read("manifest.sha256").decode() == f"{hashlib.sha256(zf.read('manifest.json')).hexdigest()}  manifest.json\n"
-        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist() if i.filename.startswith("files/"))
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist() if i.filename not in layout.FIXED_MEMBERS)
     actions = [e["action"] for e in excerpt]
     assert "case.open" in actions and actions.count("evidence.upload") == 4 and layout.ANCHOR_ACTION in actions
     assert any(e["action"] == "case.step_complete" and json.loads(e["payload"])["closed"] for e in excerpt)
@@ -560,7 +561,8 @@ def test_building_streams_files_without_loading_them(closed_case, settings, tmp_
     assert peak < 16 * 1024 * 1024, peak
     report = check_with_platform_keys(path)
     # The item was written without its evidence.upload entry: the check says so.
-    assert [f.where for f in report.findings] == [f"item #{report.summary['items']}"]
+    [listed] = [it for it in manifest_of(path)["items"] if it["type"] == "evidence" and it["files"][0]["sha256"] == sha]
+    assert [f.where for f in report.findings] == [f"item #{listed['seq']}"]
     assert "no evidence.upload audit entry" in report.findings[0].message
 
 
@@ -695,3 +697,140 @@ def test_a_package_signed_before_the_key_was_replaced_checks_once_the_old_key_is
     ok, text = check(closed_case.package)
     assert ok and f"verified with the expected public key {signing.key_id(old_key)}" in text
     assert check_with_platform_keys(closed_case.package).public_signature == "verified"
+
+
+# --- the case file reads like a case file: 卷内目录, named files, China dates (issue 11 item 10) ---------------
+
+
+@pytest.fixture
+def night_case(closed_case, settings, django_capture_on_commit_callbacks):
+    """A case whose opening step starts at 23:00 UTC and whose photo is
+    taken at 23:30 UTC on 2026-10-08 — 2026-10-09 in China — with a document
+    issued in the opening step; terminated, so filed."""
+    w = closed_case
+    _, token = create_token(actor="t", agency=w.amr_changan, name="夜间工作站", scopes=["evidence:upload", "read"])
+    case = case_services.open_case(actor=w.u_changan, agency=w.amr_changan, title="某店夜间违规经营案", act_kind="penalty",
+                                   procedure="general", party_name="某店", party_type="individual_business",
+                                   opened_on=date(2026, 10, 9), officers=[w.changan_officer, w.changan_officer2])
+    night = datetime(2026, 10, 8, 23, 0, tzinfo=dt_timezone.utc)
+    opening = case_services.start_step(actor=w.u_changan, case=case, code="opening", at=night, place="长安区")
+    tus_upload(token, jpeg_photo(), case=case.pk, step=opening.pk, device=w.device.serial, filename="门口/现场:照片?.jpg",
+               captured_at=(night + timedelta(minutes=30)).isoformat(), place="长安区某店门口")
+    doc = None
+    if HAS_DOCUMENTS:
+        from sanxiang.documents import services as doc_services
+
+        doc = doc_services.issue_document(actor=w.u_changan, case=case, kind="statement_record", data={
+            "held_at": "2026年10月9日", "place": "本局询问室", "speaker": "李四", "officers": "王建国、李秀英",
+            "recorder": "李秀英", "statement": "承认夜间违规经营。"})
+    case_services.complete_step(actor=w.u_changan, step=opening, at=night + timedelta(hours=1))
+    investigation = case_services.start_step(actor=w.u_changan, case=case, code="investigation",
+                                             at=night + timedelta(hours=2), place="长安区")
+    tus_upload(token, wav_recording(), case=case.pk, step=investigation.pk, device=w.device.serial, filename="询问录音.wav",
+               captured_at=(night + timedelta(hours=2, minutes=10)).isoformat(), place="长安区")
+    tus_upload(token, png_image(), case=case.pk, step=investigation.pk, device=w.device.serial, filename="货架标签.png",
+               captured_at=(night + timedelta(hours=2, minutes=20)).isoformat(), place="长安区")
+    with django_capture_on_commit_callbacks(execute=True):
+        case_services.terminate_case(actor=w.head, case=case, reason="当事人已停业，终止调查。", on=date(2026, 10, 9))
+    package = ArchivePackage.objects.get(case=case)
+    w.night_case, w.night_doc = case, doc
+    w.night_package = Path(settings.ARCHIVE_DIR) / package.path
+    return w
+
+
+def toc_text(path) -> str:
+    import pypdfium2
+
+    with zipfile.ZipFile(path) as zf:
+        pdf = pypdfium2.PdfDocument(zf.read(layout.TOC))
+    try:
+        return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    finally:
+        pdf.close()
+
+
+def test_the_package_holds_a_table_of_contents_pdf_listing_every_item_in_step_order(night_case):
+    w = night_case
+    ok, text = check(w.night_package)
+    assert ok, text
+    manifest = manifest_of(w.night_package)
+    toc = manifest["toc"]
+    with zipfile.ZipFile(w.night_package) as zf:
+        data = zf.read(layout.TOC)
+    assert data.startswith(b"%PDF-") and toc["path"] == layout.TOC
+    assert toc["sha256"] == hashlib.sha256(data).hexdigest() and toc["size"] == len(data)
+    text = toc_text(w.night_package)
+    for header in ("卷内目录", "序号", "文件名称", "文号/编号", "日期", "页数/大小", "备注", "某店夜间违规经营案"):
+        assert header in text, header
+    # Every item, in 卷内序号 order, which is step order: 立案 (its document,
+    # then its photo), then 调查取证 (recording, then label photo).
+    items = manifest["items"]
+    kinds = [(it["type"], (it["step"] or {}).get("code")) for it in items]
+    expected = ([("document", "opening")] if HAS_DOCUMENTS else []) + [
+        ("evidence", "opening"), ("evidence", "investigation"), ("evidence", "investigation")]
+    assert kinds == expected
+    titles = ([w.night_doc.title] if HAS_DOCUMENTS else []) + ["现场:照片?.jpg", "录音：询问录音.wav", "照片：货架标签.png"]
+    positions = [text.index(t) for t in titles]
+    assert positions == sorted(positions), (titles, text)
+    if HAS_DOCUMENTS:
+        assert (w.night_doc.number or "—") in text
+        assert "页" in text  # the document's PDF counted in pages
+
+
+def test_files_in_the_package_are_named_and_ordered_by_step_and_document_with_safe_names(night_case):
+    w = night_case
+    manifest = manifest_of(w.night_package)
+    firsts = [it["files"][-1]["path"] for it in manifest["items"]]  # a document's PDF, an item's file
+    # Sorting the names gives the 卷内序号 order: step folders, then NN- within each.
+    assert firsts == sorted(firsts)
+    assert all(p.startswith("01-") for p, it in zip(firsts, manifest["items"]) if it["step"]["code"] == "opening")
+    assert all(p.startswith("02-") for p, it in zip(firsts, manifest["items"]) if it["step"]["code"] == "investigation")
+    photo = next(it for it in manifest["items"] if it["type"] == "evidence" and it["files"][0]["format"] == "jpeg")
+    # The upload's name held reserved characters (":" "?", maybe "/"): none reaches the member name.
+    folder, name = photo["files"][0]["path"].split("/")
+    assert folder.startswith("01-") and name.endswith(".jpg") and "现场_照片_" in name
+    assert layout.safe_component(name) == name and not set(":?\\") & set(name)
+    names = members(w.night_package)
+    assert len(names) == len(set(names)) and all(len(part) <= layout.MAX_NAME for n in names for part in n.split("/"))
+    if HAS_DOCUMENTS:
+        doc = next(it for it in manifest["items"] if it["type"] == "document")
+        assert {f["path"].rsplit(".", 1)[1] for f in doc["files"]} == {"docx", "pdf"}
+        assert doc["files"][0]["path"].startswith(f"01-{layout.safe_component(manifest['case']['steps'][0]['name'], 40)}/01-")
+
+
+def test_dates_in_the_table_of_contents_are_china_dates_for_an_event_at_2330_utc(night_case):
+    w = night_case
+    manifest = manifest_of(w.night_package)
+    photo = next(it for it in manifest["items"] if it["type"] == "evidence" and it["files"][0]["format"] == "jpeg")
+    assert photo["captured_at"].startswith("2026-10-08T23:30")  # the manifest keeps UTC
+    text = toc_text(w.night_package)
+    assert "2026-10-09" in text
+    assert "2026-10-08" not in text  # the UTC date of the photo and of the opening never shows
+
+
+def test_a_changed_table_of_contents_fails_the_check_like_any_member(night_case, tmp_path):
+    w = night_case
+    bad = tmp_path / "toc.zip"
+    rewrite(w.night_package, bad, change={layout.TOC: lambda d: d.replace(b"%%EOF", b"%%EOX")})
+    report = check_archive(bad)
+    assert not report.passed("authenticity") and not report.passed("usability")
+    assert any(layout.TOC in f.where and "卷内目录" in f.where for f in report.findings), report.text()
+    gone = tmp_path / "no-toc.zip"
+    rewrite(w.night_package, gone, drop={layout.TOC})
+    report = check_archive(gone)
+    assert any(f.where.startswith(layout.TOC) and "missing" in f.message for f in report.of("integrity")), report.text()
+
+
+def test_a_package_in_the_old_layout_still_passes_the_four_property_check(night_case):
+    w = night_case
+    path = build_case_archive(case=w.night_case, actor=w.u_changan, version=1)
+    manifest = manifest_of(path)
+    assert manifest["package_version"] == 1 and "toc" not in manifest
+    assert layout.TOC not in members(path)
+    assert all(f["path"] == f"files/{f['sha256']}.{layout.FORMATS[f['format']][0]}"
+               for it in manifest["items"] for f in it["files"])
+    ok, text = check(path)
+    assert ok, text
+    # and the new one beside it
+    ok, text = check(build_case_archive(case=w.night_case, actor=w.u_changan))
+    assert ok, text
