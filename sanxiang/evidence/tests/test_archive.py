@@ -834,3 +834,24 @@ def test_a_package_in_the_old_layout_still_passes_the_four_property_check(night_
     # and the new one beside it
     ok, text = check(build_case_archive(case=w.night_case, actor=w.u_changan))
     assert ok, text
+
+
+def test_an_over_long_or_unknown_version_package_is_named_by_the_check(night_case, tmp_path):
+    w = night_case
+    manifest = manifest_of(w.night_package)
+    photo = next(it for it in manifest["items"] if it["type"] == "evidence" and it["files"][0]["format"] == "jpeg")
+    old = photo["files"][0]["path"]
+    long_name = "01-立案/" + "长" * 100 + ".jpg"
+    photo["files"][0]["path"] = long_name
+    with zipfile.ZipFile(w.night_package) as zf:
+        data = zf.read(old)
+    bad = tmp_path / "long.zip"
+    rewrite(w.night_package, bad, drop={old}, add={long_name: data},
+            change={"manifest.json": lambda _: json.dumps(manifest, ensure_ascii=False).encode()})
+    report = check_archive(bad)
+    assert any(long_name in f.where and "not a step/document name" in f.message for f in report.of("security")), report.text()
+    manifest["package_version"] = 99
+    unknown = tmp_path / "v99.zip"
+    rewrite(w.night_package, unknown, change={"manifest.json": lambda _: json.dumps(manifest, ensure_ascii=False).encode()})
+    report = check_archive(unknown)
+    assert any("package version 99" in f.message for f in report.of("integrity")), report.text()
