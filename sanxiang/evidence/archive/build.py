@@ -7,8 +7,9 @@ seed 记录-12: "建立健全执法全过程记录信息收集、保存、管理
 (the records are kept so that they can be proven intact and used later).
 
 Closing a case builds one ZIP package (``build_case_archive``; the layout is
-``archive.layout``, described in docs/archive.md): the manifest, every
-document (DOCX and PDF) and evidence file named by its SHA-256, the audit
+``archive.layout``, described in docs/archive.md): the manifest, a table
+of contents (卷内目录, PDF, China dates), every document (DOCX and PDF) and
+evidence file named and ordered by step and document, the audit
 entries about the case with an RFC 6962 inclusion proof each, and the signed
 checkpoint they verify against. The manifest's SHA-256 is itself written into
 the audit chain (``case.archive_manifest``) before the checkpoint is signed,
