@@ -124,6 +124,25 @@ def _add_deadline(*, case: Case, kind: str, rule: str, start: date, obligor: str
     )
 
 
+def recompute_provisional_deadlines(*, actor, year: int) -> int:
+    """Recompute every stored provisional case deadline on the calendar as it
+    now stands (called by the calendar load, core.calendar registry): same
+    rule, same start, same agency. Each one whose date or provisional flag
+    changes is saved and audited. Returns how many were looked at."""
+    rows = list(CaseDeadline.objects.select_for_update().filter(provisional=True)
+                .select_related("case__agency", "case__agency__region"))
+    for d in rows:
+        result = deadline_for(rule=d.rule_name, start=d.start_on, agency=d.case.agency)
+        if (result.date, result.provisional) == (d.due_on, d.provisional):
+            continue
+        before = _deadline_payload(d)
+        d.due_on, d.provisional = result.date, result.provisional
+        d.save(update_fields=["due_on", "provisional"])
+        append_audit(actor=actor, action="case.deadline_recompute", obj=d.case, payload={
+            "deadline": d.pk, "calendar_year": year, "before": before, "after": _deadline_payload(d)})
+    return len(rows)
+
+
 def _meet(case: Case, *kinds: str, at: datetime) -> None:
     case.deadlines.filter(kind__in=kinds, superseded=False, met_at__isnull=True).update(met_at=at)
 

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .audit import append_audit
+from .calendar_hooks import recompute_provisional_deadlines, register_provisional_recompute  # noqa: F401
 from .models import CalendarDay, CalendarYear
 
 WORKING_DAYS = "working_days"
@@ -478,6 +479,14 @@ def _validated_schedule(data) -> tuple[int, str, dict[dt.date, tuple[bool, str]]
     return year, source, days
 
 
+# --------------------------------------------------------------------------
+# Stored provisional deadlines, recomputed when a year is loaded
+
+# Each app that stores a deadline computed on the calendar registers its
+# recompute function in core/calendar_hooks.py (a module without models, so
+# that AppConfig modules can import it at the top); load_schedule runs them.
+
+
 def load_schedule(*, path: str | Path, actor) -> CalendarYear:
     """Load (or replace) a year's official schedule from a YAML or JSON file.
 
@@ -511,4 +520,10 @@ def load_schedule(*, path: str | Path, actor) -> CalendarYear:
             "replaced": previous is not None,
             "previous_source": previous,
         })
+        # Every stored deadline that was provisional is recomputed on the
+        # schedule just written, in the same transaction (each change audited
+        # by its app): nothing stays 暂定 once its year is loaded.
+        recomputed = recompute_provisional_deadlines(actor=actor, year=year)
+        append_audit(actor=actor, action="calendar.recompute", obj=calendar_year,
+                     payload={"year": year, "recomputed": recomputed})
     return calendar_year

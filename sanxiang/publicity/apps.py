@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.core.calendar_hooks import register_provisional_recompute
 from sanxiang.core.jobs import register_job
 
 
@@ -13,3 +14,9 @@ class PublicityConfig(AppConfig):
         from . import tasks
 
         register_job("publicity.expire", tasks.expire_publicity_job)
+
+        # Loading a year's holiday schedule recomputes the provisional
+        # publication due dates (core.calendar registry).
+        from . import services
+
+        register_provisional_recompute(services.recompute_provisional_deadlines)

@@ -132,6 +132,30 @@ def plan_publication(decision: Decision, *, agency: Agency, session: dict | None
     decision.publication_due, decision.publication_due_provisional, decision.publication_rule = session[key]
 
 
+def recompute_provisional_deadlines(*, actor, year: int) -> int:
+    """Recompute every provisional publication due date on the calendar as it
+    now stands (called by the calendar load, core.calendar registry). Each
+    decision whose due date or flag changes is saved and audited. Returns how
+    many were looked at."""
+    rows = list(Decision.objects.select_for_update().filter(publication_due_provisional=True)
+                .select_related("agency", "agency__region"))
+    session: dict = {}
+    for decision in rows:
+        before = (decision.publication_due, decision.publication_due_provisional, decision.publication_rule)
+        status = decision.status
+        plan_publication(decision, agency=decision.agency, session=session)
+        decision.status = status  # only the due date is recomputed here
+        after = (decision.publication_due, decision.publication_due_provisional, decision.publication_rule)
+        if after == before:
+            continue
+        decision.save(update_fields=["publication_due", "publication_due_provisional", "publication_rule"])
+        append_audit(actor=actor, action="publicity.deadline_recompute", obj=decision, payload={
+            "calendar_year": year,
+            "before": {"publication_due": before[0] and before[0].isoformat(), "provisional": before[1]},
+            "after": {"publication_due": after[0] and after[0].isoformat(), "provisional": after[1]}})
+    return len(rows)
+
+
 def publicity_period_end(*, data: dict, kind: str, start: date, agency: Agency) -> date:
     """公示截止期: 3 months for 通报批评 (or lighter) and small fines, 3 years
     otherwise (market-regulation practice, configurable as dated rules)."""

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
+from sanxiang.core.calendar_hooks import register_provisional_recompute
 from sanxiang.core.jobs import register_job
 
 
@@ -19,8 +20,12 @@ class ReviewConfig(AppConfig):
         #   inputs, with the acting user — never by a read (issue 9);
         # - a pending round is withdrawn with the case that ends.
         from . import guards, services, tasks
+        from .services import deadlines as review_deadlines
 
         registry.register_decision_guard(guards.block_decision)
         registry.register_case_changed(services.record_evaluation)
         registry.register_case_ended(services.withdraw_reviews_of_ended_case)
         register_job("review.deadlines", tasks.review_deadlines_job)  # reminders and escalation (审核-8)
+        # Loading a year's holiday schedule recomputes the provisional review
+        # limits (core.calendar registry; core imports no app).
+        register_provisional_recompute(review_deadlines.recompute_provisional_deadlines)

@@ -258,3 +258,29 @@ def test_each_write_appends_to_the_audit_chain(world, open_case, walk):
     assert "case.av_exemption_request" in actions and "case.av_exemption_approve" in actions
     assert actions[-2:] == ["case.hearing_request", "case.propose_decision"]
     assert verify_chain().ok
+
+
+def test_loading_2027_recomputes_a_provisional_case_deadline_and_audits_it(world, open_case):
+    """A deadline counted into 2027 while 2027 has no official schedule is
+    provisional; loading the year recomputes it (the fixture's New Year
+    holiday moves it) and it is no longer provisional, with an audit entry.
+    The deadline is counted through the cases app's own writer from 28
+    December, because every public write refuses a date after today."""
+    import json
+    from pathlib import Path
+
+    from sanxiang.core.calendar import load_schedule
+
+    case = open_case()
+    deadline = services._add_deadline(case=case, kind=DeadlineKind.SERVICE, rule="penalty.service_limit",
+                                      start=date(2026, 12, 28))
+    assert deadline.provisional and deadline.due_on == date(2027, 1, 6)  # Monday to Friday only
+    load_schedule(path=Path(__file__).resolve().parents[2] / "core/tests/data/schedule-2027-fixture.yaml",
+                  actor="test")
+    deadline.refresh_from_db()
+    # 1–3 January 2027 are holidays in the fixture: 29, 30, 31 Dec, 4, 5, 6, 7 Jan
+    assert (deadline.due_on, deadline.provisional) == (date(2027, 1, 7), False)
+    payload = json.loads(AuditEntry.objects.get(action="case.deadline_recompute").payload)
+    assert payload["before"]["due_on"] == "2027-01-06" and payload["after"]["due_on"] == "2027-01-07"
+    assert payload["after"]["provisional"] is False
+    assert AuditEntry.objects.filter(action="calendar.recompute").exists()

@@ -190,3 +190,27 @@ def test_overdue_records_are_listed_with_a_timeliness_rate(world, publicity_admi
     assert not selectors.overdue_for(user=world.u_legal_ts).exists()
     t = selectors.timeliness_for(user=world.u_legal_sjz)
     assert (t.published_on_time, t.overdue_unpublished, t.rate) == (1, 1, 0.5)
+
+
+def test_loading_2027_recomputes_a_provisional_publication_due_date_and_audits_it(world):
+    """A publication due date counted into 2027 while 2027 has no official
+    schedule is provisional; loading the year recomputes it and it is no
+    longer provisional, with an audit entry. The record is dated 20 December
+    through the app's own planner (every intake refuses a date after today)."""
+    import json
+    from pathlib import Path
+
+    from sanxiang.core.calendar import load_schedule
+
+    decision = Decision.objects.get(pk=receive(world, penalty(kind="coercion", penalty_categories=[], fine_fen=None,
+                                                              confiscation_fen=None))[0].decision_id)
+    decision.decision_date = date(2026, 12, 20)
+    services.plan_publication(decision, agency=decision.agency)
+    decision.save()
+    assert decision.publication_due_provisional and decision.publication_due == date(2027, 1, 15)
+    load_schedule(path=Path(__file__).resolve().parents[2] / "core/tests/data/schedule-2027-fixture.yaml", actor="t")
+    decision.refresh_from_db()
+    # the fixture's 1 January 2027 (a Friday) is a holiday: one working day later
+    assert (decision.publication_due, decision.publication_due_provisional) == (date(2027, 1, 18), False)
+    payload = json.loads(AuditEntry.objects.get(action="publicity.deadline_recompute").payload)
+    assert (payload["before"]["publication_due"], payload["after"]["publication_due"]) == ("2027-01-15", "2027-01-18")

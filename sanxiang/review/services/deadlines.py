@@ -12,12 +12,44 @@ from django.utils import timezone
 from sanxiang.core import clock
 from sanxiang.core.audit import append_audit
 from sanxiang.core.calendar import add_working_days
-from sanxiang.core.deadlines import add_rule_period
+from sanxiang.core.deadlines import add_rule_period, deadline_for
 from sanxiang.core.models import Role, User
 from sanxiang.rules import get_rule
 
 from ..models import Extension, Notice, NoticeKind, Submission
 from ._base import _head, _locked_submission, _pending, _refuse, _the_reviewer
+
+
+def recompute_provisional_deadlines(*, actor, year: int) -> int:
+    """Recompute every provisional review limit on the calendar as it now
+    stands (called by the calendar load, core.calendar registry): the
+    round's rule from its received day, then each approved extension from
+    the limit it moved. Each round whose limit or flag changes is saved and
+    audited. Returns how many were looked at."""
+    rows = list(Submission.objects.select_for_update().filter(due_rule__provisional=True)
+                .select_related("case__agency", "case__agency__region"))
+    for submission in rows:
+        agency = submission.case.agency
+        base = deadline_for(rule=submission.due_rule["name"], start=submission.received_on, agency=agency)
+        due, provisional = base.date, base.provisional
+        moved = []
+        for extension in submission.extensions.filter(approved_at__isnull=False).order_by("approved_at", "pk"):
+            rule = get_rule(extension.rule["name"], on=submission.received_on, agency=agency)
+            result = add_rule_period(start=due, rule=rule)
+            moved.append((extension, due, result.date))
+            due, provisional = result.date, provisional or result.provisional
+        if (due, provisional) == (submission.due_on, submission.due_rule.get("provisional")):
+            continue
+        before = {"due_on": submission.due_on.isoformat(), "provisional": submission.due_rule.get("provisional")}
+        for extension, old, new in moved:
+            extension.old_due_on, extension.new_due_on = old, new
+            extension.save(update_fields=["old_due_on", "new_due_on"])
+        submission.due_on = due
+        submission.due_rule = {**submission.due_rule, "provisional": provisional}
+        submission.save(update_fields=["due_on", "due_rule"])
+        append_audit(actor=actor, action="review.deadline_recompute", obj=submission, payload={
+            "calendar_year": year, "before": before, "after": {"due_on": due.isoformat(), "provisional": provisional}})
+    return len(rows)
 
 
 @transaction.atomic

@@ -514,3 +514,40 @@ def test_the_review_pages_carry_a_case_through_review_and_discussion_and_show_re
     discussion.refresh_from_db()
     assert discussion.resolution == "decide"
     assert services.decision_block(case) is None
+
+
+def test_loading_2027_recomputes_a_provisional_review_limit_with_its_extension_and_audits_it(
+        rw, make_case, file_catalogue):
+    """A review limit counted into 2027 while 2027 has no official schedule is
+    provisional; loading the year recomputes the limit and the approved
+    extension on top of it, no longer provisional, with an audit entry."""
+    from pathlib import Path
+
+    from sanxiang.core.calendar import load_schedule
+    from sanxiang.core.deadlines import deadline_for
+
+    file_catalogue(agency=rw.amr_zhengding, head=rw.head_zd)
+    case = make_case(agency=rw.amr_zhengding, user=rw.u_zhengding, head=rw.head_zd,
+                     officers=[rw.zhengding_officer, rw.zhengding_officer2], fine_yuan=150000)
+    submission = services.submit_for_review(actor=rw.u_zhengding, case=case, parts=PARTS, received_on=date(2026, 9, 1))
+    services.assign_reviewer(actor=rw.head_zd, submission=submission, reviewer=rw.reviewer_zd)
+    # Received on 24 December (every write refuses a day after today): the
+    # limit is counted by the same rule the submission uses.
+    limit = deadline_for(rule="legal_review.review_limit", start=date(2026, 12, 24), agency=case.agency)
+    assert limit.provisional and limit.date == date(2027, 1, 4)  # 25, 28, 29, 30, 31 Dec, 1 and 4 Jan
+    Submission.objects.filter(pk=submission.pk).update(
+        received_on=date(2026, 12, 24), due_on=limit.date, due_rule={**submission.due_rule, "provisional": True})
+    extension = services.request_extension(actor=rw.u_reviewer_zd, submission=submission, reason="案情复杂")
+    services.approve_extension(actor=rw.head_zd, extension=extension)
+    submission.refresh_from_db()
+    assert submission.due_on == date(2027, 1, 11)  # + 5 working days, Monday to Friday only
+
+    load_schedule(path=Path(__file__).resolve().parents[2] / "core/tests/data/schedule-2027-fixture.yaml", actor="t")
+    submission.refresh_from_db()
+    # the fixture's 1 January is a holiday: the limit is 5 January, the extension 12 January
+    assert (submission.due_on, submission.due_rule["provisional"]) == (date(2027, 1, 12), False)
+    extension.refresh_from_db()
+    assert (extension.old_due_on, extension.new_due_on) == (date(2027, 1, 5), date(2027, 1, 12))
+    payload = json.loads(AuditEntry.objects.get(action="review.deadline_recompute").payload)
+    assert (payload["before"]["due_on"], payload["after"]["due_on"]) == ("2027-01-11", "2027-01-12")
+    assert verify_chain().ok
