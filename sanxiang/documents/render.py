@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-from . import fonts
+from sanxiang.core import fonts
 from .kinds import Block, DocumentKind
 from .values import chinese_date, print_value
 from sanxiang.core import clock

@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from sanxiang.cases.predicates import step_in_progress
 from sanxiang.cases.registry import refuse_blocked_decision
+from sanxiang.core import fonts
 from sanxiang.core.audit import append_audit
 
-from . import fonts, numbering
+from . import numbering
 from .predicates import can_issue, can_set_number_pattern
 from .kinds import DocumentKind, get_kind
 from .models import Document, NumberPattern

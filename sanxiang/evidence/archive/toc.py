@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sanxiang.documents import fonts
+from sanxiang.core import fonts
 
 HEADERS = ("序号", "文件名称", "文号/编号", "日期", "页数/大小", "备注")
 WIDTHS = (14, 78, 58, 26, 26, 65)  # mm, landscape A4 less 15 mm margins

@@ -1,5 +1,8 @@
 """The Chinese font embedded in every PDF.
 
+Shared by the documents app (文书) and the e-case file's table of contents
+(evidence/archive/toc.py), so it lives in core.
+
 Source: the PyPI package ``noto-cjk-sans-otc`` (Noto Sans CJK, Regular, as an
 OpenType collection; SIL Open Font License 1.1, which allows embedding and
 redistribution). We use the collection's Simplified Chinese face (Noto Sans
