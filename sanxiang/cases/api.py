@@ -155,6 +155,7 @@ class CompleteStepIn(Schema):
     place: str | None = None
     documents: list[dict] | None = None
     at: Moment | None = None
+    served_on: Day | None = None  # notification step: the day the notice was served (the party's periods count from it)
 
 
 class HearingRequestIn(Schema):
@@ -258,7 +259,7 @@ def complete_step(request, case_id: Id, step_id: Id, payload: CompleteStepIn):
     require_scope(request, "cases:write")
     step = selectors.get_step_for(user=request.user, case_pk=case_id, pk=step_id)
     return services.complete_step(actor=request.user, step=step, note=payload.note, place=payload.place,
-                                  documents=payload.documents, at=payload.at)
+                                  documents=payload.documents, at=payload.at, served_on=payload.served_on)
 
 
 @router.post("/{case_id}/hearing-request", response=CaseDetailOut, auth=AUTH,

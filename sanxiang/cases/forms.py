@@ -59,6 +59,14 @@ class CompleteStepForm(TextForm):
     note = forms.CharField(label=_("record"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     documents = forms.CharField(label=_("documents made (one per line)"), required=False,
                                 widget=forms.Textarea(attrs={"rows": 3}))
+    # Notification step only (the view drops it elsewhere): the party's
+    # periods count from the day the notice was served.
+    served_on = forms.DateField(label=_("served on"), required=False, widget=IsoDateInput())
+
+    def __init__(self, *args, step_code: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if step_code != "notification":
+            del self.fields["served_on"]
 
     def document_list(self) -> list[dict]:
         return [{"kind": line.strip()} for line in self.cleaned_data.get("documents", "").splitlines() if line.strip()]

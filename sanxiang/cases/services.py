@@ -421,16 +421,20 @@ def start_step(*, actor, case: Case, code: str, officers=None, place: str = "", 
     return step
 
 
-def _on_completion(*, case: Case, step: CaseStep, day: date, at: datetime) -> list[CaseDeadline]:
+def _on_completion(*, case: Case, step: CaseStep, day: date, at: datetime,
+                   served_on: date | None = None) -> list[CaseDeadline]:
     """What completing a step means for the case: its dates and deadlines."""
     new: list[CaseDeadline] = []
     code, kind = step.code, case.act_kind
     if code == "notification":
-        case.notified_on = day
+        # The notice takes effect for the party on the day it is served (the
+        # step records it; the completion day when not given).
+        case.notified_on = served_on or day
         if kind == "penalty" and case.procedure == Procedure.GENERAL:
-            # The party asks for a hearing within 5 working days of the notice (art. 64 (1)).
+            # The party asks for a hearing within 5 working days of being
+            # notified (art. 64 (1)): counted from the day of service.
             new.append(_add_deadline(case=case, kind=DeadlineKind.HEARING_REQUEST, rule="penalty.hearing_request_limit",
-                                     start=day, obligor=Obligor.PARTY))
+                                     start=case.notified_on, obligor=Obligor.PARTY))
     elif code == "hearing":
         case.hearing_on = day
     elif code == "decision":
@@ -460,10 +464,14 @@ def _on_completion(*, case: Case, step: CaseStep, day: date, at: datetime) -> li
 @transaction.atomic
 @case_write
 def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str | None = None,
-                  documents: list[dict] | None = None, at: datetime | None = None) -> CaseStep:
+                  documents: list[dict] | None = None, at: datetime | None = None,
+                  served_on: date | None = None) -> CaseStep:
     """Close a step's record. A step that needs AV (记录-4) completes only
     with AV evidence attached or an approved exemption; completing the final
-    step closes the case (结案)."""
+    step closes the case (结案). ``served_on`` (notification step only) is
+    the day the notice was served on the party, from which the party's
+    periods (the hearing request) count; it lies between the step's start
+    and its completion."""
     _may_handle(actor, step.case.agency_id)
     case = Case.objects.select_for_update().get(pk=step.case_id)
     step = CaseStep.objects.select_related("case", "case__agency").get(pk=step.pk)
@@ -490,13 +498,25 @@ def complete_step(*, actor, step: CaseStep, note: str | None = None, place: str 
     step.status, step.completed_at, step.completed_by = StepStatus.COMPLETED, at, actor
     step.save()
     day = _day_of(at)
-    new = _on_completion(case=case, step=step, day=day, at=at)
+    if served_on is not None:
+        if step.code != "notification":
+            raise ValidationError({"served_on": ValidationError("只有告知环节记录送达日期。", code="not_a_notice")})
+        if isinstance(served_on, datetime) or not isinstance(served_on, date):
+            raise ValidationError({"served_on": ValidationError("送达日期须为日期（YYYY-MM-DD）。", code="invalid")})
+        if served_on > day:
+            raise ValidationError({"served_on": ValidationError(
+                f"送达日期 {served_on} 不能晚于本环节完成日 {day}。", code="after_completion")})
+        if served_on < _day_of(step.started_at):
+            raise ValidationError({"served_on": ValidationError(
+                f"送达日期 {served_on} 不能早于本环节开始日 {_day_of(step.started_at)}。", code="before_start")})
+    new = _on_completion(case=case, step=step, day=day, at=at, served_on=served_on)
     if final:
         case.status, case.closed_on = CaseStatus.CLOSED, day
     case.current_step = "" if final else case.current_step
     case.save()
     append_audit(actor=actor, action="case.step_complete", obj=step, payload={
         "case": case.pk, "code": step.code, "at": at.isoformat(), "documents": step.documents,
+        **({"served_on": served_on.isoformat()} if served_on else {}),
         "av_exemption": bool(step.needs_av and hasattr(step, "av_exemption")),
         "deadlines": [_deadline_payload(d) for d in new], "closed": final})
     registry.case_changed(actor=actor, case=case)

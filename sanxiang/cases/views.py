@@ -147,7 +147,7 @@ def step_detail(request, pk: int, step_id: int):
     step = selectors.get_step_for(user=request.user, case_pk=pk, pk=step_id)
     case = step.case
     can_write = predicates.can_handle(request.user, case.agency_id).ok
-    form = CompleteStepForm(request.POST or None, initial={"place": step.place, "note": step.note})
+    form = CompleteStepForm(request.POST or None, initial={"place": step.place, "note": step.note}, step_code=step.code)
     if request.method == "POST":
         if not can_write:
             raise PermissionDenied
@@ -155,7 +155,7 @@ def step_detail(request, pk: int, step_id: int):
             d = form.cleaned_data
             try:
                 services.complete_step(actor=request.user, step=step, note=d["note"], place=d["place"],
-                                       documents=form.document_list())
+                                       documents=form.document_list(), served_on=d.get("served_on"))
             except ValidationError as exc:
                 form.add_error(None, message_of(exc))
             else:

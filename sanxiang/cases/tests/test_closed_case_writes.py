@@ -27,6 +27,10 @@ from .conftest import at
 NOT_ON_A_CASE = {
     "open_case": "creates a new case",
     "set_av_requirement": "the agency's AV list (音像记录事项清单), not a case",
+    # Called only by the calendar load: it corrects computed due dates of
+    # every case (closed ones included, so that nothing stays 暂定 once its
+    # year is loaded), each change audited; no officer acts on a case.
+    "recompute_provisional_deadlines": "the calendar load's recompute of stored provisional deadlines (docs/calendar.md)",
 }
 CASE_ARGUMENTS = ("case", "step", "deadline", "exemption")
 

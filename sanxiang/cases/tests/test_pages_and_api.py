@@ -235,3 +235,51 @@ def test_the_open_case_page_fills_in_todays_date_in_iso_form_for_the_date_input(
     render 2026/09/02 and the browser would show the field empty."""
     page = client_for(world.u_changan).get("/workbench/cases/new/").content.decode()
     assert _date_input_value(page, "opened_on") == clock.today().isoformat()
+
+
+def test_the_hearing_request_period_counts_from_the_day_the_notice_was_served_given_through_the_api(
+        world, open_case, walk):
+    """The notice (告知书) was served on Friday 4 September; the step's record
+    is completed on 10 September: the party's 5 working days run from the
+    service, to 11 September, not from the day the record was completed."""
+    from sanxiang.cases.models import DeadlineKind
+
+    case = open_case()
+    walk(case, ["opening", "investigation"], date(2026, 9, 2))
+    _, token = create_token(actor="t", agency=world.amr_changan, name="长安办案系统", scopes=["read", "cases:write"])
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    r = c.post(f"/api/v1/cases/{case.pk}/steps", {"code": "notification", "at": "2026-09-03T09:00:00+08:00"},
+               content_type="application/json")
+    assert r.status_code == 201, r.content
+    step_id = r.json()["id"]
+    url = f"/api/v1/cases/{case.pk}/steps/{step_id}/complete"
+    r = c.post(url, {"at": "2026-09-10T09:00:00+08:00", "served_on": "2026-09-11"}, content_type="application/json")
+    assert r.status_code == 422 and r.json()["field"] == "served_on"  # after the record's completion
+    r = c.post(url, {"at": "2026-09-10T09:00:00+08:00", "served_on": "2026-09-02"}, content_type="application/json")
+    assert r.status_code == 422 and r.json()["field"] == "served_on"  # before the step began
+    r = c.post(url, {"at": "2026-09-10T09:00:00+08:00", "served_on": "2026-09-04"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    case.refresh_from_db()
+    assert case.notified_on == date(2026, 9, 4)
+    request = case.deadlines.get(kind=DeadlineKind.HEARING_REQUEST)
+    assert (request.start_on, request.due_on) == (date(2026, 9, 4), date(2026, 9, 11))
+
+
+def test_the_notification_step_page_records_the_day_the_notice_was_served(world, open_case, walk):
+    from sanxiang.cases.models import DeadlineKind
+
+    case = open_case()
+    walk(case, ["opening", "investigation"], date(2026, 9, 2))
+    step = services.start_step(actor=world.u_changan, case=case, code="notification", at=at(date(2026, 9, 3), 9))
+    c = client_for(world.u_changan)
+    page = c.get(f"/workbench/cases/{case.pk}/steps/{step.pk}/").content.decode()
+    assert 'name="served_on"' in page and "送达日期" in page
+    r = c.post(f"/workbench/cases/{case.pk}/steps/{step.pk}/", {"note": "告知书已直接送达", "served_on": "2026-09-01"})
+    assert r.status_code == 400 and "不能早于本环节开始日" in r.content.decode()
+    r = c.post(f"/workbench/cases/{case.pk}/steps/{step.pk}/", {"note": "告知书已直接送达", "served_on": "2026-09-04"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    request = case.deadlines.get(kind=DeadlineKind.HEARING_REQUEST)
+    assert (request.start_on, request.due_on) == (date(2026, 9, 4), date(2026, 9, 11))
+    # other steps have no such field
+    opening = CaseStep.objects.get(case=case, code="opening")
+    assert 'name="served_on"' not in c.get(f"/workbench/cases/{case.pk}/steps/{opening.pk}/").content.decode()
