@@ -178,4 +178,8 @@ def get_decision(request, external_id: str):
         "not_public_reason": d.not_public_reason,
         "published_at": d.published_at.isoformat() if d.published_at else None,
         "publicity_end": d.publicity_end.isoformat() if d.publicity_end else None,
+        # withdrawal (penalty law art. 48: 3 working days from the change)
+        "withdrawn_at": d.withdrawn_at.isoformat() if d.withdrawn_at else None,
+        "withdrawal_due": d.withdrawal_due.isoformat() if d.withdrawal_due else None,
+        "withdrawal_on_time": d.withdrawal.on_time if hasattr(d, "withdrawal") else None,
     })

@@ -114,6 +114,22 @@ def test_withdrawal_due_counts_3_working_days_for_penalties(world, publicity_adm
     assert notice.due == date(2026, 9, 30)
 
 
+def test_the_withdrawal_due_date_is_shown_on_the_workbench_and_in_the_api(world, publicity_admin):
+    from sanxiang.api.services import create_token
+
+    decision = Decision.objects.get(pk=receive(world, penalty())[0].decision_id)
+    services.publish_decision(actor=publicity_admin, decision=decision)
+    services.withdraw_decision(actor=publicity_admin, decision=decision, ground="changed",
+                               reason="变更", changed_on=date(2026, 9, 25))
+    c = Client()
+    c.force_login(publicity_admin)
+    page = c.get(f"/workbench/publicity/{decision.pk}/").content.decode()
+    assert "撤下期限" in page and "2026-09-30" in page and "已逾期" in page  # withdrawn after the 3 working days
+    token = create_token(actor="t", agency=world.amr_changan, name="办案系统", scopes=["publicity:push"])[1]
+    body = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"/api/v1/publicity/decisions/{decision.external_id}").json()
+    assert (body["withdrawal_due"], body["withdrawal_on_time"]) == ("2026-09-30", False)
+
+
 def test_minors_and_confidential_records_are_never_published(world, publicity_admin):
     results = receive(world, penalty("CF-2", is_minor=True), penalty("CF-3", confidential=True))
     for r in results:
