@@ -526,4 +526,5 @@ def load_schedule(*, path: str | Path, actor) -> CalendarYear:
         recomputed = recompute_provisional_deadlines(actor=actor, year=year)
         append_audit(actor=actor, action="calendar.recompute", obj=calendar_year,
                      payload={"year": year, "recomputed": recomputed})
+    calendar_year.recomputed = recomputed  # {app function: provisional records looked at}, for the command
     return calendar_year

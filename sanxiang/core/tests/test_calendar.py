@@ -293,3 +293,9 @@ def test_bad_schedule_names_the_problem_and_leaves_the_loaded_year_untouched(tmp
 
     after = (CalendarYear.objects.get(year=2027).source, days_of(2027), AuditEntry.objects.count())
     assert after == before
+
+
+def test_the_load_command_says_how_many_provisional_deadlines_it_recomputed(db):
+    out = run_calendar("load", str(FIXTURE_2027))
+    assert "已按新安排重新计算暂定期限" in out
+    assert AuditEntry.objects.filter(action="calendar.recompute").count() == 1

@@ -88,6 +88,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已载入 {year.year} 年官方放假安排（来源：{year.source}）：放假 {holidays} 天，调休上班 {len(days) - holidays} 天。"
         )
+        self.stdout.write(f"已按新安排重新计算暂定期限 {sum(year.recomputed.values())} 项（有变化的已记入审计日志）。")
 
     def _show(self, text: str) -> None:
         if not re.fullmatch(r"\d{4}", text):
