@@ -698,5 +698,21 @@ def file_ended_case(*, actor, case) -> None:
     closed or terminated is built once that transaction has committed; a
     failed build is logged and redone by ``sanxiang archive build``. The
     cases app calls this as a case-ended hook (``sanxiang.cases.registry``,
-    registered in ``EvidenceConfig.ready``)."""
+    registered in ``EvidenceConfig.ready``).
+
+    In the ending transaction, every evidence item of the case (soft-deleted
+    ones included) keeps its retention counted from the case's closing
+    (docs/evidence.md), each change audited."""
+    _retain_from_closing(actor=actor, case=case)
     transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
+
+
+def _retain_from_closing(*, actor, case) -> None:
+    for item in EvidenceItem.objects.select_for_update().filter(case=case).select_related("case", "case__agency"):
+        before = item.retention_until
+        apply_retention(item=item)
+        if item.retention_until != before:
+            append_audit(actor=actor, action="evidence.retention_from_closing", obj=item, payload={
+                "case": case.pk, "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+                "before": before.isoformat() if before else None,
+                "after": item.retention_until.isoformat() if item.retention_until else None})

@@ -187,3 +187,29 @@ def test_orphan_objects_are_swept_but_not_while_an_upload_names_them(cases, tmp_
     get_storage().put_file(path, sha256_hex(data))
     assert services.sweep_orphan_objects() == 1
     assert not get_storage().exists(sha256_hex(data))
+
+
+def test_ending_a_case_counts_each_items_retention_from_the_closing_day(cases, django_capture_on_commit_callbacks,
+                                                                        settings, tmp_path):
+    """docs/evidence.md: retention counts from the case's closing (归档), not
+    from capture. Terminating the case through the cases app (its case-ended
+    hook) sets it on every item, audited."""
+    import json
+
+    from sanxiang.cases import services as case_services
+    from sanxiang.core import services as core_services
+    from sanxiang.core.models import Role
+
+    settings.ARCHIVE_DIR = tmp_path / "archives"
+    item = upload(cases, jpeg_bytes(1000), captured_at="2026-03-10T09:00:00+08:00")
+    assert item.retention_until == date(2056, 3, 10)  # from capture while the case is open
+    head = core_services.create_user(actor="t", username="changan_head_r", password=cases.password,
+                                     role=Role.AGENCY_HEAD, agency=cases.amr_changan)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_services.terminate_case(actor=head, case=cases.case, reason="违法事实不能成立。", on=clock.today())
+    item.refresh_from_db()
+    closed = clock.today()
+    expected = date(closed.year + 30, closed.month, 28 if (closed.month, closed.day) == (2, 29) else closed.day)
+    assert item.retention_until == expected
+    entry = AuditEntry.objects.get(action="evidence.retention_from_closing", object_id=str(item.pk))
+    assert json.loads(entry.payload)["after"] == expected.isoformat()
