@@ -159,6 +159,19 @@ class EvidenceItem(models.Model):
     purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
     fixity_checked_at = models.DateTimeField(_("fixity last checked"), null=True, blank=True)
 
+    @property
+    def recoverable_until(self):
+        """When the recovery window of a soft-deleted item ends (it is purged
+        after that: services.purge_deleted_evidence); None when not deleted
+        or already purged."""
+        if self.deleted_at is None or self.purged_at is not None:
+            return None
+        from datetime import timedelta
+
+        from django.conf import settings
+
+        return self.deleted_at + timedelta(days=settings.EVIDENCE_RECOVERY_DAYS)
+
     class Meta:
         ordering = ["-captured_at", "-id"]
         verbose_name = _("evidence item")

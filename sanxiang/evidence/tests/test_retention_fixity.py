@@ -213,3 +213,17 @@ def test_ending_a_case_counts_each_items_retention_from_the_closing_day(cases, d
     assert item.retention_until == expected
     entry = AuditEntry.objects.get(action="evidence.retention_from_closing", object_id=str(item.pk))
     assert json.loads(entry.payload)["after"] == expected.isoformat()
+
+
+def test_the_page_of_a_soft_deleted_item_says_when_its_recovery_window_ends(cases, settings):
+    settings.EVIDENCE_RECOVERY_DAYS = 30
+    settings.REQUIRE_TOTP = False  # the administrator logs in without the authenticator here
+    item = upload(cases, jpeg_bytes(1500))
+    close_case(cases.case)
+    expire_retention(item)
+    services.delete_evidence(actor=cases.u_admin, item=item, reason="保存期满销毁")
+    item.refresh_from_db()
+    until = clock.local_time(item.deleted_at + timedelta(days=30))
+    assert item.recoverable_until == item.deleted_at + timedelta(days=30)
+    page = login(cases.u_admin).get(f"/workbench/evidence/{item.pk}/").content.decode()
+    assert f"可恢复至 {until:%Y-%m-%d %H:%M}" in page
