@@ -49,6 +49,10 @@ class Decision(models.Model):
     published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawal_due = models.DateField(_("withdrawal due"), null=True, blank=True)
+    # the day the decision changed (the withdrawal period counts from it) and
+    # whether the due date looked at a year without an official schedule
+    withdrawal_changed_on = models.DateField(null=True, blank=True)
+    withdrawal_due_provisional = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "external_id"], name="decision_unique_per_agency")]

@@ -153,6 +153,32 @@ def recompute_provisional_deadlines(*, actor, year: int) -> int:
             "calendar_year": year,
             "before": {"publication_due": before[0] and before[0].isoformat(), "provisional": before[1]},
             "after": {"publication_due": after[0] and after[0].isoformat(), "provisional": after[1]}})
+    return len(rows) + _recompute_provisional_withdrawals(actor=actor, year=year)
+
+
+def _recompute_provisional_withdrawals(*, actor, year: int) -> int:
+    """The withdrawal limits (3 working days from the change) that were
+    provisional, with the notice's due date and whether it was met."""
+    rows = list(Decision.objects.select_for_update().filter(withdrawal_due_provisional=True,
+                                                            withdrawal_changed_on__isnull=False)
+                .select_related("agency", "agency__region"))
+    for decision in rows:
+        rule_name = ("publicity.penalty_withdrawal_limit" if decision.kind == ActKind.PENALTY
+                     else "publicity.other_decision_withdrawal_limit")
+        rule = get_rule(rule_name, on=decision.withdrawal_changed_on, agency=decision.agency)
+        period = add_rule_period(start=decision.withdrawal_changed_on, rule=rule)
+        before = {"withdrawal_due": decision.withdrawal_due.isoformat() if decision.withdrawal_due else None,
+                  "provisional": True}
+        decision.withdrawal_due, decision.withdrawal_due_provisional = period.date, period.provisional
+        decision.save(update_fields=["withdrawal_due", "withdrawal_due_provisional"])
+        notice = WithdrawalNotice.objects.filter(decision=decision).first()
+        if notice is not None:
+            notice.due = period.date
+            notice.on_time = clock.local_date(notice.withdrawn_at) <= period.date
+            notice.save(update_fields=["due", "on_time"])
+        append_audit(actor=actor, action="publicity.withdrawal_deadline_recompute", obj=decision, payload={
+            "calendar_year": year, "before": before,
+            "after": {"withdrawal_due": period.date.isoformat(), "provisional": period.provisional}})
     return len(rows)
 
 
@@ -246,7 +272,8 @@ def _receive_all(*, actor, agency, records, source, reason) -> list[ReceiveResul
 
 DECISION_INSERT_FIELDS = ("agency", "external_id", "kind", "status", "version", "data", "doc_number", "party_name",
                           "party_type", "decision_date", "not_public_reason", "publication_due",
-                          "publication_due_provisional", "publication_rule", "received_at")
+                          "publication_due_provisional", "publication_rule", "received_at",
+                          "withdrawal_due_provisional")
 DECISION_INSERT_ATTRS = tuple(f + "_id" if f == "agency" else f for f in DECISION_INSERT_FIELDS)
 VERSION_INSERT_FIELDS = ("decision", "number", "data", "reason", "source", "actor", "created_at")
 
@@ -473,12 +500,15 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
         reject("changed_on", "决定变更日期不能晚于今天。", "future")
     rule_name = "publicity.penalty_withdrawal_limit" if decision.kind == ActKind.PENALTY else "publicity.other_decision_withdrawal_limit"
     rule = get_rule(rule_name, on=changed_on, agency=decision.agency)
-    due = add_rule_period(start=changed_on, rule=rule).date
+    period = add_rule_period(start=changed_on, rule=rule)
+    due = period.date
     _hide(decision)
     decision.status = DecisionStatus.WITHDRAWN
     decision.withdrawn_at = now
-    decision.withdrawal_due = due
-    decision.save(update_fields=["status", "withdrawn_at", "withdrawal_due"])
+    decision.withdrawal_due, decision.withdrawal_due_provisional = due, period.provisional
+    decision.withdrawal_changed_on = changed_on
+    decision.save(update_fields=["status", "withdrawn_at", "withdrawal_due", "withdrawal_due_provisional",
+                                 "withdrawal_changed_on"])
     copy = _public_copy(decision, notes={"reason": reason.strip()})
     notice = WithdrawalNotice.objects.create(
         decision=decision, agency=decision.agency, doc_number=copy.doc_number, ground=ground,

@@ -230,3 +230,34 @@ def test_loading_2027_recomputes_a_provisional_publication_due_date_and_audits_i
     assert (decision.publication_due, decision.publication_due_provisional) == (date(2027, 1, 18), False)
     payload = json.loads(AuditEntry.objects.get(action="publicity.deadline_recompute").payload)
     assert (payload["before"]["publication_due"], payload["after"]["publication_due"]) == ("2027-01-15", "2027-01-18")
+
+
+def test_loading_2027_recomputes_a_provisional_withdrawal_due_date_and_audits_it(world, publicity_admin):
+    """The withdrawal limit (3 working days from the change) into 2027 while
+    2027 has no official schedule is provisional; loading the year recomputes
+    it on the decision and its notice. The change is dated 30 December
+    through the same rule (every write refuses a day after today)."""
+    import json
+    from pathlib import Path
+
+    from sanxiang.core.calendar import load_schedule
+    from sanxiang.core.deadlines import deadline_for
+    from sanxiang.publicity.models import WithdrawalNotice
+
+    decision = Decision.objects.get(pk=receive(world, penalty())[0].decision_id)
+    services.publish_decision(actor=publicity_admin, decision=decision)
+    services.withdraw_decision(actor=publicity_admin, decision=decision, ground="changed", reason="变更",
+                               changed_on=date(2026, 9, 25))
+    decision.refresh_from_db()
+    assert (decision.withdrawal_changed_on, decision.withdrawal_due_provisional) == (date(2026, 9, 25), False)
+    limit = deadline_for(rule="publicity.penalty_withdrawal_limit", start=date(2026, 12, 30), agency=decision.agency)
+    assert (limit.date, limit.provisional) == (date(2027, 1, 4), True)
+    Decision.objects.filter(pk=decision.pk).update(withdrawal_changed_on=date(2026, 12, 30), withdrawal_due=limit.date,
+                                                   withdrawal_due_provisional=True)
+    WithdrawalNotice.objects.filter(decision=decision).update(due=limit.date)
+    load_schedule(path=Path(__file__).resolve().parents[2] / "core/tests/data/schedule-2027-fixture.yaml", actor="t")
+    decision.refresh_from_db()
+    assert (decision.withdrawal_due, decision.withdrawal_due_provisional) == (date(2027, 1, 5), False)
+    assert WithdrawalNotice.objects.get(decision=decision).due == date(2027, 1, 5)
+    payload = json.loads(AuditEntry.objects.get(action="publicity.withdrawal_deadline_recompute").payload)
+    assert (payload["before"]["withdrawal_due"], payload["after"]["withdrawal_due"]) == ("2027-01-04", "2027-01-05")
