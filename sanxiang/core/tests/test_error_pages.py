@@ -67,3 +67,14 @@ def test_the_500_page_renders_without_a_request_context_in_chinese():
     html = response.content.decode()
     assert "服务器错误" in html
     _is_site_page_with_a_way_back(html, workbench=False)
+
+
+@pytest.mark.django_db
+def test_the_500_page_never_raises_even_when_its_urls_cannot_be_reversed(settings):
+    """A 500 page that raises hides the real error: under a URLconf without
+    the site's routes it still renders, linking to "/"."""
+    settings.ROOT_URLCONF = "sanxiang.core.tests.empty_urls"
+    response = defaults.server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "服务器错误" in html and 'href="/"' in html

@@ -1,0 +1,3 @@
+"""A URLconf with no routes (the error-page tests)."""
+
+urlpatterns: list = []
