@@ -28,11 +28,16 @@ Registers (each ``register_*`` is idempotent):
   ``predicates.can_complete_step``, 记录-4) and its numbered documents
   ``provider(*, user, step) -> iterable`` (the documents app). An empty list
   while no app provides them.
+- case-page panels ``provider(*, user, case) -> CasePanel | None``: a
+  section a higher app adds to the case page (the review app: whether
+  review is required and its rounds; the publicity app: the decision's
+  publicity status). Shown in ``order``, after the case's head.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
@@ -41,6 +46,17 @@ CASE_CHANGED_HOOKS: list[Callable] = []
 CASE_ENDED_HOOKS: list[Callable] = []
 STEP_AV_ITEMS: list[Callable] = []
 STEP_DOCUMENTS: list[Callable] = []
+CASE_PANELS: list[Callable] = []
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """A section of the case page rendered from ``template`` with
+    ``context`` (available to the template as ``panel``)."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
 
 
 def _add(hooks: list, hook: Callable) -> Callable:
@@ -78,6 +94,12 @@ def register_step_documents(provider: Callable) -> Callable:
     """``provider(*, user, step) -> iterable``: the numbered documents issued
     in a step that ``user`` may see (记录-2/记录-3)."""
     return _add(STEP_DOCUMENTS, provider)
+
+
+def register_case_panel(provider: Callable) -> Callable:
+    """``provider(*, user, case) -> CasePanel | None``: a section of the case
+    page. A read: it writes nothing."""
+    return _add(CASE_PANELS, provider)
 
 
 # --------------------------------------------------------------------------
@@ -119,3 +141,8 @@ def step_av_items(step) -> list:
 
 def step_documents(*, user, step) -> list:
     return [doc for provider in STEP_DOCUMENTS for doc in provider(user=user, step=step)]
+
+
+def case_panels(*, user, case) -> list[CasePanel]:
+    panels = [panel for provider in CASE_PANELS if (panel := provider(user=user, case=case))]
+    return sorted(panels, key=lambda panel: panel.order)

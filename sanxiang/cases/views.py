@@ -21,7 +21,7 @@ from sanxiang.core.refusals import message_of, run_shown
 from sanxiang.core.services import record_view
 from sanxiang.core.views import staff_required
 
-from . import predicates, selectors, services
+from . import predicates, registry, selectors, services
 from .forms import (
     AssignOfficerForm, CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm,
     StartStepForm, TerminateForm, yuan_to_fen,
@@ -109,6 +109,7 @@ def case_detail(request, pk: int):
         "terminate_verdict": predicates.can_terminate(case),
         "terminate_form": TerminateForm(initial={"on": today}),
         "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
+        "panels": registry.case_panels(user=request.user, case=case),
         "hearing_form": HearingRequestForm(), "waiver_form": HearingWaiverForm(), "proposal_form": ProposalForm(initial={
             "categories": case.proposed_penalty_categories,
             "fine_yuan": None if case.proposed_fine_fen is None else case.proposed_fine_fen / 100}),
