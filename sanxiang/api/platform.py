@@ -10,7 +10,7 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from sanxiang.core import selectors
+from sanxiang.core import selectors, todo
 from sanxiang.core.deadlines import deadline_for
 from sanxiang.core.models import Agency, Region
 from sanxiang.core.parsing import Day, Id
@@ -198,3 +198,27 @@ def compute_deadline(request, rule: str, start: Day, agency: str = "", region: s
     return {"rule": rule, "start": start, "amount": d.amount, "unit": d.unit, "deadline": d.date,
             "provisional": d.provisional, "reference": result.rule.reference, "scope": result.rule.scope,
             "rolls_to_working_day": bool(result.rule.rolls_to_working_day), "rolls_reference": result.rule.rolls_reference}
+
+
+# --- the to-do list (待办, issue 11 item 5) ---------------------------------------
+
+
+class TodoItemOut(Schema):
+    kind: str  # a stable code, e.g. case_next_step, case_deadline, av_upload, review_round, publication_check
+    label: str  # the kind's name as the workbench shows it
+    title: str
+    due: date | None
+    overdue: bool
+    urgency: str  # overdue / soon (within 3 working days) / later / undated
+    url: str  # the page where it is done
+    detail: str
+
+
+@router.get("/workbench/todo", response=list[TodoItemOut], auth=AUTH,
+            summary="The caller's to-do list (待办): open items that need the caller, most urgent first",
+            operation_id="sanxiang_workbench_todo")
+@paginate(BoundedLimitOffsetPagination)
+def workbench_todo(request):
+    require_scope(request, "read")
+    return [{"kind": i.kind, "label": i.label, "title": i.title, "due": i.due, "overdue": i.overdue,
+             "urgency": i.urgency, "url": i.url, "detail": i.detail} for i in todo.todo_for(user=request.user)]

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.calendar_hooks import register_provisional_recompute
+from sanxiang.core.todo import register_todo_provider
 
 
 class CasesConfig(AppConfig):
@@ -15,3 +16,9 @@ class CasesConfig(AppConfig):
         from . import services
 
         register_provisional_recompute(services.recompute_provisional_deadlines)
+
+        # The officers' next steps and deadlines, the heads' approvals, the
+        # legal offices' overdue deadlines on the to-do list (core/todo.py).
+        from . import todo
+
+        register_todo_provider(todo.todo_items)

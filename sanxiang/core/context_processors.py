@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import todo
 from .auth import is_fully_authenticated
 from .vocabulary import PUBLICITY_READERS, REVIEW_READERS
 
@@ -11,7 +12,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     items = []
     if user is not None and is_fully_authenticated(user):
-        items.append({"url": reverse("core:workbench"), "label": _("Workbench")})
+        # The 工作台 entry carries the number of open to-do items (issue 11
+        # item 5), the same list the workbench shows first.
+        items.append({"url": reverse("core:workbench"), "label": _("Workbench"),
+                      "count": len(todo.todo_for_request(request)), "count_label": _("to-do items")})
         items.append({"url": reverse("core:staff_officer_list"), "label": _("Officers")})
         items.append({"url": reverse("cases:list"), "label": _("Cases")})
         if user.role in PUBLICITY_READERS:

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import auth, selectors, services
+from . import auth, selectors, services, todo
 from .forms import LoginForm, PasswordChangeForm, TotpConfirmForm
 from .models import Agency, Region, RegionLevel, User
 from .parsing import optional_id
@@ -186,6 +186,9 @@ def logout_view(request):
 def workbench(request):
     user = request.user
     return render(request, "core/workbench.html", {
+        # The to-do list comes first (issue 11 item 5): every open item that
+        # needs this user, from every app's registered provider (core/todo.py).
+        "todo": todo.todo_for_request(request),
         "agencies": selectors.agencies_for(user=user).exclude(kind="legal_office")[:50],
         "agency_count": selectors.agencies_for(user=user).count(),
         "officer_count": selectors.officers_for(user=user).count(),

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
+from sanxiang.core.todo import register_todo_provider
 
 
 class DocumentsConfig(AppConfig):
@@ -16,3 +17,7 @@ class DocumentsConfig(AppConfig):
         from . import selectors
 
         registry.register_step_documents(selectors.step_documents_for)
+        # Decisions to serve on the officers' to-do list (core/todo.py).
+        from . import todo
+
+        register_todo_provider(todo.todo_items)

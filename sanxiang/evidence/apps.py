@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
 from sanxiang.core.jobs import register_job
+from sanxiang.core.todo import register_todo_provider
 
 
 class EvidenceConfig(AppConfig):
@@ -20,3 +21,7 @@ class EvidenceConfig(AppConfig):
         registry.register_step_av_items(selectors.av_items_for_step)
         registry.register_case_ended(services.file_ended_case)
         register_job("evidence", tasks.run_evidence_jobs)  # upload expiry, purge, fixity (记录-12)
+        # AV to upload and shares to approve on the to-do list (core/todo.py).
+        from . import todo
+
+        register_todo_provider(todo.todo_items)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.calendar_hooks import register_provisional_recompute
 from sanxiang.core.jobs import register_job
+from sanxiang.core.todo import register_todo_provider
 
 
 class PublicityConfig(AppConfig):
@@ -20,3 +21,9 @@ class PublicityConfig(AppConfig):
         from . import services
 
         register_provisional_recompute(services.recompute_provisional_deadlines)
+
+        # Decisions to check, overdue publications and early-end applications
+        # on the to-do list (core/todo.py).
+        from . import todo
+
+        register_todo_provider(todo.todo_items)

@@ -23,7 +23,7 @@ from sanxiang.core.parsing import optional_id, parse_page
 from sanxiang.core.refusals import run_shown
 from sanxiang.core.views import staff_required
 
-from . import predicates, search, selectors, services
+from . import predicates, search, selectors, services, todo
 from .feeds import XmlSafeRssFeed
 from .models import ActKind, EarlyEndChannel, PenaltyCategory, PublicDecision, WithdrawalGround
 from sanxiang.core.exports import streaming_csv_response
@@ -161,6 +161,8 @@ def workbench(request):
     return render(request, "publicity/workbench.html", {
         "pending": selectors.pending_for(user=user).select_related("agency")[:100],
         "overdue": selectors.overdue_for(user=user).select_related("agency")[:100],
+        # withdrawals recorded after their 3-working-day due date (art. 48; issue 11 item 4)
+        "overdue_withdrawals": todo.overdue_withdrawals(user=user)[:100],
         "timeliness": selectors.timeliness_for(user=user),
         "early_end_queue": [(a, predicates.can_decide_early_end(user, a))
                             for a in selectors.early_end_queue_for(user=user).select_related("applied_by")[:50]],

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from sanxiang.cases import registry
 from sanxiang.core.calendar_hooks import register_provisional_recompute
 from sanxiang.core.jobs import register_job
+from sanxiang.core.todo import register_todo_provider
 
 
 class ReviewConfig(AppConfig):
@@ -29,3 +30,8 @@ class ReviewConfig(AppConfig):
         # Loading a year's holiday schedule recomputes the provisional review
         # limits (core.calendar registry; core imports no app).
         register_provisional_recompute(review_deadlines.recompute_provisional_deadlines)
+        # Rounds to review, to assign, extensions and escalations to decide,
+        # opinions to answer, filings to accept on the to-do list (core/todo.py).
+        from . import todo
+
+        register_todo_provider(todo.todo_items)
