@@ -28,10 +28,18 @@ Registers (each ``register_*`` is idempotent):
   ``predicates.can_complete_step``, 记录-4) and its numbered documents
   ``provider(*, user, step) -> iterable`` (the documents app). An empty list
   while no app provides them.
+- the case's evidence list ``provider(case) -> iterable[str]``: one line
+  per evidence item (the evidence app), which the documents app offers as
+  the prefilled 证据 of a 文书 (issue 11 item 6) without importing its peer.
 - case-page panels ``provider(*, user, case) -> CasePanel | None``: a
   section a higher app adds to the case page (the review app: whether
   review is required and its rounds; the publicity app: the decision's
   publicity status). Shown in ``order``, after the case's head.
+- decision facts ``provider(case) -> dict | None``: what an app holds about
+  the case's decision beyond the case's own fields (the documents app: the
+  numbered 决定书 — 文号, legal representative, facts, violated provision,
+  basis, content, amounts). Read by the publicity app's case-changed hook,
+  which derives the decision record from the decided case (公示-14).
 """
 
 from __future__ import annotations
@@ -46,7 +54,9 @@ CASE_CHANGED_HOOKS: list[Callable] = []
 CASE_ENDED_HOOKS: list[Callable] = []
 STEP_AV_ITEMS: list[Callable] = []
 STEP_DOCUMENTS: list[Callable] = []
+CASE_EVIDENCE: list[Callable] = []
 CASE_PANELS: list[Callable] = []
+DECISION_FACTS: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -96,10 +106,23 @@ def register_step_documents(provider: Callable) -> Callable:
     return _add(STEP_DOCUMENTS, provider)
 
 
+def register_case_evidence(provider: Callable) -> Callable:
+    """``provider(case) -> iterable[str]``: the case's evidence items, one
+    printable line each (what, when, where), for the documents' 证据 lists.
+    A read: it writes nothing."""
+    return _add(CASE_EVIDENCE, provider)
+
+
 def register_case_panel(provider: Callable) -> Callable:
     """``provider(*, user, case) -> CasePanel | None``: a section of the case
     page. A read: it writes nothing."""
     return _add(CASE_PANELS, provider)
+
+
+def register_decision_facts(provider: Callable) -> Callable:
+    """``provider(case) -> dict | None``: facts about the case's decision
+    (its numbered 决定书). A read: it writes nothing."""
+    return _add(DECISION_FACTS, provider)
 
 
 # --------------------------------------------------------------------------
@@ -143,6 +166,21 @@ def step_documents(*, user, step) -> list:
     return [doc for provider in STEP_DOCUMENTS for doc in provider(user=user, step=step)]
 
 
+def case_evidence(case) -> list[str]:
+    """The case's evidence, one line an item (empty while no app provides it)."""
+    return [line for provider in CASE_EVIDENCE for line in provider(case)]
+
+
 def case_panels(*, user, case) -> list[CasePanel]:
     panels = [panel for provider in CASE_PANELS if (panel := provider(user=user, case=case))]
     return sorted(panels, key=lambda panel: panel.order)
+
+
+def decision_facts(case) -> dict:
+    """The registered providers' facts about ``case``'s decision, merged
+    (the first provider to give a key wins); {} while none answers."""
+    merged: dict = {}
+    for provider in DECISION_FACTS:
+        for key, value in (provider(case) or {}).items():
+            merged.setdefault(key, value)
+    return merged

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
 from sanxiang.core.todo import register_todo_provider
+from sanxiang.core.doc_numbers import register_number_holders
 
 
 class DocumentsConfig(AppConfig):
@@ -21,3 +22,11 @@ class DocumentsConfig(AppConfig):
         from . import todo
 
         register_todo_provider(todo.todo_items)
+
+        # One 文号 namespace per agency (issue 11): the numbers this app issued
+        # (core.doc_numbers), and the case's numbered 决定书 from which the
+        # publicity app derives the decision record (公示-14).
+        from . import facts
+
+        register_number_holders(facts.number_holders)
+        registry.register_decision_facts(facts.decision_facts)

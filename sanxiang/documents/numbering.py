@@ -15,6 +15,13 @@ transaction is BEGIN IMMEDIATE (settings), so writers already queue — and
 increments it. If the issuing transaction rolls back, the increment rolls
 back with it, so no number is lost; the UNIQUE constraints on the Document
 (number; agency+kind+year+seq) are the last line of defence.
+
+One namespace per agency (公示-14, 公示-19; issue 11): a number the agency
+already used elsewhere — a decision pushed by a case system or imported
+from a 双公示 file, known to the publicity app — is skipped, never issued a
+second time. The holders are asked through ``core.doc_numbers`` (the
+publicity app registers there; documents and publicity never import each
+other). A skipped number is not a gap: it was issued, by another door.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import string
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+
+from sanxiang.core import doc_numbers
 
 from .models import DocumentCounter, NumberPattern
 
@@ -68,9 +77,17 @@ def pattern_for(*, agency, kind) -> str:
     return rows.get(kind.code) or rows.get("") or kind.number_pattern or default_pattern()
 
 
-def take_number(*, agency, kind_code: str, year: int) -> int:
+# However many numbers were taken by other doors in a row, the sequence
+# looks this far ahead before giving up (a namespace gone wrong, not a case).
+MAX_SKIPPED = 10_000
+
+
+def take_number(*, agency, kind_code: str, year: int, number_of=None) -> int:
     """The next sequence number for (agency, kind, year). Call inside the
-    transaction that creates the numbered document."""
+    transaction that creates the numbered document. With ``number_of``
+    (seq -> the formatted 文号), a sequence number whose 文号 someone in the
+    agency's namespace already holds (``core.doc_numbers``: a pushed or
+    imported decision) is skipped."""
     if not connection.in_atomic_block:
         raise RuntimeError("take_number must run inside the issuing transaction")
     counters = DocumentCounter.objects.select_for_update().filter(agency=agency, kind=kind_code, year=year)
@@ -82,5 +99,13 @@ def take_number(*, agency, kind_code: str, year: int) -> int:
             [DocumentCounter(agency=agency, kind=kind_code, year=year, last_seq=0)], ignore_conflicts=True)
         counter = counters.get()
     counter.last_seq += 1
+    if number_of is not None:
+        for _ in range(MAX_SKIPPED):
+            if not doc_numbers.is_held(agency=agency, number=number_of(counter.last_seq)):
+                break
+            counter.last_seq += 1
+        else:  # pragma: no cover - ten thousand numbers in a row taken elsewhere
+            raise ValidationError({"number": ValidationError(
+                "本机关的文号已被其他来源大量占用，无法生成新文号，请检查文号格式。", code="number_space_exhausted")})
     counter.save(update_fields=["last_seq"])
     return counter.last_seq

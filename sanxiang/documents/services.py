@@ -111,9 +111,15 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None, through: st
             seq = number = None
             if spec.numbered:
                 pattern = numbering.pattern_for(agency=agency, kind=spec)
-                seq = numbering.take_number(agency=agency, kind_code=spec.code, year=year)
-                number = numbering.format_number(pattern, abbr=agency.short_name.strip(), kind_char=spec.kind_char,
-                                                 year=year, seq=seq)
+
+                def number_of(n: int) -> str:
+                    return numbering.format_number(pattern, abbr=agency.short_name.strip(), kind_char=spec.kind_char,
+                                                   year=year, seq=n)
+
+                # Numbers the agency already used by another door (a pushed
+                # or imported decision, core.doc_numbers) are skipped.
+                seq = numbering.take_number(agency=agency, kind_code=spec.code, year=year, number_of=number_of)
+                number = number_of(seq)
                 if Document.objects.filter(number=number).exclude(agency=agency).exists():
                     raise ValidationError({"short_name": ValidationError(
                         f"文号“{number}”已被其他机关使用，请检查本机关的文书简称。", code="number_taken")})

@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sanxiang.cases import registry as case_registry
 from sanxiang.core.calendar_hooks import register_provisional_recompute
+from sanxiang.core.doc_numbers import register_number_holders
 from sanxiang.core.jobs import register_job
 from sanxiang.core.todo import register_todo_provider
 
@@ -27,3 +29,13 @@ class PublicityConfig(AppConfig):
         from . import todo
 
         register_todo_provider(todo.todo_items)
+
+        # A decided case reaches publicity by itself (公示-14, issue 11): the
+        # case-changed hook derives the decision record through the intake;
+        # the case page shows its publicity; the agency's 文号 namespace
+        # knows the records' numbers (core.doc_numbers).
+        from . import case_sync
+
+        case_registry.register_case_changed(case_sync.on_case_changed)
+        case_registry.register_case_panel(case_sync.case_panel)
+        register_number_holders(services.number_holders)

@@ -53,9 +53,16 @@ class Decision(models.Model):
     # whether the due date looked at a year without an official schedule
     withdrawal_changed_on = models.DateField(null=True, blank=True)
     withdrawal_due_provisional = models.BooleanField(default=False)
+    # The platform case this record was derived from (公示-14: a decided
+    # case reaches publicity by itself, case_sync.py); null for records
+    # pushed by a case system or imported from a 双公示 file.
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="publicity_decisions", verbose_name=_("case"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agency", "external_id"], name="decision_unique_per_agency")]
+        constraints = [models.UniqueConstraint(fields=["agency", "external_id"], name="decision_unique_per_agency"),
+                       models.UniqueConstraint(fields=["case"], condition=models.Q(case__isnull=False),
+                                               name="decision_one_per_case")]
         indexes = [models.Index(fields=["agency", "status", "publication_due"])]
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
@@ -154,6 +161,16 @@ class WithdrawalGround(models.TextChoices):
     REVOKED = "revoked", _("decision revoked")
     ILLEGAL = "illegal", _("confirmed illegal")
     VOID = "void", _("confirmed void")
+
+
+class DecisionChangeVia(models.TextChoices):
+    """How a decision came to change after it was made (penalty law art. 48;
+    issue 11 item 1): the record is corrected or withdrawn with the reason
+    (services.record_decision_change)."""
+
+    RECONSIDERATION = "reconsideration", _("administrative reconsideration")  # 行政复议
+    LITIGATION = "litigation", _("administrative litigation")  # 行政诉讼
+    AGENCY = "agency", _("revoked or corrected by the agency")  # 本机关撤销或者纠正
 
 
 class WithdrawalNotice(PublicTextGuard):

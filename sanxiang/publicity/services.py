@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from sanxiang.core import doc_numbers
 from sanxiang.core.audit import append_audit, canonical_json
 from sanxiang.core.calendar import calendar_session
 from sanxiang.core.deadlines import add_rule_period
@@ -211,8 +212,107 @@ def _apply_fields(decision: Decision, data: dict) -> None:
 STORAGE_ERRORS = (DatabaseError, UnicodeError, ValueError, TypeError, OverflowError)
 
 
+def _number_refusal(*, rec: dict, number: str, holder: doc_numbers.NumberHolder) -> ReceiveResult:
+    message = (f"文号“{number}”已由{holder.label}使用；本条记录（外部编号“{rec['external_id']}”，当事人“{rec['party_name']}”）"
+               "是另一个决定，不能使用同一文号。同一决定的更正请以原记录的外部编号推送；文号有误的请核对后重新推送。")
+    return ReceiveResult(external_id=rec["external_id"], decision_id=None, version=None, status="", created=False,
+                         outcome=REJECTED, errors=[{"field": "doc_number", "code": "number_taken", "message": message}])
+
+
+def _check_numbers(*, agency: Agency, records: list[dict], case_id: int | None) -> list:
+    """One 文号 namespace per agency (issue 11; push API, 双公示 import and
+    case-derived records alike): for each record, in order, the record to
+    store or a ``rejected`` result (code ``number_taken``).
+
+    A number held by another decision of the agency (another external id
+    and another party, or a platform case's 决定书 for another party) is
+    refused, naming both. A number held by a record about the same party
+    (a 双公示 file that keys by 文号 re-sending a pushed or case-derived
+    decision) is that record: the incoming one becomes its correction,
+    under its external id (the import page's promise)."""
+    numbers = {rec["doc_number"] for rec in records if rec.get("doc_number")}
+    holders = doc_numbers.holders_of(agency=agency, numbers=numbers)
+    if not holders and len(numbers) == len(records):
+        return list(records)
+    held_ids = set(Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for r in records])
+                   .values_list("external_id", flat=True))
+    in_batch: dict[str, doc_numbers.NumberHolder] = {}
+    checked: list = []
+    for rec in records:
+        number = rec.get("doc_number") or ""
+        codes = (rec.get("party_credit_code") or "", rec.get("party_id_number") or "")
+        known = [h for h in holders.get(number, []) if not (h.source == "publicity" and h.external_id == rec["external_id"])]
+        if number in in_batch and in_batch[number].external_id != rec["external_id"]:
+            known.append(in_batch[number])
+        known.sort(key=lambda h: h.source != "publicity")  # name the decision record first
+        refusal, target = None, rec["external_id"]
+        for h in known:
+            if h.case_id is not None and h.case_id == case_id:
+                continue  # the case's own 决定书 (or the record already derived from it)
+            if doc_numbers.same_party(h, party_name=rec["party_name"], party_codes=codes):
+                if h.source == "publicity" and h.external_id and rec["external_id"] not in held_ids:
+                    target = h.external_id  # the same decision under another key: a correction of it
+                continue
+            refusal = _number_refusal(rec=rec, number=number, holder=h)
+            break
+        if refusal is not None:
+            checked.append(refusal)
+            continue
+        if target != rec["external_id"]:
+            notes = getattr(rec, "normalised", None)
+            rec = type(rec)(rec)
+            if notes is not None:
+                rec.normalised = notes
+            rec["external_id"] = target
+        if number and number not in in_batch:
+            in_batch[number] = doc_numbers.NumberHolder(
+                number=number, source="publicity", external_id=rec["external_id"], party_name=rec["party_name"],
+                party_codes=tuple(c for c in codes if c),
+                label=f"同批的记录（外部编号“{rec['external_id']}”，当事人“{rec['party_name']}”）")
+        checked.append(rec)
+    return checked
+
+
+def check_numbers_only(*, agency: Agency, record: dict, case=None) -> list[str]:
+    """Why ``record``'s 文号 would be refused (a read: the case page shows it)."""
+    [checked] = _check_numbers(agency=agency, records=[record], case_id=case.pk if case is not None else None)
+    return [e["message"] for e in checked.errors] if isinstance(checked, ReceiveResult) else []
+
+
+def number_holders(*, agency, numbers):
+    """The agency's decision records holding some of ``numbers``
+    (core.doc_numbers: the documents app's numbering skips them)."""
+    rows = Decision.objects.filter(agency=agency, doc_number__in=list(numbers)).values_list(
+        "pk", "doc_number", "external_id", "party_name", "case_id", "data")
+    for pk, number, external_id, party_name, case_id, data in rows:
+        yield doc_numbers.NumberHolder(
+            number=number, source="publicity", case_id=case_id, record_id=pk, external_id=external_id,
+            party_name=party_name,
+            party_codes=tuple(c for c in ((data or {}).get("party_credit_code"), (data or {}).get("party_id_number")) if c),
+            label=f"公示记录（外部编号“{external_id}”，当事人“{party_name}”）")
+
+
 @transaction.atomic
-def receive_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "") -> list[ReceiveResult]:
+def receive_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "",
+                    case=None) -> list[ReceiveResult]:
+    """Check every record's 文号 against the agency's namespace
+    (``_check_numbers``), then store the others (``_store_records``).
+    ``case``: the platform case a record is derived from (case_sync.py);
+    the stored record is linked to it."""
+    checked = _check_numbers(agency=agency, records=records, case_id=case.pk if case is not None else None)
+    kept = [rec for rec in checked if not isinstance(rec, ReceiveResult)]
+    stored = iter(_store_records(actor=actor, agency=agency, records=kept, source=source, reason=reason,
+                                 refused=[r for r in checked if isinstance(r, ReceiveResult)],
+                                 case=case))
+    results = [rec if isinstance(rec, ReceiveResult) else next(stored) for rec in checked]
+    if case is not None:
+        ids = [r.decision_id for r in results if r.decision_id]
+        Decision.objects.filter(pk__in=ids, case__isnull=True).update(case=case)
+    return results
+
+
+def _store_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "",
+                   refused: list[ReceiveResult], case=None) -> list[ReceiveResult]:
     """Store validated records (see intake.validate_record) for one agency;
     one result per record, in input order.
 
@@ -243,9 +343,13 @@ def receive_records(*, actor, agency: Agency, records: list[dict], source: str, 
                                                "message": "该记录无法保存（含有数据库不能存储的内容），请检查后重新推送；同批其他记录不受影响。"}]))
     normalised = {rec["external_id"]: rec.normalised for rec in records if getattr(rec, "normalised", None)}
     payload = {
-        "agency": agency.credit_code, "source": source, "count": len(records),
+        "agency": agency.credit_code, "source": source, "count": len(records) + len(refused),
         "records": [[r.external_id, r.version, r.digest, r.outcome] for r in results],
     }
+    if refused:
+        payload["number_taken"] = [[r.external_id, r.errors[0]["message"]] for r in refused]
+    if case is not None:
+        payload["case"] = case.pk
     if normalised:
         payload["normalised"] = normalised
     append_audit(actor=actor, action="publicity.receive", object_type="core.agency", object_id=str(agency.pk),
@@ -518,6 +622,58 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
                  payload={"ground": ground, "reason": reason.strip(), "changed_on": changed_on, "due": due,
                           "rule": rule.reference})
     return notice
+
+
+CHANGE_VIA_TEXT = {"reconsideration": "行政复议", "litigation": "行政诉讼", "agency": "本机关撤销或者纠正"}
+
+
+@transaction.atomic
+def record_decision_change(*, actor, decision: Decision, via: str, outcome: str, reason: str,
+                           changed_on: date | None = None, content: str = "") -> Decision:
+    """A decision changed after it was made (复议, 诉讼, 撤销; penalty law
+    art. 48, 公示-2; issue 11 item 1): the record follows, with the reason.
+
+    ``outcome`` is a ``WithdrawalGround``. A decision *changed* with its new
+    ``content`` given is corrected: a new version through the intake
+    (``receive_records``), republished with the reason if it was public. Any
+    other outcome (revoked, confirmed illegal or void; or changed without
+    the new content) withdraws it: a published record leaves the portal with
+    a public notice of the reason (``withdraw_decision``); one not yet
+    published is never published (status withdrawn, no notice: nothing was
+    public)."""
+    from . import intake
+
+    decision = Decision.objects.select_for_update().select_related("agency", "agency__region").get(pk=decision.pk)
+    _enforce(predicates.can_manage_publicity(actor, decision.agency, what="登记决定变更"))
+    if via not in CHANGE_VIA_TEXT:
+        reject("via", f"变更途径无效，应为：{'、'.join(CHANGE_VIA_TEXT)}（行政复议、行政诉讼、本机关撤销或者纠正）。", "invalid_choice")
+    if outcome not in WithdrawalGround.values:
+        reject("outcome", f"变更结果无效，应为：{'、'.join(WithdrawalGround.values)}。", "invalid_choice")
+    reason = (reason or "").strip()
+    if not reason:
+        reject("reason", "请写明决定变更的理由（如复议决定书、判决书的文号和结论）。", "required")
+    if decision.status in (DecisionStatus.WITHDRAWN, DecisionStatus.EXPIRED, DecisionStatus.STOPPED):
+        reject("status", f"该决定当前状态为“{decision.get_status_display()}”，不能再登记变更。", "not_changeable")
+    text = f"{CHANGE_VIA_TEXT[via]}：{reason}"[:255]
+    content = (content or "").strip()
+    if outcome == WithdrawalGround.CHANGED and content:
+        record, errors = intake.validate_record({**decision.data, "content": content, "correction_reason": text}, index=0)
+        if errors:
+            reject(errors[0].field, errors[0].message, errors[0].code)
+        [result] = receive_records(actor=actor, agency=decision.agency, records=[record], source="web", reason=text)
+        if result.errors:
+            reject(result.errors[0]["field"], result.errors[0]["message"], result.errors[0]["code"])
+    elif decision.status == DecisionStatus.PUBLISHED:
+        withdraw_decision(actor=actor, decision=decision, ground=outcome, reason=text, changed_on=changed_on)
+    else:
+        decision.status = DecisionStatus.WITHDRAWN
+        decision.withdrawn_at = timezone.now()
+        decision.withdrawal_changed_on = changed_on or clock.today()
+        decision.save(update_fields=["status", "withdrawn_at", "withdrawal_changed_on"])
+    append_audit(actor=actor, action="publicity.decision_change", obj=decision, payload={
+        "via": via, "outcome": outcome, "reason": reason, "changed_on": changed_on, "corrected": bool(content)})
+    decision.refresh_from_db()
+    return decision
 
 
 @transaction.atomic

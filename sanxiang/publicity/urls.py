@@ -15,6 +15,7 @@ urlpatterns = [
     path("workbench/publicity/<id:pk>/", views.decision_private, name="private"),
     path("workbench/publicity/<id:pk>/publish/", views.publish, name="publish"),
     path("workbench/publicity/<id:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("workbench/publicity/<id:pk>/change/", views.record_change, name="change"),
     path("workbench/publicity/<id:pk>/early-end/", views.apply_early_end, name="early_end"),
     path("workbench/publicity/early-end/<id:application_id>/decide/", views.decide_early_end, name="decide_early_end"),
 ]

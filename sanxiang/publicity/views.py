@@ -25,7 +25,7 @@ from sanxiang.core.views import staff_required
 
 from . import predicates, search, selectors, services, todo
 from .feeds import XmlSafeRssFeed
-from .models import ActKind, EarlyEndChannel, PenaltyCategory, PublicDecision, WithdrawalGround
+from .models import ActKind, DecisionChangeVia, EarlyEndChannel, PenaltyCategory, PublicDecision, WithdrawalGround
 from sanxiang.core.exports import streaming_csv_response
 
 PAGE_SIZE = 20
@@ -215,7 +215,7 @@ def decision_private(request, pk: int):
         "check": check, "check_rows": _check_rows(check) if check else [],
         "check_kinds": [REMOVAL_KINDS.get(k, REMOVAL_KINDS["removed"]) for k in check.kinds] if check else [],
         "decision": decision, "versions": decision.versions.order_by("-number"),
-        "grounds": WithdrawalGround.choices,
+        "grounds": WithdrawalGround.choices, "change_vias": DecisionChangeVia.choices,
         "public": PublicDecision.objects.filter(decision=decision, visible=True).first(),
         "may_apply_early_end": predicates.can_apply_early_end(request.user, decision),
         "early_end_channels": EarlyEndChannel.choices,
@@ -246,6 +246,18 @@ def withdraw(request, pk: int):
     return _run(request, pk, lambda decision: services.withdraw_decision(
         actor=request.user, decision=decision, ground=p.get("ground", ""), reason=p.get("reason", ""),
         changed_on=_date(p.get("changed_on", ""))), _("Withdrawn; the notice is public."))
+
+
+@staff_required
+@require_POST
+def record_change(request, pk: int):
+    """The decision changed after it was made (复议, 诉讼, 撤销; issue 11
+    item 1): corrected or withdrawn with the reason."""
+    p = request.POST
+    return _run(request, pk, lambda decision: services.record_decision_change(
+        actor=request.user, decision=decision, via=p.get("via", ""), outcome=p.get("outcome", ""),
+        reason=p.get("reason", ""), changed_on=_date(p.get("changed_on", "")), content=p.get("content", "")),
+        _("The change of the decision is recorded."))
 
 
 @staff_required
