@@ -20,6 +20,7 @@ from django.core.management import call_command
 from sanxiang.catalog.demo import load_catalogue_demo
 from sanxiang.core.demo import DemoConflict, load_demo
 from sanxiang.publicity.demo import load_publicity_demo
+from sanxiang.review.demo import load_review_demo
 
 __all__ = ["DemoConflict", "run_demo"]
 
@@ -40,6 +41,9 @@ def run_demo(*, stdout, host: str = "127.0.0.1", port: int = 8000, serve: bool =
     stdout.write("Demo data loaded." if result.loaded else "Demo data already present: nothing loaded.")
     if load_catalogue_demo():
         stdout.write("Demo catalogues filed and accepted (石家庄市市场监督管理局).")
+    reviewer = load_review_demo()  # the head registers the demo reviewer (审核-2/3)
+    if reviewer:
+        stdout.write(f"Demo legal reviewer registered: {reviewer.name} (login reviewer).")
     decisions = load_publicity_demo()
     if decisions:
         stdout.write(f"Demo decisions received and published: {decisions}.")

@@ -19,13 +19,17 @@ class ReviewConfig(AppConfig):
         #   door of a decision (can_decide, Case/CaseStep/Document saves);
         # - the evaluation is recorded by the case writes that change its
         #   inputs, with the acting user — never by a read (issue 9);
-        # - a pending round is withdrawn with the case that ends.
-        from . import guards, services, tasks
+        # - a pending round is withdrawn with the case that ends;
+        # - its section of the case page (panels.case_panel).
+        from . import guards, panels, services, tasks
         from .services import deadlines as review_deadlines
 
         registry.register_decision_guard(guards.block_decision)
         registry.register_case_changed(services.record_evaluation)
         registry.register_case_ended(services.withdraw_reviews_of_ended_case)
+        # The case page says whether review is required and why, what the
+        # decision waits for, each round's result and the link to submit.
+        registry.register_case_panel(panels.case_panel)
         register_job("review.deadlines", tasks.review_deadlines_job)  # reminders and escalation (审核-8)
         # Loading a year's holiday schedule recomputes the provisional review
         # limits (core.calendar registry; core imports no app).

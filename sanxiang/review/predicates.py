@@ -6,8 +6,10 @@ show or hide what a user may do.
 
 from __future__ import annotations
 
+from sanxiang.core import clock
 from sanxiang.core.models import Role
 from sanxiang.core.predicates import ALLOWED, Verdict, refuse
+from sanxiang.rules import RuleNotFound, RuleValue, get_rule
 from sanxiang.core.vocabulary import CASE_HANDLERS, REVIEW_OFFICE
 
 from . import workflow
@@ -54,17 +56,44 @@ def investigated(reviewer: Reviewer, case) -> bool:
 
 
 
+QUALIFICATION_RULE = "legal_review_staffing.first_time_qualification_required"
+
+
+def qualification_rule(agency, *, on=None) -> RuleValue | None:
+    """The dated rule requiring a first-time reviewer to hold the legal
+    professional qualification (法律职业资格, art. 58 para. 2 of the 2021
+    penalty law), when in force for the agency on the day; else None."""
+    try:
+        rule = get_rule(QUALIFICATION_RULE, on=on or clock.today(), agency=agency)
+    except RuleNotFound:
+        return None
+    return rule if rule.value else None
+
+
+def can_register_reviewer(*, name: str, first_time: bool, qualified: bool, agency, on=None) -> Verdict:
+    """May this person be registered as a legal reviewer (审核-3)? A
+    first-time reviewer without the legal professional qualification is
+    refused at registration already, not only at assignment."""
+    rule = qualification_rule(agency, on=on)
+    if first_time and not qualified and rule is not None:
+        return refuse(f"{name}系初次从事行政处罚决定法制审核，须取得法律职业资格并填写资格证书编号和取得日期后方可登记"
+                      f"（{rule.reference}）。", "reviewer_unqualified", "qualification_number")
+    return ALLOWED
+
+
 def can_assign_reviewer(reviewer: Reviewer, case) -> Verdict:
     """May the reviewer review the case? Never someone who investigated it;
     a first-time reviewer only with the legal professional qualification
-    (art. 58 (2))."""
+    (art. 58 (2)) — checked again here for rows registered before the
+    registry refused them."""
     if not reviewer.active or reviewer.agency_id != case.agency_id:
         return refuse("该审核人员不是本部门在册的法制审核人员。", "reviewer_unavailable", "reviewer")
     if investigated(reviewer, case):
         return refuse(f"{reviewer.name}参与了本案的调查办理，不得担任本案的法制审核人员（审核与调查相分离，{ART58}）。",
                       "reviewer_investigated", "reviewer")
-    if reviewer.first_time and not reviewer.qualified:
-        return refuse(f"{reviewer.name}系初次从事行政处罚决定法制审核，尚未取得法律职业资格，不得指定（{ART58}第二款）。",
+    rule = qualification_rule(case.agency)
+    if reviewer.first_time and not reviewer.qualified and rule is not None:
+        return refuse(f"{reviewer.name}系初次从事行政处罚决定法制审核，尚未取得法律职业资格，不得指定（{rule.reference}）。",
                       "reviewer_unqualified", "reviewer")
     return ALLOWED
 

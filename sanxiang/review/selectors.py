@@ -99,6 +99,47 @@ def case_review_of(case) -> dict:
 
 
 # --------------------------------------------------------------------------
+# Training against the standard (审核-4)
+
+TRAINING_RULE = "legal_review_staffing.training_hours_per_year_min"
+
+
+@dataclass
+class TrainingStanding:
+    """A reviewer's training hours: in total, in the year, and the year's
+    standard from the dated rule (None where no value is in force)."""
+
+    total: Decimal
+    year: int
+    year_hours: Decimal
+    standard: Decimal | None
+    reference: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.standard is None else self.year_hours >= self.standard
+
+    @property
+    def missing(self) -> Decimal:
+        return max(Decimal(0), (self.standard or Decimal(0)) - self.year_hours)
+
+
+def training_standing(reviewer: Reviewer, *, on: date | None = None) -> TrainingStanding:
+    """Hours of the reviewer's training records (prefetched ``trainings``
+    used when present) against the yearly standard in force on the day."""
+    on = on or clock.today()
+    trainings = list(reviewer.trainings.all())
+    try:
+        rule = get_rule(TRAINING_RULE, on=on, agency=reviewer.agency)
+    except RuleNotFound:
+        rule = None
+    return TrainingStanding(
+        total=sum((t.hours for t in trainings), Decimal(0)), year=on.year,
+        year_hours=sum((t.hours for t in trainings if t.held_on.year == on.year and t.held_on <= on), Decimal(0)),
+        standard=Decimal(rule.value) if rule else None, reference=rule.reference if rule else "")
+
+
+# --------------------------------------------------------------------------
 # Staffing (审核-2/3) and figures for supervisors
 
 

@@ -30,11 +30,12 @@ from sanxiang.core.services import record_view
 from sanxiang.core.refusals import message_of as _message, run_shown  # the one refusal helper of the pages
 from sanxiang.core.views import staff_required
 
-from . import predicates, selectors, services, workflow
+from . import panels, predicates, selectors, services, workflow
 from .models import CheckItem, Consultation, ItemResult, PartKind, Resolution
 from sanxiang.core.parsing import optional_id, parse_id
 from sanxiang.core import clock
 from sanxiang.documents.selectors import documents_for
+from sanxiang.evidence.selectors import evidence_for
 from sanxiang.core.selectors import users_for
 
 
@@ -63,21 +64,32 @@ def index(request):
     return render(request, "review/index.html", {
         "rounds": rounds, "notices": selectors.notices_for(user=user)[:50], "today": clock.today(),
         "discussions": selectors.discussions_for(user=user).filter(recorded_at__isnull=True)[:100],
+        # no one to assign a review to: say so and who registers one (审核-2/3)
+        "no_reviewer": bool(user.agency_id) and user.agency.kind != "legal_office"
+        and not selectors.reviewers_for(user=user).filter(agency_id=user.agency_id, active=True).exists(),
+        "is_head": user.role == Role.AGENCY_HEAD,
     })
 
 
 def _case_context(request, case, **extra):
-    block = services.decision_block(case)  # a read: evaluates, records nothing
+    # Not "block": Django's template engine binds `block` inside every
+    # {% block %} (the BlockNode), so the page showed template internals.
+    decision_block = services.decision_block(case)  # a read: evaluates, records nothing
     data = selectors.case_review_of(case)
     user = request.user
     same_agency = user.agency_id == case.agency_id
     documents = list(documents_for(user=user).filter(case=case).order_by("issued_at"))
+    # The package offers the case's documents and its evidence items (the
+    # evidence app is a peer of documents; review sits above both).
+    evidence = list(evidence_for(user=user).filter(case=case).order_by("captured_at", "id"))
+    evaluation = services.evaluate(case)
     return {
-        "case": case, "block": block, **data, "evaluation": services.evaluate(case), "today": clock.today(),
+        "case": case, "decision_block": decision_block, **data, "evaluation": evaluation, "today": clock.today(),
         "definition": workflow.definition(), "stage_names": {s.code: s.name for s in workflow.definition().steps},
         "part_kinds": [(k, label) for k, label in PartKind.choices if k != PartKind.OTHER],
         "check_items": CheckItem.choices, "item_results": ItemResult.choices, "resolutions": Resolution.choices,
-        "counsel_kinds": Consultation.CounselKind.choices, "documents": documents,
+        "counsel_kinds": Consultation.CounselKind.choices, "documents": documents, "evidence": evidence,
+        "availability": panels.reviewer_availability(case) if evaluation.required and case.status == "open" else None,
         "reviewers": selectors.reviewers_for(user=user).filter(agency=case.agency, active=True) if same_agency else [],
         "is_unit": same_agency and user.role in predicates.CASE_ROLES,
         "is_office": same_agency and user.role in predicates.REVIEW_OFFICE_ROLES,
@@ -108,14 +120,8 @@ def flags_view(request, pk: int):
 @require_POST
 def submit_view(request, pk: int):
     case = get_case_for(user=request.user, pk=pk)
-    parts = []
-    for kind, _label in PartKind.choices:
-        doc, text = request.POST.get(f"{kind}_document"), request.POST.get(kind, "").strip()
-        if doc:
-            parts.append({"kind": kind, "document_id": parse_id(doc, field=f"{kind}_document")})
-        if text:
-            parts.append({"kind": kind, "text": text})
     try:
+        parts = _posted_parts(request.POST)
         services.submit_for_review(actor=request.user, case=case, parts=parts,
                                    received_on=_date(request.POST.get("received_on", "")))
     except (ValidationError, PermissionDenied) as exc:
@@ -123,6 +129,28 @@ def submit_view(request, pk: int):
                                                                  posted=request.POST), status=400)
     messages.success(request, _("Submitted for legal review."))
     return redirect("review:case", pk=pk)
+
+
+def _posted_parts(post) -> list[dict]:
+    """The package from the form: per part a chosen document or evidence
+    item (``<kind>_source`` = ``document:<id>`` | ``evidence:<id>``; the
+    older ``<kind>_document`` still read) and its text; the evidence list
+    may also tick any number of the case's evidence items."""
+    parts = []
+    for kind, _label in PartKind.choices:
+        source = post.get(f"{kind}_source", "") or (f"document:{post[f'{kind}_document']}" if post.get(f"{kind}_document") else "")
+        if source:
+            what, _sep, raw = source.partition(":")
+            if what not in ("document", "evidence"):
+                raise ValidationError({f"{kind}_source": ValidationError(_("Choose a document or an evidence item."),
+                                                                         code="invalid")})
+            parts.append({"kind": kind, f"{what}_id": parse_id(raw, field=f"{kind}_source")})
+        text = post.get(kind, "").strip()
+        if text:
+            parts.append({"kind": kind, "text": text})
+    for raw in post.getlist("evidence_items"):
+        parts.append({"kind": PartKind.EVIDENCE_LIST, "evidence_id": parse_id(raw, field="evidence_items")})
+    return parts
 
 
 def _submission(request, sid):
@@ -315,10 +343,14 @@ def reviewers(request):
     user = request.user
     agencies = agencies_for(user=user).exclude(kind="legal_office")
     staffing = [(a, selectors.staffing_of(a)) for a in agencies[:200]]
+    reviewers = list(selectors.reviewers_for(user=user).prefetch_related("trainings"))
+    today = clock.today()
     return render(request, "review/reviewers.html", {
-        "reviewers": selectors.reviewers_for(user=user).prefetch_related("trainings"), "staffing": staffing,
+        # each reviewer's training hours against the yearly standard (审核-4)
+        "reviewers": [(r, selectors.training_standing(r, on=today)) for r in reviewers], "staffing": staffing,
+        "qualification_rule": predicates.qualification_rule(user.agency) if user.agency_id else None,
         "can_register": user.role == Role.AGENCY_HEAD and user.agency_id,
-        "candidates": user.agency.users.filter(role=Role.LEGAL_REVIEWER) if user.agency_id else [],
+        "candidates": user.agency.users.filter(role=Role.LEGAL_REVIEWER) if user.agency_id else [], "today": today,
     })
 
 
@@ -339,7 +371,7 @@ def reviewer_action(request, action: str):
     elif action == "training":
         reviewer = selectors.get_reviewer_for(user=user, pk=p.get("reviewer"))
         run_shown(request, lambda: services.record_training(
-            actor=user, reviewer=reviewer, held_on=_date(p.get("held_on", "")) or clock.today(),
+            actor=user, reviewer=reviewer, held_on=_date(p.get("held_on", "")),
             title=p.get("title", ""), hours=p.get("hours", "0") or "0", provider=p.get("provider", ""),
             method=p.get("method", "")), _("Training recorded."))
     return redirect("review:reviewers")
