@@ -72,6 +72,7 @@ class CaseStepOut(Schema):
 
 
 class CaseDeadlineOut(Schema):
+    id: int
     kind: str
     obligor: str
     start_on: date
@@ -87,6 +88,42 @@ class CaseDeadlineOut(Schema):
     @staticmethod
     def resolve_met(obj):
         return obj.met_at is not None
+
+
+class PreservationOut(Schema):
+    """证据先行登记保存 (penalty law art. 56) and its handling decision."""
+    id: int
+    preserved_on: date
+    items: str
+    due_on: date  # the handling decision is due (penalty.preservation_decision_limit, 7 working days)
+    provisional: bool
+    rule_reference: str
+    handled_on: date | None
+    handling: str
+
+    @staticmethod
+    def resolve_due_on(obj):
+        return obj.deadline.due_on
+
+    @staticmethod
+    def resolve_provisional(obj):
+        return obj.deadline.provisional
+
+    @staticmethod
+    def resolve_rule_reference(obj):
+        return obj.deadline.rule_reference
+
+
+class AvExemptionOut(Schema):
+    step_id: int
+    reason: str
+    requested_at: datetime
+    approved: bool
+    approved_at: datetime | None
+
+    @staticmethod
+    def resolve_approved(obj):
+        return obj.is_approved
 
 
 class NextStepOut(Schema):
@@ -121,7 +158,11 @@ class CaseDetailOut(CaseOut):
     hearing_requested: bool
     hearing_requested_on: date | None
     hearing_waived_on: date | None
+    hearing_notified_on: date | None  # 听证通知书 served (art. 64 (2))
+    hearing_scheduled_on: date | None  # the hearing day the notice names
+    hearing_on: date | None  # the hearing held (hearing step completed)
     termination_reason: str
+    preservations: list[PreservationOut]
     officers: list[CaseOfficerOut]
     steps: list[CaseStepOut]
     deadlines: list[CaseDeadlineOut]
@@ -166,6 +207,25 @@ class HearingWaiverIn(Schema):
     waived_on: Day
 
 
+class HearingNoticeIn(Schema):
+    notified_on: Day  # the day the notice was served (a notice served on paper last week: that day); not in the future
+    hearing_on: Day  # the hearing day it names: at least 7 working days later (art. 64 (2))
+
+
+class PreservationIn(Schema):
+    preserved_on: Day  # not in the future
+    items: str  # what was registered (name, specification, quantity)
+
+
+class PreservationHandledIn(Schema):
+    handled_on: Day  # not in the future
+    handling: str  # 解除登记保存 / 移送 / 依法没收 ...
+
+
+class AvExemptionIn(Schema):
+    reason: str
+
+
 class TerminateIn(Schema):
     reason: str
     on: Day
@@ -178,7 +238,9 @@ class AssignOfficerIn(Schema):
 
 def _detail(case) -> dict:
     return {
-        **{f: getattr(case, f) for f in CaseDetailOut.model_fields if hasattr(case, f) and f not in ("steps", "officers")},
+        **{f: getattr(case, f) for f in CaseDetailOut.model_fields
+           if hasattr(case, f) and f not in ("steps", "officers", "preservations")},
+        "preservations": list(case.preservations.select_related("deadline").order_by("preserved_on", "id")),
         "officers": [{"id": a.officer.pk, "name": a.officer.name, "certificate_number": a.officer.certificate_number,
                       "role": a.role} for a in case.assignments.select_related("officer")],
         "steps": selectors.timeline(case=case),
@@ -297,3 +359,47 @@ def remove_officer(request, case_id: Id, officer_id: Id):
     case = _case_to_write(request, case_id)
     services.remove_officer(actor=request.user, case=case, officer=_officer(request, officer_id))
     return _detail(case)
+
+
+@router.post("/{case_id}/hearing-notice", response=CaseDetailOut, auth=AUTH,
+             summary="Record the hearing notice (听证通知书) served on the party: notified_on, hearing_on (art. 64 (2))")
+def hearing_notice(request, case_id: Id, payload: HearingNoticeIn):
+    case = _case_to_write(request, case_id)
+    services.record_hearing_notice(actor=request.user, case=case, notified_on=payload.notified_on,
+                                   hearing_on=payload.hearing_on)
+    case.refresh_from_db()
+    return _detail(case)
+
+
+@router.post("/{case_id}/preservations", response={201: PreservationOut}, auth=AUTH,
+             summary="Register evidence preservation (先行登记保存, art. 56): the handling decision is due in 7 working days")
+def register_preservation(request, case_id: Id, payload: PreservationIn):
+    case = _case_to_write(request, case_id)
+    return created(services.record_preservation(actor=request.user, case=case, preserved_on=payload.preserved_on,
+                                                items=payload.items))
+
+
+@router.post("/{case_id}/preservations/{preservation_id}/handled", response=PreservationOut, auth=AUTH,
+             summary="Record the handling decision on preserved evidence (meets its deadline)")
+def handle_preservation(request, case_id: Id, preservation_id: Id, payload: PreservationHandledIn):
+    case = _case_to_write(request, case_id)
+    preservation = selectors.get_preservation_for(user=request.user, case_pk=case.pk, pk=preservation_id)
+    return services.handle_preservation(actor=request.user, case=case, preservation=preservation,
+                                        handled_on=payload.handled_on, handling=payload.handling)
+
+
+@router.post("/{case_id}/steps/{step_id}/av-exemption", response={201: AvExemptionOut}, auth=AUTH,
+             summary="Ask for an exemption from AV recording for a step in progress (记录-4): reason")
+def request_av_exemption(request, case_id: Id, step_id: Id, payload: AvExemptionIn):
+    require_scope(request, "cases:write")
+    step = selectors.get_step_for(user=request.user, case_pk=case_id, pk=step_id)
+    return created(services.request_av_exemption(actor=request.user, step=step, reason=payload.reason))
+
+
+@router.post("/{case_id}/steps/{step_id}/av-exemption/approve", response=AvExemptionOut, auth=AUTH,
+             summary="The agency head approves the step's AV exemption (a logged-in head; never the person who asked)")
+def approve_av_exemption(request, case_id: Id, step_id: Id):
+    require_scope(request, "cases:write")
+    step = selectors.get_step_for(user=request.user, case_pk=case_id, pk=step_id)
+    exemption = selectors.av_exemption_of(user=request.user, step=step)
+    return services.approve_av_exemption(actor=request.user, exemption=exemption)

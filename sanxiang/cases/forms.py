@@ -84,6 +84,24 @@ class HearingWaiverForm(TextForm):
     waived_on = forms.DateField(label=_("hearing waived on"), widget=IsoDateInput())
 
 
+class HearingNoticeForm(TextForm):
+    """听证通知书 (penalty law art. 64 (2)): the day it was served on the
+    party and the hearing day it names."""
+    notified_on = forms.DateField(label=_("hearing notice served on"), widget=IsoDateInput())
+    hearing_on = forms.DateField(label=_("hearing scheduled on"), widget=IsoDateInput())
+
+
+class PreservationForm(TextForm):
+    """证据先行登记保存 (penalty law art. 56)."""
+    preserved_on = forms.DateField(label=_("preserved on"), widget=IsoDateInput())
+    items = forms.CharField(label=_("items preserved"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PreservationHandledForm(TextForm):
+    handled_on = forms.DateField(label=_("handled on"), widget=IsoDateInput())
+    handling = forms.CharField(label=_("handling decision"), max_length=500)
+
+
 class ProposalForm(TextForm):
     categories = forms.MultipleChoiceField(label=_("proposed penalty categories"), choices=(), required=False,
                                            widget=forms.CheckboxSelectMultiple)

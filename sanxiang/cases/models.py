@@ -88,6 +88,9 @@ class Case(models.Model):
     # decision need not wait for the request period to run out.
     hearing_waived_on = models.DateField(_("hearing waived on"), null=True, blank=True)
     hearing_notified_on = models.DateField(_("hearing notice served on"), null=True, blank=True)
+    # The hearing day the notice (听证通知书) names: at least the notice period
+    # after the notice was served (art. 64 (2), ``penalty.hearing_notice_limit``).
+    hearing_scheduled_on = models.DateField(_("hearing scheduled on"), null=True, blank=True)
     hearing_on = models.DateField(_("hearing held on"), null=True, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     served_on = models.DateField(_("served on"), null=True, blank=True)
@@ -202,6 +205,31 @@ class CaseDeadline(models.Model):
 
     def __str__(self):
         return f"{self.case} · {self.get_kind_display()} · {self.due_on}"
+
+
+class EvidencePreservation(models.Model):
+    """证据先行登记保存 (penalty law art. 56): evidence that may be lost or
+    hard to obtain later, registered and kept where it is, with the agency
+    head's approval; the agency decides on it within the period of
+    ``penalty.preservation_decision_limit`` (7 working days), recorded as
+    its ``deadline`` row and met by ``handled_on``."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="preservations")
+    preserved_on = models.DateField(_("preserved on"))
+    items = models.TextField(_("items preserved"))
+    deadline = models.OneToOneField(CaseDeadline, on_delete=models.PROTECT, related_name="preservation")
+    handled_on = models.DateField(_("handled on"), null=True, blank=True)
+    handling = models.TextField(_("handling decision"), blank=True)  # e.g. 解除登记保存 / 移送 / 依法没收
+    recorded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        ordering = ["case", "preserved_on", "id"]
+        verbose_name = _("evidence preservation")
+        verbose_name_plural = _("evidence preservations")
+
+    def __str__(self):
+        return f"{self.case} · {self.preserved_on}"
 
 
 class AvRequirement(models.Model):

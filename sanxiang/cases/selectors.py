@@ -15,7 +15,7 @@ from sanxiang.core.models import Agency, Officer
 from sanxiang.core.selectors import agencies_for, get_in_scope
 
 from . import avlist, registry
-from .models import AvExemption, Case, CaseDeadline, CaseStep, Obligor, StepStatus
+from .models import AvExemption, Case, CaseDeadline, CaseStep, EvidencePreservation, Obligor, StepStatus
 from sanxiang.core import clock
 
 
@@ -50,6 +50,22 @@ def get_case_for(*, user, pk) -> Case:
 def get_step_for(*, user, case_pk, pk) -> CaseStep:
     case = get_case_for(user=user, pk=case_pk)
     return get_in_scope(case.steps.select_related("case", "case__agency"), "step", pk=pk)
+
+
+def get_preservation_for(*, user, case_pk, pk) -> EvidencePreservation:
+    """A registration of preserved evidence (art. 56) of a case in scope."""
+    case = get_case_for(user=user, pk=case_pk)
+    return get_in_scope(case.preservations.select_related("deadline"), "preservation", pk=pk)
+
+
+def preservations_of(*, case: Case) -> list[EvidencePreservation]:
+    return list(case.preservations.select_related("deadline", "recorded_by").order_by("preserved_on", "id"))
+
+
+def av_exemption_of(*, user, step: CaseStep) -> AvExemption:
+    """The AV exemption asked for a step in scope (404 when none was asked)."""
+    return get_in_scope(AvExemption.objects.filter(step__case__in=cases_for(user=user).values("pk"))
+                        .select_related("step", "step__case"), "exemption", step=step)
 
 
 def timeline(*, case: Case) -> list[CaseStep]:

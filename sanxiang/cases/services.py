@@ -26,7 +26,7 @@ from sanxiang.core.vocabulary import PartyType, PenaltyCategory
 from . import avlist, registry
 from .models import (
     AvCategory, AvExemption, AvRequirement, Case, CaseDeadline, CaseOfficer, CaseStatus, CaseStep, DeadlineKind,
-    Obligor, OfficerRole, Procedure, StepStatus,
+    EvidencePreservation, Obligor, OfficerRole, Procedure, StepStatus,
 )
 from .predicates import (
     Verdict, can_approve, can_change_officers, can_close, can_handle, can_complete_step, can_record_hearing, can_remove_officer, can_start_step,
@@ -96,6 +96,17 @@ def case_write(func):
 
     guarded.case_write = True
     return guarded
+
+
+def _past_day(day, field: str, what: str) -> date:
+    """A day of a record entered after the fact (a notice served on paper
+    last week): a real date, never in the future. Refusals name the field."""
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise ValidationError({field: ValidationError(f"{what}须为日期（YYYY-MM-DD）。", code="invalid")})
+    if day > clock.today():
+        raise ValidationError({field: ValidationError(
+            f"{what}（{day:%Y年%m月%d日}）不能晚于今天（{clock.today():%Y年%m月%d日}）：请填写实际发生的日期。", code="future")})
+    return day
 
 
 def _day_of(at: datetime) -> date:
@@ -554,8 +565,10 @@ def record_hearing_request(*, actor, case: Case, requested_on: date) -> Case:
     if case.hearing_waived_on is not None:
         raise ValidationError({"requested_on": ValidationError(
             f"当事人已于{case.hearing_waived_on:%Y年%m月%d日}书面放弃听证。", code="hearing_waived")})
-    if requested_on < case.notified_on or requested_on > clock.today():
-        raise ValidationError({"requested_on": ValidationError("申请日期须在告知之后、且不晚于今天。", code="invalid")})
+    _past_day(requested_on, "requested_on", "当事人申请听证日期")
+    if requested_on < case.notified_on:
+        raise ValidationError({"requested_on": ValidationError(
+            f"当事人申请听证日期不能早于告知送达日期（{case.notified_on:%Y年%m月%d日}）。", code="invalid")})
     limit = case.deadlines.filter(kind=DeadlineKind.HEARING_REQUEST, superseded=False).order_by("-id").first()
     if limit is not None and requested_on > limit.due_on:
         raise ValidationError({"requested_on": ValidationError(
@@ -579,8 +592,10 @@ def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
     _hearing_answer_open(actor, case, "waived_on")
     if case.hearing_requested:
         raise ValidationError({"waived_on": ValidationError("当事人已要求听证，不能再登记放弃听证。", code="hearing_requested")})
-    if waived_on < case.notified_on or waived_on > clock.today():
-        raise ValidationError({"waived_on": ValidationError("放弃日期须在告知之后、且不晚于今天。", code="invalid")})
+    _past_day(waived_on, "waived_on", "当事人书面放弃听证日期")
+    if waived_on < case.notified_on:
+        raise ValidationError({"waived_on": ValidationError(
+            f"放弃听证日期不能早于告知送达日期（{case.notified_on:%Y年%m月%d日}）。", code="invalid")})
     case.hearing_waived_on = waived_on
     case.save(update_fields=["hearing_waived_on"])
     _meet(case, DeadlineKind.HEARING_REQUEST, at=timezone.now())
@@ -591,50 +606,109 @@ def record_hearing_waiver(*, actor, case: Case, waived_on: date) -> Case:
 @transaction.atomic
 @case_write
 def record_hearing_notice(*, actor, case: Case, notified_on: date, hearing_on: date) -> CaseDeadline:
-    """听证通知书 served on `notified_on` for a hearing on `hearing_on`: the
-    notice must come 7 working days ahead (art. 64 (2), dated rule)."""
+    """听证通知书 served on ``notified_on`` for a hearing on ``hearing_on``
+    (penalty law art. 64 (2): the party is told the time and place at least
+    seven days — working days, art. 85 — before the hearing; dated rule
+    ``penalty.hearing_notice_limit``). The notice may be entered after the
+    fact with the day it was really served, never a day in the future; the
+    hearing day may lie ahead. A new notice (the hearing moved) replaces the
+    earlier one until the hearing was held."""
     _may_handle(actor, case.agency_id)
     case.refresh_from_db()
     verdict = can_record_hearing(case)
     if not verdict:
         _refuse(verdict, "notified_on")
     if not case.hearing_requested:
-        raise ValidationError({"notified_on": ValidationError("当事人未要求听证。", code="hearing_not_requested")})
-    if case.notified_on is not None and notified_on < case.notified_on:
-        raise ValidationError({"notified_on": ValidationError("听证通知日期不能早于告知日期。", code="out_of_order")})
-    if notified_on > clock.today():
-        raise ValidationError({"notified_on": ValidationError("听证通知日期不能晚于今天。", code="future")})
+        raise ValidationError({"notified_on": ValidationError("当事人未要求听证，无须送达听证通知书。", code="hearing_not_requested")})
+    if case.hearing_on is not None or case.steps.filter(code="hearing", status=StepStatus.COMPLETED).exists():
+        raise ValidationError({"notified_on": ValidationError("本案已举行听证，不能再送达听证通知书。", code="hearing_held")})
+    _past_day(notified_on, "notified_on", "听证通知书送达日期")
+    if isinstance(hearing_on, datetime) or not isinstance(hearing_on, date):
+        raise ValidationError({"hearing_on": ValidationError("听证日期须为日期（YYYY-MM-DD）。", code="invalid")})
+    if case.hearing_requested_on is not None and notified_on < case.hearing_requested_on:
+        raise ValidationError({"notified_on": ValidationError(
+            f"听证通知书送达日期不能早于当事人申请听证日期（{case.hearing_requested_on:%Y年%m月%d日}）。", code="out_of_order")})
     result = deadline_for(rule="penalty.hearing_notice_limit", start=notified_on, agency=case.agency)
     if hearing_on < result.date:
         raise ValidationError({"hearing_on": ValidationError(
-            f"应当在举行听证的{result.rule.value}个工作日前通知当事人；{notified_on:%Y年%m月%d日}通知的，"
+            f"应当在举行听证的{result.rule.value}个工作日前通知当事人；{notified_on:%Y年%m月%d日}送达通知的，"
             f"听证最早于{result.date:%Y年%m月%d日}举行（{result.rule.reference}）。", code="hearing_too_early")})
     deadline = _add_deadline(case=case, kind=DeadlineKind.HEARING_NOTICE, rule="penalty.hearing_notice_limit",
                              start=notified_on, obligor=Obligor.NOT_BEFORE, met_at=timezone.now())
-    case.hearing_notified_on = notified_on
-    case.save(update_fields=["hearing_notified_on"])
+    previous = {"notified_on": case.hearing_notified_on and case.hearing_notified_on.isoformat(),
+                "hearing_on": case.hearing_scheduled_on and case.hearing_scheduled_on.isoformat()}
+    case.hearing_notified_on, case.hearing_scheduled_on = notified_on, hearing_on
+    case.save(update_fields=["hearing_notified_on", "hearing_scheduled_on"])
     append_audit(actor=actor, action="case.hearing_notice", obj=case,
                  payload={"notified_on": notified_on.isoformat(), "hearing_on": hearing_on.isoformat(),
-                          "earliest": deadline.due_on.isoformat()})
+                          "earliest": deadline.due_on.isoformat(),
+                          "replaces": previous if previous["notified_on"] else None})
     return deadline
 
 
 @transaction.atomic
 @case_write
-def record_preservation(*, actor, case: Case, preserved_on: date) -> CaseDeadline:
-    """证据先行登记保存: a decision on the preserved evidence is due within
-    7 working days (art. 56, dated rule)."""
+def record_preservation(*, actor, case: Case, preserved_on: date, items: str = "") -> EvidencePreservation:
+    """证据先行登记保存 (penalty law art. 56): evidence that may be lost or
+    hard to obtain later is registered and kept, with the agency head's
+    approval, and a decision on it is due within 7 working days (dated rule
+    ``penalty.preservation_decision_limit``; a deadline row of the case).
+    Entered after the fact with its real day, never a future one."""
     _may_handle(actor, case.agency_id)
     case.refresh_from_db()
-    if preserved_on < case.opened_on or preserved_on > clock.today():
-        raise ValidationError({"preserved_on": ValidationError("登记保存日期须在立案（启动）之后、且不晚于今天。", code="invalid")})
+    _past_day(preserved_on, "preserved_on", "先行登记保存日期")
+    if preserved_on < case.opened_on:
+        raise ValidationError({"preserved_on": ValidationError(
+            f"先行登记保存日期不能早于立案（启动）日期（{case.opened_on:%Y年%m月%d日}）。", code="before_opening")})
     if case.decided_on is not None and preserved_on > case.decided_on:
         raise ValidationError({"preserved_on": ValidationError("登记保存日期不能晚于作出决定的日期。", code="after_decision")})
+    items = (items or "").strip()
+    if not items:
+        raise ValidationError({"items": ValidationError("请写明先行登记保存的物品（名称、规格、数量）。", code="required")})
     deadline = _add_deadline(case=case, kind=DeadlineKind.PRESERVATION, rule="penalty.preservation_decision_limit",
                              start=preserved_on)
+    # Each registration has its own handling period: a later one does not
+    # supersede an earlier one still open (_add_deadline supersedes by kind).
+    case.deadlines.filter(kind=DeadlineKind.PRESERVATION, superseded=True, met_at__isnull=True,
+                          preservation__isnull=False).update(superseded=False)
+    preservation = EvidencePreservation.objects.create(case=case, preserved_on=preserved_on, items=items,
+                                                       deadline=deadline, recorded_by=actor, recorded_at=timezone.now())
     append_audit(actor=actor, action="case.preservation", obj=case,
-                 payload={"preserved_on": preserved_on.isoformat(), "due_on": deadline.due_on.isoformat()})
-    return deadline
+                 payload={"preservation": preservation.pk, "preserved_on": preserved_on.isoformat(), "items": items,
+                          "due_on": deadline.due_on.isoformat(), "rule": deadline.rule_name})
+    return preservation
+
+
+@transaction.atomic
+@case_write
+def handle_preservation(*, actor, case: Case, preservation: EvidencePreservation, handled_on: date,
+                        handling: str) -> EvidencePreservation:
+    """The decision on preserved evidence (art. 56: 及时作出处理决定 — release,
+    transfer, confiscation ...), made on ``handled_on``: it meets the
+    registration's deadline (late if after its due day; the row keeps both)."""
+    _may_handle(actor, case.agency_id)
+    preservation = EvidencePreservation.objects.select_for_update().select_related("deadline").get(pk=preservation.pk)
+    if preservation.case_id != case.pk:
+        raise ValidationError({"preservation": ValidationError("该登记保存不属于本案。", code="other_case")})
+    if preservation.handled_on is not None:
+        raise ValidationError({"handled_on": ValidationError(
+            f"该登记保存已于{preservation.handled_on:%Y年%m月%d日}作出处理决定。", code="already_handled")})
+    _past_day(handled_on, "handled_on", "处理决定日期")
+    if handled_on < preservation.preserved_on:
+        raise ValidationError({"handled_on": ValidationError(
+            f"处理决定日期不能早于先行登记保存日期（{preservation.preserved_on:%Y年%m月%d日}）。", code="out_of_order")})
+    handling = (handling or "").strip()
+    if not handling:
+        raise ValidationError({"handling": ValidationError("请写明处理决定（如解除登记保存、移送、依法没收）。", code="required")})
+    preservation.handled_on, preservation.handling = handled_on, handling
+    preservation.save(update_fields=["handled_on", "handling"])
+    deadline = preservation.deadline
+    deadline.met_at = timezone.make_aware(datetime.combine(handled_on, datetime.min.time().replace(hour=12)), clock.SHANGHAI)
+    deadline.save(update_fields=["met_at"])
+    append_audit(actor=actor, action="case.preservation_handled", obj=case, payload={
+        "preservation": preservation.pk, "handled_on": handled_on.isoformat(), "handling": handling,
+        "due_on": deadline.due_on.isoformat(), "late": handled_on > deadline.due_on})
+    return preservation
 
 
 @transaction.atomic
@@ -722,7 +796,7 @@ def set_av_requirement(*, actor, agency: Agency, act_kind: str, step_code: str =
 
 __all__ = [
     "approve_av_exemption", "assign_officer", "complete_step", "meet_deadline", "open_case", "propose_decision",
-    "record_hearing_notice", "record_hearing_request", "record_preservation", "remove_officer", "request_av_exemption",
+    "handle_preservation", "record_hearing_notice", "record_hearing_request", "record_preservation", "remove_officer", "request_av_exemption",
     "requires_review_block", "set_av_requirement", "set_lead_officer", "start_step", "terminate_case",
     "hearing_requested_in_time",
 ]

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,12 +24,13 @@ from sanxiang.core.views import staff_required
 
 from . import predicates, registry, selectors, services
 from .forms import (
-    AssignOfficerForm, CompleteStepForm, ExemptionForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm, ProposalForm,
-    StartStepForm, TerminateForm, yuan_to_fen,
+    AssignOfficerForm, CompleteStepForm, ExemptionForm, HearingNoticeForm, HearingRequestForm, HearingWaiverForm, OpenCaseForm,
+    PreservationForm, PreservationHandledForm, ProposalForm, StartStepForm, TerminateForm, yuan_to_fen,
 )
 from .models import AvExemption, StepStatus
 from sanxiang.core.parsing import optional_id
 from sanxiang.core import clock
+from sanxiang.rules.loader import get_rule
 
 PAGE_SIZE = 30
 
@@ -110,6 +112,17 @@ def case_detail(request, pk: int):
         "terminate_form": TerminateForm(initial={"on": today}),
         "can_decide": predicates.can_decide(case, on=today) if "decision" in definition.codes else None,
         "panels": registry.case_panels(user=request.user, case=case),
+        # The hearing (arts. 63-65): its notice, then the hearing step; evidence
+        # preservation (art. 56) with its handling deadline.
+        "hearing_record_open": predicates.can_record_hearing(case).ok,
+        "hearing_held": case.hearing_on is not None or case.steps.filter(code="hearing", status=StepStatus.COMPLETED).exists(),
+        "notice_form": HearingNoticeForm(initial={"notified_on": today}),
+        "preservations": selectors.preservations_of(case=case),
+        "preservation_form": PreservationForm(initial={"preserved_on": today}),
+        "handled_form": PreservationHandledForm(initial={"handled_on": today}),
+        "offers_preservation": "investigation" in definition.codes and case.act_kind == "penalty",
+        "notice_rule": get_rule("penalty.hearing_notice_limit", on=today, agency=case.agency),
+        "preservation_rule": get_rule("penalty.preservation_decision_limit", on=today, agency=case.agency),
         "hearing_form": HearingRequestForm(), "waiver_form": HearingWaiverForm(), "proposal_form": ProposalForm(initial={
             "categories": case.proposed_penalty_categories,
             "fine_yuan": None if case.proposed_fine_fen is None else case.proposed_fine_fen / 100}),
@@ -224,6 +237,51 @@ def hearing_waiver_view(request, pk: int):
             actor=request.user, case=case, waived_on=form.cleaned_data["waived_on"]),
             _("Hearing waiver recorded."))
     return redirect("cases:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def hearing_notice_view(request, pk: int):
+    """听证通知书 served (art. 64 (2)): its day and the hearing day it names."""
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = HearingNoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        run_shown(request, lambda: services.record_hearing_notice(
+            actor=request.user, case=case, notified_on=form.cleaned_data["notified_on"],
+            hearing_on=form.cleaned_data["hearing_on"]), _("Hearing notice recorded."))
+    return redirect(f"{reverse('cases:detail', kwargs={'pk': pk})}#hearing")
+
+
+@staff_required
+@require_POST
+def preservation_view(request, pk: int):
+    """证据先行登记保存 registered (art. 56): a handling deadline of 7 working days."""
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    form = PreservationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        run_shown(request, lambda: services.record_preservation(
+            actor=request.user, case=case, preserved_on=form.cleaned_data["preserved_on"],
+            items=form.cleaned_data["items"]), _("Evidence preservation registered."))
+    return redirect(f"{reverse('cases:detail', kwargs={'pk': pk})}#preservation")
+
+
+@staff_required
+@require_POST
+def preservation_handled_view(request, pk: int, preservation_id: int):
+    case = selectors.get_case_for(user=request.user, pk=pk)
+    preservation = selectors.get_preservation_for(user=request.user, case_pk=pk, pk=preservation_id)
+    form = PreservationHandledForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        run_shown(request, lambda: services.handle_preservation(
+            actor=request.user, case=case, preservation=preservation, handled_on=form.cleaned_data["handled_on"],
+            handling=form.cleaned_data["handling"]), _("Handling decision recorded."))
+    return redirect(f"{reverse('cases:detail', kwargs={'pk': pk})}#preservation")
 
 
 @staff_required

@@ -146,13 +146,13 @@ def test_a_stale_instance_of_a_closed_case_is_refused_too(world, ended_cases):
 def test_preservation_cannot_be_dated_before_opening_or_after_the_decision(world, open_case, walk):
     case = open_case()
     with pytest.raises(ValidationError) as exc:
-        services.record_preservation(actor=world.u_changan, case=case, preserved_on=date(2026, 8, 31))
-    assert _error(exc.value) == ("preserved_on", "invalid")
+        services.record_preservation(actor=world.u_changan, case=case, preserved_on=date(2026, 8, 31), items="过期食品10箱")
+    assert _error(exc.value) == ("preserved_on", "before_opening")
     walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
     walk(case, ["decision"], date(2026, 9, 30))
     case.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
-        services.record_preservation(actor=world.u_changan, case=case, preserved_on=date(2026, 10, 2))
+        services.record_preservation(actor=world.u_changan, case=case, preserved_on=date(2026, 10, 2), items="过期食品10箱")
     assert _error(exc.value) == ("preserved_on", "after_decision")
 
 

@@ -132,7 +132,7 @@ def test_the_case_page_records_a_hearing_request_or_a_waiver(world, open_case, w
     assert f"{period.due_on:%Y年%m月%d日}届满" in detail and "登记当事人书面放弃听证" in detail
     r = c.post(f"/workbench/cases/{case.pk}/hearing-waiver/", {"waived_on": (today - timedelta(days=2)).isoformat()},
                follow=True)
-    assert "放弃日期须在告知之后" in r.content.decode()
+    assert "放弃听证日期不能早于告知送达日期" in r.content.decode()
     r = c.post(f"/workbench/cases/{case.pk}/hearing-waiver/", {"waived_on": today.isoformat()}, follow=True)
     page = r.content.decode()
     assert "已登记放弃听证" in page and f"放弃听证日期 {today:%Y-%m-%d}" in page and "登记当事人书面放弃听证" not in page
