@@ -103,7 +103,7 @@ def test_the_case_page_says_review_is_required_why_what_the_decision_waits_for_a
     services.assign_reviewer(actor=rw.head, submission=submission, reviewer=rw.reviewer)
     services.record_opinion(actor=rw.u_reviewer, submission=submission, checklist=ALL_PASS)
     body = _case_page(rw.u_changan, case)
-    assert '<strong class="review-outcome">同意</strong>' in body and "刘法审" in body
+    assert '<b class="review-outcome">同意</b>' in body and "刘法审" in body
     assert '<p class="notice" id="review-waits">法制审核不妨碍作出决定。</p>' in body
     assert "尚未送审" not in body and 'class="notice error" id="review-waits"' not in body
 
