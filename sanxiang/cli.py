@@ -29,6 +29,7 @@ COMMANDS = [
     ("archive check PACKAGE", "Four-property check (四性检测) of a case's archive package; exits non-zero naming what is wrong."),
     ("archive build CASE_ID", "Build the archive package (电子案卷) of a closed case again."),
     ("publicity import FILE", "Import a 双公示 CSV/XLSX file for an agency (--agency CODE), with a per-row error report."),
+    ("publicity auto-publish", "Show or switch an agency's automatic publication without the pre-publication check (--agency CODE [on|off])."),
     ("publicity export", "Export an agency's decisions of one kind in the 双公示 layout (--agency CODE --kind penalty|license -o FILE.csv|FILE.xlsx)."),
     ("search rebuild", "Rebuild the full-text search index of published decisions."),
     ("jobs run", "Run the scheduled jobs now (publicity expiry ...), each under its own lock; exits non-zero if one failed. `sanxiang serve` also runs them every 10 minutes."),

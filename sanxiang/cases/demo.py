@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sanxiang.core import clock
-from sanxiang.core.calendar import day_status
+from sanxiang.core.calendar import calendar_session
 from sanxiang.core.validators import make_credit_code
 
 from . import services
@@ -152,12 +152,12 @@ DEMO_CASES: list[DemoCase] = [
 def working_days_ago(n: int, *, today: date | None = None) -> date:
     """The day ``n`` working days before today (today itself for 0 when it
     is a working day, else the last working day before it)."""
-    day = today or clock.today()
-    while not day_status(day)[0]:
+    day, calendar = today or clock.today(), calendar_session()
+    while not calendar.status(day)[0]:
         day -= timedelta(days=1)
     while n > 0:
         day -= timedelta(days=1)
-        if day_status(day)[0]:
+        if calendar.status(day)[0]:
             n -= 1
     return day
 

@@ -25,6 +25,12 @@ POST /decisions   {"records": [record, ...]}   at most 1,000 records
 GET /decisions/{external_id}
     The pushing agency's own record: status, version, due date. Another
     agency's record is "not found" (its existence is not revealed).
+POST /decision-changes   {"external_id", "via", "outcome", "reason", "changed_on"?, "content"?}
+    The decision changed after it was made (复议 ``reconsideration``, 诉讼
+    ``litigation``, 撤销 by the agency ``agency``; issue 11 item 1):
+    ``services.record_decision_change`` corrects it (outcome ``changed``
+    with the new ``content``) or withdraws it with the reason. The caller's
+    own agency; a case-derived record is addressed by its ``case-<id>``.
 """
 
 from __future__ import annotations
@@ -34,12 +40,12 @@ from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, ActKind, PartyType
-from sanxiang.core.parsing import BadNumber, load_json, parse_int
+from sanxiang.core.parsing import BadNumber, Day, load_json, parse_int
 
 from .intake import safe_external_id, validate_records
 from .selectors import decisions_for
@@ -183,3 +189,27 @@ def get_decision(request, external_id: str):
         "withdrawal_due": d.withdrawal_due.isoformat() if d.withdrawal_due else None,
         "withdrawal_on_time": d.withdrawal.on_time if hasattr(d, "withdrawal") else None,
     })
+
+
+class DecisionChangeIn(Schema):
+    external_id: str
+    via: str
+    outcome: str
+    reason: str
+    changed_on: Day | None = None
+    content: str = ""
+
+
+@router.post("/decision-changes", auth=AUTH,
+             summary="A decision changed after it was made (复议, 诉讼, 撤销): corrected or withdrawn with the reason")
+def record_decision_change(request, payload: DecisionChangeIn):
+    from .services import record_decision_change as record_change
+
+    agency = _agency_of(request)
+    d = decisions_for(user=request.user).filter(agency=agency, external_id=payload.external_id).first()
+    if d is None:
+        raise ApiError(status=404, code="not_found", field="external_id", message="未找到该外部编号的决定，或不在您的权限范围内。")
+    d = record_change(actor=request.user, decision=d, via=payload.via, outcome=payload.outcome, reason=payload.reason,
+                      changed_on=payload.changed_on, content=payload.content)
+    return _json({"external_id": d.external_id, "decision_id": d.pk, "status": d.status, "version": d.version,
+                  "withdrawal_due": d.withdrawal_due.isoformat() if d.withdrawal_due else None})

@@ -562,6 +562,12 @@ def publish_decision(*, actor, decision: Decision, confirmed: bool = True,
     return _publish(decision=decision, actor=getattr(actor, "username", str(actor)), reason="")
 
 
+def auto_publish_enabled(agency: Agency) -> bool:
+    """Whether the agency publishes received decisions without the
+    pre-publication check (a read: no settings row is created)."""
+    return bool(PublicitySettings.objects.filter(agency=agency).values_list("auto_publish", flat=True).first())
+
+
 @transaction.atomic
 def set_auto_publish(*, actor, agency: Agency, enabled: bool) -> PublicitySettings:
     """Switch automatic publication (publication without the administrator's

@@ -11,6 +11,7 @@ urlpatterns = [
     path("decisions/feed/<id:agency_id>/", views.AgencyFeed(), name="feed"),
     path("workbench/publicity/", views.workbench, name="workbench"),
     path("workbench/publicity/import/", imports.import_page, name="import"),
+    path("workbench/publicity/settings/", views.settings_page, name="settings"),
     path("workbench/publicity/export/", imports.export_download, name="export"),
     path("workbench/publicity/<id:pk>/", views.decision_private, name="private"),
     path("workbench/publicity/<id:pk>/publish/", views.publish, name="publish"),

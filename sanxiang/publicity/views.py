@@ -10,6 +10,7 @@ from datetime import date
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -167,6 +168,24 @@ def workbench(request):
         "early_end_queue": [(a, predicates.can_decide_early_end(user, a))
                             for a in selectors.early_end_queue_for(user=user).select_related("applied_by")[:50]],
     })
+
+
+@staff_required
+def settings_page(request):
+    """The agency's automatic publication (issue 11 item 1): shown to its
+    publicity administrator and head, switched by them only
+    (``services.set_auto_publish`` asks ``predicates.can_manage_publicity``)."""
+    user = request.user
+    agency = user.agency if getattr(user, "agency_id", None) else None
+    if agency is None or not predicates.can_manage_publicity(user, agency):
+        raise PermissionDenied
+    if request.method == "POST":
+        enabled = request.POST.get("auto_publish") == "1"
+        run_shown(request, lambda: services.set_auto_publish(actor=user, agency=agency, enabled=enabled),
+                  _("Automatic publication switched on.") if enabled else _("Automatic publication switched off."))
+        return redirect("publicity:settings")
+    return render(request, "publicity/settings.html", {
+        "agency": agency, "auto_publish": services.auto_publish_enabled(agency)})
 
 
 # What each kind of removal is called on the pre-publication check.

@@ -273,3 +273,58 @@ def test_importing_the_cases_own_decision_by_its_number_is_a_correction_not_a_se
     assert report.rejected == 0 and report.corrected == 1 and report.created == 0
     record = Decision.objects.get(doc_number=number)
     assert record.case_id == case.pk and record.version == 2 and record.data["content"].endswith("（更正）")
+
+
+# --- automatic publication: page and command -----------------------------------------
+
+
+def test_automatic_publication_is_set_on_its_page_by_the_publicity_administrator_only(cw, settings):
+    settings.REQUIRE_TOTP = False
+    admin, officer = Client(), Client()
+    admin.force_login(cw.pub_admin)
+    officer.force_login(cw.u_changan)
+    assert officer.get("/workbench/publicity/settings/").status_code == 403
+    assert officer.post("/workbench/publicity/settings/", {"auto_publish": "1"}).status_code == 403
+    assert 'href="/workbench/publicity/settings/"' in admin.get("/workbench/publicity/").content.decode()
+    page = admin.get("/workbench/publicity/settings/")
+    assert page.status_code == 200 and 'name="auto_publish"' in page.content.decode()
+    admin.post("/workbench/publicity/settings/", {"auto_publish": "1"})
+    assert services.auto_publish_enabled(cw.amr_changan)
+    case = decide(cw, open_case(cw))
+    assert Decision.objects.get(case=case).status == DecisionStatus.PUBLISHED
+    admin.post("/workbench/publicity/settings/", {})
+    assert not services.auto_publish_enabled(cw.amr_changan)
+
+
+def test_the_command_shows_and_switches_automatic_publication(cw):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("publicity", "auto-publish", "--agency", cw.amr_changan.credit_code, stdout=out)
+    assert "off" in out.getvalue()
+    call_command("publicity", "auto-publish", "--agency", cw.amr_changan.credit_code, "on", stdout=out)
+    assert services.auto_publish_enabled(cw.amr_changan) and out.getvalue().rstrip().endswith("on.")
+
+
+def test_a_change_is_recorded_through_the_api_and_refusals_carry_their_code(cw, settings, publicity_api_mounted):
+    import json
+
+    case = decide(cw, open_case(cw))
+    record = Decision.objects.get(case=case)
+    services.publish_decision(actor=cw.pub_admin, decision=record, confirmed=True)
+    client = Client()
+    client.force_login(cw.pub_admin)
+    url = "/api/v1/publicity/decision-changes"
+
+    def post(body):
+        return client.post(url, data=json.dumps(body, ensure_ascii=False), content_type="application/json")
+
+    bad = post({"external_id": record.external_id, "via": "agency", "outcome": "revoked", "reason": " "})
+    assert bad.status_code == 422 and bad.json()["code"] == "required" and bad.json()["field"] == "reason"
+    assert post({"external_id": "nope", "via": "agency", "outcome": "revoked", "reason": "x"}).status_code == 404
+    ok = post({"external_id": record.external_id, "via": "agency", "outcome": "revoked",
+               "reason": "本机关发现原决定认定事实错误，依法撤销"})
+    assert ok.status_code == 200 and ok.json()["status"] == "withdrawn" and ok.json()["withdrawal_due"]
+    assert WithdrawalNotice.objects.get(decision=record).reason.startswith("本机关撤销或者纠正")

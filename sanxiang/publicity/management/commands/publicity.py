@@ -8,6 +8,10 @@ line (seed 公示-19).
   sanxiang publicity export --agency CODE --kind penalty|license -o FILE.csv|FILE.xlsx [--headers chinese|codes]
       The agency's decisions in the 双公示 layout (private data: for the
       credit platform exchange only). Not-to-be-published records are left out.
+  sanxiang publicity auto-publish --agency CODE [on|off]
+      Show or switch the agency's automatic publication (a received or
+      case-derived decision is published at once, without the
+      administrator's pre-publication check); audited.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ class Command(BaseCommand):
         exp.add_argument("--kind", choices=["penalty", "license"], required=True)
         exp.add_argument("-o", "--output", required=True, help="FILE.csv or FILE.xlsx")
         exp.add_argument("--headers", choices=["chinese", "codes"], default="chinese")
+        auto = sub.add_parser("auto-publish", help="show or switch an agency's automatic publication")
+        auto.add_argument("--agency", required=True)
+        auto.add_argument("state", nargs="?", choices=["on", "off"], help="omit to show the current setting")
 
     def _agency(self, code: str) -> Agency:
         agency = Agency.objects.filter(credit_code=code.strip().upper()).first()
@@ -77,6 +84,8 @@ class Command(BaseCommand):
         agency = self._agency(options["agency"])
         if action == "import":
             return self._import(agency, options)
+        if action == "auto-publish":
+            return self._auto_publish(agency, options)
         return self._export(agency, options)
 
     def _import(self, agency, options):
@@ -104,6 +113,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Error report written to {options['report']}.")
         if report.rejected:
             sys.exit(1)
+
+    def _auto_publish(self, agency, options):
+        from sanxiang.publicity import services
+
+        if options["state"] is not None:
+            services.set_auto_publish(actor="cli:publicity", agency=agency, enabled=options["state"] == "on")
+        enabled = services.auto_publish_enabled(agency)
+        self.stdout.write(f"{agency.name}: automatic publication {'on' if enabled else 'off'}.")
 
     def _export(self, agency, options):
         out = Path(options["output"])
