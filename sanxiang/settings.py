@@ -311,6 +311,10 @@ PUBLIC_BASE_URL = os.environ.get("SANXIANG_PUBLIC_BASE_URL", "").strip()
 # where the subset Chinese font is cached (empty: DATA_DIR/cache/fonts).
 DOCUMENT_NUMBER_PATTERN = os.environ.get("SANXIANG_DOCUMENT_NUMBER_PATTERN", "")
 DOCUMENT_FONT_CACHE_DIR = os.environ.get("SANXIANG_FONT_CACHE_DIR", "")
+# The serif CJK font file the PDFs are set in (core/fonts.py): empty detects
+# an installed one (Debian fonts-noto-cjk: Noto Serif CJK SC), "packaged"
+# forces the packaged Noto Sans CJK SC, which is also the fallback.
+DOCUMENT_PDF_FONT = os.environ.get("SANXIANG_DOCUMENT_PDF_FONT", "").strip()
 
 # E-case file packages (docs/archive.md); empty: DATA_DIR/archives.
 ARCHIVE_DIR = os.environ.get("SANXIANG_ARCHIVE_DIR", "")

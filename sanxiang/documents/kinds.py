@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 
 KINDS_DIR = Path(__file__).resolve().parent / "kinds"
 
-FIELD_TYPES = ("text", "date", "money", "list")
+FIELD_TYPES = ("text", "date", "datetime", "money", "list", "bool")
 BLOCK_TYPES = ("paragraph", "line", "table", "list", "signature", "date", "seal", "note", "blank")
 
 # Placeholders every template may use besides its own fields; filled from
@@ -45,6 +45,8 @@ class FieldSpec:
     type: str = "text"
     required: bool = False
     help: str = ""
+    yes: str = "是"  # how a bool prints when on / off (YAML true_text / false_text)
+    no: str = "否"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def _parse(path: Path) -> DocumentKind:
     fields = []
     for f in raw["fields"]:
         spec = FieldSpec(name=f["name"], label=f["label"], type=f.get("type", "text"),
-                         required=bool(f.get("required", False)), help=f.get("help", ""))
+                         required=bool(f.get("required", False)), help=f.get("help", ""),
+                         yes=str(f.get("true_text", "是")), no=str(f.get("false_text", "否")))
         if spec.type not in FIELD_TYPES:
             raise _error(path, f"field {spec.name}: type {spec.type!r} not one of {FIELD_TYPES}")
         if not spec.name.isidentifier() or spec.name in CONTEXT_KEYS:

@@ -5,10 +5,18 @@ tools allow: A4, margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
 the title at 2号 (22 pt), the body at 3号 (16 pt) with 2-character first-line
 indents, about 22 lines a page.
 
-DOCX names the fonts Chinese offices have (title 宋体 bold, body 仿宋_GB2312,
-set as w:eastAsia) and embeds none: Word documents are edited on desks
-that have them. PDF embeds its font (fonts.py), so what was issued prints the
-same anywhere.
+DOCX names the conventional 公文 fonts of GB/T 9704 (title 方正小标宋简体, body
+仿宋_GB2312, as w:eastAsia in the document's styles and runs) and embeds none:
+Word renders them where they are installed, as on most office desks. PDF
+embeds its font (core/fonts.py: a serif CJK face installed on the server,
+else the packaged one), so what was issued prints the same anywhere.
+
+A draft (``draft=True``: the preview before "生成文号并出具") carries the
+heading 草稿 and, in the PDF, a 草稿 watermark on every page, and no number.
+
+Entered text meets the template's punctuation through
+``values.normalize_sentence`` (issue 11 item 6): no doubled 。, and a 。 after
+an entered clause that ends a paragraph.
 """
 
 from __future__ import annotations
@@ -21,15 +29,18 @@ from datetime import datetime
 
 from sanxiang.core import fonts
 from .kinds import Block, DocumentKind
-from .values import chinese_date, print_value
+from .values import chinese_date, normalize_sentence, print_value
 from sanxiang.core import clock
 
 TITLE_PT = 22  # 2号
 BODY_PT = 16  # 3号
 NOTE_PT = 12  # 小四
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
-DOCX_TITLE_FONT = "宋体"
-DOCX_BODY_FONT = "仿宋_GB2312"
+DOCX_TITLE_FONT = "方正小标宋简体"  # GB/T 9704-2012 7.3.1: 小标宋体 for the title
+DOCX_BODY_FONT = "仿宋_GB2312"  # GB/T 9704-2012 7.3.3 and 5.2.2: 仿宋 for the body
+DOCX_TITLE_STYLE = "公文标题"
+DRAFT_MARK = "草稿"
+DRAFT_HEADING = "草稿（未生成文号，不作为正式文书使用）"
 DOCX_LATIN_FONT = "Times New Roman"
 INDENT = "\u3000\u3000"
 PREVIEW_NUMBER = "（文号待生成）"
@@ -65,14 +76,15 @@ def build_context(*, case, kind: DocumentKind, values: dict, number: str | None,
 class Line:
     """One laid-out element, independent of the output format."""
 
-    style: str  # title, number, para, line, table, sign, date, seal, note, blank
+    style: str  # draft, title, number, para, line, table, sign, date, seal, note, blank
     text: str = ""
     rows: tuple[tuple[str, str], ...] = ()
 
 
-def layout(kind: DocumentKind, ctx: dict) -> list[Line]:
+def layout(kind: DocumentKind, ctx: dict, *, draft: bool = False) -> list[Line]:
     values = ctx.get("_values", {})
-    out = [Line("title", ctx["agency_name"]), Line("title", kind.title)]
+    out = [Line("draft", DRAFT_HEADING)] if draft else []
+    out += [Line("title", ctx["agency_name"]), Line("title", kind.title)]
     if kind.numbered:
         out.append(Line("number", ctx["number"] or PREVIEW_NUMBER))
     for block in kind.body:
@@ -82,21 +94,22 @@ def layout(kind: DocumentKind, ctx: dict) -> list[Line]:
     return out
 
 
-def _fill(text: str, ctx: dict) -> str:
-    return text.format_map(ctx)
+def _fill(text: str, ctx: dict, *, end: bool = False) -> str:
+    return normalize_sentence(text.format_map(ctx), end=end)
 
 
 def _block_lines(block: Block, ctx: dict, values: dict) -> list[Line]:
     t = block.type
-    if t == "paragraph":
-        return [Line("para", _fill(block.text, ctx))]
+    if t == "paragraph":  # a sentence: it ends with its 。
+        return [Line("para", _fill(block.text, ctx, end=True))]
     if t == "line":
         return [Line("line", _fill(block.text, ctx))]
     if t == "note":
         return [Line("note", _fill(block.text, ctx))]
     if t == "list":
         lines = [Line("para", _fill(block.text, ctx))] if block.text else []
-        return lines + [Line("para", f"{i}. {item}") for i, item in enumerate(values.get(block.field, []), 1)]
+        return lines + [Line("para", normalize_sentence(f"{i}. {item}", end=False))
+                        for i, item in enumerate(values.get(block.field, []), 1)]
     if t == "table":
         return [Line("table", rows=tuple((label, _fill(value, ctx)) for label, value in block.rows))]
     if t == "signature":
@@ -111,7 +124,7 @@ def _block_lines(block: Block, ctx: dict, values: dict) -> list[Line]:
 
 
 def render(kind: DocumentKind, ctx: dict, *, issued_at: datetime) -> Rendered:
-    lines = layout(kind, ctx)
+    lines = layout(kind, ctx)  # an issued document is never a draft
     return Rendered(docx=render_docx(lines, title=kind.title, issued_at=issued_at),
                     pdf=render_pdf(lines, title=kind.title, issued_at=issued_at))
 
@@ -136,9 +149,10 @@ def _set_fonts(run_or_style, *, east_asia: str, size_pt: float, bold: bool = Fal
 
 def render_docx(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
     from docx import Document as Docx
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.shared import Mm, Pt
+    from docx.shared import Mm, Pt, RGBColor
 
     doc = Docx()
     section = doc.sections[0]
@@ -150,13 +164,21 @@ def render_docx(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.line_spacing = Pt(28.95)  # 22 lines on the type area
     normal.paragraph_format.space_after = Pt(0)
+    # The title's own style, so the fonts are named in styles.xml (where Word
+    # looks first) as well as on each run.
+    title_style = doc.styles.add_style(DOCX_TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    title_style.base_style = normal
+    _set_fonts(title_style, east_asia=DOCX_TITLE_FONT, size_pt=TITLE_PT)
+    title_style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title_style.paragraph_format.line_spacing = Pt(35)
     props = doc.core_properties
     props.title, props.language = title, "zh-CN"
     props.created = props.modified = issued_at
     props.author = props.last_modified_by = "三项制度平台"
 
-    def paragraph(text: str, *, align=None, east_asia=DOCX_BODY_FONT, size=BODY_PT, bold=False, indent=False):
-        p = doc.add_paragraph()
+    def paragraph(text: str, *, align=None, east_asia=DOCX_BODY_FONT, size=BODY_PT, bold=False, indent=False,
+                  style=None):
+        p = doc.add_paragraph(style=style)
         if align is not None:
             p.alignment = align
         if indent:
@@ -166,8 +188,12 @@ def render_docx(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
         return p
 
     for line in lines:
-        if line.style == "title":
-            paragraph(line.text, align=WD_ALIGN_PARAGRAPH.CENTER, east_asia=DOCX_TITLE_FONT, size=TITLE_PT, bold=True)
+        if line.style == "draft":
+            p = paragraph(line.text, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
+            p.runs[0].font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+        elif line.style == "title":
+            paragraph(line.text, align=WD_ALIGN_PARAGRAPH.CENTER, east_asia=DOCX_TITLE_FONT, size=TITLE_PT,
+                      style=DOCX_TITLE_STYLE)
         elif line.style == "number":
             paragraph(line.text, align=WD_ALIGN_PARAGRAPH.RIGHT)
         elif line.style == "para":
@@ -186,9 +212,11 @@ def render_docx(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
             table = doc.add_table(rows=0, cols=2)
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
+            type_w = 210 - MARGINS_MM["left"] - MARGINS_MM["right"]
+            label_w = _label_width(line.rows, lambda text: len(text) * 14 * 0.3528, type_w)  # 14 pt a character
             for label, value in line.rows:
                 cells = table.add_row().cells
-                cells[0].width, cells[1].width = Mm(40), Mm(116)
+                cells[0].width, cells[1].width = Mm(label_w), Mm(type_w - label_w)
                 for cell, text, bold in ((cells[0], label, True), (cells[1], value, False)):
                     cell.paragraphs[0].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
                     parts = text.split("\n") or [""]
@@ -254,13 +282,35 @@ def wrap_text(text: str, width: float, measure, *, first_indent: float = 0.0) ->
     return lines
 
 
+def _label_width(rows, measure, width: float) -> float:
+    """The label column of a two-column form, wide enough for its longest
+    label line (a label breaks only where the template put a line break, so
+    a word or number is never split: issue 11 item 6, the 立案审批表), within
+    a quarter to two fifths of the type area."""
+    longest = max((measure(part) for label, _value in rows for part in label.split("\n")), default=0.0)
+    return min(max(longest + 4.5, width / 4), width * 0.4)
+
+
 def render_pdf(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     font = fonts.font_for(_all_text(lines))
 
+    draft = any(line.style == "draft" for line in lines)
+
     class Pdf(FPDF):
+        def header(self):
+            if not draft:
+                return
+            # A draft: 草稿 across every page, in light grey behind the text.
+            self.set_font(fonts.FAMILY, size=96)
+            self.set_text_color(225, 225, 225)
+            with self.rotation(35, x=self.w / 2, y=self.h / 2):
+                self.text(self.w / 2 - self.get_string_width(DRAFT_MARK) / 2, self.h / 2 + 12, DRAFT_MARK)
+            self.set_text_color(0, 0, 0)
+            self.set_xy(self.l_margin, self.t_margin)
+
         def footer(self):
             self.set_y(-20)
             self.set_font(fonts.FAMILY, size=NOTE_PT)
@@ -295,7 +345,12 @@ def render_pdf(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
                 group += 42 if following.style == "seal" else body_h
             if pdf.get_y() + group > pdf.page_break_trigger and group < pdf.page_break_trigger - pdf.t_margin:
                 pdf.add_page()
-        if style == "title":
+        if style == "draft":
+            pdf.set_font(fonts.FAMILY, size=BODY_PT)
+            pdf.set_text_color(192, 0, 0)
+            pdf.multi_cell(0, body_h, line.text, align="C", **nl)
+            pdf.set_text_color(0, 0, 0)
+        elif style == "title":
             pdf.set_font(fonts.FAMILY, size=TITLE_PT)
             pdf.multi_cell(0, 12, line.text, align="C", **nl)
         elif style == "number":
@@ -338,7 +393,8 @@ def render_pdf(lines: list[Line], *, title: str, issued_at: datetime) -> bytes:
             pdf.ln(body_h)
         elif style == "table":
             pdf.set_font(fonts.FAMILY, size=14)
-            with pdf.table(col_widths=(40, 116), text_align=("CENTER", "LEFT"), line_height=8,
+            label_w = _label_width(line.rows, pdf.get_string_width, width)
+            with pdf.table(col_widths=(label_w, width - label_w), text_align=("CENTER", "LEFT"), line_height=8,
                            first_row_as_headings=False) as table:
                 for label, value in line.rows:
                     row = table.row()

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from sanxiang.cases.models import Case
 from sanxiang.core.selectors import agencies_for, get_in_scope
 
+from . import prefill
+from .kinds import DocumentKind
 from .models import Document
 
 
@@ -33,3 +35,11 @@ def step_documents_for(*, user, step) -> QuerySet[Document]:
 def case_documents_for(*, user, case_id) -> tuple[Case, QuerySet[Document]]:
     case = get_case_for(user=user, pk=case_id)
     return case, documents_for(user=user).filter(case=case).order_by("issued_at", "id")
+
+
+def prefill_for(*, user, case: Case, kind: DocumentKind, item_id: int | None = None):
+    """The starting values of ``kind``'s form in ``case`` from the case, its
+    earlier documents (those ``user`` may read), its evidence and the
+    enforcement item picked (``prefill.prefill``; issue 11 item 6)."""
+    documents = documents_for(user=user).filter(case=case)
+    return prefill.prefill(case=case, kind=kind, documents=documents, item_id=item_id)

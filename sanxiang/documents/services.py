@@ -152,12 +152,16 @@ def issue_document(*, actor, case, kind: str, data: dict, step=None, through: st
 
 def render_preview(*, case, kind: str, data: dict, fmt: str = "pdf") -> bytes:
     """A draft rendering without a number (nothing stored, nothing
-    consumed): required fields may still be empty, types are checked."""
+    consumed, no audit entry, the number sequence untouched): marked 草稿
+    (heading, and a watermark in the PDF), with （文号待生成） in place of
+    the number; required fields may still be empty, types are checked. The
+    issue page shows it before the irreversible "生成文号并出具" (issue 11
+    item 6)."""
     spec = get_kind(kind)
     values = clean_data(spec, data, partial=True)
     issued_at = timezone.now()
     ctx = build_context(case=case, kind=spec, values=values, number=None, issued_at=issued_at)
-    lines = layout(spec, ctx)
+    lines = layout(spec, ctx, draft=True)
     if fmt == "docx":
         return render_docx(lines, title=spec.title, issued_at=issued_at)
     if fmt == "pdf":

@@ -2,13 +2,20 @@
 (errors name the field, in Chinese) and formatted for print.
 
 Stored form (Document.data): text as a stripped string, date as ISO
-``YYYY-MM-DD``, money as a yuan string with two decimals (exact, Decimal),
-list as a list of non-empty strings.
+``YYYY-MM-DD``, datetime as ISO ``YYYY-MM-DDTHH:MM`` (a picker's value;
+a time written in words, e.g. ``9时30分许`` from a paper record, is kept as
+written), money as a yuan string with two decimals (exact, Decimal), list as
+a list of non-empty strings, bool as true/false (a switch: absent is false).
+
+``normalize_sentence`` mends the sentence ends where entered text meets the
+template's own punctuation (issue 11 item 6): no doubled 。, and a 。 after
+an entered clause that ends a paragraph.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -17,6 +24,10 @@ from .kinds import DocumentKind
 
 MAX_TEXT = 20_000
 MAX_MONEY = Decimal("999999999999.99")
+
+
+TRUE_WORDS = frozenset({"1", "true", "on", "yes", "是"})
+FALSE_WORDS = frozenset({"", "0", "false", "off", "no", "否"})
 
 
 def _blank(value) -> bool:
@@ -48,6 +59,26 @@ def clean_value(spec, value):
             raise ValidationError({spec.name: ValidationError(f"{label}必须是不小于零、最多两位小数的金额（单位：元）。",
                                                               code="invalid_amount")})
         return str(amount.quantize(Decimal("0.01")))
+    if spec.type == "datetime":
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%dT%H:%M")
+        text = str(value).strip()
+        try:
+            return datetime.fromisoformat(text.replace(" ", "T", 1)).strftime("%Y-%m-%dT%H:%M")
+        except ValueError:
+            if len(text) > 64:
+                raise ValidationError({spec.name: ValidationError(
+                    f"{label}不是有效时间（格式：2026-03-01T09:30）。", code="invalid_datetime")}) from None
+            return text  # a time in words (paper record), kept as written
+    if spec.type == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS or text == spec.yes:
+            return True
+        if text in FALSE_WORDS or text == spec.no:
+            return False
+        raise ValidationError({spec.name: ValidationError(f"{label}只能是“是”或“否”。", code="invalid_choice")})
     if spec.type == "list":
         items = [value] if isinstance(value, str) else list(value)
         cleaned = [str(item).strip() for item in items if str(item).strip()]
@@ -70,6 +101,9 @@ def clean_data(kind: DocumentKind, data: dict, *, partial: bool = False) -> dict
     cleaned = {}
     for spec in kind.fields:
         value = data.get(spec.name)
+        if spec.type == "bool":  # a switch: off (or absent) is an answer, never a missing field
+            cleaned[spec.name] = False if _blank(value) else clean_value(spec, value)
+            continue
         if _blank(value):
             if spec.required and not partial:
                 _missing(kind, spec)
@@ -144,15 +178,59 @@ def chinese_date(value: date | str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def chinese_datetime(value: str) -> str:
+    """``2026-03-01T09:30`` → 2026年3月1日9时30分; a time in words as written."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{moment.year}年{moment.month}月{moment.day}日{moment.hour}时{moment.minute:02d}分"
+
+
 def print_value(spec, value) -> str:
     """How a stored value appears inside running text."""
+    if spec.type == "bool":
+        return spec.yes if value is True else (spec.no if value is False else "")
     if value is None or value == "" or value == []:
         return ""
     if spec.type == "date":
         return chinese_date(value)
+    if spec.type == "datetime":
+        return chinese_datetime(value)
     if spec.type == "money":
         amount = Decimal(value)
         return f"人民币{money_upper(amount)}（¥{amount:,.2f}）"
     if spec.type == "list":
         return "；".join(f"{i}. {item}" for i, item in enumerate(value, 1))
     return str(value)
+
+
+# --- sentence ends ---------------------------------------------------------------
+
+# A mark that ends a clause, doubled with the template's own 。 or ， when an
+# officer typed it too: "决定如下：罚款五万元。。" → "…五万元。".
+_DOUBLED = (
+    (re.compile(r"[。．.]\s*[。．]"), "。"),  # 。。 → 。
+    (re.compile(r"[，,；;、]\s*。"), "。"),  # ，。 → 。
+    (re.compile(r"。\s*([，；、])"), r"\1"),  # 。， → ，
+)
+_SENTENCE_END = "。！？!?：:；;…”’」』）)》】〕"
+
+
+def normalize_sentence(text: str, *, end: bool = True) -> str:
+    """Mend sentence ends where entered text meets template punctuation:
+    a doubled or clashing end mark becomes one (``。。`` / ``，。`` → ``。``,
+    ``。，`` → ``，``), and with ``end`` a paragraph (each of its lines) that
+    ends in a word or number gets its ``。``. Lines ending in a closing
+    bracket, quote, colon or other end mark are left as they are."""
+    def mend(line: str) -> str:
+        previous = None
+        while previous != line:
+            previous = line
+            for pattern, replacement in _DOUBLED:
+                line = pattern.sub(replacement, line)
+        line = line.rstrip()
+        if end and line and line[-1] not in _SENTENCE_END and not line[-1].isspace():
+            line += "。"
+        return line
+    return "\n".join(mend(line) for line in text.split("\n"))

@@ -20,6 +20,7 @@ class EvidenceConfig(AppConfig):
 
         registry.register_step_av_items(selectors.av_items_for_step)
         registry.register_case_ended(services.file_ended_case)
+        registry.register_case_evidence(selectors.evidence_lines_for_case)  # a 文书's 证据 list (issue 11 item 6)
         register_job("evidence", tasks.run_evidence_jobs)  # upload expiry, purge, fixity (记录-12)
         # AV to upload and shares to approve on the to-do list (core/todo.py).
         from . import todo

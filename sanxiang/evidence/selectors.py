@@ -52,6 +52,26 @@ def av_items_for_step(step) -> QuerySet[EvidenceItem]:
     return EvidenceItem.objects.filter(step=step, kind__in=AV_KINDS, deleted_at__isnull=True, purged_at__isnull=True)
 
 
+# How an evidence item is named in a document's 证据 list (issue 11 item 6).
+EVIDENCE_KIND_WORDS = {"photo": "现场照片", "audio": "录音", "video": "录像", "document": "书证", "other": "证据材料"}
+
+
+def evidence_lines_for_case(case) -> list[str]:
+    """The case's evidence items (not deleted), oldest first, one line
+    each for a 文书's 证据 list: kind, name, when and where captured
+    (registered as ``cases.registry.register_case_evidence``). A read; the
+    caller already holds the case in its scope."""
+    lines = []
+    items = EvidenceItem.objects.filter(case=case, deleted_at__isnull=True, purged_at__isnull=True)
+    for item in items.order_by("captured_at", "id"):
+        when = clock.local_time(item.captured_at)
+        where = f"，{item.place}" if item.place else ""
+        name = f"（{item.original_name}）" if item.original_name else ""
+        lines.append(f"{EVIDENCE_KIND_WORDS.get(item.kind, '证据材料')}{name}："
+                     f"{when.year}年{when.month}月{when.day}日{when.hour}时{when.minute:02d}分{where}")
+    return lines
+
+
 def get_upload_for(*, user, pk) -> Upload:
     """An upload is visible to the account that created it only."""
     try:

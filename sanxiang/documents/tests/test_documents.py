@@ -241,7 +241,7 @@ def test_pdf_embeds_its_font_and_renders_chinese_text(dw, tmp_path):
     data = doc.pdf.read()
     assert hashlib_sha256(data) == doc.pdf_sha256
     assert _pdf_fonts(data), "no embedded font program (FontFile2/FontFile3)"
-    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+NotoSansCJK", data), "the font is not subset-embedded"
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto(Sans|Serif)CJK", data), "the font is not subset-embedded"
     pdf = pdfium.PdfDocument(data)
     page = pdf[0]
     text = page.get_textpage().get_text_range()
@@ -265,7 +265,7 @@ def test_docx_has_the_number_the_chinese_text_and_east_asian_fonts(dw):
     assert doc.number in text and "行政处罚决定书" in text and "人民币伍万元整（¥50,000.00）" in text
     assert "《中华人民共和国行政处罚法》第七十二条" in text
     title_run = word.paragraphs[1].runs[0]
-    assert title_run.font.size.pt == 22 and title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "宋体"
+    assert title_run.font.size.pt == 22 and title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     body_run = next(p for p in word.paragraphs if p.text.startswith("经查明")).runs[0]
     assert body_run.font.size.pt == 16 and body_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
 
@@ -377,7 +377,9 @@ def test_an_officer_issues_a_document_from_the_case_page_and_errors_name_the_fie
     complete = {"case_source": "投诉举报", "discovered_on": "2026-08-28", "party_address": "石家庄市长安区中山东路1号",
                 "summary": "当事人涉嫌销售超过保质期的食品。", "suspected_provision": "《中华人民共和国食品安全法》第三十四条第（十）项",
                 "officers": "王建国、李秀英", "undertaker_opinion": "建议立案调查。"}
-    r = client.post(url, complete)
+    r = client.post(url, complete)  # first the draft to check: nothing issued yet
+    assert r.status_code == 200 and "生成文号并出具" in r.content.decode() and Document.objects.count() == 0
+    r = client.post(url, {**complete, "action": "issue", "confirm": "1"})
     assert r.status_code == 302
     document = Document.objects.get(case=case)
     assert document.number.startswith("长市监") and document.number.endswith("〔2026〕1号")

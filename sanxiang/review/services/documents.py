@@ -7,6 +7,7 @@ from django.db import transaction
 
 from sanxiang.core import clock
 from sanxiang.core.audit import append_audit
+from sanxiang.documents.prefill import officers_text
 from sanxiang.documents.services import issue_document
 
 from ..evaluation import describe_proposal
@@ -30,8 +31,12 @@ def issue_opinion_document(*, actor, submission: Submission):
         _refuse("submission", f"已制作法制审核意见书（{submission.opinion_document_number}）。", "already_issued")
     labels = dict(CheckItem.choices)
     issues = [f"{labels[e.item]}：{e.comment}" for e in submission.checklist.all() if e.result == ItemResult.ISSUE]
-    doc = _issue(actor=actor, case=submission.case, kind="legal_review_opinion", data={
-        "submitted_on": submission.received_on.isoformat(), "submitting_unit": "案件承办机构",
+    # The 承办机构 (the case's agency and its officers) and the reviewer's
+    # written opinion are printed on the opinion (issue 11 item 6).
+    case = submission.case
+    doc = _issue(actor=actor, case=case, kind="legal_review_opinion", data={
+        "submitted_on": submission.received_on.isoformat(), "submitting_unit": case.agency.name,
+        "officers": officers_text(case), "opinion": submission.opinion_text,
         "proposed_decision": describe_proposal(submission.proposal),
         "conclusion": OUTCOME_TEXT[submission.outcome],
         "issues": issues, "reviewers": submission.reviewer.name})
