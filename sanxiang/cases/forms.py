@@ -15,6 +15,22 @@ from sanxiang.core.vocabulary import ActKind, PartyType, PenaltyCategory
 from .models import OfficerRole, Procedure
 
 
+class IsoDateTimeInput(forms.DateTimeInput):
+    """An ``<input type="datetime-local">`` with its ISO value (China time):
+    a step recorded after the fact carries the moment it really happened."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or "%Y-%m-%dT%H:%M")
+
+
+def moment_field(label):
+    """When it really happened; blank: now. Never in the future (the service refuses)."""
+    return forms.DateTimeField(label=label, required=False, widget=IsoDateTimeInput(),
+                               help_text=_("Leave blank for now; for a record entered afterwards, when it really happened."))
+
+
 class OfficerChoiceField(IdModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}（{obj.certificate_number}）"
@@ -48,6 +64,7 @@ class StartStepForm(TextForm):
     place = forms.CharField(label=_("place"), max_length=255, required=False)
     at_premises = forms.BooleanField(label=_("in the case-handling premises"), required=False)
     note = forms.CharField(label=_("record"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    at = moment_field(_("started at"))
 
     def __init__(self, *args, officers_qs, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +79,7 @@ class CompleteStepForm(TextForm):
     # Notification step only (the view drops it elsewhere): the party's
     # periods count from the day the notice was served.
     served_on = forms.DateField(label=_("served on"), required=False, widget=IsoDateInput())
+    at = moment_field(_("completed at"))
 
     def __init__(self, *args, step_code: str = "", **kwargs):
         super().__init__(*args, **kwargs)

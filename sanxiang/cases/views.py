@@ -146,7 +146,7 @@ def start_step_view(request, pk: int, code: str):
         d = form.cleaned_data
         try:
             step = services.start_step(actor=request.user, case=case, code=code, officers=list(d["officers"]),
-                                       place=d["place"], note=d["note"], at_premises=d["at_premises"])
+                                       place=d["place"], note=d["note"], at_premises=d["at_premises"], at=d.get("at"))
         except ValidationError as exc:
             form.add_error(None, message_of(exc))
         else:
@@ -169,7 +169,7 @@ def step_detail(request, pk: int, step_id: int):
             d = form.cleaned_data
             try:
                 services.complete_step(actor=request.user, step=step, note=d["note"], place=d["place"],
-                                       documents=form.document_list(), served_on=d.get("served_on"))
+                                       documents=form.document_list(), served_on=d.get("served_on"), at=d.get("at"))
             except ValidationError as exc:
                 form.add_error(None, message_of(exc))
             else:

@@ -315,3 +315,25 @@ def test_only_the_agency_head_approves_an_av_exemption_through_the_api(world, ap
     assert r.status_code == 403  # the system that asked is no head
     approved = _ok(api.head.post(walker.url(f"/steps/{step['id']}/av-exemption/approve")))
     assert approved["approved"] is True
+
+
+def test_a_step_recorded_afterwards_on_the_pages_keeps_its_real_time_but_never_a_future_one(world, open_case):
+    """The start and complete forms take when it really happened (blank:
+    now), as the API's ``at`` does; a moment in the future is refused."""
+    case = open_case()
+    page = Client()
+    page.force_login(world.u_changan)
+    officers = [world.changan_officer.pk, world.changan_officer2.pk]
+    future = (clock.now() + timedelta(days=2)).astimezone(clock.SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    r = page.post(f"/workbench/cases/{case.pk}/steps/start/opening/", {"officers": officers, "at": future})
+    assert r.status_code == 400 and "不能晚于当前时间" in r.content.decode()
+    assert not case.steps.exists()
+    r = page.post(f"/workbench/cases/{case.pk}/steps/start/opening/", {"officers": officers, "at": "2026-09-01T09:30"})
+    assert r.status_code == 302
+    step = case.steps.get()
+    assert step.started_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M") == "2026-09-01 09:30"
+    r = page.post(f"/workbench/cases/{case.pk}/steps/{step.pk}/", {"at": "2026-09-01T10:15", "documents": "立案审批表"})
+    assert r.status_code == 302
+    step.refresh_from_db()
+    assert step.status == StepStatus.COMPLETED
+    assert step.completed_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M") == "2026-09-01 10:15"
