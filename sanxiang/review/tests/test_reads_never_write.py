@@ -27,6 +27,7 @@ from django.urls import URLPattern, reverse
 
 from sanxiang.api_root import api
 from sanxiang.api.services import create_token
+from sanxiang.cases import services as case_services
 from sanxiang.cases import urls as cases_urls
 from sanxiang.cases.models import AvExemption
 from sanxiang.core.models import AuditEntry
@@ -85,8 +86,11 @@ def review_world(rw, make_case, file_catalogue):
     discussion = services.request_discussion(actor=rw.u_changan, case=case)
     other = make_case(fine_yuan=50000, title="另一起案件")
     version = file_catalogue(all_non_summary=True, effective=date(2026, 2, 1))  # changes the evaluation of both cases
+    # evidence preserved (先行登记保存, art. 56): the cases app's page of one preservation
+    preservation = case_services.record_preservation(actor=rw.u_changan, case=case, preserved_on=date(2026, 9, 1),
+                                                     items="过期食品10箱")
     step = case.steps.order_by("id").first()
-    return {"pk": case.pk, "sid": submission.pk, "cid": consultation.pk, "eid": extension.pk, "did": discussion.pk,
+    return {"preservation_id": preservation.pk, "pk": case.pk, "sid": submission.pk, "cid": consultation.pk, "eid": extension.pk, "did": discussion.pk,
             "vid": version.pk, "step_id": step.pk, "officer_id": rw.changan_officer.pk, "code": "decision",
             "action": "submit", "case_id": case.pk, "submission_id": submission.pk, "version_id": version.pk,
             "discussion_id": discussion.pk, "extension_id": extension.pk, "consultation_id": consultation.pk,
