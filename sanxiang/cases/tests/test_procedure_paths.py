@@ -22,6 +22,8 @@ from sanxiang.core import clock
 from sanxiang.core import services as core_services
 from sanxiang.core.models import AuditEntry
 from sanxiang.core.vocabulary import EnforcementCategory
+
+from .conftest import at
 from sanxiang.core.validators import make_certificate_number
 
 JSON = "application/json"
@@ -337,3 +339,29 @@ def test_a_step_recorded_afterwards_on_the_pages_keeps_its_real_time_but_never_a
     step.refresh_from_db()
     assert step.status == StepStatus.COMPLETED
     assert step.completed_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M") == "2026-09-01 10:15"
+
+
+def test_the_hearing_record_and_report_are_issued_in_the_hearing_step_and_listed_with_it(world, api, open_case, walk):
+    """听证笔录 (art. 64 (8)) and 听证报告 (the presiding officer's report,
+    art. 65) are documents of the hearing step: the step's API answer lists
+    them with its issued documents."""
+    from sanxiang.cases import services
+    from sanxiang.documents.services import issue_document
+
+    case = open_case()
+    walk(case, ["opening", "investigation", "notification"], date(2026, 9, 2))
+    services.record_hearing_request(actor=world.u_changan, case=case, requested_on=date(2026, 9, 3))
+    services.record_hearing_notice(actor=world.u_changan, case=case, notified_on=date(2026, 9, 4),
+                                   hearing_on=date(2026, 9, 15))
+    step = services.start_step(actor=world.u_changan, case=case, code="hearing", at=at(date(2026, 9, 15)))
+    common = {"held_at": "2026-09-15T09:00", "place": "本局听证室", "presiding_officer": "张法审", "clerk": "孙记录",
+              "attendees": "石家庄某某超市有限公司委托代理人王某", "investigators_case": "当事人销售过期食品，建议罚款三万元",
+              "party_statement": "当事人称系库存管理疏漏，请求从轻"}
+    record = issue_document(actor=world.u_changan, case=case, kind="hearing_record", step=step,
+                            data={**common, "investigators": "王建国、李秀英"})
+    report = issue_document(actor=world.u_changan, case=case, kind="hearing_report", step=step,
+                            data={**common, "findings": "违法事实清楚，证据确凿", "recommendation": "维持罚款三万元的处罚建议"})
+    assert (record.title, report.title) == ("听证笔录", "听证报告")
+    body = _ok(api.system.get(f"/api/v1/cases/{case.pk}"))
+    hearing = next(s for s in body["steps"] if s["code"] == "hearing")
+    assert [d["title"] for d in hearing["issued_documents"]] == ["听证笔录", "听证报告"]
