@@ -365,3 +365,26 @@ def test_the_hearing_record_and_report_are_issued_in_the_hearing_step_and_listed
     body = _ok(api.system.get(f"/api/v1/cases/{case.pk}"))
     hearing = next(s for s in body["steps"] if s["code"] == "hearing")
     assert [d["title"] for d in hearing["issued_documents"]] == ["听证笔录", "听证报告"]
+
+
+def test_evidence_preservation_is_registered_and_handled_on_the_case_page_with_its_deadline_shown(world, open_case):
+    case = open_case()
+    page = Client()
+    page.force_login(world.u_changan)
+    detail = f"/workbench/cases/{case.pk}/"
+    assert "证据先行登记保存" in page.get(detail).content.decode()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
+    r = page.post(f"{detail}preservations/", {"preserved_on": tomorrow, "items": "过期牛奶20箱"}, follow=True)
+    assert "先行登记保存日期" in r.content.decode() and "不能晚于今天" in r.content.decode()
+    assert not case.preservations.exists()
+    r = page.post(f"{detail}preservations/", {"preserved_on": "2026-09-25", "items": "过期牛奶20箱"}, follow=True)
+    text = r.content.decode()
+    preservation = case.preservations.get()
+    assert f'data-preservation="{preservation.pk}"' in text and "2026-10-12" in text and "过期牛奶20箱" in text
+    assert "第五十六条" in text  # the rule's reference, in the deadline table
+    r = page.post(f"{detail}preservations/{preservation.pk}/handled/", {"handled_on": "2026-10-09", "handling": "依法没收"},
+                  follow=True)
+    preservation.refresh_from_db()
+    assert preservation.handled_on == date(2026, 10, 9) and "依法没收" in r.content.decode()
+    assert preservation.deadline.met_at is not None
+    assert AuditEntry.objects.filter(action="case.preservation_handled", object_id=str(case.pk)).exists()
