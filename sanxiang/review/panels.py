@@ -74,12 +74,14 @@ def case_panel(*, user, case) -> CasePanel | None:
         return None
     last = rounds[-1] if rounds else None
     is_unit = user.agency_id == case.agency_id and user.role in CASE_ROLES
-    needs_round = evaluation.required and case.status == "open" and (last is None or not last.is_open)
-    block = decision_block(case)
-    availability = reviewer_availability(case) if (evaluation.required and case.status == "open") else None
+    # Until the decision is made: afterwards nothing waits and no round is needed.
+    pending = case.status == "open" and case.decided_on is None
+    needs_round = evaluation.required and pending and (last is None or not last.is_open)
+    block = decision_block(case) if pending else None
+    availability = reviewer_availability(case) if (evaluation.required and pending) else None
     return CasePanel(template="review/_case_panel.html", order=ORDER, context={
         "case": case, "evaluation": evaluation, "decision_block": block,
         "rounds": [(s, workflow.stage_name(s.stage)) for s in rounds], "discussions": discussions,
         "can_submit": is_unit and needs_round and block is not None, "availability": availability,
-        "is_head": user.agency_id == case.agency_id and user.role == Role.AGENCY_HEAD,
+        "is_head": user.agency_id == case.agency_id and user.role == Role.AGENCY_HEAD, "pending": pending,
     })

@@ -25,7 +25,7 @@ from sanxiang.core.models import Role
 from sanxiang.review import services
 from sanxiang.review.models import Part, Reviewer, Submission, Training
 
-from .conftest import ALL_PASS, PARTS, submit_and_pass
+from .conftest import ALL_PASS, PARTS, walk
 
 
 def client_for(user) -> Client:
@@ -106,6 +106,12 @@ def test_the_case_page_says_review_is_required_why_what_the_decision_waits_for_a
     assert '<b class="review-outcome">同意</b>' in body and "刘法审" in body
     assert '<p class="notice" id="review-waits">法制审核不妨碍作出决定。</p>' in body
     assert "尚未送审" not in body and 'class="notice error" id="review-waits"' not in body
+    # once decided, nothing waits any more; the round's result stays on the page
+    walk(case, ["decision"], date(2026, 9, 15), user=rw.u_changan, head=rw.head)
+    case.refresh_from_db()
+    assert case.decided_on == date(2026, 9, 15)
+    body = _case_page(rw.u_changan, case)
+    assert 'id="review-waits"' not in body and '<b class="review-outcome">同意</b>' in body
 
 
 def test_a_case_that_does_not_need_review_says_so_on_its_page(rw, make_case, file_catalogue):
@@ -270,8 +276,6 @@ def test_the_demo_registers_its_reviewer_who_can_review_a_round(db, settings):
     from sanxiang.core.demo import load_demo
     from sanxiang.core.models import Officer, User
     from sanxiang.review.demo import load_review_demo
-
-    from .conftest import walk
 
     settings.REQUIRE_TOTP = False
     load_demo()
