@@ -1,8 +1,11 @@
 """Demo catalogues (公示-3/5/6/7) for the demo's main agency, filed and
 accepted through the real workflow: drafted by its publicity administrator
-from an Excel file, submitted, accepted by its legal office."""
+from an Excel file, submitted, accepted by its legal office; then a revised
+inspection list filed and left for the legal office to accept (its to-do)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.db import transaction
 
@@ -48,6 +51,12 @@ FLOWCHARTS = [["行政处罚", "一般程序", "适用于本部门行政处罚�
               ["行政处罚", "简易程序", "当场作出的警告或小额罚款（行政处罚法第五十一条）"],
               ["行政许可", "一般程序", "食品经营许可等行政许可事项"],
               ["行政强制", "一般程序", "查封、扣押等行政强制措施"]]
+# A revision filed and not yet accepted: the legal office's filing to accept
+# (备案, 公示-3) on its to-do list (issue 11 item 9).
+REVISED_INSPECTION_ITEMS = INSPECTION_ITEMS + [
+    ["SJZ-SJ-003", "产品质量监督抽查", "石家庄市市场监督管理局", "《中华人民共和国产品质量法》第十五条",
+     "辖区内产品生产者、销售者", "产品质量是否符合国家标准、行业标准", "2%", "双随机抽样检验", "每年不少于1次"],
+]
 ROWS = {CatalogueKind.ENFORCEMENT_ITEMS: ENFORCEMENT_ITEMS, CatalogueKind.INSPECTION_ITEMS: INSPECTION_ITEMS,
         CatalogueKind.SERVICE_GUIDES: SERVICE_GUIDES, CatalogueKind.FLOWCHARTS: FLOWCHARTS}
 
@@ -55,7 +64,9 @@ ROWS = {CatalogueKind.ENFORCEMENT_ITEMS: ENFORCEMENT_ITEMS, CatalogueKind.INSPEC
 @transaction.atomic
 def load_catalogue_demo(*, agency_name: str = "石家庄市市场监督管理局", editor: str = "publicity",
                         decider: str = "legal_sjz") -> int:
-    """File and accept the four lists once; returns how many versions."""
+    """File and accept the four lists once, then file a revision of the
+    inspection items that waits for the legal office; returns how many
+    versions were accepted."""
     agency = Agency.objects.filter(name=agency_name).first()
     editor_user = User.objects.filter(username=editor).first()
     decider_user = User.objects.filter(username=decider).first()
@@ -69,4 +80,11 @@ def load_catalogue_demo(*, agency_name: str = "石家庄市市场监督管理局
             raise ValueError(f"demo catalogue {kind} did not import: {result.errors}")
         services.submit_version(actor=editor_user, version=version, effective_date=clock.today())
         services.accept_version(actor=decider_user, version=version)
+    kind = CatalogueKind.INSPECTION_ITEMS
+    data = _workbook("清单", [(c.header, c.width) for c in COLUMNS[kind]], REVISED_INSPECTION_ITEMS)
+    revision = services.start_draft(actor=editor_user, agency=agency, kind=kind, note="增加产品质量监督抽查事项")
+    result = services.import_items(actor=editor_user, version=revision, data=data, filename="demo.xlsx")
+    if getattr(result, "errors", None):
+        raise ValueError(f"demo catalogue revision did not import: {result.errors}")
+    services.submit_version(actor=editor_user, version=revision, effective_date=clock.today() + timedelta(days=30))
     return len(ROWS)

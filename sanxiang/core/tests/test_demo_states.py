@@ -29,13 +29,13 @@ pytestmark = pytest.mark.django_db
 # Every human demo login (the API client has no workbench) and what its
 # to-do list must name at least.
 ROLE_TODO_KINDS = {
-    "officer": {"case_step", "case_next_step"},
-    "county_officer": {"case_step"},
-    "reviewer": set(),
-    "head": set(),
-    "publicity": set(),
-    "legal_sjz": set(),
-    "legal_hebei": set(),
+    "officer": {"case_step", "case_next_step", "case_deadline", "av_upload", "document_to_serve", "review_response"},
+    "county_officer": {"case_step", "case_deadline"},
+    "reviewer": {"review_round"},
+    "head": {"av_exemption", "publication_check"},
+    "publicity": {"publication_check"},
+    "legal_sjz": {"filing", "case_deadline_overdue", "publication_overdue"},
+    "legal_hebei": {"case_deadline_overdue"},
 }
 
 
