@@ -306,3 +306,25 @@ def test_an_officer_fills_previews_and_issues_a_prefilled_document_on_a_phone(br
     notice = Document.objects.get(case=case, kind="penalty_notice")
     assert notice.number in pg.content() and notice.data["hearing_right"] is True
     assert notice.data["facts"] == "当事人销售超过保质期的酸奶12盒"
+
+
+def test_times_and_switches_are_stored_in_one_form_and_refused_with_their_codes():
+    from django.core.exceptions import ValidationError
+
+    from sanxiang.documents.values import clean_data, print_value
+
+    notice = get_kind("hearing_notice")
+    base = {"requested_on": "2026-09-02", "hearing_place": "本局听证室", "presiding_officer": "刘明", "clerk": "陈静",
+            "contact": "王建国"}
+    cleaned = clean_data(notice, {**base, "hearing_time": "2026-09-14 09:30", "public": "公开"})
+    assert cleaned["hearing_time"] == "2026-09-14T09:30" and cleaned["public"] is True
+    assert print_value(notice.field_spec("hearing_time"), cleaned["hearing_time"]) == "2026年9月14日9时30分"
+    assert print_value(notice.field_spec("public"), False) == "不公开"
+    assert clean_data(notice, {**base, "hearing_time": "9月14日上午9时30分许"})["hearing_time"] == "9月14日上午9时30分许"
+    assert clean_data(notice, {**base, "hearing_time": "2026-09-14T09:30"})["public"] is False  # a switch left off
+    with pytest.raises(ValidationError) as refused:
+        clean_data(notice, {**base, "hearing_time": "2026-09-14T09:30", "public": "也许"})
+    assert refused.value.error_dict["public"][0].code == "invalid_choice"
+    with pytest.raises(ValidationError) as refused:
+        clean_data(notice, {**base, "hearing_time": "时" * 65})
+    assert refused.value.error_dict["hearing_time"][0].code == "invalid_datetime"
