@@ -149,7 +149,8 @@ class AgencyAdmin(ScopedAdmin):
     list_display = ("name", "credit_code", "region", "kind", "is_active")
     search_fields = ("name", "credit_code")
     list_filter = ("kind", "is_active")
-    fields = ("name", "short_name", "credit_code", "region", "kind", "legal_office", "address", "phone", "is_active")
+    fields = ("name", "short_name", "credit_code", "region", "kind", "legal_office", "address", "phone", "report_phone",
+              "report_url", "is_active")
 
     def get_readonly_fields(self, request, obj=None):
         return ("credit_code",) if obj else ()

@@ -1,11 +1,14 @@
 """Navigation per role: each role sees the entries of its work."""
 
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from . import todo
 from .auth import is_fully_authenticated
 from .vocabulary import PUBLICITY_READERS, REVIEW_READERS
+
+# URL names above a page that answer no GET of their own (actions, files).
+NOT_A_PAGE = {"logout"}
 
 
 def navigation(request):
@@ -24,4 +27,37 @@ def navigation(request):
             items.append({"url": reverse("review:index"), "label": _("Legal review")})
         if user.is_staff:
             items.append({"url": reverse("admin:index"), "label": _("Back office")})
-    return {"nav_items": items}
+    return {"nav_items": items, **back_link(request)}
+
+
+# Pages that are where one starts: no way back is offered on them.
+STARTING_POINTS = {"/", "/workbench/", "/login/", "/login/totp/"}
+
+
+def back_link(request) -> dict:
+    """Every page has a way back (issue 11 item 8): the nearest page above it
+    in the URL tree that is a page of the site (a case's step -> the case,
+    an officer -> the officer list, a decision -> the decisions), else the
+    workbench (signed in) or the home page. base.html shows it above the
+    content; a template with its own, more specific "←" link empties the
+    block ``back``."""
+    path = getattr(request, "path", "") or ""
+    if path in STARTING_POINTS or path.startswith(("/admin/", "/api/")):
+        return {}
+    signed_in = is_fully_authenticated(getattr(request, "user", None))
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 2:
+        parts = parts[:-1]
+        candidate = "/".join(parts) + "/"
+        if candidate in STARTING_POINTS:
+            break
+        try:
+            match = resolve(candidate)
+        except Resolver404:
+            continue
+        if match.url_name in NOT_A_PAGE:
+            continue
+        return {"back_url": candidate, "back_label": _("Back")}
+    if signed_in and path.startswith(("/workbench/", "/account/", "/review/", "/documents/", "/catalog/office/")):
+        return {"back_url": reverse("core:workbench"), "back_label": _("Back to the workbench")}
+    return {"back_url": reverse("home"), "back_label": _("Back to the home page")}

@@ -17,6 +17,14 @@ from .calendar import Deadline, add_period
 
 PERIOD_UNITS = {"working_days", "calendar_days", "months", "years"}
 
+# How a period reads in Chinese where it is stored as text beside its
+# citation (a decision's publication rule): "7个工作日", "15日".
+PERIOD_UNIT_NAMES = {"working_days": "个工作日", "calendar_days": "日", "months": "个月", "years": "年"}
+
+
+def period_text(amount, unit: str) -> str:
+    return f"{amount}{PERIOD_UNIT_NAMES.get(unit, unit)}"
+
 
 @dataclass(frozen=True)
 class RuleDeadline:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from . import validators
 from .vocabulary import (  # noqa: F401  (re-exported: the vocabulary is defined in vocabulary.py)
@@ -33,7 +33,7 @@ class Region(models.Model):
     parent = models.ForeignKey("self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     # Materialised path of codes ("130000/130100/130102/"): a subtree is a
     # prefix match, one indexed query on both databases.
-    path = models.CharField(max_length=255, db_index=True, editable=False)
+    path = models.CharField(_("region path"), max_length=255, db_index=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -89,6 +89,9 @@ class Agency(models.Model):
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("office phone"), max_length=32, blank=True)
+    # 公示-9: where the public reports an officer or complains (shown on /verify).
+    report_phone = models.CharField(_("reporting phone"), max_length=32, blank=True)
+    report_url = models.URLField(_("reporting web address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -105,7 +108,9 @@ class Agency(models.Model):
 
 
 class OfficerStatus(models.TextChoices):
-    ACTIVE = "active", _("active")  # may enforce within validity
+    # "active" here is the status field (正常), not validity on a day:
+    # selectors.certificate_state says 有效 / 已过期 (one msgid per meaning).
+    ACTIVE = "active", pgettext_lazy("certificate status", "active")  # may enforce within validity
     SUSPENDED = "suspended", _("suspended")  # temporarily barred (暂扣)
     REVOKED = "revoked", _("revoked")  # certificate withdrawn for good (吊销/注销)
 
@@ -176,15 +181,15 @@ class AuditEntry(models.Model):
     migration 0002).
     """
 
-    seq = models.BigIntegerField(unique=True)
-    time = models.DateTimeField()
-    actor = models.CharField(max_length=150)
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.TextField(help_text="canonical JSON")
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    time = models.DateTimeField(_("time"))
+    actor = models.CharField(_("actor"), max_length=150)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    payload = models.TextField(_("payload"), help_text=_("canonical JSON"))
+    prev_hash = models.CharField(_("previous entry hash"), max_length=64)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, unique=True)
 
     class Meta:
         ordering = ["seq"]
@@ -198,16 +203,19 @@ class AuditEntry(models.Model):
 class AuditCheckpoint(models.Model):
     """A Merkle tree head (RFC 6962) over the first ``tree_size`` entries."""
 
-    tree_size = models.BigIntegerField(unique=True)
-    root_hash = models.CharField(max_length=64)
-    last_entry_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    signature = models.CharField(max_length=64, help_text="HMAC-SHA256 of the tree head")
+    tree_size = models.BigIntegerField(_("tree size"), unique=True)
+    root_hash = models.CharField(_("root hash"), max_length=64)
+    last_entry_hash = models.CharField(_("last entry hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    signature = models.CharField(_("signature"), max_length=64, help_text=_("HMAC-SHA256 of the tree head"))
 
     class Meta:
         ordering = ["tree_size"]
         verbose_name = _("audit checkpoint")
         verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self):
+        return f"#{self.tree_size}"
 
 
 class AuditCheckpointSignature(models.Model):
@@ -231,9 +239,9 @@ class CalendarYear(models.Model):
     """An official State Council holiday schedule loaded by an administrator
     for a year the chinese-calendar package does not know."""
 
-    year = models.PositiveIntegerField(unique=True)
+    year = models.PositiveIntegerField(_("year"), unique=True)
     source = models.CharField(_("source"), max_length=255, help_text=_("e.g. 国办发明电〔2026〕X号"))
-    loaded_at = models.DateTimeField(auto_now_add=True)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["year"]
@@ -288,7 +296,7 @@ class SecurityEvent(models.Model):
         super().save(*args, **kwargs)
 
     def __str__(self):
-        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.kind} {self.method} {self.path}"
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.method} {self.path}"
 
 
 class ScheduledJob(models.Model):

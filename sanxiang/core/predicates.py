@@ -79,6 +79,16 @@ def can_manage_agency(actor, *, region: Region | None) -> Verdict:
     return refuse("执法部门信息只能由系统管理员或所辖区域的司法行政部门维护。", "forbidden", "actor")
 
 
+def can_set_reporting_channel(actor, *, agency: Agency) -> Verdict:
+    """Set the reporting channel (举报/投诉) shown with the agency's officers
+    on /verify: its own head, or whoever may manage the agency."""
+    if _person(actor) and actor.role == Role.AGENCY_HEAD and actor.agency_id == agency.pk:
+        return ALLOWED
+    if can_manage_agency(actor, region=agency.region):
+        return ALLOWED
+    return refuse("举报投诉渠道只能由本部门负责人、系统管理员或所辖区域的司法行政部门设置。", "forbidden", "actor")
+
+
 def can_manage_officers(actor, *, agency: Agency | None) -> Verdict:
     """Create an officer of `agency` or change one's record or certificate status."""
     if is_console(actor) or is_sysadmin(actor) or (agency is not None and supervises(actor, agency.region)):

@@ -19,6 +19,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import pgettext_lazy
 
 from .models import AGENCY_ROLES, Agency, AuditEntry, Officer, OfficerStatus, Region, Role, User
 from sanxiang.core import clock
@@ -134,11 +135,29 @@ def certificate_state(officer: Officer, *, on: date | None = None) -> str:
     return "valid"
 
 
+# The state of a certificate on a day, as people read it (公示-8/9: the
+# public list and the 亮证 page show it; the back office never calls an
+# expired certificate 有效 because its status field says active).
+CERTIFICATE_STATE_LABELS = {
+    "valid": pgettext_lazy("certificate state", "valid"),
+    "expired": pgettext_lazy("certificate state", "expired"),
+    "not_yet_valid": pgettext_lazy("certificate state", "not yet valid"),
+    "suspended": pgettext_lazy("certificate state", "suspended"),
+    "revoked": pgettext_lazy("certificate state", "revoked"),
+}
+
+
+def certificate_state_label(officer: Officer, *, on: date | None = None) -> str:
+    """The Chinese name of the certificate's state on a day."""
+    return str(CERTIFICATE_STATE_LABELS[certificate_state(officer, on=on)])
+
+
 def verify_certificate(*, number: str) -> Officer | None:
     """The officer holding a certificate number, for the public 亮证 page."""
     return (
         Officer.objects.select_related("agency", "enforcement_region")
-        .only(*PUBLIC_OFFICER_FIELDS, "agency__name", "enforcement_region__name", "enforcement_region__code")
+        .only(*PUBLIC_OFFICER_FIELDS, "agency__name", "agency__phone", "agency__report_phone", "agency__report_url",
+              "enforcement_region__name", "enforcement_region__code")
         .filter(certificate_number=number.strip().upper())
         .first()
     )

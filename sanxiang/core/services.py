@@ -114,7 +114,9 @@ def set_user_role(*, actor, user: User, role: str, agency: Agency | None = None,
 
 
 OFFICER_EDITABLE = ("name", "agency", "post", "categories", "enforcement_region", "valid_from", "valid_to")
-AGENCY_EDITABLE = ("name", "short_name", "region", "kind", "legal_office", "address", "phone", "is_active")
+AGENCY_EDITABLE = ("name", "short_name", "region", "kind", "legal_office", "address", "phone", "report_phone",
+                   "report_url", "is_active")
+REPORTING_CHANNEL_FIELDS = ("report_phone", "report_url")
 
 
 def _update(*, actor, obj, changes: dict, editable: tuple[str, ...], action: str):
@@ -156,6 +158,17 @@ def update_agency(*, actor, agency: Agency, **changes) -> Agency:
     if "region" in changes:
         _check(predicates.can_manage_agency(actor, region=changes["region"]))
     return _update(actor=actor, obj=agency, changes=changes, editable=AGENCY_EDITABLE, action="agency.update")
+
+
+@transaction.atomic
+def set_reporting_channel(*, actor, agency: Agency, report_phone: str, report_url: str) -> Agency:
+    """Where the public reports this agency's officers or complains (公示-9,
+    shown on the /verify page): set by the agency's head or whoever may
+    manage the agency."""
+    stored = Agency.objects.select_related("region").get(pk=agency.pk)
+    _check(predicates.can_set_reporting_channel(actor, agency=stored))
+    return _update(actor=actor, obj=stored, changes={"report_phone": report_phone.strip(), "report_url": report_url.strip()},
+                   editable=REPORTING_CHANNEL_FIELDS, action="agency.reporting_channel")
 
 
 @transaction.atomic

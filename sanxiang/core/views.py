@@ -20,10 +20,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import auth, selectors, services, todo
+from . import auth, calculator, predicates, selectors, services, todo
 from .forms import LoginForm, PasswordChangeForm, TotpConfirmForm
 from .models import Agency, Region, RegionLevel, User
 from .parsing import optional_id
+from .refusals import run_shown
 
 PAGE_SIZE = 30
 
@@ -55,7 +56,8 @@ def verify(request, number: str):
     state = selectors.certificate_state(officer) if officer else None
     return render(
         request, "core/verify.html",
-        {"number": number, "officer": officer, "state": state, "searched": True},
+        {"number": number, "officer": officer, "state": state, "searched": True,
+         "state_label": selectors.CERTIFICATE_STATE_LABELS.get(state, "")},
         status=200 if officer else 404,
     )
 
@@ -88,6 +90,9 @@ def officer_list(request):
         region_code=region_code, agency_id=optional_id(agency_id, field="agency"), q=q
     )
     page = Paginator(officers, PAGE_SIZE).get_page(request.GET.get("page"))
+    for officer in page:  # 公示-8: a suspended or expired certificate is listed as such
+        officer.state = selectors.certificate_state(officer)
+        officer.state_label = selectors.CERTIFICATE_STATE_LABELS[officer.state]
     return render(request, "core/officer_list.html", {
         "page": page, "total": page.paginator.count, "q": q, "region_code": region_code, "agency_id": agency_id,
         "regions": Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code"),
@@ -203,6 +208,9 @@ def staff_officer_list(request):
     if q:
         officers = officers.filter(name__contains=q) | officers.filter(certificate_number__startswith=q.upper())
     page = Paginator(officers.order_by("agency__name", "name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for officer in page:  # the certificate's state today, not the bare status field (an expired one is not 有效)
+        officer.state = selectors.certificate_state(officer)
+        officer.state_label = selectors.CERTIFICATE_STATE_LABELS[officer.state]
     return render(request, "core/staff_officer_list.html", {"page": page, "q": q, "total": page.paginator.count})
 
 
@@ -211,15 +219,27 @@ def staff_officer_detail(request, pk: int):
     officer = selectors.get_officer_for(user=request.user, pk=pk)
     return render(request, "core/staff_officer_detail.html", {
         "officer": officer, "state": selectors.certificate_state(officer),
+        "state_label": selectors.certificate_state_label(officer),
     })
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def staff_agency_detail(request, pk: int):
     agency: Agency = selectors.get_agency_for(user=request.user, pk=pk)
+    if request.method == "POST":  # 公示-9: the reporting channel shown on /verify
+        if run_shown(request, lambda: services.set_reporting_channel(
+                actor=request.user, agency=agency, report_phone=request.POST.get("report_phone", "")[:64],
+                report_url=request.POST.get("report_url", "")[:400]), _("The reporting channel has been saved.")):
+            return redirect("core:staff_agency_detail", pk=agency.pk)
+        agency.refresh_from_db()
+    officers = list(selectors.officers_for(user=request.user).filter(agency=agency).order_by("name"))
+    for officer in officers:
+        officer.state = selectors.certificate_state(officer)
+        officer.state_label = selectors.CERTIFICATE_STATE_LABELS[officer.state]
     return render(request, "core/staff_agency_detail.html", {
-        "agency": agency,
-        "officers": selectors.officers_for(user=request.user).filter(agency=agency).order_by("name"),
+        "agency": agency, "officers": officers,
+        "may_set_channel": bool(predicates.can_set_reporting_channel(request.user, agency=agency)),
     })
 
 
@@ -232,6 +252,7 @@ def deadline_calculator(request):
     from .deadlines import PERIOD_UNITS, deadline_for
 
     rules = [r for r in all_rules() if r.unit in PERIOD_UNITS]
+    menu = calculator.menu()
     rule_name = request.GET.get("rule", "")
     start_text = request.GET.get("start", "")
     result = error = None
@@ -241,5 +262,6 @@ def deadline_calculator(request):
         except (RuleNotFound, ValueError, TypeError) as exc:
             error = str(exc)
     return render(request, "core/deadlines.html", {
-        "rules": rules, "rule_name": rule_name, "start": start_text, "result": result, "error": error,
+        "rules": rules, "menu": menu, "rule_name": rule_name, "start": start_text, "result": result, "error": error,
+        "label": calculator.label_of(rule_name) if result else "",
     }, status=400 if error else 200)

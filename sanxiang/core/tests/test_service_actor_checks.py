@@ -38,6 +38,8 @@ REFUSED = {
     "unlock_login": NOT_A_PERSON + ("officer", "head", "supervisor_sjz", "supervisor_ts"),
     "change_password": ("nobody", "anonymous", "console", "head", "sysadmin"),  # one's own only (here: officer's)
     "record_view": ("nobody", "anonymous", "console"),
+    # the agency's own head may (公示-9: the channel shown on /verify), an officer may not
+    "set_reporting_channel": NOT_A_PERSON + ("officer", "supervisor_ts"),
 }
 
 
@@ -69,6 +71,7 @@ def _arguments(name: str, world) -> dict:
         "set_user_role": dict(user=world.u_changan, role=Role.AGENCY_HEAD, agency=world.amr_changan),
         "update_user_account": dict(user=world.u_changan, is_active=False, display_name="王"),
         "record_view": dict(obj=world.amr_changan, action="agency.view", via="test"),
+        "set_reporting_channel": dict(agency=world.amr_changan, report_phone="0311-12315", report_url=""),
         "unlock_login": dict(username="changan_officer"),
         "change_password": dict(user=world.u_changan, old_password=world.password, new_password="Another-horse-battery-77"),
     }[name]
