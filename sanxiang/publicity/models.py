@@ -82,6 +82,16 @@ class DecisionVersion(models.Model):
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # How a version arrived, as a page names it (the field keeps the code).
+    SOURCE_LABELS = {
+        "api": _("pushed by a case system"), "import": _("imported from a 双公示 file"),
+        "web": _("changed on this platform"), "case": _("from a case on this platform"),
+    }
+
+    @property
+    def source_label(self) -> str:
+        return str(self.SOURCE_LABELS.get(self.source, self.source))
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["decision", "number"], name="decision_version_unique")]
         ordering = ["decision", "number"]

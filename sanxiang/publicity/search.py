@@ -38,6 +38,8 @@ from typing import Callable, Iterable
 
 from django.db.models import Q
 from django.db import connection, transaction
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import PublicDecision
 from sanxiang.core import clock
@@ -661,3 +663,57 @@ def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
         scored.append((-score, position, i))
     scored.sort()
     return [i for _, _, i in scored]
+
+
+# --- showing a match (公示-16: the matched words highlighted) ----------------------
+
+SNIPPET_CHARS = 90
+
+
+def _match_pattern(q: str) -> re.Pattern | None:
+    """One regular expression finding every query segment in a text as the
+    search matches it: CJK runs as substrings, ASCII words as whole words
+    (case-insensitive)."""
+    parts = []
+    for seg in sorted(set(segments(q)), key=len, reverse=True):
+        if _is_ascii(seg):
+            parts.append(rf"(?<![0-9a-z]){re.escape(seg)}(?![0-9a-z])")
+        else:
+            parts.append(re.escape(seg))
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def highlight(text: str, q: str):
+    """`text` escaped for HTML with each matched word of `q` in <mark>: only
+    the marks are markup, whatever the text or the query hold."""
+    text = "" if text is None else str(text)
+    pattern = _match_pattern(q)
+    if pattern is None:
+        return escape(text)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(f"<mark>{escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))
+
+
+def snippet(public: PublicDecision, q: str, length: int = SNIPPET_CHARS):
+    """A short excerpt of the decision's facts, content or basis around the
+    first matched word (the start of the content when nothing matches),
+    highlighted."""
+    data = public.data if isinstance(public.data, dict) else {}
+    texts = [str(data.get(name) or "") for name in ("content", "facts", "basis")]
+    pattern = _match_pattern(q)
+    chosen, start = texts[0], 0
+    if pattern is not None:
+        for text in texts:
+            m = pattern.search(text)
+            if m:
+                chosen, start = text, max(0, m.start() - length // 3)
+                break
+    excerpt = chosen[start:start + length]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + length < len(chosen) else ""
+    return mark_safe(f"{prefix}{highlight(excerpt, q)}{suffix}") if excerpt else ""

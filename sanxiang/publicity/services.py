@@ -33,7 +33,7 @@ from django.utils import timezone
 from sanxiang.core import doc_numbers
 from sanxiang.core.audit import append_audit, canonical_json
 from sanxiang.core.calendar import calendar_session
-from sanxiang.core.deadlines import add_rule_period
+from sanxiang.core.deadlines import add_rule_period, period_text
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.vocabulary import is_natural_person
 from sanxiang.core.models import Agency
@@ -129,7 +129,7 @@ def plan_publication(decision: Decision, *, agency: Agency, session: dict | None
         rule = get_rule(rule_name, on=decision.decision_date, agency=agency)
         oracle = session.setdefault("oracle", calendar_session())
         due = add_rule_period(start=decision.decision_date, rule=rule, oracle=oracle)
-        session[key] = (due.date, due.provisional, f"{rule.value} {rule.unit} · {rule.reference}"[:255])
+        session[key] = (due.date, due.provisional, f"{period_text(rule.value, rule.unit)} · {rule.reference}"[:255])
     decision.publication_due, decision.publication_due_provisional, decision.publication_rule = session[key]
 
 

@@ -49,12 +49,21 @@ def portal_home(request):
     })
 
 
+def _sort(g) -> str:
+    """公示-16: words searched for rank by relevance unless newest (or
+    oldest) first is asked for; a plain listing is newest first."""
+    sort = g.get("sort", "")
+    if sort in search.SORTS:
+        return sort
+    return "relevance" if g.get("q", "").strip() else "newest"
+
+
 def _search(g, *, page: int, page_size: int):
     agency = g.get("agency", "")
     return search.search_public(
         q=g.get("q", "").strip()[:100], region_code=g.get("region", ""), agency_id=optional_id(agency, field="agency"),
         kind=g.get("kind", ""), category=g.get("category", ""), date_from=_date(g.get("from", "")),
-        date_to=_date(g.get("to", "")), sort=g.get("sort", "newest") if g.get("sort") in ("newest", "oldest", "relevance") else "newest",
+        date_to=_date(g.get("to", "")), sort=_sort(g),
         page=page, page_size=page_size,
     )
 
@@ -94,6 +103,7 @@ def search_page(request):
     pages = max(1, -(-result.count // PAGE_SIZE))
     return render(request, "publicity/search.html", {
         "result": result, "params": g, "pages": pages, "page_number": page_number,
+        "query": g.get("q", "").strip()[:100], "sort": _sort(g),
         "has_next": page_number < pages, "has_previous": page_number > 1,
         "regions": Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code"),
         "agencies": core_selectors.public_agencies(region_code=g.get("region", "")).exclude(kind="legal_office"),
