@@ -20,13 +20,15 @@ from pathlib import Path
 
 import yaml
 
+from sanxiang.catalog.processes import all_processes
 from sanxiang.core.models import ActKind
 
 from .models import AvCategory
 
 DEFAULT_LIST = Path(__file__).resolve().parent / "av_list.yaml"
 STEP_RE = re.compile(r"^([a-z][a-z0-9_]{0,31})?$")
-ENTRY_KEYS = {"act_kind", "step", "whole_process", "place", "device", "content", "category", "retention_years", "basis"}
+ENTRY_KEYS = {"act_kind", "step", "step_name", "whole_process", "place", "device", "content", "category",
+              "retention_years", "basis"}
 
 
 class AvListError(ValueError):
@@ -46,10 +48,18 @@ class AvEntry:
     basis: str = ""
     required: bool = True
     source: str = "default"  # "default" (av_list.yaml) or "agency" (the agency's own entry)
+    step_name: str = ""  # the step's Chinese name where no process definition has the step (强制拆除)
 
     @property
     def act_kind_label(self) -> str:
         return ActKind(self.act_kind).label
+
+    @property
+    def step_label(self) -> str:
+        """The step's Chinese name from the act kind's process definitions
+        (调查取证, not "investigation"); the code itself only if no
+        definition names it."""
+        return step_names(self.act_kind).get(self.step) or self.step_name or self.step
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -60,6 +70,16 @@ class AvEntry:
         kind = "全过程音像记录" if self.whole_process else "音像记录"
         where = f"（{self.place}）" if self.place else ""
         return f"{kind}{where}：{self.content}"[:255]
+
+
+def step_names(act_kind: str) -> dict[str, str]:
+    """Step code -> Chinese name over every process definition of an act kind."""
+    names: dict[str, str] = {}
+    for definition in all_processes():
+        if definition.act_kind == act_kind:
+            for step in definition.steps:
+                names.setdefault(step.code, step.name)
+    return names
 
 
 def _entry(raw, index: int, path: Path) -> AvEntry:
@@ -89,7 +109,7 @@ def _entry(raw, index: int, path: Path) -> AvEntry:
     return AvEntry(
         act_kind=raw["act_kind"], step=step, whole_process=raw["whole_process"], place=(raw.get("place") or "").strip(),
         device=(raw.get("device") or "").strip(), content=raw["content"].strip(), category=raw["category"],
-        retention_years=years, basis=(raw.get("basis") or "").strip(),
+        retention_years=years, basis=(raw.get("basis") or "").strip(), step_name=str(raw.get("step_name") or "").strip(),
     )
 
 
