@@ -294,18 +294,23 @@ def test_an_officer_fills_previews_and_issues_a_prefilled_document_on_a_phone(br
     assert no_horizontal_scroll(pg)
     pg.fill("#f-basis", "《中华人民共和国食品安全法》第一百二十四条第一款第（五）项")
     pg.fill("#f-contact", "王建国 0311-85000000")
+    pg.fill("#f-evidence", pg.input_value("#f-evidence") + "\n询问笔录")
     pg.check("#f-hearing_right")
     pg.click("button[value=preview]")
     assert "草稿" in pg.inner_text("h1") and Document.objects.filter(kind="penalty_notice").count() == 0
     assert no_horizontal_scroll(pg)
-    with pg.expect_popup() as popup:
+    with pg.expect_popup() as popup:  # the draft PDF opens beside the confirmation
         pg.click("text=查看草稿（PDF）")
-    assert popup.value.url.endswith("/preview.pdf") or popup.value
+    popup.value.wait_for_load_state()
+    assert popup.value.url.endswith(f"/documents/case/{case.pk}/issue/penalty_notice/preview.pdf")
+    popup.value.close()
+    assert Document.objects.filter(kind="penalty_notice").count() == 0
     pg.click("text=生成文号并出具")
     pg.wait_for_url(re.compile(rf".*/documents/case/{case.pk}/$"))
     notice = Document.objects.get(case=case, kind="penalty_notice")
     assert notice.number in pg.content() and notice.data["hearing_right"] is True
     assert notice.data["facts"] == "当事人销售超过保质期的酸奶12盒"
+    assert notice.data["evidence"] == ["现场照片（货架.jpg）：2026年9月2日9时00分，当事人经营场所", "询问笔录"]
 
 
 def test_times_and_switches_are_stored_in_one_form_and_refused_with_their_codes():
