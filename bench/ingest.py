@@ -115,11 +115,11 @@ print(json.dumps({"rows": len(rows), "seconds": elapsed, "raw_seconds": raw_elap
 # --- realistic records ----------------------------------------------------------------
 
 
-def generate_records(n: int, *, seed: int = 20261127, prefix: str = "BENCH") -> list[dict]:
+def generate_records(n: int, *, seed: int = 20261127, prefix: str = "BENCH", first_number: int = 1) -> list[dict]:
     from sanxiang.publicity.generator import generate_records as generate
 
     return generate(n, seed=seed, prefix=prefix, agency_name=AGENCY_NAME, abbr="石长市监",
-                    regions=["130102", "130104", "130105", "130108", "130123", "130202"])
+                    regions=["130102", "130104", "130105", "130108", "130123", "130202"], first_number=first_number)
 
 
 # --- processes -------------------------------------------------------------------------
@@ -171,7 +171,8 @@ def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: 
         token = created.stdout.strip().splitlines()[-1]
         say(f"generating {records} records (Faker zh_CN)")
         data = generate_records(records, seed=seed)
-        warmup = generate_records(min(batch, 200), seed=seed + 1, prefix="WARM")
+        # the warm-up's 文号 follow the measured records' (one namespace per agency)
+        warmup = generate_records(min(batch, 200), seed=seed + 1, prefix="WARM", first_number=records + 1)
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "sanxiang", "serve", "--port", str(port), "--threads", str(threads)],
                                   env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

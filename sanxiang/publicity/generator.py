@@ -17,9 +17,12 @@ def _id_number(rng: random.Random, region: str) -> str:
 
 
 def generate_records(n: int, *, seed: int = 20261127, prefix: str = "GEN", agency_name: str = "石家庄市长安区市场监督管理局",
-                     abbr: str = "石长市监", regions: list[str] | None = None, days_back: int = 60) -> list[dict]:
+                     abbr: str = "石长市监", regions: list[str] | None = None, days_back: int = 60,
+                     first_number: int = 1) -> list[dict]:
     """n push-API records, about 70 % penalties and 30 % licences, a third of
-    the penalties against natural persons; all valid."""
+    the penalties against natural persons; all valid. Their 文号 run from
+    ``first_number``: two calls for one agency need distinct ranges, since a
+    文号 held by another party's decision is refused (``number_taken``)."""
     from faker import Faker
 
     fake = Faker("zh_CN")
@@ -45,7 +48,7 @@ def generate_records(n: int, *, seed: int = 20261127, prefix: str = "GEN", agenc
             categories = ["罚款"] if rng.random() < 0.6 else ["警告", "罚款"]
             rec = {
                 "external_id": f"{prefix}-CF-{i:07d}", "kind": "penalty",
-                "doc_number": f"{abbr}罚〔{decided.year}〕{i + 1}号",
+                "doc_number": f"{abbr}罚〔{decided.year}〕{i + first_number}号",
                 "decision_date": decided.isoformat(), "violation_type": violation, "basis": basis,
                 "facts": f"经查，当事人于{decided.year}年{decided.month}月在{fake.address()}{violation}，"
                          f"违法所得{rng.randrange(100, 5000)}元。",
@@ -64,7 +67,7 @@ def generate_records(n: int, *, seed: int = 20261127, prefix: str = "GEN", agenc
             valid_from = decided
             rec = {
                 "external_id": f"{prefix}-XK-{i:07d}", "kind": "license",
-                "doc_number": f"{abbr}许〔{decided.year}〕{i + 1}号", "decision_date": decided.isoformat(),
+                "doc_number": f"{abbr}许〔{decided.year}〕{i + first_number}号", "decision_date": decided.isoformat(),
                 "party_type": "individual_business", "party_name": f"{fake.last_name()}记{rng.choice(['餐饮店', '便利店', '药房'])}",
                 "party_credit_code": make_credit_code(region_code=region, serial=rng.randrange(1, 10 ** 7),
                                                       authority="9", kind="2"),
