@@ -13,7 +13,10 @@ and stores it through the SAME door as the push API and the 双公示 import:
 namespace check included), source ``case``. The record is linked to the
 case (``Decision.case``) and keyed ``case-<id>``; a later change of the case
 or of its 决定书 is a correction of that record (a new version, republished
-with the reason if public), the same content again changes nothing.
+with the reason if public), the same content again changes nothing. Once
+the record was changed by another door (a 复议 or 诉讼 outcome recorded on
+the publicity side, a correction imported by 文号) or withdrawn, the case no
+longer overwrites it: that later word stands.
 
 Its publication due date and pre-publication check then follow as for a
 pushed record (or the agency's automatic publication).
@@ -42,6 +45,8 @@ from .selectors import decisions_for
 log = logging.getLogger(__name__)
 
 SOURCE = "case"
+# Records the case no longer corrects.
+ENDED = (DecisionStatus.WITHDRAWN, DecisionStatus.EXPIRED, DecisionStatus.STOPPED)
 FINE = PenaltyCategory.FINE.value
 CONFISCATION = PenaltyCategory.CONFISCATION.value
 
@@ -123,9 +128,14 @@ def sync_case(*, actor, case) -> services.ReceiveResult | None:
     if built.record is None:
         log.info("publicity: case %s decided but not sent to publicity: %s", case.pk, built.problems)
         return None
-    current = Decision.objects.filter(case=case).only("data").first()
-    if current is not None and services.record_digest(current.data) == services.record_digest(built.record):
-        return None  # the same content again: no version, no audit entry
+    current = Decision.objects.filter(case=case).only("data", "status").first()
+    if current is not None:
+        if current.status in ENDED:
+            return None  # withdrawn, expired or ended early: the case no longer speaks for it
+        if current.versions.order_by("-number").values_list("source", flat=True).first() != SOURCE:
+            return None  # corrected by hand since (复议, 诉讼, an import): that word stands
+        if services.record_digest(current.data) == services.record_digest(built.record):
+            return None  # the same content again: no version, no audit entry
     [result] = services.receive_records(actor=actor, agency=case.agency, records=[built.record], source=SOURCE,
                                         reason=f"案件（编号 {case.pk}）的决定信息更正", case=case)
     if result.errors:

@@ -213,6 +213,11 @@ def test_a_revoked_decision_is_withdrawn_with_the_reason_by_page(cw, settings):
     assert notice.ground == "revoked" and "行政复议" in notice.reason and "撤销原处罚决定" in notice.reason
     public = PublicDecision.objects.get(decision=record)
     assert Client().get(f"/decisions/{public.pk}/").status_code == 410
+    # the case goes on, even with a new 决定书: the withdrawn record stays as it is
+    run(cw, case, "service", date(2026, 10, 9), 9, during=lambda step: doc_services.issue_document(
+        actor=cw.u_changan, case=case, kind="penalty_decision", step=step,
+        data={**DECISION_DATA, "penalty": "罚款人民币30000元", "fine": "30000"}))
+    assert Decision.objects.get(pk=record.pk).version == 1
 
 
 def test_a_decision_changed_by_a_court_is_corrected_with_the_reason(cw):
@@ -225,6 +230,10 @@ def test_a_decision_changed_by_a_court_is_corrected_with_the_reason(cw):
     assert record.version == 2 and record.data["content"] == "罚款人民币80000元"
     public = PublicDecision.objects.get(decision=record)
     assert public.history.get(number=2).reason.startswith("行政诉讼")
+    # a later write on the case does not overwrite what the court decided
+    run(cw, case, "service", date(2026, 10, 9), 9)
+    record.refresh_from_db()
+    assert record.version == 2 and record.data["content"] == "罚款人民币80000元"
     with pytest.raises(ValidationError) as exc:
         services.record_decision_change(actor=cw.pub_admin, decision=record, via="appeal", outcome="changed", reason="x")
     assert exc.value.error_dict["via"][0].code == "invalid_choice"
