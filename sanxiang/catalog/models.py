@@ -297,3 +297,6 @@ class ImportAttempt(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    def __str__(self):  # the back office's title for the row, instead of "ImportAttempt object (1)"
+        return f"{self.filename or '—'} · {self.at:%Y-%m-%d %H:%M}" if self.at else (self.filename or "—")
