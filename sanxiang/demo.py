@@ -269,8 +269,10 @@ class _CaseStories:
         self._upload(actor=actor, case=case, step=service, day=day(10), what="photo", place=demo.place, device=device)
         case_demo.finish(actor=actor, step=service, when=case_demo.at(day(10), 11))
         if state == case_demo.WITHDRAWN:
-            publicity_services.withdraw_decision(actor=self.users["publicity"], decision=record, ground="revoked",
-                                                 reason=WITHDRAWAL_REASON, changed_on=self.today)
+            # 复议 revoked it (penalty law art. 48, 公示-2): the record leaves the portal with a notice
+            publicity_services.record_decision_change(actor=self.users["publicity"], decision=record,
+                                                      via="reconsideration", outcome="revoked",
+                                                      reason=WITHDRAWAL_REASON, changed_on=self.today)
             return case
         execution = case_demo.start(actor=actor, case=case, code="execution", when=case_demo.at(day(11), 9))
         self._upload(actor=actor, case=case, step=execution, day=day(11), what="sketch", place="本局办公室")
