@@ -169,8 +169,8 @@ class _CaseStories:
 
     def _device(self, agency, officer):
         serial, model = DEVICES[agency.name]
-        return evidence_demo.ensure_device(actor="demo-loader", agency=agency, serial=serial, model=model, officer=officer,
-                                           valid_from=officer.valid_from)
+        return evidence_demo.ensure_device(actor="demo-loader", agency=agency, serial=serial, model=model,
+                                           officer=officer, valid_from=officer.valid_from)
 
     def _upload(self, *, actor, case, step, day, what: str, place: str, device=None):
         self.seed += 1
@@ -207,7 +207,8 @@ class _CaseStories:
                                         place=demo.place, note="现场检查并询问当事人，制作现场检查笔录、询问笔录。")
         # a scene photo and the recorded inquiry (more while still under way)
         for what in ("photo", "audio", "photo") if state == case_demo.INVESTIGATING else ("photo", "audio"):
-            self._upload(actor=actor, case=case, step=investigation, day=day(1), what=what, place=demo.place, device=device)
+            self._upload(actor=actor, case=case, step=investigation, day=day(1), what=what, place=demo.place,
+                         device=device)
         if state == case_demo.INVESTIGATING:
             case_services.record_preservation(actor=actor, case=case, preserved_on=day(1),
                                               items=PRESERVED_ITEMS.get(demo.key, "涉案物品一批（详见先行登记保存物品清单）"))
@@ -265,7 +266,8 @@ class _CaseStories:
             case_services.request_av_exemption(actor=actor, step=service, reason=(
                 "当事人到本局办案窗口领取决定书，执法记录仪送检维修，以送达回证签收和窗口监控为证，申请免于音像记录。"))
             return case
-        service = case_demo.start(actor=actor, case=case, code="service", when=case_demo.at(day(10), 9), place=demo.place)
+        service = case_demo.start(actor=actor, case=case, code="service", when=case_demo.at(day(10), 9),
+                                  place=demo.place)
         self._upload(actor=actor, case=case, step=service, day=day(10), what="photo", place=demo.place, device=device)
         case_demo.finish(actor=actor, step=service, when=case_demo.at(day(10), 11))
         if state == case_demo.WITHDRAWN:
