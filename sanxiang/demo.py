@@ -275,6 +275,14 @@ class _CaseStories:
             publicity_services.record_decision_change(actor=self.users["publicity"], decision=record,
                                                       via="reconsideration", outcome="revoked",
                                                       reason=WITHDRAWAL_REASON, changed_on=self.today)
+            # nothing left to execute: the step is recorded without AV on the head's approval, and the case closed
+            execution = case_demo.start(actor=actor, case=case, code="execution", when=None)
+            exemption = case_services.request_av_exemption(actor=actor, step=execution, reason=(
+                "原处罚决定已被复议机关撤销，无执行活动，无需现场音像记录。"))
+            case_services.approve_av_exemption(actor=head, exemption=exemption)
+            case_demo.finish(actor=actor, step=execution, when=None, note="原处罚决定已被行政复议机关撤销，不再执行。")
+            closure = case_demo.start(actor=actor, case=case, code="closure", when=None)
+            case_demo.finish(actor=actor, step=closure, when=None, note="原处罚决定被撤销，经负责人批准结案。")
             return case
         execution = case_demo.start(actor=actor, case=case, code="execution", when=case_demo.at(day(11), 9))
         self._upload(actor=actor, case=case, step=execution, day=day(11), what="sketch", place="本局办公室")

@@ -99,10 +99,12 @@ def test_the_demo_has_a_case_in_every_state_made_through_the_services_and_only_o
 
     withdrawn = Decision.objects.get(case=case_in(case_demo.WITHDRAWN))
     assert withdrawn.status == DecisionStatus.WITHDRAWN and WithdrawalNotice.objects.filter(decision=withdrawn).exists()
+    execution = case_in(case_demo.WITHDRAWN).steps.get(code="execution")  # nothing to execute: AV exempted
+    assert execution.av_exemption.is_approved and execution.status == StepStatus.COMPLETED
 
-    for state in (case_demo.CLOSED, case_demo.TERMINATED):
+    for state in (case_demo.WITHDRAWN, case_demo.CLOSED, case_demo.TERMINATED):
         case = case_in(state)
-        assert case.status == (CaseStatus.CLOSED if state == case_demo.CLOSED else CaseStatus.TERMINATED)
+        assert case.status == (CaseStatus.TERMINATED if state == case_demo.TERMINATED else CaseStatus.CLOSED)
         package = ArchivePackage.objects.filter(case=case).latest("built_at")
         assert archive_path(package).is_file()
     # The closed case's decision waits for the publication check, overdue:
