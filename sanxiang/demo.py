@@ -197,8 +197,17 @@ class _CaseStories:
         officers = self._officers(agency, actor, on=opened)
         device = self._device(agency, officers[0])
         case = case_demo.open_demo_case(actor=actor, demo=demo, agency=agency, officers=officers, opened_on=opened)
-        case_demo.run_step(actor=actor, case=case, code="opening", day=opened, hours=(9, 10),
-                           note=f"案件来源：日常监督检查。{demo.facts}")
+        opening = case_demo.start(actor=actor, case=case, code="opening", when=case_demo.at(opened, 9))
+        if state == case_demo.OPENED:  # the newest case has its 立案审批表 on file
+            issue_document(actor=actor, case=case, kind="case_opening", step=opening, data={
+                "case_source": "日常监督检查", "discovered_on": opened.isoformat(), "party_address": demo.party_address,
+                "legal_representative": demo.legal_representative, "summary": demo.facts,
+                "suspected_provision": demo.violated_provision,
+                "officers": "、".join(f"{o.name}（执法证号{o.certificate_number}）" for o in officers),
+                "undertaker_opinion": "当事人涉嫌违法，建议立案调查。", "department_opinion": "同意立案。",
+                "head_opinion": "同意立案，由承办人员调查取证。"})
+        case_demo.finish(actor=actor, step=opening, when=case_demo.at(opened, 10),
+                         note=f"案件来源：日常监督检查。{demo.facts}")
         if state == case_demo.OPENED:
             return case
 

@@ -18,6 +18,7 @@ from sanxiang.conftest import client_for
 from sanxiang.core.models import AuditEntry, User
 from sanxiang.core.todo import todo_for
 from sanxiang.demo import build_demo
+from sanxiang.documents.models import Document
 from sanxiang.evidence.models import ArchivePackage, EvidenceItem
 from sanxiang.evidence.services import archive_path
 from sanxiang.evidence.storage import get_storage
@@ -68,6 +69,7 @@ def test_the_demo_has_a_case_in_every_state_made_through_the_services_and_only_o
 
     opened = case_in(case_demo.OPENED)
     assert opened.status == CaseStatus.OPEN and [s.code for s in opened.steps.all()] == ["opening"]
+    assert Document.objects.get(case=opened).kind == "case_opening"  # its 立案审批表, numbered
 
     investigating = case_in(case_demo.INVESTIGATING)
     step = investigating.steps.get(code="investigation")
