@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sanxiang.core.todo import TodoItem
-from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, Role
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, PUBLICITY_READERS, Role
 
 from . import predicates, selectors
 from .models import Decision, DecisionStatus
@@ -62,7 +62,7 @@ def todo_items(*, user, today: date) -> list[TodoItem]:
     elif role == Role.LEGAL_SUPERVISOR:
         items += [_decision_item(d, kind="publication_overdue", label=_("Overdue publication"), with_agency=True)
                   for d in selectors.overdue_for(user=user, today=today)[:LIMIT]]
-    if role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.LEGAL_SUPERVISOR):
+    if role in PUBLICITY_READERS:  # who approves is the dated rule's word: the predicate decides
         for application in selectors.early_end_queue_for(user=user).order_by("applied_at", "id")[:LIMIT]:
             if predicates.can_decide_early_end(user, application, on=today):
                 items.append(TodoItem(
