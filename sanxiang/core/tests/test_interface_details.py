@@ -60,3 +60,24 @@ def test_a_phone_card_shows_no_colon_where_a_cell_has_no_label(browser_page):
     labelled = pg.locator("td[data-label]").first
     assert "：" in labelled.evaluate("td => getComputedStyle(td, '::before').content")
     assert no_horizontal_scroll(pg)
+
+
+def test_a_form_row_puts_its_label_beside_its_field_and_above_it_on_a_phone(browser_page, no_totp):
+    """The reporting-channel form of an agency page: at desktop width the
+    label ends in ： and sits on the field's line, right of nothing wider
+    than its column; at 390 px it stands above the field."""
+    from sanxiang.conftest import log_in
+    from sanxiang.core.models import Agency
+
+    pg = browser_page
+    agency = Agency.objects.get(name="石家庄市长安区市场监督管理局")
+    log_in(pg, "legal_sjz")
+    pg.set_viewport_size({"width": 1100, "height": 900})
+    pg.goto(pg.base + f"/workbench/agencies/{agency.pk}/")
+    label, field = pg.locator("label[for=id_report_phone]"), pg.locator("#id_report_phone")
+    assert label.inner_text().endswith("：")
+    lb, fb = label.bounding_box(), field.bounding_box()
+    assert lb["x"] + lb["width"] <= fb["x"] and abs((lb["y"] + lb["height"] / 2) - (fb["y"] + fb["height"] / 2)) < 12
+    pg.set_viewport_size({"width": 390, "height": 844})
+    lb, fb = label.bounding_box(), field.bounding_box()
+    assert lb["y"] + lb["height"] <= fb["y"] + 1 and no_horizontal_scroll(pg)
