@@ -92,8 +92,8 @@ from django.utils import timezone
 d_table, v_table = Decision._meta.db_table, DecisionVersion._meta.db_table
 cast = "::jsonb" if connection.vendor == "postgresql" else ""
 insert_d = (f"INSERT INTO {d_table} (agency_id, external_id, kind, status, version, data, doc_number, party_name, "
-            f"party_type, decision_date, not_public_reason, publication_due_provisional, publication_rule, received_at) "
-            f"VALUES (%s, %s, %s, 'pending', 1, %s{cast}, %s, %s, %s, %s, '', false, '', %s)")
+            f"party_type, decision_date, not_public_reason, publication_due_provisional, publication_rule, received_at, withdrawal_due_provisional) "
+            f"VALUES (%s, %s, %s, 'pending', 1, %s{cast}, %s, %s, %s, %s, '', false, '', %s, false)")
 insert_v = (f"INSERT INTO {v_table} (decision_id, number, data, reason, source, actor, created_at) "
             f"VALUES (%s, 1, %s{cast}, '', 'bench', 'bench', %s)")
 started = time.perf_counter()

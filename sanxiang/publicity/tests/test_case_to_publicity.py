@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from sanxiang.cases import services as case_services
 from sanxiang.conftest import make_user
-from sanxiang.core import services as core_services
+from sanxiang.core import clock, services as core_services
 from sanxiang.core.models import Role
 from sanxiang.core.refusals import Refused
 from sanxiang.documents import services as doc_services
@@ -243,7 +243,7 @@ def test_a_decision_changed_by_a_court_is_corrected_with_the_reason(cw):
 
 
 def test_the_platform_numbering_skips_a_number_already_pushed_for_another_party(cw, publicity_api_mounted):
-    year = timezone.localdate().year
+    year = clock.today().year
     token = token_for(cw.amr_changan)
     taken = f"冀石长市监罚〔{year}〕1号"
     response = push(Client(), token, [penalty_record(1, doc_number=taken, decision_date=f"{year}-01-05")])
