@@ -61,7 +61,7 @@ class AvCategory(models.TextChoices):
 
 
 class Case(models.Model):
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="cases")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="cases", verbose_name=_("agency"))
     title = models.CharField(_("case title"), max_length=255)
     act_kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
     procedure = models.CharField(_("procedure"), max_length=16, choices=Procedure.choices, default=Procedure.GENERAL)
@@ -73,8 +73,8 @@ class Case(models.Model):
     party_type = models.CharField(_("party type"), max_length=24, choices=PartyType.choices)
     party_credit_code = models.CharField(_("party credit code"), max_length=18, blank=True)
     party_id_number = models.CharField(_("party ID number"), max_length=18, blank=True)
-    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # The proposed decision (拟作出的处理决定): what the summary-procedure
     # limits (art. 51) and the hearing duty (art. 63) are checked against.
     proposed_penalty_categories = models.JSONField(_("proposed penalty categories"), default=list, blank=True)
@@ -124,7 +124,7 @@ class CaseStep(models.Model):
     """One step of a case's procedure as carried out: who, when, where,
     what documents and what evidence."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="steps")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="steps", verbose_name=_("case"))
     code = models.CharField(_("step"), max_length=32)
     name = models.CharField(_("step name"), max_length=64)
     started_at = models.DateTimeField(_("started at"))
@@ -143,8 +143,8 @@ class CaseStep(models.Model):
     # list, else the process definition's flag), kept so a later change of
     # the list does not rewrite history; "" when no AV is needed.
     av_requirement = models.CharField(_("AV requirement"), max_length=255, blank=True)
-    started_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    completed_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    started_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("started by"))
+    completed_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("completed by"))
 
     class Meta:
         ordering = ["case", "started_at", "id"]
@@ -169,7 +169,7 @@ class CaseStep(models.Model):
 class CaseOfficer(models.Model):
     """An officer assigned to a case (承办人员)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("case"))
     officer = models.ForeignKey("core.Officer", on_delete=models.PROTECT, related_name="case_assignments", verbose_name=_("officer"))
     role = models.CharField(_("role"), max_length=8, choices=OfficerRole.choices, default=OfficerRole.ASSIST)
     assigned_at = models.DateTimeField(_("assigned at"))
@@ -185,7 +185,7 @@ class CaseDeadline(models.Model):
     """A legal time limit of a case, computed from a dated rule on the
     official calendar (the rule's name, value, unit and reference kept)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deadlines")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("case"))
     kind = models.CharField(_("kind"), max_length=24, choices=DeadlineKind.choices)
     obligor = models.CharField(_("who must act"), max_length=12, choices=Obligor.choices, default=Obligor.AGENCY)
     start_on = models.DateField(_("counted from"))
@@ -214,13 +214,13 @@ class EvidencePreservation(models.Model):
     ``penalty.preservation_decision_limit`` (7 working days), recorded as
     its ``deadline`` row and met by ``handled_on``."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="preservations")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="preservations", verbose_name=_("case"))
     preserved_on = models.DateField(_("preserved on"))
     items = models.TextField(_("items preserved"))
-    deadline = models.OneToOneField(CaseDeadline, on_delete=models.PROTECT, related_name="preservation")
+    deadline = models.OneToOneField(CaseDeadline, on_delete=models.PROTECT, related_name="preservation", verbose_name=_("case deadline"))
     handled_on = models.DateField(_("handled on"), null=True, blank=True)
     handling = models.TextField(_("handling decision"), blank=True)  # e.g. 解除登记保存 / 移送 / 依法没收
-    recorded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
@@ -239,7 +239,7 @@ class AvRequirement(models.Model):
     adds to it or replaces the default entry with the same (act kind, step,
     place). Read the merged list with ``selectors.av_list_for``."""
 
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="av_requirements")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="av_requirements", verbose_name=_("agency"))
     act_kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
     step_code = models.CharField(_("step"), max_length=32, blank=True, help_text=_("Blank: every step at the place named."))
     required = models.BooleanField(_("AV required"), default=True)
@@ -249,7 +249,7 @@ class AvRequirement(models.Model):
     content = models.TextField(_("what must be recorded"))
     category = models.CharField(_("category"), max_length=16, choices=AvCategory.choices)
     retention_years = models.PositiveIntegerField(_("retention (years)"), null=True, blank=True, help_text=_("Blank: permanent."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["agency", "act_kind", "step_code", "place"]
@@ -261,11 +261,11 @@ class AvRequirement(models.Model):
 class AvExemption(models.Model):
     """Why a step that needs AV has none, and the supervisor who accepted it."""
 
-    step = models.OneToOneField(CaseStep, on_delete=models.PROTECT, related_name="av_exemption")
+    step = models.OneToOneField(CaseStep, on_delete=models.PROTECT, related_name="av_exemption", verbose_name=_("step"))
     reason = models.TextField(_("reason"))
-    requested_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
     requested_at = models.DateTimeField(_("requested at"))
-    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("approved by"))
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:

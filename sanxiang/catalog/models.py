@@ -63,11 +63,11 @@ class CatalogueVersion(models.Model):
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("filing decided by"))
     return_reason = models.TextField(_("reason for return"), blank=True)
     # Review catalogue only (审核-7): review every decision outside the summary procedure.
     all_non_summary = models.BooleanField(_("review every non-summary decision"), default=False)
@@ -75,8 +75,8 @@ class CatalogueVersion(models.Model):
     # catalogue version filed before issue 10 was "review.reviewcatalogueversion"
     # with its old id). The chain is append-only and never rewritten, so the
     # old entries are found through this reference (``audit_references``).
-    former_object_type = models.CharField(max_length=64, blank=True, editable=False)
-    former_object_id = models.CharField(max_length=64, blank=True, editable=False)
+    former_object_type = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("former object type"))
+    former_object_id = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("former object ID"))
 
     class Meta:
         ordering = ["agency_id", "kind", "-number"]
@@ -126,19 +126,22 @@ class FilingEvent(models.Model):
         RETURNED = "returned", _("returned")
         DISCARDED = "discarded", _("discarded")
 
-    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    text = models.TextField(blank=True)
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="events", verbose_name=_("catalogue version"))
+    action = models.CharField(max_length=16, choices=Action.choices, verbose_name=_("action"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("time"))
+    text = models.TextField(blank=True, verbose_name=_("opinion text"))
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = _("filing event")
+        verbose_name_plural = _("filing events")
 
 
 class CatalogueItem(models.Model):
-    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveIntegerField(default=0)
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("catalogue version"))
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
         abstract = True
@@ -220,7 +223,7 @@ class Flowchart(CatalogueItem):
     act_kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
     procedure = models.CharField(_("procedure"), max_length=32, default="general")
     note = models.CharField(_("note"), max_length=255, blank=True)
-    definition_digest = models.CharField(max_length=64, blank=True, editable=False)
+    definition_digest = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("definition digest"))
 
     class Meta(CatalogueItem.Meta):
         verbose_name = _("flowchart")
@@ -286,17 +289,19 @@ class ImportAttempt(models.Model):
     """One Excel upload into a draft, kept with its per-row error report so
     the report can be downloaded later."""
 
-    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="imports")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    filename = models.CharField(max_length=255, blank=True)
-    sha256 = models.CharField(max_length=64)
-    rows = models.PositiveIntegerField(default=0)
-    ok = models.BooleanField(default=False)
-    errors = models.JSONField(default=list)  # [{"row": 3, "column": "事项名称", "problem": "..."}]
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.CASCADE, related_name="imports", verbose_name=_("catalogue version"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("time"))
+    filename = models.CharField(max_length=255, blank=True, verbose_name=_("file name"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256 digest"))
+    rows = models.PositiveIntegerField(default=0, verbose_name=_("rows"))
+    ok = models.BooleanField(default=False, verbose_name=_("succeeded"))
+    errors = models.JSONField(default=list, verbose_name=_("errors"))  # [{"row": 3, "column": "事项名称", "problem": "..."}]
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name = _("import attempt")
+        verbose_name_plural = _("import attempts")
 
     def __str__(self):  # the back office's title for the row, instead of "ImportAttempt object (1)"
         return f"{self.filename or '—'} · {self.at:%Y-%m-%d %H:%M}" if self.at else (self.filename or "—")

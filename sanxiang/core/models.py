@@ -225,10 +225,10 @@ class AuditCheckpointSignature(models.Model):
     key when the chain is verified). Append-only like the chain."""
 
     checkpoint = models.OneToOneField(AuditCheckpoint, on_delete=models.PROTECT, to_field="tree_size",
-                                      related_name="public_signature")
-    algorithm = models.CharField(max_length=16, default="ed25519")
-    public_key = models.CharField(max_length=64, help_text="raw Ed25519 public key, hex")
-    signature = models.CharField(max_length=128, help_text="Ed25519 signature of the checkpoint message, hex")
+                                      related_name="public_signature", verbose_name=_("audit checkpoint"))
+    algorithm = models.CharField(max_length=16, default="ed25519", verbose_name=_("signature algorithm"))
+    public_key = models.CharField(max_length=64, help_text="raw Ed25519 public key, hex", verbose_name=_("public key"))
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature of the checkpoint message, hex", verbose_name=_("signature"))
 
     class Meta:
         verbose_name = _("audit checkpoint signature")
@@ -253,13 +253,15 @@ class CalendarDay(models.Model):
     """An exception to the Monday–Friday rule in a loaded year: a holiday on
     a weekday or a make-up working day (调休) on a weekend."""
 
-    year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days")
-    date = models.DateField(unique=True)
-    is_workday = models.BooleanField()
-    name = models.CharField(max_length=64, blank=True)
+    year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days", verbose_name=_("year"))
+    date = models.DateField(unique=True, verbose_name=_("date"))
+    is_workday = models.BooleanField(verbose_name=_("working day"))
+    name = models.CharField(max_length=64, blank=True, verbose_name=_("holiday name"))
 
     class Meta:
         ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
 
 
 class SecurityEvent(models.Model):

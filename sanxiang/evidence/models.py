@@ -87,7 +87,7 @@ class DeviceAssignment(models.Model):
                                 verbose_name=_("officer"))
     valid_from = models.DateField(_("from"))
     valid_to = models.DateField(_("to"), null=True, blank=True)
-    assigned_by = models.CharField(max_length=150, blank=True)
+    assigned_by = models.CharField(max_length=150, blank=True, verbose_name=_("assigned by"))
 
     class Meta:
         ordering = ["device", "-valid_from"]
@@ -109,23 +109,25 @@ class Upload(models.Model):
     EVIDENCE_UPLOAD_DIR/<id>.part until complete; `offset` is the count of
     bytes known to be on disk (the file is cut back to it on resume)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
-    step = models.ForeignKey("cases.CaseStep", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    length = models.BigIntegerField()
-    offset = models.BigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64)  # declared by the client
-    metadata = models.JSONField(default=dict)  # captured_at, place, duration, filename, category
-    status = models.CharField(max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING)
-    failure = models.CharField(max_length=255, blank=True)
-    evidence = models.ForeignKey("EvidenceItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("upload ID"))
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case"))
+    step = models.ForeignKey("cases.CaseStep", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("step"))
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("device"))
+    length = models.BigIntegerField(verbose_name=_("length (bytes)"))
+    offset = models.BigIntegerField(default=0, verbose_name=_("offset (bytes)"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256 digest"))  # declared by the client
+    metadata = models.JSONField(default=dict, verbose_name=_("metadata"))  # captured_at, place, duration, filename, category
+    status = models.CharField(max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING, verbose_name=_("upload status"))
+    failure = models.CharField(max_length=255, blank=True, verbose_name=_("failure reason"))
+    evidence = models.ForeignKey("EvidenceItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("evidence item"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
 
 
 class EvidenceItem(models.Model):
@@ -146,7 +148,7 @@ class EvidenceItem(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=EvidenceKind.choices)
     original_name = models.CharField(_("original name"), max_length=255, blank=True)
     size = models.BigIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    sha256 = models.CharField(_("SHA-256 digest"), max_length=64, db_index=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     uploaded_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
     retention_categories = models.ManyToManyField(RetentionCategory, blank=True, related_name="+",
@@ -194,26 +196,28 @@ class EvidenceShare(models.Model):
     `expires_at` (counted from the approval) and until revoked; every use,
     and every refused use of a real token, is in the audit chain."""
 
-    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="shares")
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="shares", verbose_name=_("evidence item"))
     recipient = models.CharField(_("recipient"), max_length=255)
     reason = models.CharField(_("reason"), max_length=255)
-    shared_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    shared_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("shared by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # SHA-256 (hex) of the link's token; the token itself is shown once and
     # never stored. Empty for links made before tokens (signed links): dead.
-    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, verbose_name=_("token hash"))
     days = models.PositiveIntegerField(_("days valid"), default=7)
-    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    approved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("approved by"))
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)  # set on approval
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    revoke_reason = models.CharField(max_length=255, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("share revoked at"))
+    revoked_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("share revoked by"))
+    revoke_reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason for revoking"))
     uses = models.PositiveIntegerField(_("uses"), default=0)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("evidence share")
+        verbose_name_plural = _("evidence shares")
 
     @property
     def state(self) -> str:
@@ -242,12 +246,12 @@ class FixityAlert(models.Model):
     """Raised by the fixity job (记录-12) when a stored object is missing or
     no longer hashes to its SHA-256. Listed for administrators."""
 
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True, verbose_name=_("SHA-256 digest"))
     problem = models.CharField(_("problem"), max_length=16, choices=FixityProblem.choices)
-    actual_sha256 = models.CharField(max_length=64, blank=True)
-    detected_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    note = models.CharField(max_length=255, blank=True)
+    actual_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("actual SHA-256"))
+    detected_at = models.DateTimeField(auto_now_add=True, verbose_name=_("detected at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("note"))
 
     class Meta:
         ordering = ["-detected_at"]

@@ -29,7 +29,7 @@ class Decision(models.Model):
     """The private record of one enforcement decision, keyed by
     (agency, external id): a second push of the same key is a correction."""
 
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="decisions")
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="decisions", verbose_name=_("agency"))
     external_id = models.CharField(_("external id"), max_length=64)
     kind = models.CharField(_("act kind"), max_length=16, choices=ActKind.choices)
     status = models.CharField(_("status"), max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.PENDING)
@@ -42,8 +42,8 @@ class Decision(models.Model):
     decision_date = models.DateField(_("decision date"), db_index=True)
     not_public_reason = models.CharField(_("reason not published"), max_length=255, blank=True)
     publication_due = models.DateField(_("publication due"), null=True, blank=True, db_index=True)
-    publication_due_provisional = models.BooleanField(default=False)
-    publication_rule = models.CharField(max_length=255, blank=True, help_text="the rule and reference that set the due date")
+    publication_due_provisional = models.BooleanField(default=False, verbose_name=_("publication due date provisional"))
+    publication_rule = models.CharField(max_length=255, blank=True, help_text="the rule and reference that set the due date", verbose_name=_("publication rule"))
     publicity_end = models.DateField(_("publicity end date"), null=True, blank=True, db_index=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
@@ -51,8 +51,8 @@ class Decision(models.Model):
     withdrawal_due = models.DateField(_("withdrawal due"), null=True, blank=True)
     # the day the decision changed (the withdrawal period counts from it) and
     # whether the due date looked at a year without an official schedule
-    withdrawal_changed_on = models.DateField(null=True, blank=True)
-    withdrawal_due_provisional = models.BooleanField(default=False)
+    withdrawal_changed_on = models.DateField(null=True, blank=True, verbose_name=_("withdrawal date changed on"))
+    withdrawal_due_provisional = models.BooleanField(default=False, verbose_name=_("withdrawal due date provisional"))
     # The platform case this record was derived from (公示-14: a decided
     # case reaches publicity by itself, case_sync.py); null for records
     # pushed by a case system or imported from a 双公示 file.
@@ -74,13 +74,13 @@ class Decision(models.Model):
 class DecisionVersion(models.Model):
     """Every version received or corrected, kept whole (private)."""
 
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    data = models.JSONField()
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="versions", verbose_name=_("decision"))
+    number = models.PositiveIntegerField(verbose_name=_("version number"))
+    data = models.JSONField(verbose_name=_("stored data"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    source = models.CharField(max_length=16, help_text="api / import / web")
-    actor = models.CharField(max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=16, help_text="api / import / web", verbose_name=_("arrived through"))
+    actor = models.CharField(max_length=150, verbose_name=_("actor"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     # How a version arrived, as a page names it (the field keeps the code).
     SOURCE_LABELS = {
@@ -95,14 +95,20 @@ class DecisionVersion(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["decision", "number"], name="decision_version_unique")]
         ordering = ["decision", "number"]
+        verbose_name = _("decision version")
+        verbose_name_plural = _("decision versions")
 
 
 class PublicitySettings(models.Model):
     """An agency's publicity choices."""
 
-    agency = models.OneToOneField("core.Agency", on_delete=models.CASCADE, related_name="publicity_settings")
+    agency = models.OneToOneField("core.Agency", on_delete=models.CASCADE, related_name="publicity_settings", verbose_name=_("agency"))
     auto_publish = models.BooleanField(_("publish automatically after the automatic check"), default=False)
     name_rule = models.CharField(_("name masking rule"), max_length=32, default="surname_mouxx")
+
+    class Meta:
+        verbose_name = _("publicity settings")
+        verbose_name_plural = _("publicity settings")
 
 
 class PublicTextGuard(models.Model):
@@ -133,37 +139,41 @@ class PublicDecision(PublicTextGuard):
     """The redacted public copy of a decision: the only thing the portal,
     the feeds and search read. One row per decision, updated by corrections."""
 
-    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="public")
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
-    region_path = models.CharField(max_length=255, db_index=True)  # the agency's region path, for subtree filters
-    kind = models.CharField(max_length=16, choices=ActKind.choices, db_index=True)
-    version = models.PositiveIntegerField()
-    doc_number = models.CharField(max_length=128)
-    party_name = models.CharField(max_length=255)  # masked for natural persons
-    title = models.CharField(max_length=255)
-    data = models.JSONField()  # every public field, redacted
-    main_category = models.CharField(max_length=32, blank=True, db_index=True)  # heaviest penalty category
-    fine_fen = models.BigIntegerField(null=True, blank=True)
-    decision_date = models.DateField(db_index=True)
-    published_at = models.DateTimeField(db_index=True)
-    publicity_end = models.DateField(null=True, blank=True)
-    visible = models.BooleanField(default=True, db_index=True)
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="public", verbose_name=_("decision"))
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    region_path = models.CharField(max_length=255, db_index=True, verbose_name=_("region path"))  # the agency's region path, for subtree filters
+    kind = models.CharField(max_length=16, choices=ActKind.choices, db_index=True, verbose_name=_("kind of decision"))
+    version = models.PositiveIntegerField(verbose_name=_("version number"))
+    doc_number = models.CharField(max_length=128, verbose_name=_("document number (文号)"))
+    party_name = models.CharField(max_length=255, verbose_name=_("party name"))  # masked for natural persons
+    title = models.CharField(max_length=255, verbose_name=_("title"))
+    data = models.JSONField(verbose_name=_("stored data"))  # every public field, redacted
+    main_category = models.CharField(max_length=32, blank=True, db_index=True, verbose_name=_("main category"))  # heaviest penalty category
+    fine_fen = models.BigIntegerField(null=True, blank=True, verbose_name=_("fine (fen)"))
+    decision_date = models.DateField(db_index=True, verbose_name=_("decision date"))
+    published_at = models.DateTimeField(db_index=True, verbose_name=_("published at"))
+    publicity_end = models.DateField(null=True, blank=True, verbose_name=_("publicity ends on"))
+    visible = models.BooleanField(default=True, db_index=True, verbose_name=_("publicly visible"))
 
     class Meta:
         indexes = [models.Index(fields=["visible", "-decision_date", "-id"])]
+        verbose_name = _("public decision")
+        verbose_name_plural = _("public decisions")
 
 
 class PublicVersion(PublicTextGuard):
     """Public history: every published version with the correction reason."""
 
-    public = models.ForeignKey(PublicDecision, on_delete=models.CASCADE, related_name="history")
-    number = models.PositiveIntegerField()
-    data = models.JSONField()
-    reason = models.CharField(max_length=255, blank=True)
-    published_at = models.DateTimeField()
+    public = models.ForeignKey(PublicDecision, on_delete=models.CASCADE, related_name="history", verbose_name=_("public decision"))
+    number = models.PositiveIntegerField(verbose_name=_("version number"))
+    data = models.JSONField(verbose_name=_("stored data"))
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
+    published_at = models.DateTimeField(verbose_name=_("published at"))
 
     class Meta:
         ordering = ["public", "number"]
+        verbose_name = _("public version")
+        verbose_name_plural = _("public versions")
 
 
 class WithdrawalGround(models.TextChoices):
@@ -187,14 +197,18 @@ class WithdrawalNotice(PublicTextGuard):
     """Published when a decision leaves the portal because it changed, was
     revoked or found illegal or void (penalty law art. 48, 公示-2)."""
 
-    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="withdrawal")
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
-    doc_number = models.CharField(max_length=128)
-    ground = models.CharField(max_length=16, choices=WithdrawalGround.choices)
-    reason = models.TextField()
-    withdrawn_at = models.DateTimeField()
-    due = models.DateField()
-    on_time = models.BooleanField()
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="withdrawal", verbose_name=_("decision"))
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    doc_number = models.CharField(max_length=128, verbose_name=_("document number (文号)"))
+    ground = models.CharField(max_length=16, choices=WithdrawalGround.choices, verbose_name=_("withdrawal ground"))
+    reason = models.TextField(verbose_name=_("reason"))
+    withdrawn_at = models.DateTimeField(verbose_name=_("withdrawn at"))
+    due = models.DateField(verbose_name=_("withdrawal due on"))
+    on_time = models.BooleanField(verbose_name=_("withdrawn on time"))
+
+    class Meta:
+        verbose_name = _("withdrawal notice")
+        verbose_name_plural = _("withdrawal notices")
 
 
 class EarlyEndStatus(models.TextChoices):
@@ -217,19 +231,21 @@ class EarlyEndApplication(models.Model):
     pending or approved application per decision; whoever recorded it
     (`applied_by`) may never approve it (publicity/predicates.py)."""
 
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="early_end_applications")
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="early_end_applications", verbose_name=_("decision"))
     applicant = models.CharField(_("applicant"), max_length=255)
     channel = models.CharField(_("applied by"), max_length=8, choices=EarlyEndChannel.choices, default=EarlyEndChannel.PARTY)
     applied_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
                                    verbose_name=_("recorded by"))
     reason = models.TextField(_("reason"))
-    status = models.CharField(max_length=16, choices=EarlyEndStatus.choices, default=EarlyEndStatus.APPLIED)
-    applied_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.CharField(max_length=150, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=EarlyEndStatus.choices, default=EarlyEndStatus.APPLIED, verbose_name=_("status"))
+    applied_at = models.DateTimeField(auto_now_add=True, verbose_name=_("applied at"))
+    decided_by = models.CharField(max_length=150, blank=True, verbose_name=_("application decided by"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("application decided at"))
+    decision_note = models.TextField(blank=True, verbose_name=_("approval note"))
 
     class Meta:
         constraints = [models.UniqueConstraint(
             fields=["decision"], condition=models.Q(status__in=["applied", "approved"]),
             name="early_end_one_open_application_per_decision")]
+        verbose_name = _("early end application")
+        verbose_name_plural = _("early end applications")

@@ -32,7 +32,7 @@ class CaseReview(models.Model):
     """The legal-review facts of one case: the flags the case unit states
     (art. 58 situations, catalogue factors) and the latest evaluation."""
 
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="legal_review")
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="legal_review", verbose_name=_("case"))
     domain = models.CharField(_("domain"), max_length=64, blank=True)
     major_public_interest = models.BooleanField(_("major public interest"), default=False)  # art. 58 (1)
     complex = models.BooleanField(_("complex, several legal relations"), default=False)  # art. 58 (3), art. 57
@@ -45,9 +45,9 @@ class CaseReview(models.Model):
     discussion_required = models.BooleanField(_("collective discussion required"), default=False)
     matches = models.JSONField(_("matching rules"), default=list, blank=True)
     catalogue_version = models.ForeignKey("catalog.CatalogueVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                          related_name="+")
-    inputs = models.JSONField(default=dict, blank=True)  # what was evaluated (the proposal and flags)
-    evaluated_at = models.DateTimeField(null=True, blank=True)
+                                          related_name="+", verbose_name=_("catalogue version"))
+    inputs = models.JSONField(default=dict, blank=True, verbose_name=_("evaluated inputs"))  # what was evaluated (the proposal and flags)
+    evaluated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("evaluated at"))
 
     class Meta:
         verbose_name = _("case legal review")
@@ -67,7 +67,7 @@ class Reviewer(models.Model):
     qualification_date = models.DateField(_("qualification obtained on"), null=True, blank=True)
     first_time = models.BooleanField(_("first-time reviewer"), default=True)
     active = models.BooleanField(_("active"), default=True)
-    registered_at = models.DateTimeField(auto_now_add=True)
+    registered_at = models.DateTimeField(auto_now_add=True, verbose_name=_("registered at"))
 
     class Meta:
         ordering = ["agency", "name"]
@@ -85,7 +85,7 @@ class Reviewer(models.Model):
 class Training(models.Model):
     """A training record of a reviewer (审核-4)."""
 
-    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="trainings")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="trainings", verbose_name=_("reviewer"))
     held_on = models.DateField(_("date"))
     title = models.CharField(_("course"), max_length=255)
     hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
@@ -114,28 +114,28 @@ class UnitResponse(models.TextChoices):
 
 
 class Submission(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="review_submissions")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="review_submissions", verbose_name=_("case"))
     round = models.PositiveIntegerField(_("round"))
     stage = models.CharField(_("stage"), max_length=32)  # a step code of process.yaml
     proposal = models.JSONField(_("proposed decision"), default=dict)  # snapshot of what is reviewed
-    evaluation = models.JSONField(default=list, blank=True)  # matching rules when submitted
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evaluation = models.JSONField(default=list, blank=True, verbose_name=_("review evaluation"))  # matching rules when submitted
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"))
     received_on = models.DateField(_("received on"))
     due_on = models.DateField(_("due on"))
-    due_rule = models.JSONField(default=dict)  # name, value, unit, reference, provisional
+    due_rule = models.JSONField(default=dict, verbose_name=_("period rule"))  # name, value, unit, reference, provisional
     reviewer = models.ForeignKey(Reviewer, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions",
                                  verbose_name=_("reviewer"))
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    assigned_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("assigned by"))
+    assigned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("assigned at"))
     outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, blank=True)
     opinion_text = models.TextField(_("opinion"), blank=True)
     opinion_at = models.DateTimeField(_("opinion given at"), null=True, blank=True)
-    opinion_document_id = models.IntegerField(null=True, blank=True)
-    opinion_document_number = models.CharField(max_length=64, blank=True)
+    opinion_document_id = models.IntegerField(null=True, blank=True, verbose_name=_("opinion document ID"))
+    opinion_document_number = models.CharField(max_length=64, blank=True, verbose_name=_("opinion document number"))
     response = models.CharField(_("unit's response"), max_length=12, choices=UnitResponse.choices, blank=True)
-    response_reason = models.TextField(blank=True)
-    response_at = models.DateTimeField(null=True, blank=True)
+    response_reason = models.TextField(blank=True, verbose_name=_("response reason"))
+    response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("response at"))
     # A round still pending when its case was closed or terminated is withdrawn
     # (送审撤回) by the deadline job: never reviewed, reminded or escalated.
     withdrawn_at = models.DateTimeField(_("submission withdrawn at"), null=True, blank=True)
@@ -173,15 +173,17 @@ class Part(models.Model):
     """One part of a submission package: an issued document, an uploaded
     evidence item, or text."""
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="parts")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="parts", verbose_name=_("review round"))
     kind = models.CharField(_("part"), max_length=24, choices=PartKind.choices)
-    document_id = models.IntegerField(null=True, blank=True)  # sanxiang.documents.Document
-    evidence_id = models.IntegerField(null=True, blank=True)  # sanxiang.evidence.EvidenceItem
+    document_id = models.IntegerField(null=True, blank=True, verbose_name=_("document ID"))  # sanxiang.documents.Document
+    evidence_id = models.IntegerField(null=True, blank=True, verbose_name=_("evidence ID"))  # sanxiang.evidence.EvidenceItem
     text = models.TextField(_("text"), blank=True)
     label = models.CharField(_("label"), max_length=255, blank=True)  # document number or evidence name, as seen
 
     class Meta:
         ordering = ["submission", "id"]
+        verbose_name = _("submitted material")
+        verbose_name_plural = _("submitted materials")
 
 
 class CheckItem(models.TextChoices):
@@ -201,7 +203,7 @@ class ItemResult(models.TextChoices):
 
 
 class ChecklistEntry(models.Model):
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="checklist")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="checklist", verbose_name=_("review round"))
     item = models.CharField(_("item"), max_length=16, choices=CheckItem.choices)
     result = models.CharField(_("result"), max_length=8, choices=ItemResult.choices)
     comment = models.TextField(_("comment"), blank=True)
@@ -209,21 +211,25 @@ class ChecklistEntry(models.Model):
     class Meta:
         ordering = ["submission", "id"]
         constraints = [models.UniqueConstraint(fields=["submission", "item"], name="review_checklist_once")]
+        verbose_name = _("checklist entry")
+        verbose_name_plural = _("checklist entries")
 
 
 class Extension(models.Model):
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="extensions")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="extensions", verbose_name=_("review round"))
     reason = models.TextField(_("reason"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    old_due_on = models.DateField(null=True, blank=True)
-    new_due_on = models.DateField(null=True, blank=True)
-    rule = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    old_due_on = models.DateField(null=True, blank=True, verbose_name=_("old due date"))
+    new_due_on = models.DateField(null=True, blank=True, verbose_name=_("new due date"))
+    rule = models.JSONField(default=dict, blank=True, verbose_name=_("rule applied"))
 
     class Meta:
         ordering = ["submission", "id"]
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
 
 
 class Consultation(models.Model):
@@ -233,17 +239,19 @@ class Consultation(models.Model):
         COUNSEL = "counsel", _("legal counsel")  # 法律顾问
         PUBLIC_LAWYER = "public_lawyer", _("public lawyer")  # 公职律师
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="consultations")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="consultations", verbose_name=_("review round"))
     counsel_name = models.CharField(_("counsel"), max_length=64)
     counsel_kind = models.CharField(_("kind"), max_length=16, choices=CounselKind.choices)
     question = models.TextField(_("question"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
     opinion = models.TextField(_("counsel's opinion"), blank=True)
-    opinion_at = models.DateTimeField(null=True, blank=True)
+    opinion_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opinion at"))
 
     class Meta:
         ordering = ["submission", "id"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
 
 
 class NoticeKind(models.TextChoices):
@@ -256,17 +264,19 @@ class Notice(models.Model):
     in the audit chain (no e-mail); shown on the workbench of the people it
     names."""
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="notices")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="notices", verbose_name=_("review round"))
     kind = models.CharField(_("kind"), max_length=12, choices=NoticeKind.choices)
     due_on = models.DateField(_("due on"))
     made_on = models.DateField(_("made on"))
-    recipients = models.JSONField(default=list)  # usernames
-    message = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.JSONField(default=list, verbose_name=_("recipients"))  # usernames
+    message = models.TextField(verbose_name=_("notice text"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-made_on", "-id"]
         constraints = [models.UniqueConstraint(fields=["submission", "kind", "due_on"], name="review_notice_once")]
+        verbose_name = _("review notice")
+        verbose_name_plural = _("review notices")
 
 
 # --------------------------------------------------------------------------
@@ -285,12 +295,12 @@ class Resolution(models.TextChoices):
 
 
 class Discussion(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="collective_discussions")
-    submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="discussions")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="collective_discussions", verbose_name=_("case"))
+    submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="discussions", verbose_name=_("review round"))
     reason = models.CharField(_("reason"), max_length=16, choices=DiscussionReason.choices)
-    proposal = models.JSONField(default=dict)  # the proposed decision discussed
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
+    proposal = models.JSONField(default=dict, verbose_name=_("proposed decision"))  # the proposed decision discussed
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
     held_at = models.DateTimeField(_("held at"), null=True, blank=True)
     place = models.CharField(_("place"), max_length=128, blank=True)
     chair = models.CharField(_("chair"), max_length=64, blank=True)
@@ -300,10 +310,10 @@ class Discussion(models.Model):
     opinions = models.JSONField(_("opinions"), default=list, blank=True)
     resolution = models.CharField(_("resolution"), max_length=16, choices=Resolution.choices, blank=True)
     resolution_text = models.TextField(_("resolution text"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(null=True, blank=True)
-    document_id = models.IntegerField(null=True, blank=True)
-    document_number = models.CharField(max_length=64, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("recorded at"))
+    document_id = models.IntegerField(null=True, blank=True, verbose_name=_("discussion record ID"))
+    document_number = models.CharField(max_length=64, blank=True, verbose_name=_("discussion record number"))
 
     class Meta:
         ordering = ["case", "requested_at", "id"]

@@ -1,42 +1,75 @@
-"""The back office speaks Chinese for the tables core owns and for
-django-axes' login records (issue 11 item 8, "admin labels"): every model
-name, field name and choice the admin shows for them translates to Chinese.
-(The labels of catalog, cases, evidence and review fields without a
-verbose_name are those apps' to add with their own migrations.)"""
+"""The back office speaks Chinese (issue 11 item 8, "admin labels"): every
+model name, field name and choice of every installed project app, and of
+django-axes' login records, translates to Chinese — whether or not the model
+is registered in the admin today (a model registered later must not bring
+English labels with it)."""
 
 from __future__ import annotations
 
 import re
 
+from django.apps import apps
 from django.utils import translation
 
 from sanxiang.core.admin import site
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-APPS = {"core", "axes"}
+# Apps whose labels are still English, with the reason; the test fails when one
+# of them is already Chinese (so the entry goes) or a new English label appears
+# elsewhere. api and documents: their migrations were outside the brief of
+# the change that translated the others (issue 11 item 8).
+NOT_YET = {"api", "documents"}
 
 
-def _english_labels() -> list[str]:
+def _project_apps() -> set[str]:
+    return {c.label for c in apps.get_app_configs() if c.name.startswith("sanxiang.")} | {"axes"}
+
+
+def _english_labels(app_labels: set[str]) -> list[str]:
     found = []
     with translation.override("zh-hans"):
-        for model in site._registry:
+        for model in apps.get_models():
             meta = model._meta
-            if meta.app_label not in APPS:
+            if meta.app_label not in app_labels:
                 continue
             for label in (meta.verbose_name, meta.verbose_name_plural):
                 if not CJK.search(str(label)):
                     found.append(f"{meta.label}: {label}")
             for field in meta.get_fields():
-                if field.auto_created or not hasattr(field, "verbose_name"):
+                if field.auto_created or not hasattr(field, "verbose_name") or field.model is not model:
                     continue
                 if not CJK.search(str(field.verbose_name)):
                     found.append(f"{meta.label}.{field.name}: {field.verbose_name}")
-                for value, label in getattr(field, "choices", None) or []:
+                for value, label in getattr(field, "flatchoices", None) or []:
                     if not CJK.search(str(label)):
                         found.append(f"{meta.label}.{field.name} = {value}: {label}")
     return found
 
 
-def test_admin_labels_are_chinese():
-    assert [m._meta.app_label for m in site._registry if m._meta.app_label in APPS]
-    assert _english_labels() == []
+def test_every_project_model_field_and_choice_has_a_chinese_label():
+    checked = _project_apps() - NOT_YET
+    assert {"core", "publicity", "catalog", "cases", "evidence", "review", "axes"} <= checked
+    assert _english_labels(checked) == []
+
+
+def test_the_admin_registers_models_of_the_checked_apps():
+    registered = {m._meta.app_label for m in site._registry}
+    assert {"core", "axes"} <= registered
+
+
+def test_apps_left_in_english_are_still_english():
+    # Drop an app from NOT_YET as soon as its labels are translated.
+    for app in NOT_YET:
+        assert _english_labels({app}), app
+
+
+def test_an_untranslated_label_is_caught():
+    from sanxiang.core.models import CalendarDay
+
+    field = CalendarDay._meta.get_field("year")
+    saved = field.verbose_name
+    field.verbose_name = "year of the schedule"
+    try:
+        assert "core.CalendarDay.year: year of the schedule" in _english_labels({"core"})
+    finally:
+        field.verbose_name = saved
