@@ -193,3 +193,10 @@ def test_a_draft_is_discarded_from_its_page_and_a_submitted_one_is_refused_with_
                       kind=CatalogueKind.ENFORCEMENT_ITEMS)
     html = editor.post(reverse("catalog:discard", kwargs={"pk": submitted.pk}), follow=True).content.decode()
     assert "只有从未报送的草稿可以删除" in html and CatalogueVersion.objects.filter(pk=submitted.pk).exists()
+
+
+def test_a_blank_service_guide_field_reads_none_in_chinese(published):
+    guide = ServiceGuide.objects.filter(version__agency=published.amr_changan).first()
+    ServiceGuide.objects.filter(pk=guide.pk).update(preferential_policies="")
+    html = Client().get(reverse("catalog:guide", kwargs={"agency_id": published.amr_changan.pk, "pk": guide.pk})).content.decode()
+    assert "<dt>优惠政策</dt><dd>无</dd>" in html
