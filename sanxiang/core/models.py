@@ -227,8 +227,8 @@ class AuditCheckpointSignature(models.Model):
     checkpoint = models.OneToOneField(AuditCheckpoint, on_delete=models.PROTECT, to_field="tree_size",
                                       related_name="public_signature", verbose_name=_("audit checkpoint"))
     algorithm = models.CharField(max_length=16, default="ed25519", verbose_name=_("signature algorithm"))
-    public_key = models.CharField(max_length=64, help_text="raw Ed25519 public key, hex", verbose_name=_("public key"))
-    signature = models.CharField(max_length=128, help_text="Ed25519 signature of the checkpoint message, hex", verbose_name=_("signature"))
+    public_key = models.CharField(max_length=64, help_text=_("raw Ed25519 public key, hex"), verbose_name=_("public key"))
+    signature = models.CharField(max_length=128, help_text=_("Ed25519 signature of the checkpoint message, hex"), verbose_name=_("signature"))
 
     class Meta:
         verbose_name = _("audit checkpoint signature")

@@ -43,7 +43,7 @@ class Decision(models.Model):
     not_public_reason = models.CharField(_("reason not published"), max_length=255, blank=True)
     publication_due = models.DateField(_("publication due"), null=True, blank=True, db_index=True)
     publication_due_provisional = models.BooleanField(default=False, verbose_name=_("publication due date provisional"))
-    publication_rule = models.CharField(max_length=255, blank=True, help_text="the rule and reference that set the due date", verbose_name=_("publication rule"))
+    publication_rule = models.CharField(max_length=255, blank=True, help_text=_("the rule and reference that set the due date"), verbose_name=_("publication rule"))
     publicity_end = models.DateField(_("publicity end date"), null=True, blank=True, db_index=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
@@ -78,7 +78,7 @@ class DecisionVersion(models.Model):
     number = models.PositiveIntegerField(verbose_name=_("version number"))
     data = models.JSONField(verbose_name=_("stored data"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    source = models.CharField(max_length=16, help_text="api / import / web", verbose_name=_("arrived through"))
+    source = models.CharField(max_length=16, help_text=_("push API, file import or this platform"), verbose_name=_("arrived through"))
     actor = models.CharField(max_length=150, verbose_name=_("actor"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 

@@ -1,5 +1,5 @@
 """The back office speaks Chinese (issue 11 item 8, "admin labels"): every
-model name, field name and choice of every installed project app, and of
+model name, field name, help text and choice of every installed project app, and of
 django-axes' login records, translates to Chinese — whether or not the model
 is registered in the admin today (a model registered later must not bring
 English labels with it)."""
@@ -40,6 +40,8 @@ def _english_labels(app_labels: set[str]) -> list[str]:
                     continue
                 if not CJK.search(str(field.verbose_name)):
                     found.append(f"{meta.label}.{field.name}: {field.verbose_name}")
+                if field.help_text and not CJK.search(str(field.help_text)):
+                    found.append(f"{meta.label}.{field.name} help: {field.help_text}")
                 for value, label in getattr(field, "flatchoices", None) or []:
                     if not CJK.search(str(label)):
                         found.append(f"{meta.label}.{field.name} = {value}: {label}")
