@@ -11,14 +11,14 @@ class ApiToken(models.Model):
     agency = models.ForeignKey("core.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="api_tokens")
     # The account the token acts as (role api_client, same agency): every
     # selector then scopes token requests exactly as it scopes people.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
-    prefix = models.CharField(max_length=16, unique=True, help_text="public part, shown in lists")
-    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="api_tokens")
+    prefix = models.CharField(_("token prefix"), max_length=16, unique=True, help_text=_("The public part of the token, shown in lists."))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     scopes = models.JSONField(_("scopes"), default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

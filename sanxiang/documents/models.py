@@ -20,10 +20,10 @@ class DocumentCounter(models.Model):
     incremented inside the transaction that creates the document
     (numbering.take_number), so a rolled-back issue leaves no gap."""
 
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=48)
-    year = models.PositiveIntegerField()
-    last_seq = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey("core.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("document kind"), max_length=48)
+    year = models.PositiveIntegerField(_("year"))
+    last_seq = models.PositiveIntegerField(_("last sequence number"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "kind", "year"], name="documents_counter_unique")]
@@ -34,10 +34,10 @@ class DocumentCounter(models.Model):
 class NumberPattern(models.Model):
     """An agency's own 文号 pattern, for one kind or (kind "") for all."""
 
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("core.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("document kind"), max_length=48, blank=True)
     pattern = models.CharField(_("number pattern"), max_length=64)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="documents_pattern_unique")]
@@ -53,28 +53,28 @@ class Document(models.Model):
     """One issued document: the data it was rendered from, its number (if
     its kind is numbered) and the DOCX and PDF as issued, with their SHA-256."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents")
     # The step of the case the document was issued in (记录-2/记录-3: each
     # step's text record and documents kept together): by default the step in
     # progress at issue time; null when none was (or for documents issued
     # before steps were recorded).
     step = models.ForeignKey("cases.CaseStep", on_delete=models.PROTECT, related_name="issued_documents", null=True,
                              blank=True, verbose_name=_("step"))
-    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="documents",
+    agency = models.ForeignKey("core.Agency", on_delete=models.PROTECT, related_name="documents", verbose_name=_("agency"),
                                help_text=_("The issuing agency (the case's agency when issued)."))
     kind = models.CharField(_("document kind"), max_length=48)
-    kind_version = models.PositiveIntegerField(default=1)
+    kind_version = models.PositiveIntegerField(_("document kind version"), default=1)
     title = models.CharField(_("document title"), max_length=64)
     number = models.CharField(_("issued number"), max_length=64, null=True, blank=True, unique=True)
-    year = models.PositiveIntegerField()
-    seq = models.PositiveIntegerField(null=True, blank=True)
+    year = models.PositiveIntegerField(_("year"))
+    seq = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
     data = models.JSONField(_("content"), default=dict)
     issued_at = models.DateTimeField(_("issued at"))
-    issued_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    docx = models.FileField(upload_to=_upload_to, max_length=255)
-    pdf = models.FileField(upload_to=_upload_to, max_length=255)
-    docx_sha256 = models.CharField(max_length=64)
-    pdf_sha256 = models.CharField(max_length=64)
+    issued_by = models.ForeignKey("core.User", verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
+    docx = models.FileField(_("DOCX file"), upload_to=_upload_to, max_length=255)
+    pdf = models.FileField(_("PDF file"), upload_to=_upload_to, max_length=255)
+    docx_sha256 = models.CharField(_("SHA-256 of the DOCX file"), max_length=64)
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF file"), max_length=64)
 
     class Meta:
         ordering = ["case", "issued_at", "id"]

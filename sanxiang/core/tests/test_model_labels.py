@@ -14,11 +14,6 @@ from django.utils import translation
 from sanxiang.core.admin import site
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# Apps whose labels are still English, with the reason; the test fails when one
-# of them is already Chinese (so the entry goes) or a new English label appears
-# elsewhere. api and documents: their migrations were outside the brief of
-# the change that translated the others (issue 11 item 8).
-NOT_YET = {"api", "documents"}
 
 
 def _project_apps() -> set[str]:
@@ -49,20 +44,14 @@ def _english_labels(app_labels: set[str]) -> list[str]:
 
 
 def test_every_project_model_field_and_choice_has_a_chinese_label():
-    checked = _project_apps() - NOT_YET
-    assert {"core", "publicity", "catalog", "cases", "evidence", "review", "axes"} <= checked
+    checked = _project_apps()
+    assert {"core", "api", "documents", "publicity", "catalog", "cases", "evidence", "review", "axes"} <= checked
     assert _english_labels(checked) == []
 
 
 def test_the_admin_registers_models_of_the_checked_apps():
     registered = {m._meta.app_label for m in site._registry}
     assert {"core", "axes"} <= registered
-
-
-def test_apps_left_in_english_are_still_english():
-    # Drop an app from NOT_YET as soon as its labels are translated.
-    for app in NOT_YET:
-        assert _english_labels({app}), app
 
 
 def test_an_untranslated_label_is_caught():
