@@ -135,6 +135,19 @@ def english_runs(text: str) -> list[str]:
     return found
 
 
+def _way_back_problems(url: str, path: str, back_links: int) -> list[str]:
+    """Exactly one way back on every page but the starting points: none is a
+    dead end, two are base.html's block ``back`` plus a template's own "←"
+    link (the template fills the block instead, issue 11 item 8)."""
+    if path in STARTING_POINTS or path.startswith("/admin/"):
+        return []
+    if not back_links:
+        return [f"{url}: no way back (a link starting with ←)"]
+    if back_links > 1:
+        return [f"{url}: {back_links} ways back (links starting with ←); one is enough"]
+    return []
+
+
 def _crawl(client: Client, starts: list[str]) -> tuple[dict[str, int], list[str]]:
     seen: dict[str, int] = {}
     problems: list[str] = []
@@ -165,13 +178,12 @@ def _crawl(client: Client, starts: list[str]) -> tuple[dict[str, int], list[str]
             # The back office is Django's admin: its chrome is Django's own
             # catalogue, its cells are stored data (audit actions, payloads).
             # Its labels are proven Chinese model by model in
-            # test_admin_labels_are_chinese (core/tests/test_model_labels.py);
+            # core/tests/test_model_labels.py;
             # here only status and internals.
             page.text = [t for t in page.text if any(m in t for m in INTERNALS)]
         visible = "\n".join(page.text)
         title = " ".join(page.title)
-        if path not in STARTING_POINTS and not path.startswith("/admin/") and not page.back_links:
-            problems.append(f"{url}: no way back (a link starting with ←)")
+        problems += _way_back_problems(url, path, page.back_links)
         for marker in INTERNALS:
             if marker in visible or marker in title:
                 problems.append(f"{url}: template internals {marker!r}")
@@ -242,3 +254,12 @@ def test_the_heuristic_catches_raw_codes_and_untranslated_labels():
     assert english_runs("核验地址 https://example.org/verify/abc 与 sanxiang calendar load")
     assert english_runs("13 to-do items") and english_runs("状态：expired")
     assert english_runs("证号 13010000000168 · 目录 SJZ-XK · 列 CF_XDR_MC · demo.xlsx · demo-loader · region.create") == []
+
+
+def test_a_page_with_two_ways_back_is_a_problem():
+    page = _Page()
+    page.feed('<p class="back"><a href="/cases/1/">← 返回案件</a></p><main>…</main><p><a href="/cases/1/">← 返回案件</a></p>')
+    assert page.back_links == 2
+    assert _way_back_problems("/cases/1/steps/2/", "/cases/1/steps/2/", page.back_links)
+    assert _way_back_problems("/cases/1/steps/2/", "/cases/1/steps/2/", 0)
+    assert _way_back_problems("/cases/1/steps/2/", "/cases/1/steps/2/", 1) == []
