@@ -16,10 +16,11 @@ class EvidenceConfig(AppConfig):
         # The evidence app plugs into the cases app through its registry
         # (docs/decisions/0011): AV evidence of a step (记录-4) and the
         # e-case file built when a case ends (记录-3).
-        from . import selectors, services, tasks
+        from . import panels, selectors, services, tasks
 
         registry.register_step_av_items(selectors.av_items_for_step)
         registry.register_case_ended(services.file_ended_case)
+        registry.register_case_panel(panels.case_panel)  # the case's evidence on its page (记录-4)
         registry.register_case_evidence(selectors.evidence_lines_for_case)  # a 文书's 证据 list (issue 11 item 6)
         register_job("evidence", tasks.run_evidence_jobs)  # upload expiry, purge, fixity (记录-12)
         # AV to upload and shares to approve on the to-do list (core/todo.py).

@@ -59,8 +59,14 @@ def test_evidence_uploaded_from_the_phone_page_is_on_the_case(browser_page, worl
     assert sorted(EvidenceItem.objects.filter(step=step).values_list("original_name", "kind")) == [
         ("询问录音.wav", "audio"), ("货架照片.jpg", "photo")]
 
-    # on the case: its timeline leads to the step, which counts and lists them
+    # on the case: its page lists both items, and its timeline leads to the
+    # step, which counts and lists them
     pg.goto(f"{pg.base}/workbench/cases/{case.pk}/")
+    panel = pg.locator("#case-evidence")
+    assert "2 件证据" in panel.inner_text()
+    for name in ("货架照片.jpg", "询问录音.wav"):
+        assert panel.locator("td a", has_text=name).count() == 1
+    assert no_horizontal_scroll(pg)
     pg.click(f"ol.timeline a[href='/workbench/cases/{case.pk}/steps/{step.pk}/']")
     assert "已附2件音像资料" in pg.inner_text("main")
     assert no_horizontal_scroll(pg)
