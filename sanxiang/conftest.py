@@ -13,6 +13,7 @@ import os
 import shutil
 import types
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -165,6 +166,20 @@ def log_in(pg, username: str, password: str = PASSWORD) -> None:
     pg.fill("input[name=username]", username)
     pg.fill("input[name=password]", password)
     pg.click("button[type=submit]")
+
+
+@pytest.fixture
+def cjk_fonts(tmp_path, monkeypatch):
+    """A fontconfig file that adds the packaged Noto CJK font (a declared
+    dependency) so pages and screenshots show Chinese, not boxes, on a
+    machine without system CJK fonts. Set before the browser starts."""
+    import noto_cjk_sans_otc
+
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
+<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{Path(str(noto_cjk_sans_otc.FONT_PATH)).parent}</dir>
+<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
 
 
 @pytest.fixture

@@ -27,19 +27,6 @@ pytestmark = pytest.mark.skipif(not SCREENSHOT_DIR, reason="set SANXIANG_SCREENS
 
 
 @pytest.fixture
-def cjk_fonts(tmp_path, monkeypatch):
-    """The packaged Noto CJK font added to fontconfig, so the screenshots
-    show Chinese on a machine without system CJK fonts."""
-    import noto_cjk_sans_otc
-
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
-<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{Path(str(noto_cjk_sans_otc.FONT_PATH)).parent}</dir>
-<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-
-
-@pytest.fixture
 def demo_site(live_server, settings, tmp_path):
     settings.REQUIRE_TOTP = False
     settings.EVIDENCE_BACKEND = "local"

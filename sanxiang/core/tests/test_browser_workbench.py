@@ -22,19 +22,6 @@ SCREENSHOT_DIR = os.environ.get("SANXIANG_SCREENSHOT_DIR")
 RED = "rgb(179, 38, 30)"  # --red in site.css
 
 
-@pytest.fixture
-def cjk_fonts(tmp_path, monkeypatch):
-    """The packaged Noto CJK font added to fontconfig, so the screenshots
-    show Chinese on a machine without system CJK fonts."""
-    import noto_cjk_sans_otc
-
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
-<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{Path(str(noto_cjk_sans_otc.FONT_PATH)).parent}</dir>
-<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-
-
 def at(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 

@@ -108,20 +108,6 @@ def test_publishing_with_the_confirmation_publishes_the_text_that_was_shown(pend
     assert public.title in shown
 
 
-@pytest.fixture
-def cjk_fonts(tmp_path, monkeypatch):
-    """A fontconfig file that adds the packaged Noto CJK font (a declared
-    dependency) so the screenshots show Chinese, not boxes, on a machine
-    without system CJK fonts. Set before the browser starts."""
-    import noto_cjk_sans_otc
-
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
-<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{Path(str(noto_cjk_sans_otc.FONT_PATH)).parent}</dir>
-<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-
-
 def test_the_check_page_at_desktop_and_phone_width(cjk_fonts, browser_page, pending, settings, tmp_path):
     settings.REQUIRE_TOTP = False
     admin, decision = pending
