@@ -5,7 +5,11 @@ core/todo.py), registered in ``EvidenceConfig.ready``:
   cases that needs AV under the agency's AV list (记录-4, 音像记录事项清单)
   and has no AV evidence yet, nor an approved exemption (the step cannot be
   completed without one, ``cases.predicates.can_complete_step``);
-- an agency head: share links to outside recipients waiting for approval.
+- an agency head: share links to outside recipients waiting for approval;
+- whoever may see fixity alerts (the head and legal offices within their
+  scope, the system administrator everywhere): each unresolved alert — a
+  stored file missing or no longer hashing to its SHA-256 (记录-12), which
+  needs restoring from a copy — due the day it was detected.
 
 Reads only, scoped through the selectors, in a fixed number of queries (one
 per kind of item: the AV check is a subquery, not a query per step).
@@ -21,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from sanxiang.cases import selectors as case_selectors
 from sanxiang.cases.models import AvExemption, CaseStatus, CaseStep, StepStatus
+from sanxiang.core import clock
 from sanxiang.core.todo import TodoItem
 from sanxiang.core.vocabulary import Role
 
@@ -41,7 +46,19 @@ def steps_missing_av(*, user):
             .exclude(av_requirement="").exclude(Exists(av)).exclude(Exists(exempted)).order_by("started_at", "id"))
 
 
+def fixity_items(*, user) -> list[TodoItem]:
+    alerts = selectors.fixity_alerts_for(user=user).filter(resolved_at__isnull=True).order_by("detected_at", "id")
+    return [TodoItem(kind="fixity_alert", label=_("Evidence integrity alert"),
+                     title=f"{alert.get_problem_display()} · {alert.sha256[:16]}…",
+                     url=reverse("evidence:fixity"), due=clock.local_date(alert.detected_at), detail=alert.note)
+            for alert in alerts[:LIMIT]]
+
+
 def todo_items(*, user, today: date) -> list[TodoItem]:
+    return _role_items(user=user, today=today) + fixity_items(user=user)
+
+
+def _role_items(*, user, today: date) -> list[TodoItem]:
     role = getattr(user, "role", None)
     if role == Role.OFFICER:
         return [TodoItem(kind="av_upload", label=_("AV to upload"),
