@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import types
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,6 +168,35 @@ def log_in(pg, username: str, password: str = PASSWORD) -> None:
     pg.click("button[type=submit]")
 
 
+def log_in_as(pg, username: str, password: str = PASSWORD) -> None:
+    """Drop the page's session and log in as another user (a journey that
+    passes from the officer to the head to the reviewer)."""
+    pg.context.clear_cookies()
+    log_in(pg, username, password)
+
+
+def working_day_before(day: date, n: int) -> date:
+    """The n-th working day before ``day`` on the official calendar (records
+    entered after the fact, dated on past working days)."""
+    from sanxiang.core.calendar import day_status
+
+    while n:
+        day -= timedelta(days=1)
+        if day_status(day)[0]:
+            n -= 1
+    return day
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, headless, with no network of its own (Playwright
+    never downloads a browser here)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
 @pytest.fixture
 def cjk_fonts(tmp_path, monkeypatch):
     """A fontconfig file that adds the packaged Noto CJK font (a declared
@@ -197,9 +226,7 @@ def browser_page(live_server, world):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = launch_chromium(p)
             context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
             pg = context.new_page()
             pg.base = live_server.url

@@ -17,16 +17,12 @@ from datetime import timedelta
 
 import pytest
 
-from sanxiang.cases import services
 from sanxiang.cases.models import Case
-from sanxiang.conftest import log_in, no_horizontal_scroll
+from sanxiang.conftest import log_in_as, no_horizontal_scroll, working_day_before
 from sanxiang.core import clock
 from sanxiang.core import services as core_services
-from sanxiang.core.calendar import day_status
 from sanxiang.core.models import Role
 from sanxiang.review import services as review_services
-
-from .conftest import at
 
 
 @pytest.fixture(autouse=True)
@@ -34,22 +30,9 @@ def _no_totp(settings):
     settings.REQUIRE_TOTP = False  # TOTP is proven in core's tests
 
 
-def _working_day_before(day, n):
-    while n:
-        day -= timedelta(days=1)
-        if day_status(day)[0]:
-            n -= 1
-    return day
-
-
-def _as(pg, username, password):
-    pg.context.clear_cookies()
-    log_in(pg, username, password)
-
-
 def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(browser_page, world, open_case, walk, head):
     today = clock.today()
-    notified = _working_day_before(today, 12)  # the notice of rights (事先告知) was served 12 working days ago
+    notified = working_day_before(today, 12)  # the notice of rights (事先告知) was served 12 working days ago
     case = open_case(opened_on=notified - timedelta(days=3), title="某公司销售不合格产品案")
     walk(case, ["opening", "investigation", "notification"], notified)
     reviewer_login = core_services.create_user(actor="t", username="changan_reviewer", password=world.password,
@@ -60,7 +43,7 @@ def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(br
     case_url = f"{pg.base}/workbench/cases/{case.pk}/"
 
     # the officer records the proposed decision and the party's request (2 days after the notice)
-    _as(pg, "changan_officer", world.password)
+    log_in_as(pg, "changan_officer", world.password)
     pg.goto(case_url)
     pg.check("input[name=categories][value=罚款]")
     pg.fill("input[name=fine_yuan]", "30000")
@@ -71,7 +54,7 @@ def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(br
     assert "听证" in pg.inner_text("#hearing")
 
     # the 听证通知书 served on paper the next working day; a hearing 3 days later is refused with the earliest day
-    served = _working_day_before(today, 8)
+    served = working_day_before(today, 8)
     assert served > requested
     pg.fill("input[name=notified_on]", served.isoformat())
     pg.fill("input[name=hearing_on]", (served + timedelta(days=3)).isoformat())
@@ -94,10 +77,10 @@ def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(br
     assert pg.locator("a:has-text('制作听证笔录')").count() == 1 and pg.locator("a:has-text('制作听证报告')").count() == 1
     pg.fill("textarea[name=reason]", "听证室音像设备故障，已报修")
     pg.click("form[action$='/exemption/'] button[type=submit]")
-    _as(pg, "changan_head", world.password)
+    log_in_as(pg, "changan_head", world.password)
     pg.goto(step_url)
     pg.click("form[action$='/exemption/approve/'] button[type=submit]")
-    _as(pg, "changan_officer", world.password)
+    log_in_as(pg, "changan_officer", world.password)
     pg.goto(step_url)
     pg.fill("textarea[name=documents]", "听证笔录\n听证报告")
     pg.fill("textarea[name=note]", "当事人到场陈述申辩，调查人员出示证据。")
@@ -113,18 +96,18 @@ def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(br
                        ("hearing_record", "听证笔录、听证报告")):
         pg.fill(f"textarea[name={kind}]", text)
     pg.click("form[action$='/submit/'] button[type=submit]")
-    _as(pg, "changan_head", world.password)
+    log_in_as(pg, "changan_head", world.password)
     pg.goto(f"{pg.base}/review/case/{case.pk}/")
     pg.select_option("select[name=reviewer]", index=0)
     pg.click("form[action$='/assign/'] button[type=submit]")
-    _as(pg, "changan_reviewer", world.password)
+    log_in_as(pg, "changan_reviewer", world.password)
     pg.goto(f"{pg.base}/review/case/{case.pk}/")
     pg.evaluate("document.querySelectorAll('input[type=radio][value=pass]').forEach(r => r.checked = true)")
     pg.fill("textarea[name=opinion_text]", "同意")
     pg.click("form[action$='/opinion/'] button[type=submit]")
 
     # the decision, through the case page
-    _as(pg, "changan_officer", world.password)
+    log_in_as(pg, "changan_officer", world.password)
     pg.goto(case_url)
     pg.click("a[href$='/steps/start/decision/']")
     pg.click("main form button[type=submit]")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sanxiang.conftest import CHROMIUM, log_in, no_horizontal_scroll
+from sanxiang.conftest import CHROMIUM, launch_chromium, log_in, no_horizontal_scroll
 from sanxiang.core.demo import DEMO_PASSWORD
 from sanxiang.demo import build_demo
 
@@ -46,9 +46,7 @@ def test_each_demo_role_workbench_at_desktop_and_phone_width(cjk_fonts, demo_sit
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = launch_chromium(p)
             for username in ROLES:
                 context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
                 page = context.new_page()

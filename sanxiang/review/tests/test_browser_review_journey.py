@@ -10,28 +10,13 @@ not yet registered) and the case's first steps, dated 12 working days ago
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from sanxiang.cases.models import Case
-from sanxiang.conftest import log_in, no_horizontal_scroll
+from sanxiang.conftest import log_in_as, no_horizontal_scroll, working_day_before
 from sanxiang.core import clock
 from sanxiang.core import services as core_services
-from sanxiang.core.calendar import day_status
 from sanxiang.core.models import Role
 from sanxiang.review.models import Reviewer, Submission
-
-
-def _working_day_before(day, n):
-    while n:
-        day -= timedelta(days=1)
-        if day_status(day)[0]:
-            n -= 1
-    return day
-
-
-def _as(pg, username, password):
-    pg.context.clear_cookies()
-    log_in(pg, username, password)
 
 
 def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opinion_the_case_shows_then_the_decision(
@@ -45,12 +30,12 @@ def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opini
                               agency=rw.amr_lunan, display_name="吴法审")
     today = clock.today()
     case = make_case(agency=rw.amr_lunan, user=officer, head=head, officers=[rw.lunan_officer, rw.lunan_officer2],
-                     day=_working_day_before(today, 12), title="某公司销售不合格产品案")
+                     day=working_day_before(today, 12), title="某公司销售不合格产品案")
     pg = browser_page
     case_url = f"{pg.base}/workbench/cases/{case.pk}/"
 
     # the officer records the proposed decision: 150,000 yuan to a company reaches the platform default
-    _as(pg, "lunan_officer", password)
+    log_in_as(pg, "lunan_officer", password)
     pg.goto(case_url)
     pg.check("input[name=categories][value=罚款]")
     pg.fill("input[name=fine_yuan]", "150000")
@@ -74,7 +59,7 @@ def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opini
     assert "审核中" in pg.inner_text("#review-panel")
 
     # the head follows the link from the case's review page and registers the reviewer
-    _as(pg, "lunan_head", password)
+    log_in_as(pg, "lunan_head", password)
     pg.goto(f"{pg.base}/review/case/{case.pk}/")
     pg.click("#no-reviewer a")
     assert "/review/reviewers/" in pg.url
@@ -92,7 +77,7 @@ def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opini
     pg.click("form[action$='/assign/'] button[type=submit]")
 
     # the reviewer gives the opinion
-    _as(pg, "lunan_reviewer", password)
+    log_in_as(pg, "lunan_reviewer", password)
     pg.goto(f"{pg.base}/review/case/{case.pk}/")
     pg.evaluate("document.querySelectorAll('input[type=radio][value=pass]').forEach(r => r.checked = true)")
     pg.fill("textarea[name=opinion_text]", "事实清楚，证据确凿，适用法律正确，同意。")
@@ -100,7 +85,7 @@ def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opini
     assert Submission.objects.get(case_id=case.pk).outcome == "agree"
 
     # the case page shows it, and the decision follows
-    _as(pg, "lunan_officer", password)
+    log_in_as(pg, "lunan_officer", password)
     pg.goto(case_url)
     panel = pg.inner_text("#review-panel")
     assert "同意" in panel and "吴法审" in panel and "法制审核不妨碍作出决定" in panel

@@ -16,9 +16,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
-from django.test import Client
 
 from sanxiang.cases import selectors as case_selectors
+from sanxiang.conftest import client_for
 from sanxiang.core import clock
 from sanxiang.core import services as core_services
 from sanxiang.core.models import Role
@@ -26,12 +26,6 @@ from sanxiang.review import services
 from sanxiang.review.models import Part, Reviewer, Submission, Training
 
 from .conftest import ALL_PASS, PARTS, walk
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def _code(exc: ValidationError) -> str:
