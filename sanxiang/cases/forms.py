@@ -37,7 +37,7 @@ class OfficerChoiceField(IdModelMultipleChoiceField):
 
 
 class OpenCaseForm(TextForm):
-    text_kinds = {"party_name": "name", "party_credit_code": "number"}
+    text_kinds = {"party_name": "name", "party_credit_code": "number", "party_id_number": "number"}
     party_name_fields = ("party_name",)
 
     title = forms.CharField(label=_("case title"), max_length=255)
@@ -46,6 +46,9 @@ class OpenCaseForm(TextForm):
     party_name = forms.CharField(label=_("party"), max_length=255)
     party_type = forms.ChoiceField(label=_("party type"), choices=PartyType.choices)
     party_credit_code = forms.CharField(label=_("party credit code"), max_length=18, required=False)
+    # A natural person's ID number: without it the decision cannot reach
+    # publicity (公示-14, the intake requires it for a natural person).
+    party_id_number = forms.CharField(label=_("party ID number"), max_length=18, required=False)
     opened_on = forms.DateField(label=_("opened on"), widget=IsoDateInput())
     officers = OfficerChoiceField(label=_("officers"), queryset=None, widget=forms.CheckboxSelectMultiple)
     proposed_fine_yuan = forms.DecimalField(label=_("proposed fine (yuan, summary procedure)"), required=False,

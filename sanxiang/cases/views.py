@@ -73,7 +73,7 @@ def open_case_view(request):
             case = services.open_case(
             actor=user, agency=user.agency, title=d["title"], act_kind=d["act_kind"], procedure=d["procedure"],
                 party_name=d["party_name"], party_type=d["party_type"], party_credit_code=d["party_credit_code"],
-                opened_on=d["opened_on"], officers=list(d["officers"]),
+                party_id_number=d["party_id_number"], opened_on=d["opened_on"], officers=list(d["officers"]),
                 proposed_penalty_categories=["罚款"] if fine else [], proposed_fine_fen=fine)
         except ValidationError as exc:
             form.add_error(None, message_of(exc))

@@ -230,6 +230,21 @@ def _date_input_value(page: str, name: str) -> str | None:
     return value.group(1) if value else None
 
 
+def test_the_open_case_page_records_a_natural_persons_id_number(world):
+    """Without it a decided case of a natural person could not reach
+    publicity (公示-14: the intake requires the ID number), and no page
+    could add it later (journey (a) of issue 11 stopped there)."""
+    c = client_for(world.u_changan)
+    assert 'name="party_id_number"' in c.get("/workbench/cases/new/").content.decode()
+    r = c.post("/workbench/cases/new/", {
+        "title": "张某某无照经营案", "act_kind": "penalty", "procedure": "general", "party_name": "张某某",
+        "party_type": "natural_person", "party_id_number": "130102198503150312",
+        "opened_on": clock.today().isoformat(), "officers": [world.changan_officer.pk, world.changan_officer2.pk]})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    case = Case.objects.get(title="张某某无照经营案")
+    assert case.party_id_number == "130102198503150312" and case.party_credit_code == ""
+
+
 def test_the_open_case_page_fills_in_todays_date_in_iso_form_for_the_date_input(world):
     """A type=date input shows only an ISO value (YYYY-MM-DD); zh-hans would
     render 2026/09/02 and the browser would show the field empty."""
