@@ -114,7 +114,9 @@ def build(case) -> CaseRecord:
     if not raw["doc_number"]:
         return CaseRecord(raw=raw, problems=["本案尚未出具有文号的决定书（如行政处罚决定书），决定信息无法推送公示；出具后自动推送。"])
     record, errors = intake.validate_record(raw, index=0)
-    return CaseRecord(raw=raw, record=record, problems=[e.message for e in errors])
+    # Shown on the case page: the field's Chinese name without the API's
+    # field code in brackets (intake.label), which means nothing to an officer.
+    return CaseRecord(raw=raw, record=record, problems=[e.message.replace(f"（{e.field}）", "") for e in errors])
 
 
 def sync_case(*, actor, case) -> services.ReceiveResult | None:

@@ -337,3 +337,17 @@ def test_a_change_is_recorded_through_the_api_and_refusals_carry_their_code(cw, 
                "reason": "本机关发现原决定认定事实错误，依法撤销"})
     assert ok.status_code == 200 and ok.json()["status"] == "withdrawn" and ok.json()["withdrawal_due"]
     assert WithdrawalNotice.objects.get(decision=record).reason.startswith("本机关撤销或者纠正")
+
+
+def test_what_stops_a_case_reaching_publicity_is_said_without_the_apis_field_codes(cw, settings):
+    # A natural person's case opened without the ID number intake requires:
+    # the case page names the field in Chinese, not as "（party_id_number）".
+    settings.REQUIRE_TOTP = False
+    case = decide(cw, open_case(cw, fine_fen=300_000, party_name="张建华", party_type="natural_person",
+                                party_credit_code=""))
+    assert not Decision.objects.filter(case=case).exists()
+    client = Client()
+    client.force_login(cw.u_changan)
+    page = client.get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert 'id="case-publicity"' in page and "证件号码" in page
+    assert "party_id_number" not in page
