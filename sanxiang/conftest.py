@@ -175,6 +175,15 @@ def log_in_as(pg, username: str, password: str = PASSWORD) -> None:
     log_in(pg, username, password)
 
 
+def start_and_complete_step(pg, code: str) -> None:
+    """On the case page: start the step ``code`` from its link, then
+    complete it from the step page (the journeys' last steps)."""
+    pg.click(f"a[href$='/steps/start/{code}/']")
+    pg.click("main form button[type=submit]")
+    assert "/steps/" in pg.url, pg.inner_text("main")
+    pg.click("form.stack:not([action]) button[type=submit]")
+
+
 def working_day_before(day: date, n: int) -> date:
     """The n-th working day before ``day`` on the official calendar (records
     entered after the fact, dated on past working days)."""

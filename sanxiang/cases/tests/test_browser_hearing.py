@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 
 from sanxiang.cases.models import Case
-from sanxiang.conftest import log_in_as, no_horizontal_scroll, working_day_before
+from sanxiang.conftest import log_in_as, no_horizontal_scroll, start_and_complete_step, working_day_before
 from sanxiang.core import clock
 from sanxiang.core import services as core_services
 from sanxiang.core.models import Role
@@ -109,10 +109,7 @@ def test_a_case_with_a_hearing_request_reaches_its_decision_through_the_pages(br
     # the decision, through the case page
     log_in_as(pg, "changan_officer", world.password)
     pg.goto(case_url)
-    pg.click("a[href$='/steps/start/decision/']")
-    pg.click("main form button[type=submit]")
-    assert "/steps/" in pg.url, pg.inner_text("main")
-    pg.click("form.stack:not([action]) button[type=submit]")
+    start_and_complete_step(pg, "decision")
     case = Case.objects.get(pk=case.pk)
     assert case.decided_on == today
     assert [s.code for s in case.steps.order_by("started_at", "id")] == [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 
 from sanxiang.cases.models import Case
-from sanxiang.conftest import log_in_as, no_horizontal_scroll, working_day_before
+from sanxiang.conftest import log_in_as, no_horizontal_scroll, start_and_complete_step, working_day_before
 from sanxiang.core import clock
 from sanxiang.core import services as core_services
 from sanxiang.core.models import Role
@@ -90,9 +90,6 @@ def test_a_major_case_goes_to_review_the_head_registers_the_reviewer_whose_opini
     panel = pg.inner_text("#review-panel")
     assert "同意" in panel and "吴法审" in panel and "法制审核不妨碍作出决定" in panel
     assert no_horizontal_scroll(pg)
-    pg.click("a[href$='/steps/start/decision/']")
-    pg.click("main form button[type=submit]")
-    assert "/steps/" in pg.url, pg.inner_text("main")
-    pg.click("form.stack:not([action]) button[type=submit]")
+    start_and_complete_step(pg, "decision")
     case = Case.objects.get(pk=case.pk)
     assert case.decided_on == today
