@@ -155,7 +155,7 @@ def case_panel(*, user, case) -> CasePanel | None:
     """The case page's publicity section (issue 11 item 1): the decision
     record's status, its publication due date and the public link; or, for
     a decided case without a record, why not. A read."""
-    record = Decision.objects.filter(case=case).select_related("agency").first()
+    record = decisions_for(user=user).filter(case=case).first()
     if record is None and case.decided_on is None:
         return None
     context: dict = {"record": record, "problems": [], "private_url": "", "public_url": "", "withdrawal_url": ""}
@@ -167,7 +167,7 @@ def case_panel(*, user, case) -> CasePanel | None:
             problems.extend(checked)
         context["problems"] = problems
     else:
-        if getattr(user, "role", None) in PUBLICITY_READERS and decisions_for(user=user).filter(pk=record.pk).exists():
+        if getattr(user, "role", None) in PUBLICITY_READERS:
             context["private_url"] = reverse("publicity:private", kwargs={"pk": record.pk})
         public = PublicDecision.objects.filter(decision=record).values_list("pk", "visible").first()
         if public and public[1] and record.status == DecisionStatus.PUBLISHED:
