@@ -147,6 +147,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "SANXIANG_TEST_SQLITE_FILE", False
     ) else {}
 
+# Read replicas for the public portal (sanxiang/core/db_router.py, docs/scaling.md).
+#   SANXIANG_REPLICA_URLS             comma-separated database URLs of PostgreSQL read replicas of the
+#                                     default database: aliases replica1..N; anonymous public reads use them
+#   SANXIANG_REPLICA_RETRY_SECONDS    a replica that failed is skipped this long (30)
+#   SANXIANG_REPLICA_CONNECT_TIMEOUT  seconds to wait for a replica's connection (3)
+from sanxiang.core.db_router import ROUTER as _REPLICA_ROUTER, replica_databases  # noqa: E402
+
+_replicas = replica_databases(os.environ.get("SANXIANG_REPLICA_URLS", ""), default=DATABASES["default"],
+                              connect_timeout=int(os.environ.get("SANXIANG_REPLICA_CONNECT_TIMEOUT", "3")))
+DATABASES.update(_replicas)
+DATABASE_REPLICAS = list(_replicas)
+DATABASE_ROUTERS = [_REPLICA_ROUTER] if DATABASE_REPLICAS else []
+REPLICA_RETRY_SECONDS = int(os.environ.get("SANXIANG_REPLICA_RETRY_SECONDS", "30"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 
