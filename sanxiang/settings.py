@@ -18,6 +18,7 @@ Variables:
   (more login, session and header variables below, and in README.md)
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sanxiang.core.metrics.RequestMetricsMiddleware",  # outermost of all: latency by route, status classes (/metrics)
     "sanxiang.core.http.HeadWithoutBodyMiddleware",  # outermost: a HEAD answer never carries a body
     "django.middleware.security.SecurityMiddleware",
     "sanxiang.core.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy (issue 9)
@@ -218,9 +220,20 @@ OTP_TOTP_ISSUER = "三项制度平台"
 # lease, extended every third of it while a job runs: a runner that dies
 # holding a job blocks it for at most this long.
 JOB_LEASE_SECONDS = int(os.environ.get("SANXIANG_JOB_LEASE_SECONDS", "300"))
-# Seconds between runs of the jobs inside `sanxiang serve`; 0 = off (cron +
-# `sanxiang jobs run` instead). `serve --jobs-interval` overrides it.
+# Seconds between runs of each scheduled job, offered every minute by the
+# job queue's consumers; 0 = never by itself (`sanxiang jobs run` instead).
 JOBS_INTERVAL = int(os.environ.get("SANXIANG_JOBS_INTERVAL", "600"))
+
+# The job queue (sanxiang/core/queue.py, docs/queue.md): Huey on a SQLite
+# file in the data directory (consumed by threads of `sanxiang serve`), or
+# redis://HOST:PORT/DB in production (consumed by `sanxiang worker`).
+# SANXIANG_QUEUE_NAME namespaces it (two instances on one Redis). A task that
+# raises is retried QUEUE_RETRIES times, waiting QUEUE_RETRY_DELAY seconds
+# and twice as long before each next attempt.
+QUEUE_URL = os.environ.get("SANXIANG_QUEUE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'queue.sqlite3'}"
+QUEUE_NAME = os.environ.get("SANXIANG_QUEUE_NAME", "").strip() or "sanxiang"
+QUEUE_RETRIES = int(os.environ.get("SANXIANG_QUEUE_RETRIES", "5"))
+QUEUE_RETRY_DELAY = int(os.environ.get("SANXIANG_QUEUE_RETRY_DELAY", "30"))
 
 AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
 # Key for the HMAC that signs Merkle checkpoints. Keep it apart from
@@ -340,6 +353,37 @@ SANXIANG_REDACTION_NAME_RULE = os.environ.get("SANXIANG_REDACTION_NAME_RULE", ""
 # Legal review: working days before the review deadline when the reminder is
 # made (an operational setting, not a legal limit).
 REVIEW_REMINDER_DAYS = int(os.environ.get("SANXIANG_REVIEW_REMINDER_DAYS", "2"))
+
+# Health and metrics (sanxiang/core/health.py, sanxiang/core/metrics.py, docs/deploy.md).
+#   SANXIANG_METRICS_NETWORKS  comma-separated networks (CIDR) allowed to read /metrics; anyone else
+#                              gets 404 (default: this machine only). The client address is the one
+#                              SANXIANG_TRUSTED_PROXY_COUNT makes of X-Forwarded-For.
+#   SANXIANG_METRICS_DIR       where every web process of this data directory keeps its request
+#                              counters (prometheus-client multiprocess files); default <data dir>/metrics
+def _metrics_networks(text: str) -> list:
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"SANXIANG_METRICS_NETWORKS: {item!r} is not a network such as 10.1.0.0/16 "
+                                       f"or an address such as 10.1.2.3") from None
+    return networks
+
+
+METRICS_NETWORKS = _metrics_networks(os.environ.get("SANXIANG_METRICS_NETWORKS", "127.0.0.1/32,::1/128"))
+METRICS_DIR = Path(os.environ.get("SANXIANG_METRICS_DIR", "") or DATA_DIR / "metrics").resolve()
+# prometheus-client chooses its multiprocess storage when it is first imported,
+# from this variable; settings load before any app, so every process of the
+# platform (each gunicorn worker, waitress, the tests) counts into METRICS_DIR
+# and /metrics sums them. Assigned, not defaulted: a child process started with
+# another data directory must not inherit its parent's.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# The probes answer over plain HTTP on the loopback address too (a monitor on
+# the machine itself), even where every other path is redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 LOGGING = {
     "version": 1,

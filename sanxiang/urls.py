@@ -2,9 +2,13 @@ from django.urls import include, path
 
 from sanxiang.api_root import api
 from sanxiang.core.admin import site as admin_site
+from sanxiang.core.probe_views import healthz, metrics_view, readyz
 from sanxiang.publicity.views import portal_home
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # probes and metrics: docs/deploy.md
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin_site.urls),
     path("", include("sanxiang.evidence.urls")),  # tus at api/v1/uploads/ (before the ninja API), workbench pages
     path("api/v1/", api.urls),

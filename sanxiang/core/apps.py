@@ -17,3 +17,9 @@ class CoreConfig(AppConfig):
         from . import jobs, tasks
 
         jobs.register_job("security.log_purge", tasks.purge_security_log_job)
+
+        # /readyz (core/health.py): the database; the queue's storage is
+        # registered with it below. Other apps add theirs in their ready().
+        from . import health
+
+        health.register_check("database", health.check_database)

@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
+from sanxiang.core import backup as core_backup
+from sanxiang.core.health import register_check
 from sanxiang.core.jobs import register_job
 from sanxiang.core.todo import register_todo_provider
 
@@ -27,3 +29,15 @@ class EvidenceConfig(AppConfig):
         from . import todo
 
         register_todo_provider(todo.todo_items)
+        # Backups (core/backup.py): the archive folder, the S3 object list,
+        # and the checks after a restore (archives' 四性检测, objects' SHA-256).
+        from . import backup
+
+        core_backup.register_file_root("archives", backup.archive_dir)
+        core_backup.register_object_list("evidence", backup.object_list)
+        core_backup.register_check("archive", backup.archive_check)
+        core_backup.register_check("evidence", backup.evidence_check)
+        # /readyz: the evidence store can take files (core/health.py).
+        from . import health
+
+        register_check("storage", health.check_storage)

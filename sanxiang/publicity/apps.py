@@ -5,6 +5,7 @@ from sanxiang.cases import registry as case_registry
 from sanxiang.core.calendar_hooks import register_provisional_recompute
 from sanxiang.core.doc_numbers import register_number_holders
 from sanxiang.core.jobs import register_job
+from sanxiang.core.metrics import register_gauge
 from sanxiang.core.todo import register_todo_provider
 
 
@@ -39,3 +40,11 @@ class PublicityConfig(AppConfig):
         case_registry.register_case_changed(case_sync.on_case_changed)
         case_registry.register_case_panel(case_sync.case_panel)
         register_number_holders(services.number_holders)
+
+        # The publication backlog on the operator's /metrics (core/metrics.py).
+        from . import selectors
+
+        register_gauge("sanxiang_publication_backlog",
+                       "Decisions not yet published: awaiting (all pending) and overdue (past their due date)",
+                       selectors.publication_backlog,
+                       labels=("state",))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from sanxiang.core.selectors import agencies_for, get_in_scope
 
@@ -86,6 +86,19 @@ class Timeliness:
     def rate(self) -> float | None:
         """Share published on time among all that were due (None if none were)."""
         return self.published_on_time / self.due_total if self.due_total else None
+
+
+def publication_backlog(*, today: date | None = None) -> dict[str, int]:
+    """The platform-wide publication backlog, for the operator's /metrics
+    (core/metrics.py): decisions received and not yet published
+    ("awaiting": pending, whatever their due date) and, among them, those
+    past their publication due date ("overdue", 公示-14). Counts only, no
+    record, so no acting user's scope: the figure is the platform's, like
+    the queue's depth. One query."""
+    today = today or clock.today()
+    counts = Decision.objects.filter(status=DecisionStatus.PENDING).aggregate(
+        awaiting=Count("id"), overdue=Count("id", filter=Q(publication_due__lt=today)))
+    return {"awaiting": counts["awaiting"], "overdue": counts["overdue"]}
 
 
 def timeliness_for(*, user, today: date | None = None, agency_id: int | None = None) -> Timeliness:
