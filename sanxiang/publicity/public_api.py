@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 from django.http import Http404
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 
+from sanxiang.core.db_router import public_read
 from sanxiang.core.parsing import Day, Id, PageNumber, PageSize, bounded
 
 router = Router(tags=["publicity (public)"])
@@ -65,6 +67,7 @@ def _out(p) -> dict:
 
 
 @router.get("/search", response=SearchOut, auth=None, summary="Search published decisions (Chinese full text)")
+@decorate_view(public_read)
 def search(request, q: str = "", region: str = "", agency: Id | None = None, kind: str = "", category: str = "",
            date_from: Day | None = None, date_to: Day | None = None, sort: str = "newest", page: PageNumber = 1,
            page_size: PageSize = 20):
@@ -79,6 +82,7 @@ def search(request, q: str = "", region: str = "", agency: Id | None = None, kin
 
 
 @router.get("/public/{public_id}", response=PublicDetailOut, auth=None, summary="One published decision")
+@decorate_view(public_read)
 def public_detail(request, public_id: Id):
     from . import selectors
 
@@ -90,6 +94,7 @@ def public_detail(request, public_id: Id):
 
 
 @router.get("/withdrawals", response=list[NoticeOut], auth=None, summary="Withdrawal notices, newest first")
+@decorate_view(public_read)
 def withdrawals(request, agency: Id | None = None, limit: WithdrawalLimit = 50):
     from . import selectors
 

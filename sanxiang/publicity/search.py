@@ -37,7 +37,7 @@ from datetime import date
 from typing import Callable, Iterable
 
 from django.db.models import Q
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -590,7 +590,10 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
     offset = (page - 1) * page_size
     estimate = False
     pg = _vendor() == "postgresql"
-    with connection.cursor() as cursor:
+    # The index is read where the router sends the search's reads (a read
+    # replica for an anonymous portal visitor, core/db_router.py; default
+    # otherwise), like the ORM queries around it.
+    with connections[router.db_for_read(PublicDecision)].cursor() as cursor:
         backend = (_PostgresBackend if pg else _SQLiteBackend)(cursor, terms=terms, tags=tags,
                                                                 date_from=date_from, date_to=date_to)
         if not backend.has_match:

@@ -16,9 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from sanxiang.core import selectors as core_selectors
+from sanxiang.core.db_router import public_read
 from sanxiang.core.models import Agency, Region, RegionLevel
 from sanxiang.core.parsing import optional_id, parse_page
 from sanxiang.core.refusals import run_shown
@@ -39,6 +41,7 @@ def _date(value: str) -> date | None:
         return None
 
 
+@public_read
 def portal_home(request):
     return render(request, "publicity/home.html", {
         "latest": selectors.latest_public(limit=10),
@@ -88,6 +91,7 @@ def _export_rows(g):
         page += 1
 
 
+@public_read
 def export_csv(request):
     """The search results as CSV, every matching row, streamed: the same
     redacted public copies the pages show, nothing else, written by
@@ -96,6 +100,7 @@ def export_csv(request):
                                   filename="decisions.csv")
 
 
+@public_read
 def search_page(request):
     g = request.GET
     page_number = parse_page(g.get("page", ""))
@@ -105,12 +110,12 @@ def search_page(request):
         "result": result, "params": g, "pages": pages, "page_number": page_number,
         "query": g.get("q", "").strip()[:100], "sort": _sort(g),
         "has_next": page_number < pages, "has_previous": page_number > 1,
-        "regions": Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code"),
-        "agencies": core_selectors.public_agencies(region_code=g.get("region", "")).exclude(kind="legal_office"),
+        "filters": selectors.portal_filter_choices(region_code=g.get("region", "")),
         "kinds": ActKind.choices, "categories": PenaltyCategory.choices,
     })
 
 
+@public_read
 def detail(request, pk: int):
     public = selectors.get_public_decision(pk=pk)
     if public is None:
@@ -123,6 +128,7 @@ def detail(request, pk: int):
     })
 
 
+@public_read
 def withdrawn_list(request):
     page = Paginator(selectors.withdrawal_notices(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "publicity/withdrawn_list.html", {"page": page})
@@ -134,6 +140,10 @@ class AgencyFeed(Feed):
     field, is dropped instead of failing the whole feed."""
 
     feed_type = XmlSafeRssFeed
+
+    @method_decorator(public_read)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, agency_id: int):
         return get_object_or_404(Agency, pk=agency_id, is_active=True)
