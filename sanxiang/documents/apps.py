@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from sanxiang.cases import registry
+from sanxiang.core import backup as core_backup
 from sanxiang.core.todo import register_todo_provider
 from sanxiang.core.doc_numbers import register_number_holders
 
@@ -30,3 +31,8 @@ class DocumentsConfig(AppConfig):
 
         register_number_holders(facts.number_holders)
         registry.register_decision_facts(facts.decision_facts)
+
+        # Backups (core/backup.py): issued files checked after a restore.
+        from . import backup
+
+        core_backup.register_check("document", backup.document_check)
