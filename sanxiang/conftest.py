@@ -40,6 +40,40 @@ def _quick_argon2(settings):
 
 
 @pytest.fixture
+def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks):
+    """pytest-django's capture of on-commit callbacks, and then, when they
+    were executed, what they enqueued on the job queue runs too, from the
+    real storage (sanxiang.core.queue.run_pending): "the transaction
+    committed and a worker took the task" (an ended case's e-case file, ...).
+    The queue is emptied first, so tasks left by an earlier test never run
+    here."""
+    import contextlib
+
+    from sanxiang.core import queue
+
+    @contextlib.contextmanager
+    def capture(*, using="default", execute=False):
+        if execute:
+            queue.flush()
+        with django_capture_on_commit_callbacks(using=using, execute=execute) as callbacks:
+            yield callbacks
+        if execute:
+            queue.run_pending()
+
+    return capture
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_queue_emptied_at_the_end():
+    """The test run's job-queue namespace (sanxiang/testing_env.py) leaves
+    nothing behind in a shared Redis."""
+    yield
+    from sanxiang.core import queue
+
+    queue.flush()
+
+
+@pytest.fixture
 def world(db):
     actor = "test-fixture"
     w = types.SimpleNamespace(password=PASSWORD)

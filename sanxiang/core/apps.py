@@ -18,6 +18,13 @@ class CoreConfig(AppConfig):
 
         jobs.register_job("security.log_purge", tasks.purge_security_log_job)
 
+        # Background tasks that failed every attempt, on the system
+        # administrators' to-do list (core/queue.py, the failed-tasks page).
+        from . import selectors
+        from .todo import register_todo_provider
+
+        register_todo_provider(selectors.failed_tasks_todo)
+
         # /readyz (core/health.py): the database; the queue's storage is
         # registered with it below. Other apps add theirs in their ready().
         from . import health

@@ -1,16 +1,23 @@
 """Scheduled jobs: idempotent functions run periodically.
 
-`sanxiang serve` runs them in a background thread (every
-SANXIANG_JOBS_INTERVAL seconds, default 600; 0 turns it off, e.g. when
-several web workers run and cron calls `sanxiang jobs run` instead). Each job
-is safe to run any number of times: it acts on what is due "today".
+Each app keeps its jobs in its tasks.py and registers them here
+(``register_job``). Each job becomes a periodic task of the job queue
+(sanxiang/core/queue.py, docs/decisions/0014-job-queue.md): every consumer
+(``sanxiang worker``, or the threads of ``sanxiang serve`` in the embedded
+default) offers it every minute, and it runs when its interval
+(SANXIANG_JOBS_INTERVAL seconds, default 600; 0 = never by itself) has
+passed since its last start. Each job is safe to run any number of times: it
+acts on what is due "today".
 
 Each job runs under a lock in the database (core.ScheduledJob: a row per
 job with its holder and lease), so two processes never run the same job at
-once, and each job is isolated: one that raises is logged and recorded on its
-row (last_ok, last_error) and the next job still runs. `sanxiang jobs list`
-shows each job's last run; `sanxiang jobs run` exits non-zero if one failed.
-See docs/decisions/0007-scheduled-jobs.md for why not Huey yet.
+once, and of any number of consumers offering a due job exactly one runs it
+(the lock is taken only if the job is free and due, in one conditional
+UPDATE). A job that raises is logged and recorded on its row (last_ok,
+last_error), then retried by the queue with growing delays and, when the
+attempts are spent, listed on the failed-tasks page. `sanxiang jobs list`
+shows each job's last run; `sanxiang jobs run` runs them now (under the same
+lock) and exits non-zero if one failed.
 """
 
 from __future__ import annotations
@@ -19,17 +26,17 @@ import logging
 import os
 import socket
 import threading
-import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import clock, queue
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,9 @@ log = logging.getLogger(__name__)
 # review.deadlines (reminders and escalation; 审核-8).
 JOBS: dict[str, str] = {}
 
+# name → the job's periodic task in the queue ("job.<name>").
+PERIODIC: dict = {}
+
 
 def register_job(name: str, function) -> None:
     """Schedule ``function`` (no arguments, returns a count) as job ``name``.
@@ -49,6 +59,35 @@ def register_job(name: str, function) -> None:
     if JOBS.get(name, path) != path:
         raise RuntimeError(f"job {name!r} is already {JOBS[name]}")
     JOBS[name] = path
+    if name not in PERIODIC:
+        PERIODIC[name] = queue.periodic(name=f"job.{name}", label=_("Scheduled job"))(_periodic_body(name))
+
+
+class JobFailed(RuntimeError):
+    """A scheduled job raised (raised again for the queue, so it retries and
+    records the failure with the job's own traceback)."""
+
+    def __init__(self, name: str, error: str, traceback_text: str):
+        super().__init__(f"job {name} failed: {error}")
+        self.traceback_text = traceback_text
+
+
+def _periodic_body(name: str):
+    def run_scheduled_job(task=None, **options):
+        interval = int(settings.JOBS_INTERVAL)
+        now_wanted = options.get(queue.RUN_NOW) or queue.is_retry(task)
+        if interval <= 0 and not now_wanted:
+            return None
+        # Due when the last start is one interval old (less half a minute:
+        # the consumers offer jobs once a minute, not on the second).
+        due_before = None if now_wanted else clock.now() - timedelta(seconds=interval - min(30, interval / 2))
+        outcome = run_job(name, JOBS[name], due_before=due_before)
+        if isinstance(outcome, Failed):
+            raise JobFailed(name, outcome.error, outcome.traceback)
+        return None
+
+    run_scheduled_job.__qualname__ = run_scheduled_job.__name__ = f"run_scheduled_job_{name}"
+    return run_scheduled_job
 
 
 def _function(path: str):
@@ -61,6 +100,7 @@ class Failed:
     """The job raised: logged with its traceback and recorded on its row."""
 
     error: str
+    traceback: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,17 +118,19 @@ def _lease() -> timedelta:
     return timedelta(seconds=max(int(settings.JOB_LEASE_SECONDS), 3))
 
 
-def _acquire(name: str, owner: str) -> bool:
-    """Take the job's lock if it is free or its lease ran out: one
-    conditional UPDATE, so of two runners (threads, processes, machines on
-    one database) exactly one sees a row updated."""
+def _acquire(name: str, owner: str, *, due_before=None) -> bool:
+    """Take the job's lock if it is free or its lease ran out (and, with
+    ``due_before``, if it last started before that moment): one conditional
+    UPDATE, so of two runners (threads, processes, machines on one
+    database) exactly one sees a row updated."""
     from .models import ScheduledJob
 
     ScheduledJob.objects.get_or_create(name=name)
     now = clock.now()
-    return ScheduledJob.objects.filter(name=name).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-    ).update(owner=owner, locked_until=now + _lease(), last_started_at=now) == 1
+    free = ScheduledJob.objects.filter(name=name).filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+    if due_before is not None:
+        free = free.filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=due_before))
+    return free.update(owner=owner, locked_until=now + _lease(), last_started_at=now) == 1
 
 
 class _Heartbeat(threading.Thread):
@@ -120,14 +162,17 @@ def _release(name: str, owner: str, *, result: int | None, error: str) -> None:
     ScheduledJob.objects.filter(name=name, owner=owner).update(**values)
 
 
-def run_job(name: str, path: str) -> int | Failed | Busy:
+def run_job(name: str, path: str, *, due_before=None) -> int | Failed | Busy | None:
     """Run one job under its lock. Whatever the job raises is logged and
     recorded on its row (last_ok, last_error, consecutive_failures), never
-    raised: the other jobs of the round still run."""
+    raised: the other jobs of the round still run. With ``due_before``, a
+    job started since that moment is not due: None, nothing run."""
     from .models import ScheduledJob
 
     owner = _owner()
-    if not _acquire(name, owner):
+    if not _acquire(name, owner, due_before=due_before):
+        if due_before is not None:
+            return None
         holder = ScheduledJob.objects.filter(name=name).values_list("owner", flat=True).first() or ""
         log.info("job %s skipped: running in %s", name, holder)
         return Busy(owner=holder)
@@ -147,7 +192,7 @@ def run_job(name: str, path: str) -> int | Failed | Busy:
             _release(name, owner, result=result, error=error)
         except Exception:  # the lease runs out by itself
             log.exception("could not record the end of job %s", name)
-    return Failed(error=error.strip().splitlines()[-1]) if error else result
+    return Failed(error=error.strip().splitlines()[-1], traceback=error) if error else result
 
 
 def run_jobs(*, names: list[str] | None = None, registry: dict[str, str] | None = None) -> dict[str, int | Failed | Busy]:
@@ -159,23 +204,3 @@ def run_jobs(*, names: list[str] | None = None, registry: dict[str, str] | None 
             continue
         done[name] = run_job(name, path)
     return done
-
-
-def start_background_runner(*, interval: int) -> threading.Thread | None:
-    if interval <= 0:
-        return None
-
-    def loop():
-        while True:
-            close_old_connections()
-            try:
-                run_jobs()
-            except Exception:  # run_jobs isolates each job; this only guards the loop itself
-                log.exception("scheduled jobs failed")
-            finally:
-                close_old_connections()
-            time.sleep(interval)
-
-    thread = threading.Thread(target=loop, name="sanxiang-jobs", daemon=True)
-    thread.start()
-    return thread

@@ -327,3 +327,36 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class FailedTask(models.Model):
+    """A task of the job queue that raised (sanxiang.core.queue): one row
+    per task, updated by each failed attempt; ``final`` once its attempts
+    are spent. Administrators see the final ones on the failed-tasks page
+    and re-enqueue them (``services.retry_failed_task``, audited), which
+    marks the row resolved."""
+
+    task_id = models.CharField(_("task id"), max_length=64, unique=True)
+    name = models.CharField(_("task"), max_length=128)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    args_summary = models.CharField(_("arguments"), max_length=500, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    first_failed_at = models.DateTimeField(_("first failure"))
+    last_failed_at = models.DateTimeField(_("last failure"))
+    final = models.BooleanField(_("attempts spent"), default=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey("core.User", verbose_name=_("resolved by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    retried_as = models.CharField(_("retried as task"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        verbose_name = _("failed task")
+        verbose_name_plural = _("failed tasks")
+        indexes = [models.Index(fields=["final", "resolved_at"], name="core_failedtask_open")]
+
+    def __str__(self):
+        return f"{self.name} ({self.task_id})"

@@ -72,6 +72,14 @@ def can_manage_users(actor) -> Verdict:
     return refuse("账号、角色和权限范围只能由系统管理员设置。", "forbidden", "actor")
 
 
+def can_manage_failed_tasks(actor) -> Verdict:
+    """The job queue's failed tasks (their errors name records and paths):
+    system administrators see them and re-enqueue them."""
+    if is_console(actor) or is_sysadmin(actor):
+        return ALLOWED
+    return refuse("失败的后台任务只能由系统管理员查看和重试。", "forbidden", "actor")
+
+
 def can_manage_agency(actor, *, region: Region | None) -> Verdict:
     """Create or change an agency located in `region`."""
     if is_console(actor) or is_sysadmin(actor) or supervises(actor, region):

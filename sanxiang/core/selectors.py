@@ -19,9 +19,15 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from .models import AGENCY_ROLES, Agency, AuditEntry, Officer, OfficerStatus, Region, Role, User
+from django.core.exceptions import PermissionDenied
+
+from . import predicates
+from .todo import TodoItem
+from .models import AGENCY_ROLES, Agency, AuditEntry, FailedTask, Officer, OfficerStatus, Region, Role, User
 from sanxiang.core import clock
 
 
@@ -188,3 +194,31 @@ def public_agencies(*, region_code: str = "") -> QuerySet[Agency]:
         region = Region.objects.filter(code=region_code).first()
         qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
     return qs
+
+
+def failed_tasks_for(*, user, resolved: bool = False) -> QuerySet[FailedTask]:
+    """The job queue's tasks whose attempts are spent (sanxiang/core/queue.py):
+    open ones (``resolved=False``) or those already re-enqueued; system
+    administrators only (PermissionDenied for anyone else)."""
+    if not predicates.can_manage_failed_tasks(user):
+        raise PermissionDenied
+    return FailedTask.objects.filter(final=True, resolved_at__isnull=not resolved).select_related("resolved_by")
+
+
+def get_failed_task_for(*, user, pk) -> FailedTask:
+    if not predicates.can_manage_failed_tasks(user):
+        raise PermissionDenied
+    return get_in_scope(FailedTask.objects.filter(final=True), "failed task", pk=pk)
+
+
+def failed_tasks_todo(*, user, today):
+    """The to-do item of system administrators while background tasks have
+    failed every attempt (one item, one count query; core/todo.py)."""
+    if not predicates.can_manage_failed_tasks(user):
+        return []
+    count = FailedTask.objects.filter(final=True, resolved_at__isnull=True).count()
+    if not count:
+        return []
+    return [TodoItem(kind="failed_tasks", label=_("Failed background tasks"),
+                     title=_("%(count)d background task(s) failed every attempt") % {"count": count},
+                     url=reverse("core:failed_tasks"))]

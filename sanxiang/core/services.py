@@ -12,7 +12,8 @@ from django.db import transaction
 from . import predicates
 from .audit import append_audit
 from .statuses import change_status
-from .models import Agency, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
+from . import clock, queue
+from .models import Agency, FailedTask, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
 
 
 def _check(verdict: predicates.Verdict) -> None:
@@ -239,3 +240,32 @@ def unlock_login(*, actor, username: str = "", ip_address: str = "") -> int:
     append_audit(actor=actor, action="auth.unlock", object_type="core.user", object_id=(username or ip_address)[:64],
                  payload={"username": username, "ip": ip_address, "attempts_removed": count})
     return count
+
+
+def retry_failed_task(*, actor, failed: FailedTask) -> FailedTask:
+    """Re-enqueue a task of the job queue whose attempts are spent, with its
+    arguments and a full set of attempts (a periodic job: run now under its
+    lock); the row is marked resolved by the actor, and the task goes to
+    the queue once that commits. Audited. If it fails again, it comes back
+    as a new row."""
+    _check(predicates.can_manage_failed_tasks(actor))
+    with transaction.atomic():
+        row = FailedTask.objects.select_for_update().get(pk=failed.pk)
+        if not row.final:
+            raise ValidationError({"task": ValidationError("这个任务仍在自动重试，不能手动重试。", code="still_retrying")})
+        if row.resolved_at is not None:
+            raise ValidationError({"task": ValidationError("这个任务已经重新排队，不能重复重试。", code="already_retried")})
+        try:
+            again = queue.task_again(row.name, row.args, row.kwargs)
+        except ValueError:
+            raise ValidationError({"task": ValidationError(
+                "当前版本中没有名为“%(name)s”的任务，无法重试。", code="unknown_task", params={"name": row.name})}) from None
+        row.resolved_at = clock.now()
+        row.resolved_by = actor if isinstance(actor, User) else None
+        row.retried_as = str(again.id)
+        row.save(update_fields=["resolved_at", "resolved_by", "retried_as"])
+        append_audit(actor=actor, action="queue.task_retry", obj=row, payload={
+            "task": row.name, "failed_task_id": row.task_id, "new_task_id": row.retried_as,
+            "arguments": row.args_summary, "attempts": row.attempts, "error": row.error[:500]})
+        transaction.on_commit(lambda: queue.enqueue(again))
+    return row

@@ -31,4 +31,5 @@ urlpatterns = [
     path("workbench/officers/", views.staff_officer_list, name="staff_officer_list"),
     path("workbench/officers/<id:pk>/", views.staff_officer_detail, name="staff_officer_detail"),
     path("workbench/agencies/<id:pk>/", views.staff_agency_detail, name="staff_agency_detail"),
+    path("workbench/failed-tasks/", views.failed_tasks, name="failed_tasks"),
 ]

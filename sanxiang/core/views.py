@@ -20,10 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import auth, calculator, predicates, selectors, services, todo
+from . import auth, calculator, predicates, queue, selectors, services, todo
 from .forms import LoginForm, PasswordChangeForm, TotpConfirmForm
 from .models import Agency, Region, RegionLevel, User
-from .parsing import optional_id
+from .parsing import optional_id, parse_id
 from .refusals import run_shown
 
 PAGE_SIZE = 30
@@ -198,6 +198,32 @@ def workbench(request):
         "agency_count": selectors.agencies_for(user=user).count(),
         "officer_count": selectors.officers_for(user=user).count(),
         "regions": selectors.regions_for(user=user)[:20],
+        "may_see_failed_tasks": predicates.can_manage_failed_tasks(user).ok,
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def failed_tasks(request):
+    """失败任务: the job queue's tasks whose attempts are spent, with their
+    error, and a 重试 button each (system administrators; others get 403)."""
+    open_tasks = list(selectors.failed_tasks_for(user=request.user)[:200])
+    if request.method == "POST":
+        failed = selectors.get_failed_task_for(user=request.user, pk=parse_id(request.POST.get("task"), field="task"))
+        run_shown(request, lambda: services.retry_failed_task(actor=request.user, failed=failed),
+                  _("The task is back on the queue: %(task)s") % {"task": queue.LABELS.get(failed.name, failed.name)})
+        return redirect("core:failed_tasks")
+    for row in open_tasks:
+        row.label = queue.LABELS.get(row.name, "")
+    retried = list(selectors.failed_tasks_for(user=request.user, resolved=True).order_by("-resolved_at")[:20])
+    for row in retried:
+        row.label = queue.LABELS.get(row.name, "")
+    try:
+        waiting = queue.pending_count()
+    except Exception:  # the page still lists the failures when the queue is down
+        waiting = None
+    return render(request, "core/failed_tasks.html", {
+        "tasks": open_tasks, "retried": retried, "waiting": waiting, "embedded": queue.is_embedded(),
     })
 
 

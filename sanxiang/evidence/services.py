@@ -39,7 +39,9 @@ from .models import (
 from .hashing import hash_stream
 from .storage import ObjectMissing, SHA256_RE, get_storage
 from sanxiang.core.parsing import BadNumber, parse_id
-from sanxiang.core import clock
+from sanxiang.core import clock, queue
+
+from . import tasks
 
 _DURATION_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")  # seconds, ASCII digits
 # A share link's token: 32 random bytes, URL-safe (43 characters).
@@ -704,7 +706,28 @@ def file_ended_case(*, actor, case) -> None:
     ones included) keeps its retention counted from the case's closing
     (docs/evidence.md), each change audited."""
     _retain_from_closing(actor=actor, case=case)
-    transaction.on_commit(lambda: build_case_archive(case=case, actor=actor), robust=True)
+    # Packaging is heavy work: the job queue builds it once this transaction
+    # has committed (retried with growing delays; a build that keeps
+    # failing is listed on the failed-tasks page).
+    queue.enqueue_on_commit(tasks.build_archive, case.pk, **_actor_ref(actor))
+
+
+def _actor_ref(actor) -> dict:
+    """An actor as plain task arguments: a user's id or a system name."""
+    if isinstance(actor, str) or actor is None:
+        return {"actor_name": actor or "system"}
+    return {"actor_id": actor.pk}
+
+
+def build_ended_case_archive(*, case_id: int, actor_id: int | None = None, actor_name: str = "") -> str:
+    """The queued half of ``file_ended_case``: build the e-case file of a
+    case that has ended, as the actor who ended it. Raises when the build
+    fails (the queue retries it); returns the package's path."""
+    Case = apps.get_model("cases", "Case")
+    User = apps.get_model("core", "User")
+    case = Case.objects.get(pk=case_id)
+    actor = User.objects.get(pk=actor_id) if actor_id is not None else actor_name
+    return str(build_case_archive(case=case, actor=actor))
 
 
 def _retain_from_closing(*, actor, case) -> None:

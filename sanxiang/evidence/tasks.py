@@ -1,9 +1,22 @@
-"""Scheduled jobs of the evidence domain (registered in sanxiang.core.jobs):
-thin wrappers over services, each safe to run any number of times."""
+"""Work of the evidence domain on the job queue (sanxiang/core/queue.py):
+the scheduled jobs (registered in sanxiang.core.jobs, each safe to run any
+number of times) and the packaging of an ended case's e-case file; thin
+wrappers over services."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from sanxiang.core import queue
+
 from . import services
+
+
+@queue.task(name="evidence.build_archive", label=_("Build the e-case file of an ended case"))
+def build_archive(case_id: int, actor_id: int | None = None, actor_name: str = "") -> None:
+    """记录-3: the e-case file of a case that has just ended (enqueued by
+    services.file_ended_case once the ending commits)."""
+    services.build_ended_case_archive(case_id=case_id, actor_id=actor_id, actor_name=actor_name)
 
 
 def expire_uploads_job() -> int:

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
         parser.add_argument("--jobs-interval", type=int, default=settings.JOBS_INTERVAL,
-                            help="seconds between runs of the scheduled jobs in this process; 0 = off (use cron + `sanxiang jobs run`)")
+                            help="seconds between runs of each scheduled job, offered by the job queue's consumer in this process; "
+                                 "0 = none here (`sanxiang worker` or `sanxiang jobs run` instead)")
 
     def handle(self, *args, host, port, threads, jobs_interval, **options):
         from waitress import create_server
@@ -40,9 +41,12 @@ class Command(BaseCommand):
                                    recv_bytes=1024 * 1024)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Try --port with another number.")
-        from sanxiang.core.jobs import start_background_runner
+        from sanxiang.core.queue import start_embedded_consumer
 
-        start_background_runner(interval=jobs_interval)
+        # The job queue's consumer in threads of this process; its scheduler
+        # offers the scheduled jobs unless --jobs-interval is 0.
+        settings.JOBS_INTERVAL = jobs_interval
+        start_embedded_consumer(periodic=jobs_interval > 0)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(f"Serving on http://{shown}:{port}/  (Ctrl+C to stop)")
         self.stdout.flush()

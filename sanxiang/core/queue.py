@@ -1,0 +1,324 @@
+"""The job queue (issue 12 item 1; docs/decisions/0014-job-queue.md,
+docs/queue.md): Huey on an existing engine.
+
+- ``SANXIANG_QUEUE_URL`` names the storage: ``sqlite:///PATH`` (the default,
+  ``<SANXIANG_DATA_DIR>/queue.sqlite3``: the embedded default, whose consumer
+  runs in threads of ``sanxiang serve``) or ``redis://HOST:PORT/DB``
+  (production: ``sanxiang worker`` processes consume it).
+  ``SANXIANG_QUEUE_NAME`` (default "sanxiang") namespaces the queue, so two
+  instances or two test runs can share one Redis or one file.
+- Apps declare their tasks in their ``tasks.py`` with ``task()`` (and core's
+  scheduled jobs with ``periodic()``, through ``sanxiang.core.jobs``); calling
+  a task enqueues it. Core names no app above it: the tasks are registered
+  when the apps' modules load (AppConfig.ready).
+- A task that raises is retried ``QUEUE_RETRIES`` times, the delay doubling
+  from ``QUEUE_RETRY_DELAY`` seconds; each failed attempt is written to
+  ``core.FailedTask`` (one row per task, attempts counted), and the row is
+  marked final when the attempts are spent. Administrators see final
+  failures on the 失败任务 page and re-enqueue them from there
+  (``services.retry_failed_task``). One task's failure never stops another:
+  each runs alone and the consumer goes on.
+- ``run_pending()`` executes what the real storage holds, here and now (the
+  tests' way to run the queue without a consumer thread; also `sanxiang
+  worker --drain`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections
+from huey import Huey
+from huey import signals as huey_signals
+from huey.consumer import Consumer
+from huey.storage import RedisStorage, SqliteStorage
+
+log = logging.getLogger(__name__)
+
+# Name → TaskWrapper of every task declared through task()/periodic(): what
+# the failed-tasks page re-enqueues by name.
+TASKS: dict = {}
+# Name → what the task does, in words (translatable; the failed-tasks page).
+LABELS: dict = {}
+
+_inline = threading.local()  # set while run_pending() executes in the caller's thread
+
+
+def storage_options(url: str, name: str) -> tuple[type, dict]:
+    """The Huey storage class and its options for a queue URL; a clear error
+    naming SANXIANG_QUEUE_URL for anything else."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/file, sqlite:////absolute/file (as SQLAlchemy).
+        path = unquote(parsed.netloc + parsed.path)[1:] if not parsed.netloc else unquote(parsed.netloc + parsed.path)
+        if not path or path.endswith("/"):
+            raise ImproperlyConfigured(f"SANXIANG_QUEUE_URL {url!r} names no file (sqlite:///PATH)")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteStorage, {"filename": path, "timeout": 30}
+    if parsed.scheme in ("redis", "rediss", "unix"):
+        return RedisStorage, {"url": url}
+    raise ImproperlyConfigured(
+        f"SANXIANG_QUEUE_URL must start with sqlite:/// or redis://, not {url!r}")
+
+
+def _make_huey() -> Huey:
+    storage_class, options = storage_options(settings.QUEUE_URL, settings.QUEUE_NAME)
+    # results=False: nothing reads a task's return value, and stored results
+    # would only grow; what a task does is in the database and the audit log.
+    return Huey(settings.QUEUE_NAME, results=False, utc=True, storage_class=storage_class, **options)
+
+
+huey = _make_huey()
+
+
+def use_storage(url: str, name: str) -> None:
+    """Point this process's queue at another storage (the tests run every
+    queue test on SQLite and on Redis with one set of tasks)."""
+    storage_class, options = storage_options(url, name)
+    huey.storage.close()
+    huey.name, huey.storage_class, huey.storage_kwargs = name, storage_class, options
+    huey.storage = huey.create_storage()
+
+
+def describe() -> str:
+    """The storage in words, without any password of the URL."""
+    storage = huey.storage
+    if isinstance(storage, SqliteStorage):
+        return f"SQLite {storage.filename} (queue {huey.name!r})"
+    kwargs = storage.conn.connection_pool.connection_kwargs
+    where = kwargs.get("path") or f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+    return f"Redis {where} (queue {huey.name!r})"
+
+
+def is_embedded() -> bool:
+    """True when the queue is the SQLite file: no separate worker is
+    expected, the serving process consumes it."""
+    return isinstance(huey.storage, SqliteStorage)
+
+
+def pending_count() -> int:
+    """Tasks waiting to run now plus those scheduled later (retries)."""
+    return huey.pending_count() + huey.scheduled_count()
+
+
+def failed_count() -> int:
+    """Tasks whose attempts are spent and that nobody retried yet."""
+    from .models import FailedTask
+
+    return FailedTask.objects.filter(final=True, resolved_at__isnull=True).count()
+
+
+def ping() -> None:
+    """Raise when the storage is unreachable (for /readyz)."""
+    storage = huey.storage
+    if isinstance(storage, SqliteStorage):
+        storage.sql("select 1", results=True)
+    else:
+        storage.conn.ping()
+
+
+def _defaults(retries, retry_delay) -> dict:
+    return {
+        "retries": settings.QUEUE_RETRIES if retries is None else retries,
+        "retry_delay": settings.QUEUE_RETRY_DELAY if retry_delay is None else retry_delay,
+        "retry_backoff": 2,  # each retry waits twice as long as the one before
+    }
+
+
+def task(*, name: str, label=None, retries: int | None = None, retry_delay: int | None = None):
+    """Declare a task (a function whose arguments are plain JSON-like
+    values); calling the result enqueues it. ``name`` is stable (the failed-
+    tasks page and the storage refer to it), e.g. "evidence.build_archive";
+    ``label`` says what it does (gettext_lazy)."""
+
+    def decorator(func):
+        if name in TASKS and TASKS[name].func is not func:
+            raise RuntimeError(f"task {name!r} is already declared by {TASKS[name].func.__module__}")
+        wrapper = huey.task(name=name, **_defaults(retries, retry_delay))(func)
+        TASKS[name] = wrapper
+        if label is not None:
+            LABELS[name] = label
+        return wrapper
+
+    return decorator
+
+
+def periodic(*, name: str, label=None, retries: int | None = None, retry_delay: int | None = None):
+    """Declare a periodic task: every consumer with periodic tasks on
+    enqueues it every minute; the function decides whether work is due (the
+    scheduled jobs do that under their lock row, so one of any number of
+    consumers runs a due job, sanxiang.core.jobs). The function receives the
+    Huey task (``task``) so a retry can be told from a scheduled run."""
+
+    def decorator(func):
+        wrapper = huey.periodic_task(lambda moment: True, name=name, context=True,
+                                     **_defaults(retries, retry_delay))(func)
+        TASKS[name] = wrapper
+        if label is not None:
+            LABELS[name] = label
+        return wrapper
+
+    return decorator
+
+
+def is_retry(task_obj) -> bool:
+    """The task object passed to a periodic function is a retry of a failed
+    attempt (fewer attempts left than declared)."""
+    return task_obj is not None and task_obj.retries < task_obj.default_retries
+
+
+def enqueue_on_commit(wrapper, *args, **kwargs) -> None:
+    """Enqueue once the current transaction commits (at once outside one):
+    a worker must see the rows the task reads."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: wrapper(*args, **kwargs), robust=True)
+
+
+# --- database connections and failure records ---------------------------------
+
+
+@huey.pre_execute(name="sanxiang-db-before")
+def _connections_before(task_obj):
+    if not getattr(_inline, "active", False):
+        close_old_connections()
+
+
+@huey.post_execute(name="sanxiang-db-after")
+def _connections_after(task_obj, value, exc):
+    if not getattr(_inline, "active", False):
+        close_old_connections()
+
+
+def _summary(args, kwargs) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
+    return ", ".join(parts)[:500]
+
+
+@huey.signal(huey_signals.SIGNAL_ERROR)
+def _record_failure(signal, task_obj, exc=None):
+    """Each failed attempt updates the task's FailedTask row (created by the
+    first); the last attempt marks it final (shown on the failed-tasks page)."""
+    from . import clock
+    from .models import FailedTask
+
+    try:
+        if not getattr(_inline, "active", False):
+            close_old_connections()
+        now = clock.now()
+        text = getattr(exc, "traceback_text", "") or "".join(traceback.format_exception(exc))
+        message = (str(exc).strip().splitlines() or [""])[-1] if exc else ""
+        error = f"{type(exc).__name__}: {message}"[:1000] if exc else ""
+        args, kwargs = task_obj.args or (), task_obj.kwargs or {}
+        row, created = FailedTask.objects.get_or_create(task_id=str(task_obj.id), defaults=dict(
+            name=task_obj.name, args=list(args), kwargs=dict(kwargs), args_summary=_summary(args, kwargs),
+            first_failed_at=now, last_failed_at=now, attempts=0, error=error, traceback=text[-20000:]))
+        FailedTask.objects.filter(pk=row.pk).update(
+            attempts=row.attempts + 1, last_failed_at=now, error=error, traceback=text[-20000:],
+            final=not task_obj.retries)
+    except Exception:  # the consumer goes on; the task's own log line stays
+        log.exception("could not record the failure of task %s", getattr(task_obj, "name", "?"))
+
+
+def task_again(name: str, args: list, kwargs: dict):
+    """A new Huey task for task ``name`` with these arguments and its full
+    number of attempts (not enqueued: ``enqueue`` it, e.g. on commit). A
+    name no longer declared is a ValueError naming it."""
+    wrapper = TASKS.get(name)
+    if wrapper is None:
+        raise ValueError(f"no task is named {name!r} in this version")
+    if wrapper.context:
+        # A periodic job: run it now under its lock, not only when due.
+        return wrapper.s(**{RUN_NOW: True})
+    return wrapper.s(*args, **kwargs)
+
+
+def enqueue(task_obj) -> None:
+    huey.enqueue(task_obj)
+
+
+# The keyword a periodic function receives when it must run now (a retry
+# from the failed-tasks page), not only when its interval is due.
+RUN_NOW = "run_now"
+
+
+# --- running the queue -----------------------------------------------------------
+
+
+def run_pending(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Execute, in this thread, every task the storage holds that is due at
+    ``now`` (default: now; a later time also takes retries scheduled before
+    it), including the ones those tasks enqueue, up to ``limit``; returns how
+    many ran. The real storage and the real execution path (retries, failure
+    records) — the tests' consumer; never Huey's in-memory immediate mode."""
+    moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    ran = 0
+    _inline.active = True
+    try:
+        while ran < limit:
+            for scheduled in huey.read_schedule(moment):
+                huey.enqueue(scheduled)
+            queued = huey.dequeue()
+            if queued is None:
+                break
+            huey.execute(queued, moment)
+            ran += 1
+    finally:
+        _inline.active = False
+    return ran
+
+
+def flush() -> None:
+    """Drop every task of this queue (its name only) from the storage."""
+    huey.flush()
+
+
+class _Consumer(Consumer):
+    def _create_scheduler(self):
+        # Kept, so that offer_periodic() can act as this consumer's scheduler.
+        self.scheduler_impl = super()._create_scheduler()
+        return self.scheduler_impl
+
+
+class EmbeddedConsumer:
+    """A Huey consumer in threads of the calling process (the scheduler and
+    ``workers`` worker threads), without taking over its signals."""
+
+    def __init__(self, workers: int = 2, *, periodic: bool = True):
+        self.consumer = _Consumer(huey, workers=workers, periodic=periodic, worker_type="thread",
+                                  initial_delay=0.1, backoff=1.5, max_delay=1.0, check_worker_health=False)
+        self.threads = [thread for _, thread in self.consumer.worker_threads]
+
+    def start(self, *, scheduler: bool = True) -> EmbeddedConsumer:
+        """Start the worker threads and (unless told not to) the scheduler
+        thread, which moves due retries to the queue and offers the
+        periodic tasks every minute."""
+        if scheduler:
+            self.threads.append(self.consumer.scheduler)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def offer_periodic(self, now: dt.datetime | None = None) -> None:
+        """What this consumer's scheduler does every minute: enqueue the
+        periodic tasks (each decides whether it is due)."""
+        self.consumer.scheduler_impl.enqueue_periodic_tasks(now)
+
+    def stop(self) -> None:
+        """Stop taking tasks and wait for the running ones to finish."""
+        self.consumer.stop_flag.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def start_embedded_consumer(workers: int = 2, *, periodic: bool = True) -> EmbeddedConsumer:
+    """Consume the queue in threads of this process (``sanxiang serve``'s
+    embedded default); ``.stop()`` ends them."""
+    return EmbeddedConsumer(workers, periodic=periodic).start()
