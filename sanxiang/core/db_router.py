@@ -94,7 +94,7 @@ class _Health:
             return [a for a in aliases if self._down_until.get(a, 0.0) <= now]
 
     def mark_down(self, alias: str, exc: BaseException, *, what: str) -> None:
-        seconds = getattr(settings, "REPLICA_RETRY_SECONDS", 30)
+        seconds = settings.REPLICA_RETRY_SECONDS
         with self._lock:
             self._down_until[alias] = time.monotonic() + seconds
         log.warning("read replica %s %s (%s: %s): public reads go to the default database; "
@@ -118,7 +118,7 @@ def _close_quietly(alias: str) -> None:
 def _replica_for(request) -> str | None:
     """The replica this request reads from, or None (default): only an
     anonymous GET or HEAD, only a replica that answers."""
-    aliases = list(getattr(settings, "DATABASE_REPLICAS", ()))
+    aliases = list(settings.DATABASE_REPLICAS)
     if not aliases or request.method not in ("GET", "HEAD"):
         return None
     user = getattr(request, "user", None)
