@@ -25,8 +25,14 @@ class CoreConfig(AppConfig):
 
         register_todo_provider(selectors.failed_tasks_todo)
 
-        # /readyz (core/health.py): the database; the queue's storage is
-        # registered with it below. Other apps add theirs in their ready().
-        from . import health
+        # /readyz (core/health.py) and /metrics (core/metrics.py): the
+        # database and the job queue; other apps add theirs in their ready().
+        from . import health, metrics, queue
 
         health.register_check("database", health.check_database)
+        health.register_check("queue", health.check_queue)
+        metrics.register_gauge("sanxiang_queue_pending", "Tasks waiting in the job queue (due now or scheduled retries)",
+                               queue.pending_count)
+        metrics.register_gauge("sanxiang_queue_failed_tasks",
+                               "Tasks whose attempts are spent and that nobody retried yet (失败任务 page)",
+                               queue.failed_count)

@@ -16,7 +16,8 @@ its message, which may hold host names, paths or credentials); the whole
 exception goes to the log.
 
 Neither probe needs a login, and neither writes (no session, no audit entry,
-no file).
+no file). The views are in core/probe_views.py; docs/deploy.md, "Health and
+metrics", is the operator's side.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import logging
 from typing import Callable
 
 from django.db import connection
+
+from . import queue
 
 logger = logging.getLogger(__name__)
 
@@ -73,4 +76,12 @@ def check_database() -> None:
     except Exception:
         # A broken connection must not stay in the thread for the next request.
         connection.close_if_unusable_or_obsolete()
+        raise CheckFailed("unreachable") from None
+
+
+def check_queue() -> None:
+    """The job queue's storage answers (Redis, or the SQLite file)."""
+    try:
+        queue.ping()
+    except Exception:
         raise CheckFailed("unreachable") from None
