@@ -97,8 +97,9 @@ class _Health:
         seconds = settings.REPLICA_RETRY_SECONDS
         with self._lock:
             self._down_until[alias] = time.monotonic() + seconds
+        reason = " ".join(str(exc).split())[:300]  # one line, whatever the driver's message
         log.warning("read replica %s %s (%s: %s): public reads go to the default database; "
-                    "%s is tried again in %s s", alias, what, type(exc).__name__, str(exc).strip()[:300], alias, seconds)
+                    "%s is tried again in %s s", alias, what, type(exc).__name__, reason, alias, seconds)
 
     def clear(self) -> None:
         with self._lock:
