@@ -272,6 +272,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 #   SANXIANG_S3_SECRET_KEY, SANXIANG_S3_REGION, SANXIANG_S3_PREFIX
 #   SANXIANG_EVIDENCE_MAX_SIZE          largest upload in bytes (default 20 GiB)
 #   SANXIANG_UPLOAD_EXPIRY_HOURS        unfinished uploads expire after this idle time (24)
+#   SANXIANG_UPLOAD_COMPLETION_CHECK_SECONDS  the queued check that an upload whose last bytes
+#                                       arrived was completed runs this long after them (60)
 #   SANXIANG_EVIDENCE_RECOVERY_DAYS     soft-deleted evidence can be restored this long (30)
 #   SANXIANG_FIXITY_BYTES_PER_RUN       bytes the fixity job re-hashes per run (0 = all due)
 #   SANXIANG_FIXITY_INTERVAL_DAYS       each object is re-hashed at least this often (7)
@@ -291,6 +293,9 @@ EVIDENCE_S3 = {
 }
 EVIDENCE_MAX_SIZE = int(os.environ.get("SANXIANG_EVIDENCE_MAX_SIZE", str(20 * 1024**3)))
 EVIDENCE_UPLOAD_EXPIRY_HOURS = int(os.environ.get("SANXIANG_UPLOAD_EXPIRY_HOURS", "24"))
+# Seconds after an upload's last bytes arrive at which a queued task makes
+# sure it was completed (the serving process may have died in between).
+EVIDENCE_UPLOAD_COMPLETION_CHECK = int(os.environ.get("SANXIANG_UPLOAD_COMPLETION_CHECK_SECONDS", "60"))
 EVIDENCE_RECOVERY_DAYS = int(os.environ.get("SANXIANG_EVIDENCE_RECOVERY_DAYS", "30"))
 EVIDENCE_FIXITY_BYTES_PER_RUN = int(os.environ.get("SANXIANG_FIXITY_BYTES_PER_RUN", "0"))
 EVIDENCE_FIXITY_INTERVAL_DAYS = int(os.environ.get("SANXIANG_FIXITY_INTERVAL_DAYS", "7"))

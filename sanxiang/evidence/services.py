@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -43,6 +44,7 @@ from sanxiang.core import clock, queue
 
 from . import tasks
 
+log = logging.getLogger(__name__)
 _DURATION_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")  # seconds, ASCII digits
 # A share link's token: 32 random bytes, URL-safe (43 characters).
 SHARE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -64,10 +66,11 @@ def case_is_open(case) -> bool:
 # --- detection and retention -----------------------------------------------------
 
 
-def sniff(path) -> tuple[str, str]:
+def sniff(path=None, *, mime: str | None = None) -> tuple[str, str]:
     """(MIME type, kind) from the bytes (``filetypes.sniff``, the same
-    sniffer the archive check uses), never from the client."""
-    mime = filetypes.sniff_file(path)
+    sniffer the archive check uses), never from the client; ``mime`` when
+    already sniffed."""
+    mime = mime or filetypes.sniff_file(path)
     if mime.startswith("image/"):
         kind = EvidenceKind.PHOTO
     elif mime.startswith("audio/"):
@@ -214,19 +217,80 @@ def receive_upload_chunk(*, upload: Upload, offset: int, stream, content_length,
         raise Refused(verdict)
 
     def stored(new_offset: int) -> None:
+        if new_offset == upload.length:
+            # The safety net, queued before the offset says "every byte is
+            # in": should this process die before the item exists, a worker
+            # completes the upload (a client that sees the full offset sends
+            # nothing more).
+            schedule_stalled_upload_check(upload)
         Upload.objects.filter(pk=upload.pk).update(
             offset=new_offset, expires_at=timezone.now() + timedelta(hours=settings.EVIDENCE_UPLOAD_EXPIRY_HOURS))
 
-    new_offset, hasher = uploads.receive_chunk(upload_id=upload.pk, offset=offset, stream=stream,
-                                               content_length=content_length, checksum=checksum, on_stored=stored)
+    def durable(new_offset: int, hasher) -> None:
+        # Still under the partial's lock: one completion at a time.
+        if new_offset == upload.length:
+            upload.refresh_from_db()
+            if upload.status == UploadStatus.RECEIVING:
+                try:
+                    complete_upload(upload=upload, actual_sha256=hasher.hexdigest())
+                except UploadAlreadyCompleted:
+                    pass  # the queued check was first: the item exists
+
+    uploads.receive_chunk(upload_id=upload.pk, offset=offset, stream=stream, content_length=content_length,
+                          checksum=checksum, on_stored=stored, on_durable=durable)
     upload.refresh_from_db()
-    if new_offset == upload.length and upload.status == UploadStatus.RECEIVING:
-        complete_upload(upload=upload, actual_sha256=hasher.hexdigest())
-        upload.refresh_from_db()
     return upload
 
 
-def complete_upload(*, upload: Upload, actual_sha256: str) -> EvidenceItem:
+def schedule_stalled_upload_check(upload: Upload) -> None:
+    """Queue ``finish_stalled_upload`` for the upload after
+    EVIDENCE_UPLOAD_COMPLETION_CHECK seconds. A queue that cannot take it is
+    logged, not fatal: the request completes the upload itself right after."""
+    try:
+        tasks.finish_upload.schedule((str(upload.pk),), delay=settings.EVIDENCE_UPLOAD_COMPLETION_CHECK)
+    except Exception:
+        log.exception("evidence upload %s: could not queue the stalled-upload check", upload.pk)
+
+
+def finish_stalled_upload(*, upload_id) -> EvidenceItem | None:
+    """Complete an upload whose bytes are all in but that has no item: the
+    process that received its last bytes died before completing it (the
+    task queued by ``receive_upload_chunk``). The partial is hashed again;
+    the declared SHA-256 decides as in ``complete_upload``. Nothing to do
+    for an upload completed, refused, removed or still receiving;
+    ``uploads.UploadBusy`` while a request holds the upload (the queue
+    retries)."""
+    upload = Upload.objects.select_related("case", "created_by", "device").filter(pk=upload_id).first()
+    if upload is None or upload.status != UploadStatus.RECEIVING or upload.offset != upload.length:
+        return None
+    made: list[EvidenceItem] = []
+
+    def complete(hasher) -> None:
+        upload.refresh_from_db()
+        if upload.status == UploadStatus.RECEIVING:
+            made.append(complete_upload(upload=upload, actual_sha256=hasher.hexdigest()))
+
+    try:
+        if uploads.finish_stalled(upload.pk, upload.length, complete):
+            return made[0] if made else None
+        # No partial: LocalStorage moved it into the store (put_file renames
+        # it), and only after the hash matched the declared one; the process
+        # died before the item was made.
+        storage = get_storage()
+        if storage.exists(upload.sha256) and storage.size(upload.sha256) == upload.length:
+            return complete_upload(upload=upload, actual_sha256=upload.sha256, from_store=True)
+    except UploadAlreadyCompleted:
+        return None
+    log.warning("evidence upload %s: every byte was received but neither the partial nor the object is there; "
+                "left to expire", upload.pk)
+    return None
+
+
+class UploadAlreadyCompleted(Exception):
+    """Another process completed the upload first."""
+
+
+def complete_upload(*, upload: Upload, actual_sha256: str, from_store: bool = False) -> EvidenceItem:
     """All bytes are in: refuse them if they are not what the client
     declared; otherwise store them under their SHA-256 and create the item
     and its audit entry in one transaction."""
@@ -240,13 +304,22 @@ def complete_upload(*, upload: Upload, actual_sha256: str) -> EvidenceItem:
                          object_id=str(upload.pk), payload={"declared_sha256": upload.sha256, "received_sha256": actual_sha256,
                                                             "size": upload.length, "case": upload.case_id})
         raise HashMismatch(upload.sha256, actual_sha256)
-    mime, kind = sniff(path)
     storage = get_storage()
-    storage.put_file(path, actual_sha256)
-    uploads.discard(upload.pk)  # gone if it was moved into the store
+    if from_store:
+        # The partial was moved into the store and the process died before
+        # the item was made (finish_stalled_upload): sniff the stored object.
+        with storage.open(actual_sha256, 0, filetypes.HEAD_BYTES) as fh:
+            mime, kind = sniff(mime=filetypes.sniff(fh.read()))
+    else:
+        mime, kind = sniff(path)
+        storage.put_file(path, actual_sha256)
     meta = upload.metadata
     captured_at = datetime.fromisoformat(meta["captured_at"])
     with transaction.atomic():
+        # One item per upload, whoever completes it (the request, or the
+        # queued check after that request's process died).
+        if not Upload.objects.filter(pk=upload.pk, status=UploadStatus.RECEIVING).update(status=UploadStatus.COMPLETED):
+            raise UploadAlreadyCompleted(upload.pk)
         item = EvidenceItem.objects.create(
             case=upload.case, step=upload.step, device=upload.device,
             officer=_officer_for(user=upload.created_by, device=upload.device, captured_at=captured_at),
@@ -264,6 +337,10 @@ def complete_upload(*, upload: Upload, actual_sha256: str) -> EvidenceItem:
             "sha256": actual_sha256, "size": upload.length, "mime": mime, "case": upload.case_id, "step": upload.step_id,
             "device": upload.device.serial if upload.device else None, "upload": str(upload.pk),
             "name": meta.get("filename", "")})
+    # Only now: until the item is committed the partial lets the queued
+    # check complete the upload should this process die (LocalStorage has
+    # moved it into the store already; then the check finds the object).
+    uploads.discard(upload.pk)
     return item
 
 

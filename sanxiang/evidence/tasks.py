@@ -19,6 +19,14 @@ def build_archive(case_id: int, actor_id: int | None = None, actor_name: str = "
     services.build_ended_case_archive(case_id=case_id, actor_id=actor_id, actor_name=actor_name)
 
 
+@queue.task(name="evidence.finish_upload", label=_("Complete an upload whose serving process stopped after its last bytes"))
+def finish_upload(upload_id: str) -> None:
+    """Queued (delayed) when the last bytes of an upload are durable: if the
+    process receiving them died before the evidence item was made, this
+    makes it (services.finish_stalled_upload); otherwise nothing."""
+    services.finish_stalled_upload(upload_id=upload_id)
+
+
 def expire_uploads_job() -> int:
     """tus expiration: unfinished uploads idle past Upload-Expires go."""
     return services.expire_uploads()

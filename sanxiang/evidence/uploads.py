@@ -14,18 +14,21 @@ hashed while they arrive, never held whole in memory.
   concurrent PATCH gets 423 Locked.
 - A body over FLUSH_EVERY is written by a helper thread (`_Appender`) while
   the request thread reads and hashes, and a second helper
-  (`_BackgroundFlush`) has the disk write what arrived every FLUSH_EVERY
-  bytes, so the closing fsync waits only for the tail (记录-11: a 2 GB
+  (`_BackgroundFlush`) has the disk start writing what arrived every
+  FLUSH_EVERY bytes (sync_file_range on Linux, else fdatasync), so the
+  closing fsync waits only for the tail (记录-11: a 2 GB
   body-camera file at the speed of one hash plus one durable write;
   docs/evidence.md, "Benchmark").
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import os
 import queue
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -43,18 +46,50 @@ READ_BUFFER = 1024 * 1024
 
 
 # Every this many bytes appended, a helper thread asks the disk to write
-# what has arrived so far (fdatasync) while more keeps arriving, so the fsync
-# that makes a PATCH durable at its end waits only for the tail.
+# what has arrived so far while more keeps arriving, so the fsync that makes
+# a PATCH durable at its end waits only for the tail.
 FLUSH_EVERY = 16 * 1024 * 1024
+
+
+def _linux_sync_file_range():
+    """sync_file_range(2) from the C library (Linux), else None. With
+    SYNC_FILE_RANGE_WRITE it starts writing the file's dirty pages back and
+    returns: no journal commit and no disk-cache flush each time, as an
+    fdatasync would cost (the fsync at the end of the PATCH makes it all
+    durable, data and size together)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # pragma: no cover - a libc without it
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_sync_file_range = _linux_sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def start_writeback(fd: int) -> None:
+    """Have the disk start writing what was appended to `fd` so far (whole
+    file: pages already written back or under way are skipped); fdatasync
+    where sync_file_range is not available."""
+    if _sync_file_range is None:
+        getattr(os, "fdatasync", os.fsync)(fd)
+        return
+    if _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 class _BackgroundFlush:
     """Overlaps writing a partial to disk with receiving the rest of it.
 
     `wrote(n)` after each append; `close()` stops the helper and re-raises
-    any error it met (a failed fdatasync must not go unnoticed: the kernel
-    reports a write-back error once per file, so the final fsync might not
-    see it again).
+    any error it met (a failed write-back request must not go unnoticed;
+    the fsync at the end of the PATCH still reports the disk's errors).
     """
 
     def __init__(self, fd: int):
@@ -64,14 +99,13 @@ class _BackgroundFlush:
         self._thread.start()
 
     def _run(self):
-        sync = getattr(os, "fdatasync", os.fsync)
         while True:
             self._wake.wait()
             self._wake.clear()
             if self._stop:
                 return
             try:
-                sync(self.fd)
+                start_writeback(self.fd)
             except OSError as exc:
                 self.error = exc
                 return
@@ -231,7 +265,7 @@ def rehash(fh, length: int):
 
 
 def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | None,
-                  checksum: tuple[str, bytes] | None, on_stored) -> tuple[int, object]:
+                  checksum: tuple[str, bytes] | None, on_stored, on_durable=None) -> tuple[int, object]:
     """Append the request body to the partial file at `offset`.
 
     `stream.read(n)` gives the body; `content_length` bounds it (None: read
@@ -242,8 +276,11 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
     verified, so it is discarded too.
 
     `on_stored(new_offset)` is called after the bytes are durable and must
-    record the new offset (in the database). Returns (new offset, hasher
-    over the first new-offset bytes).
+    record the new offset (in the database); `on_durable(new_offset,
+    hasher)`, if given, is called after it while the lock is still held (the
+    completion of an upload whose last bytes these were: no other request
+    or the stalled-upload task can complete it at the same time). Returns
+    (new offset, hasher over the first new-offset bytes).
     """
     key = str(upload_id)
     path = partial_path(key)
@@ -297,7 +334,31 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
         new_offset = offset + received
         on_stored(new_offset)
         hash_states.put(key, new_offset, hasher)
+        if on_durable is not None:
+            on_durable(new_offset, hasher)
         return new_offset, hasher
+
+
+def finish_stalled(upload_id, length: int, complete) -> bool:
+    """An upload whose `length` bytes are all durably received (its offset
+    says so) but whose completion never ran: the process that received the
+    last bytes died first. Under the partial's lock, hash the partial and
+    call `complete(hasher)`. UploadBusy when a request holds the lock (it is
+    completing the upload now, or receiving); False when the partial is
+    gone."""
+    key = str(upload_id)
+    try:
+        fd = os.open(partial_path(key), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    with os.fdopen(fd, "r+b", buffering=0) as fh, _Locked(fh, key):
+        size = os.fstat(fh.fileno()).st_size
+        if size < length:
+            raise OSError(f"partial upload {key} has {size} bytes, fewer than its recorded offset {length}")
+        if size > length:
+            fh.truncate(length)
+        complete(hash_states.take(key, length) or rehash(fh, length))
+    return True
 
 
 def discard(upload_id) -> None:
