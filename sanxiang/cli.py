@@ -37,7 +37,7 @@ COMMANDS = [
     ("jobs list", "List the scheduled jobs and how each one's last run ended."),
     ("backup DIR", "Back up the database, stored files and keys into an empty DIR while the platform runs; DIR/manifest.json (written last) lists every file's SHA-256 (docs/backup.md)."),
     ("restore DIR", "Restore a backup into an empty data directory and database, every hash checked first; then checks the audit chain, archives and evidence objects (--check-only: the checks alone)."),
-    ("bench NAME", "Benchmarks from the source checkout: search, ingest, upload, audit, demo-startup (figures to bench/results/)."),
+    ("bench NAME", "Benchmarks from the source checkout: search, ingest, upload, audit, demo-startup, cluster (figures to bench/results/)."),
     ("manage ...", "Any other Django management command (for maintainers)."),
 ]
 
