@@ -366,3 +366,37 @@ def test_the_readiness_helpers_answer_on_both_storages(storage):
     assert storage.name in queue.describe()
     queue.run_pending()
     assert RAN == ["now"] and queue.pending_count() == 1
+
+
+# --- the page in a real browser -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_failed_tasks_page_in_a_browser_from_the_workbench_to_a_retry(storage, cjk_fonts, no_totp, browser_page,
+                                                                         tmp_path):
+    """The administrator goes 工作台 → 失败的后台任务, sees the error, and
+    presses 重试; on a phone (390 px) the page does not scroll sideways,
+    nor on a desktop. Screenshots to tmp (or SANXIANG_SCREENSHOT_DIR)."""
+    from sanxiang.conftest import log_in, no_horizontal_scroll
+
+    flaky("F")
+    queue.run_pending()
+    assert FailedTask.objects.filter(final=True).count() == 1
+    HEALED.add("F")
+    pg = browser_page
+    log_in(pg, "sysadmin")
+    pg.goto(pg.base + "/workbench/")
+    pg.click("main > p > a[href='/workbench/failed-tasks/']")
+    assert pg.url.endswith("/workbench/failed-tasks/")
+    text = pg.inner_text("main")
+    assert "失败的后台任务" in text and "the archive disk is full" in text and "← 返回工作台" in text
+    assert no_horizontal_scroll(pg)
+    shots = Path(os.environ.get("SANXIANG_SCREENSHOT_DIR") or tmp_path)
+    pg.screenshot(path=str(shots / "failed-tasks-phone.png"), full_page=True)
+    pg.set_viewport_size({"width": 1280, "height": 800})
+    assert no_horizontal_scroll(pg)
+    pg.screenshot(path=str(shots / "failed-tasks-desktop.png"), full_page=True)
+    pg.click("form button[type=submit]:has-text('重试')")
+    assert "任务已重新排队" in pg.inner_text("main")
+    assert queue.run_pending() == 1 and RAN == ["healed:F"]
+    assert FailedTask.objects.get().resolved_by.username == "sysadmin"
