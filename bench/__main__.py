@@ -12,6 +12,10 @@ Timing never decides a test.
   queue          the job queue: tasks enqueued/s and done/s by a consumer's
                  threads, on SQLite or Redis storage (--storage, --tasks N)
   demo-startup   `sanxiang demo --no-serve` from an empty directory (SQLite)
+  cluster        the production topology on this machine (PostgreSQL, Redis, moto
+                 S3, two web processes, two workers) under a mixed load with one
+                 web process and one worker SIGKILLed mid-run: lost/duplicated
+                 records, uploads completed, search p95, 5xx (--duration 300)
 
 SQLite in a temporary directory by default; DATABASE_URL for PostgreSQL
 (point it at a fresh database).
@@ -167,6 +171,20 @@ def audit(args) -> None:
     connection.close()
 
 
+def cluster(args) -> None:
+    from bench.cluster import run_cluster_bench
+
+    figures = run_cluster_bench(duration=args.duration, push_rate=args.push_rate, batch=args.batch,
+                                search_rate=args.search_rate, view_rate=args.view_rate,
+                                upload_size=parse_size(args.upload_size), upload_chunk=parse_size(args.upload_chunk),
+                                uploaders=args.uploaders, kill_at=args.kill_at, port_base=args.port_base,
+                                keep=args.keep)
+    if args.no_results:  # a smoke test: the figures on stdout only
+        print(json.dumps({"benchmark": "cluster", **figures}, ensure_ascii=False, default=str))
+        return
+    write("cluster", figures, suffix=args.suffix)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,10 +203,25 @@ def main(argv: list[str] | None = None) -> None:
     i = sub.add_parser("ingest")
     i.add_argument("--records", type=int, default=20_000)
     i.add_argument("--batch", type=int, default=500)
+    c = sub.add_parser("cluster")
+    c.add_argument("--duration", type=float, default=300, help="seconds of load (default 300)")
+    c.add_argument("--push-rate", type=float, default=100, help="records/s pushed (default 100)")
+    c.add_argument("--batch", type=int, default=50, help="records per push request (default 50)")
+    c.add_argument("--search-rate", type=float, default=20, help="public searches/s (default 20)")
+    c.add_argument("--view-rate", type=float, default=3, help="an officer's page views/s (default 3)")
+    c.add_argument("--upload-size", default="200M", help="bytes per tus upload, e.g. 200M (default)")
+    c.add_argument("--upload-chunk", default="32M", help="bytes per PATCH (default 32M)")
+    c.add_argument("--uploaders", type=int, default=2, help="uploads at a time (default 2)")
+    c.add_argument("--kill-at", type=float, default=0.4, help="share of the run at which to SIGKILL (default 0.4)")
+    c.add_argument("--port-base", type=int, default=18700, help="S3 on this port, web on +10 and +11")
+    c.add_argument("--keep", action="store_true", help="keep the database and the work directory (logs)")
+    c.add_argument("--suffix", default="", help="results file name suffix (default: none)")
+    c.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
     u = sub.add_parser("upload")
     u.add_argument("--size", default="256M", help="e.g. 256M, 2G")
     args = parser.parse_args(argv)
-    {"demo-startup": demo_startup, "audit": audit, "queue": queue, "search": search, "ingest": ingest, "upload": upload}[args.name](args)
+    {"demo-startup": demo_startup, "audit": audit, "queue": queue, "search": search, "ingest": ingest, "upload": upload,
+     "cluster": cluster}[args.name](args)
 
 
 if __name__ == "__main__":
