@@ -27,6 +27,7 @@ Plain Python: no models, no database. See docs/redaction.md.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -1109,10 +1110,15 @@ def public_copy(
     )
 
 
-def _fingerprint(value) -> str:
-    import json
+# One encoder for every fingerprint: the same text as json.dumps(value,
+# ensure_ascii=False, sort_keys=True, default=str) without building an encoder
+# per call (every public row read computes four fingerprints; the portal's
+# relevance ranking reads 500 rows a search, docs/performance.md).
+_FINGERPRINT_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+def _fingerprint(value) -> str:
+    return _FINGERPRINT_ENCODER.encode(value)
 
 
 def loaded_fingerprints(instance, label: str) -> dict[str, str]:

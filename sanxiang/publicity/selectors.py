@@ -12,7 +12,8 @@ from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 
-from sanxiang.core.selectors import agencies_for, get_in_scope
+from sanxiang.core.models import Region, RegionLevel
+from sanxiang.core.selectors import agencies_for, get_in_scope, public_agencies
 
 from . import services
 from .redaction import field_text, marked_segments
@@ -35,6 +36,27 @@ def latest_public(*, limit: int = 10, agency_id: int | None = None) -> list[Publ
     if agency_id:
         qs = qs.filter(agency_id=agency_id)
     return list(qs.order_by("-published_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class PortalFilterChoices:
+    """The portal search form's region and agency lists as plain tuples:
+    regions (code, name, is_county), agencies (id, name). Every search page
+    carries them (a province: 122 regions, 550 agencies); model instances
+    and a template loop over them cost more than the search itself
+    (docs/performance.md)."""
+
+    regions: list[tuple[str, str, bool]]
+    agencies: list[tuple[int, str]]
+
+
+def portal_filter_choices(*, region_code: str = "") -> PortalFilterChoices:
+    """Regions down to counties (code order) and the active agencies under
+    the chosen region (all without one), legal offices left out."""
+    regions = [(code, name, level == RegionLevel.COUNTY) for code, name, level in
+               Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code").values_list("code", "name", "level")]
+    agencies = list(public_agencies(region_code=region_code).exclude(kind="legal_office").values_list("pk", "name"))
+    return PortalFilterChoices(regions=regions, agencies=agencies)
 
 
 def get_public_decision(*, pk: int) -> PublicDecision | None:
