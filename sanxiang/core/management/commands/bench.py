@@ -12,7 +12,7 @@ CHECKOUT = Path(sanxiang.__file__).resolve().parent.parent
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark: search, ingest, upload, audit, demo-startup, cluster (figures to bench/results/)."
+    help = "Run a benchmark: search, pages, ingest, upload, audit, demo-startup, cluster (figures to bench/results/)."
 
     def add_arguments(self, parser):
         parser.add_argument("args", nargs="*")
