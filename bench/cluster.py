@@ -124,6 +124,7 @@ class Stats:
         self.counts: dict[str, int] = {}
         self.search_ms: list[float] = []
         self.page_ms: list[float] = []
+        self.push_ms: list[float] = []
         self.errors_5xx: list[str] = []
         self.client_errors: list[str] = []
 
@@ -315,7 +316,9 @@ class Load:
         pushers = max(2, int(self.push_rate / self.batch * 2) + 1)
         for i in range(min(pushers, 6)):
             self.threads.append(threading.Thread(target=self._pusher, name=f"push-{i}", daemon=True))
-        searchers = max(1, int(self.search_rate / 8) + 1)
+        # portal visitors arrive on their own: enough concurrent clients that
+        # slow answers do not lower the offered rate much
+        searchers = max(1, min(8, int(self.search_rate / 3) + 1))
         for i in range(searchers):
             self.threads.append(threading.Thread(target=self._searcher, args=(i, searchers), name=f"search-{i}",
                                                  daemon=True))
@@ -375,6 +378,7 @@ class Load:
                     self.stats.add("push_batches_abandoned")
                     return
                 time.sleep(min(5.0, 0.2 * 2 ** min(attempt - 2, 5)) * random.uniform(0.7, 1.3))
+            started = time.perf_counter()
             try:
                 response = session.post(f"http://127.0.0.1:{port}/api/v1/publicity/decisions", data=body,
                                         headers=headers, timeout=self.push_timeout)
@@ -395,6 +399,8 @@ class Load:
             if response.status_code != 200:
                 self.stats.client_error("push", response.status_code, response.content)
                 return
+            with self.stats.lock:
+                self.stats.push_ms.append((time.perf_counter() - started) * 1000)
             results = response.json()["results"]
             ok = [r["external_id"] for r in results if r["status"] in ("created", "unchanged", "corrected")]
             bad = [r for r in results if r["status"] not in ("created", "unchanged", "corrected")]
@@ -661,7 +667,8 @@ def _pg_connect(dbname: str = "postgres"):
 def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: int = 50, search_rate: float = 20,
                       view_rate: float = 3, upload_size: int = 200 * MB, upload_chunk: int = 32 * MB,
                       uploaders: int = 2, kill_at: float = 0.4, port_base: int = 18700, keep: bool = False,
-                      push_timeout: float = 15, drain_timeout: float = 120, tail_timeout: float = 300) -> dict:
+                      push_timeout: float = 15, drain_timeout: float = 120, tail_timeout: float = 300,
+                      threads: int = 8) -> dict:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + f"{os.getpid() % 10000:04d}"
     database = f"sx_cluster_{run_id}"
     queue_name = f"sx-cluster-{run_id}"
@@ -730,7 +737,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
         webs = []
         for i, port in enumerate(web_ports):
             argv = [sys.executable, "-m", "sanxiang", "serve", "--host", "127.0.0.1", "--port", str(port)]
-            argv += ["--workers", "1"] if gunicorn else []
+            argv += ["--workers", "1", "--threads", str(threads)] if gunicorn else ["--threads", str(threads)]
             webs.append(Service(f"web{i + 1}", argv, env, logs / f"web{i + 1}.log", ready=f"Serving on", port=port))
         workers = []
         for i in range(2):
@@ -745,7 +752,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             s.start()
         for s in workers:
             s.start()
-        say(f"web processes on {web_ports} ({'gunicorn --workers 1' if gunicorn else 'waitress'}), "
+        say(f"web processes on {web_ports} ({'gunicorn --workers 1' if gunicorn else 'waitress'}, {threads} threads), "
             f"2 workers ({'sanxiang worker' if worker_cmd else 'jobs run every 30 s'})")
 
         load = Load(ports=Ports(web_ports), world=world, records=records, stats=stats, duration=duration,
@@ -825,7 +832,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             "search_p95_ms": _round(_percentile(stats.search_ms, 95)), "errors_5xx": len(stats.errors_5xx),
             "kills": kills, "audit_ok": audit.returncode == 0,
             "loadavg": loadavg, "loadavg_end": round(os.getloadavg()[0], 2), "database": "postgresql",
-            "queue": queue, "server": "gunicorn --workers 1 (x2)" if gunicorn else "waitress (x2)",
+            "queue": queue, "server": (f"gunicorn --workers 1 --threads {threads} (x2)" if gunicorn else f"waitress --threads {threads} (x2)"),
             "worker": "sanxiang worker (x2)" if worker_cmd else "sanxiang jobs run every 30 s (x2)",
             "stored_hash_matches_sent": found["hash_sent"] == found["hash_stored"],
             "hash_sent": found["hash_sent"], "hash_stored": found["hash_stored"],
@@ -834,6 +841,8 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             "push_rate_target": push_rate, "push_rate_achieved": round(len(keys_sent) / duration, 1),
             "push_batch": batch, "push_retries": c.get("push_retries", 0), "push_timeouts": c.get("push_timeouts", 0),
             "push_unchanged_on_retry": c.get("push_unchanged", 0),
+            "push_batch_p50_ms": _round(_percentile(stats.push_ms, 50)),
+            "push_batch_p95_ms": _round(_percentile(stats.push_ms, 95)),
             "searches": len(stats.search_ms), "search_rate_target": search_rate,
             "search_p50_ms": _round(_percentile(stats.search_ms, 50)),
             "search_p99_ms": _round(_percentile(stats.search_ms, 99)),
