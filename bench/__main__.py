@@ -4,10 +4,14 @@ figures, which are also written to bench/results/NAME-<database>.json.
 Timing never decides a test.
 
   search         portal search p50/p95/p99 over a fixed query mix (--records N)
+  pages          the portal's search page and decision pages through the
+                 production server at concurrency 8: p50/p95/p99 per page kind,
+                 requests/s, non-2xx responses (--records N)
   ingest         records/s through the HTTP push API in batches of 500, with the
                  raw insert rate of the same rows as the ceiling (--records N)
-  upload         tus upload MB/s against hashing + fsync'd copy as the ceiling,
-                 and the server's peak memory (--size 2G)
+  upload         tus upload MB/s through `serve --workers 2` (gunicorn) against
+                 min(SHA-256 rate, fsync'd write rate) before and after as the
+                 ceiling, and each worker's peak memory (--size 2G)
   audit          audit-chain appends, full verification and a checkpoint
   queue          the job queue: tasks enqueued/s and done/s by a consumer's
                  threads, on SQLite or Redis storage (--storage, --tasks N)
@@ -84,15 +88,6 @@ def search(args) -> None:
     write("search", figures, suffix=f"-{args.records}")
 
 
-def ingest(args) -> None:
-    from bench.ingest import run_ingest_bench
-
-    progress = Progress("ingest")
-    figures = run_ingest_bench(records=args.records, batch=args.batch, progress=progress)
-    progress.done()
-    write("ingest", figures)
-
-
 def queue(args) -> None:
     from .queue import run, write as write_queue
 
@@ -103,13 +98,39 @@ def queue(args) -> None:
     write_queue(figures)
 
 
+def pages(args) -> None:
+    from bench.pages import run_pages_bench
+
+    if args.fill_only and not args.data_dir and "DATABASE_URL" not in os.environ:
+        sys.exit("--fill-only needs --data-dir (or DATABASE_URL): a temporary database is deleted at the end")
+    progress = Progress("pages")
+    figures = run_pages_bench(records=args.records, requests=args.requests, warmup=args.warmup,
+                              concurrency=args.concurrency, workers=args.workers, data_dir=args.data_dir,
+                              reuse=args.reuse, fill_only=args.fill_only, progress=progress)
+    progress.done()
+    if args.fill_only or args.no_results:  # nothing measured, or a smoke test: stdout only
+        print(json.dumps({"benchmark": "pages", **figures}, ensure_ascii=False, default=str))
+        return
+    write("pages", figures, suffix=f"-{args.records}")
+
+
+def ingest(args) -> None:
+    from bench.ingest import run_ingest_bench
+
+    progress = Progress("ingest")
+    figures = run_ingest_bench(records=args.records, batch=args.batch, progress=progress)
+    progress.done()
+    write("ingest", figures)
+
+
 def upload(args) -> None:
     from bench.upload import run_upload_bench
 
     progress = Progress("upload")
-    figures = run_upload_bench(size_bytes=parse_size(args.size), progress=progress)
+    figures = run_upload_bench(size_bytes=parse_size(args.size), server=args.server, workers=args.workers,
+                               threads=args.threads, progress=progress)
     progress.done()
-    write("upload", figures, suffix=f"-{args.size}")
+    write("upload", figures, suffix=f"-{args.size}-{args.server}")
 
 
 def demo_startup(args) -> None:
@@ -200,6 +221,17 @@ def main(argv: list[str] | None = None) -> None:
     a.add_argument("--entries", type=int, default=20000)
     s = sub.add_parser("search")
     s.add_argument("--records", type=int, default=100_000)
+    p = sub.add_parser("pages")
+    p.add_argument("--records", type=int, default=100_000)
+    p.add_argument("--requests", type=int, default=4000, help="timed requests (default 4000)")
+    p.add_argument("--warmup", type=int, default=400, help="requests sent before timing (default 400)")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2, help="server worker processes (gunicorn; 0 = waitress)")
+    p.add_argument("--data-dir", help="keep the SQLite database and files here (default: a temporary directory)")
+    p.add_argument("--reuse", action="store_true",
+                   help="accept a database this benchmark filled before with exactly --records decisions")
+    p.add_argument("--fill-only", action="store_true", help="fill the database and stop (nothing measured)")
+    p.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
     i = sub.add_parser("ingest")
     i.add_argument("--records", type=int, default=20_000)
     i.add_argument("--batch", type=int, default=500)
@@ -221,8 +253,12 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
     u = sub.add_parser("upload")
     u.add_argument("--size", default="256M", help="e.g. 256M, 2G")
+    u.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn",
+                   help="gunicorn: through `sanxiang serve --workers N` (default); waitress: `sanxiang serve`")
+    u.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    u.add_argument("--threads", type=int, default=None, help="threads per server process (default: serve's)")
     args = parser.parse_args(argv)
-    {"demo-startup": demo_startup, "audit": audit, "queue": queue, "search": search, "ingest": ingest, "upload": upload,
+    {"demo-startup": demo_startup, "audit": audit, "queue": queue, "search": search, "pages": pages, "ingest": ingest, "upload": upload,
      "cluster": cluster}[args.name](args)
 
 
