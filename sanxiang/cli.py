@@ -8,7 +8,7 @@ import sys
 
 COMMANDS = [
     ("demo", "Set up ./sanxiang-data (SQLite + local files), load the demo data once, and serve on http://127.0.0.1:8000 (--port N)."),
-    ("serve", "Serve the platform (--host, --port, --threads). Uses DATABASE_URL / SANXIANG_DATA_DIR."),
+    ("serve", "Serve the platform (--host, --port, --threads; --workers N: gunicorn with N processes, Linux). Uses DATABASE_URL / SANXIANG_DATA_DIR."),
     ("migrate", "Create or upgrade the database tables."),
     ("createuser", "Create a user with a role (interactive, or --username --role --agency/--region)."),
     ("unlock USER", "Lift the login lock of an account after failed logins (--ip ADDRESS: of an address; both: the pair). Audited."),
