@@ -704,13 +704,16 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
     loadavg = round(os.getloadavg()[0], 2)
     stats = Stats()
     load = None
-    previous_term = signal.getsignal(signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
+        # Ctrl+C and a plain kill both stop everything it started (also when
+        # it was started in the background, where SIGINT comes ignored).
         signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_term)
     try:
         say(f"work directory {work} (logs in {logs})")
         template = _migrated_template(env, logs)
@@ -882,7 +885,8 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
         else:
             shutil.rmtree(work, ignore_errors=True)
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous_term)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
 
 def _stop_all(services: list[Service], grace: float = 5) -> None:
