@@ -10,10 +10,10 @@ import ipaddress
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -307,6 +307,18 @@ def test_metrics_add_up_the_requests_of_every_gunicorn_worker(server):
         assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent
         assert sample(text, "sanxiang_http_responses_total", route="healthz", status="2xx") == sent
         assert sample(text, "sanxiang_web_processes") >= 2
+
+    # A worker killed outright keeps its counts in the sum (gunicorn starts
+    # another in its place); the counters never go backwards while the
+    # server runs.
+    os.kill(int(sorted(pids)[0]), signal.SIGKILL)
+    for _ in range(10):
+        with requests.Session() as fresh:
+            assert fresh.get(s.base + "/healthz", timeout=30).status_code == 200
+        sent += 1
+    text = s.get("/metrics").text
+    assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent
+    assert sorted(pids)[0] not in re.findall(r'sanxiang_process_resident_memory_bytes\{pid="(\d+)"\}', text)
 
 
 # --- the environment template ------------------------------------------------------------------
