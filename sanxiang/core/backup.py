@@ -184,11 +184,16 @@ def _is_inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _is_evidence_object(path: Path) -> bool:
+def _under(path: Path, root: Path) -> bool:
+    """``_is_inside`` for paths already resolved (the walk's own): no
+    system call per file."""
+    return path == root or str(path).startswith(str(root) + os.sep)
+
+
+def _is_evidence_object(path: Path, evidence_dir: Path) -> bool:
     """An object of the local evidence store: DATA_DIR/evidence/ab/cd/<sha256>."""
     name = path.name
-    return (len(name) == 64 and all(c in "0123456789abcdef" for c in name)
-            and _is_inside(path, Path(settings.EVIDENCE_DIR)))
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name) and _under(path, evidence_dir)
 
 
 class Progress:
@@ -265,6 +270,7 @@ def source_files() -> tuple[list[SourceFile], list[dict]]:
     data = all_roots[DATA_ROOT]
     others = [p for name, p in all_roots.items() if name != DATA_ROOT]
     db_file = sqlite_path() if database_kind() == "sqlite" else None
+    evidence_dir = Path(settings.EVIDENCE_DIR).resolve()
     files: list[SourceFile] = []
     skipped: list[dict] = []
     if data.is_dir():
@@ -275,7 +281,7 @@ def source_files() -> tuple[list[SourceFile], list[dict]]:
             rel = path.relative_to(data)
             if rel.parts[0] in SKIPPED_DIRS and len(rel.parts) > 1:
                 continue
-            if any(path == other or _is_inside(path, other) for other in others):
+            if any(_under(path, other) for other in others):
                 continue  # backed up under its own root
             if path.name.startswith(TEMP_PREFIXES):
                 continue
@@ -293,7 +299,7 @@ def source_files() -> tuple[list[SourceFile], list[dict]]:
                 size = path.stat().st_size
             except FileNotFoundError:
                 continue  # removed while we walked (an upload finished)
-            files.append(SourceFile(DATA_ROOT, rel.as_posix(), path, size, _is_evidence_object(path)))
+            files.append(SourceFile(DATA_ROOT, rel.as_posix(), path, size, _is_evidence_object(path, evidence_dir)))
     for name, root in all_roots.items():
         if name == DATA_ROOT:
             continue
@@ -307,6 +313,18 @@ def source_files() -> tuple[list[SourceFile], list[dict]]:
                     continue
                 files.append(SourceFile(name, path.relative_to(root).as_posix(), path, path.stat().st_size, False))
     return files, skipped
+
+
+def _secret_key_file() -> Path | None:
+    """The data directory's secret_key file when it holds the key this
+    process runs with (no SANXIANG_SECRET_KEY: settings read or made it)."""
+    from sanxiang.secret_key import KEY_FILE_NAME
+
+    path = Path(settings.DATA_DIR).resolve() / KEY_FILE_NAME
+    try:
+        return path if path.read_text(encoding="ascii").strip() == settings.SECRET_KEY else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def applied_migrations() -> dict[str, list[str]]:
@@ -501,10 +519,10 @@ def backup(target, *, force: bool = False, progress=None) -> dict:
         "migrations": migrations,
         "evidence_backend": settings.EVIDENCE_BACKEND,
         "roots": {name: str(path) for name, path in roots().items()},
-        "secret_key": "environment (SANXIANG_SECRET_KEY: not in the backup)" if os.environ.get("SANXIANG_SECRET_KEY")
-        else "data directory file secret_key",
-        "audit_key": "environment (SANXIANG_AUDIT_KEY: not in the backup)" if os.environ.get("SANXIANG_AUDIT_KEY")
-        else "the secret key",
+        "secret_key": "data directory file secret_key" if _secret_key_file() is not None
+        else "environment (SANXIANG_SECRET_KEY: not in the backup)",
+        "audit_key": "the secret key" if settings.AUDIT_SIGNING_KEY == settings.SECRET_KEY
+        else "environment (SANXIANG_AUDIT_KEY: not in the backup)",
         "audit_public_key": public, "audit_key_id": signing.key_id(public) if public else None,
         "files": entries, "files_linked": linked, "files_total_bytes": sum(e["size"] for e in entries),
         "skipped": skipped,
@@ -602,7 +620,7 @@ def not_empty(manifest: dict) -> list[str]:
     all_roots = roots()
     data = all_roots[DATA_ROOT]
     db_file = sqlite_path() if kind == "sqlite" else None
-    made_key = data / "secret_key" if not os.environ.get("SANXIANG_SECRET_KEY") else None
+    made_key = _secret_key_file()
     for name, root in all_roots.items():
         if name == AUDIT_KEY_ROOT:
             if root.exists():
@@ -618,7 +636,7 @@ def not_empty(manifest: dict) -> list[str]:
             if name == DATA_ROOT and (path.parent == data and path.name.endswith(SQLITE_SUFFIXES)
                                       or path.relative_to(data).parts[0] in SKIPPED_DIRS):
                 continue  # not restored either: the job queue's file, caches, static files
-            if name == DATA_ROOT and any(_is_inside(path, r) for n, r in all_roots.items() if n != DATA_ROOT):
+            if name == DATA_ROOT and any(_under(path, r) for n, r in all_roots.items() if n != DATA_ROOT):
                 continue  # reported under its own root
             found.append(f"{path} exists (in {'the data directory' if name == DATA_ROOT else name} {root})")
             break

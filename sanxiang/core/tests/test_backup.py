@@ -219,6 +219,23 @@ def test_restore_refuses_a_tampered_backup_naming_the_file_and_writes_nothing(sq
     assert not (restored / "sanxiang.sqlite3").exists() and not (restored / "evidence").exists()
 
 
+def test_checks_after_a_restore_fail_naming_an_evidence_object_and_a_package_whose_bytes_changed(sqlite_backup,
+                                                                                                    tmp_path):
+    restored = tmp_path / "restored"
+    ok(sx("restore", str(sqlite_backup["backup"]), "--quiet", data_dir=restored))
+    sha = evidence_rows(lambda sql: sqlite_rows(restored / "sanxiang.sqlite3", sql))[0][0]
+    victim = restored / "evidence" / sha[:2] / sha[2:4] / sha
+    victim.chmod(0o600)
+    victim.write_bytes(victim.read_bytes() + b"changed")
+    package = sorted((restored / "archives").rglob("*.zip"))[0]
+    package.write_bytes(package.read_bytes()[:-10])
+    done = sx("restore", "--check-only", data_dir=restored)
+    assert done.returncode != 0 and "check(s) failed" in done.stderr
+    assert f"FAIL evidence: {sha}: the stored bytes hash to" in done.stdout
+    assert f"FAIL archive: {package.relative_to(restored / 'archives').as_posix()}: SHA-256" in done.stdout
+    assert "PASS audit" in done.stdout
+
+
 def test_restore_refuses_a_data_dir_that_is_not_empty_naming_what_is_there(sqlite_backup, tmp_path):
     done = sx("restore", str(sqlite_backup["backup"]), data_dir=sqlite_backup["live"])
     assert done.returncode != 0
