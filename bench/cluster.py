@@ -751,10 +751,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
                         "    subprocess.run([sys.executable, '-m', 'sanxiang', 'jobs', 'run'])\n    time.sleep(30)"]
             workers.append(Service(f"worker{i + 1}", argv, env, logs / f"worker{i + 1}.log"))
         services += webs + workers
-        for s in webs:
-            s.start()
-        for s in workers:
-            s.start()
+        _start_all(webs + workers)
         say(f"web processes on {web_ports} ({'gunicorn --workers 1' if gunicorn else 'waitress'}, {threads} threads), "
             f"2 workers ({'sanxiang worker' if worker_cmd else 'jobs run every 30 s'})")
 
@@ -819,14 +816,17 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             "fields": {k: sorted(as_stored(by_key[k]).keys()) for k in keys_sent},
             "uploads": [u for u in load.uploads if u["id"]],
         }, ensure_ascii=False), encoding="utf-8")
+        # the stored data and the audit chain are checked side by side
+        audit_proc = subprocess.Popen([sys.executable, "-m", "sanxiang", "audit", "verify"], env=env, cwd=ROOT,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         check = subprocess.run([sys.executable, "-m", "bench.cluster_world", "--check", str(manifest)], env=env,
                                cwd=ROOT, capture_output=True, text=True)
+        audit_out, audit_err = audit_proc.communicate()
         (logs / "check.log").write_text(check.stdout + check.stderr)
         if check.returncode != 0:
             raise RuntimeError(f"the check failed to run: {check.stderr[-2000:]}")
         found = json.loads(check.stdout.strip().splitlines()[-1])
-        audit = subprocess.run([sys.executable, "-m", "sanxiang", "audit", "verify"], env=env, cwd=ROOT,
-                               capture_output=True, text=True)
+        audit = subprocess.CompletedProcess(audit_proc.args, audit_proc.returncode, audit_out, audit_err)
         (logs / "audit.log").write_text(audit.stdout + audit.stderr)
         c = stats.counts
         figures = {
@@ -887,6 +887,25 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
         if threading.current_thread() is threading.main_thread():
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+
+def _start_all(services: list[Service]) -> None:
+    """Start the services side by side; the first failure is raised."""
+    errors: list[BaseException] = []
+
+    def start(s: Service) -> None:
+        try:
+            s.start()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in services]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def _stop_all(services: list[Service], grace: float = 5) -> None:
