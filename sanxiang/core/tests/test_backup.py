@@ -10,6 +10,10 @@ empty database). The proof is read back independently of the restore's own
 report: `sanxiang audit verify` and `sanxiang archive check` on the
 restored installation, and every evidence object hashed from the restored
 files against the restored database.
+
+The SQLite tests run in the suite's SQLite pass; the PostgreSQL ones in its
+DATABASE_URL=postgres://… pass, on that server, in two databases named after
+the suite's (``<name>_bk_src``, ``<name>_bk_dst``), dropped afterwards.
 """
 
 from __future__ import annotations
@@ -27,7 +31,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-PG_BASE = "postgres://postgres@127.0.0.1:5432"
+
+
+def _configured_database() -> tuple[str, str | None]:
+    """(engine, base URL without the database name) of the suite's database:
+    each CI pass proves its own engine (SQLite pass: the SQLite tests; the
+    DATABASE_URL=postgres://… pass: the PostgreSQL tests, on its server)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        base, _, name = url.rpartition("/")
+        return "postgresql", base if name else url.rstrip("/")
+    return "sqlite", None
+
+
+ENGINE, PG_BASE = _configured_database()
 
 BUILD_ARCHIVES = """
 from sanxiang.cases.models import Case
@@ -162,6 +179,8 @@ def sqlite_rows(db: Path, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def sqlite_backup(tmp_path_factory):
+    if ENGINE != "sqlite":
+        pytest.skip("the SQLite pass proves SQLite backups")
     """A demo installation on SQLite with archives, backed up while written to."""
     base = tmp_path_factory.mktemp("backup-sqlite")
     live = base / "live"
@@ -269,15 +288,13 @@ def test_backup_refuses_a_non_empty_directory_unless_forced(sqlite_backup, tmp_p
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
-def _recreate_database(name: str) -> None:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        con = psycopg.connect(f"{PG_BASE}/postgres", autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"needs PostgreSQL at 127.0.0.1:5432: {exc}")
-    with con:
+def _recreate_database(name: str, *, create: bool = True) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            con.execute(f'CREATE DATABASE "{name}"')
 
 
 def _pg_rows(name: str, sql: str) -> list[tuple]:
@@ -289,17 +306,27 @@ def _pg_rows(name: str, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def pg_backup(tmp_path_factory):
+    """A demo installation on a fresh PostgreSQL database (named after the
+    suite's own), backed up while written to; the restore goes to another."""
+    if ENGINE != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    prefix = os.environ["DATABASE_URL"].rstrip("/").rpartition("/")[2]
+    source, dest = f"{prefix}_bk_src", f"{prefix}_bk_dst"
     base = tmp_path_factory.mktemp("backup-pg")
-    source, dest = "sx_backup_t_src", "sx_backup_t_dst"
     _recreate_database(source)
     _recreate_database(dest)
-    live = base / "live"
-    packages = build_installation(live, f"{PG_BASE}/{source}")
-    target = base / "backup"
-    out, wrote = backup_while_writing(live, f"{PG_BASE}/{source}", target, base)
-    return {"base": base, "live": live, "backup": target, "packages": packages, "source": source, "dest": dest}
+    try:
+        live = base / "live"
+        packages = build_installation(live, f"{PG_BASE}/{source}")
+        target = base / "backup"
+        backup_while_writing(live, f"{PG_BASE}/{source}", target, base)
+        yield {"base": base, "live": live, "backup": target, "packages": packages, "source": source, "dest": dest}
+    finally:
+        _recreate_database(source, create=False)
+        _recreate_database(dest, create=False)
 
 
+@pytest.mark.postgres_only
 def test_postgresql_backup_made_while_writing_restores_into_an_empty_database_and_every_check_passes(pg_backup):
     target = pg_backup["backup"]
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
@@ -317,6 +344,7 @@ def test_postgresql_backup_made_while_writing_restores_into_an_empty_database_an
     assert again.returncode != 0 and f"PostgreSQL database {pg_backup['dest']} has" in again.stderr
 
 
+@pytest.mark.postgres_only
 def test_postgresql_backup_without_pg_dump_on_path_fails_naming_the_program(pg_backup, tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
