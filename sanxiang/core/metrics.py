@@ -129,6 +129,10 @@ def _pids_with_files(directory: Path) -> set[int]:
 
 
 def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        # On Windows os.kill(pid, 0) would terminate the process; there the
+        # platform serves with waitress in one process, so only this one counts.
+        return pid == os.getpid()
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
