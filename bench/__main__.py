@@ -106,7 +106,7 @@ def pages(args) -> None:
     progress = Progress("pages")
     figures = run_pages_bench(records=args.records, requests=args.requests, warmup=args.warmup,
                               concurrency=args.concurrency, workers=args.workers, data_dir=args.data_dir,
-                              reuse=args.reuse, fill_only=args.fill_only, progress=progress)
+                              reuse=args.reuse, reindex=args.reindex, fill_only=args.fill_only, progress=progress)
     progress.done()
     if args.fill_only or args.no_results:  # nothing measured, or a smoke test: stdout only
         print(json.dumps({"benchmark": "pages", **figures}, ensure_ascii=False, default=str))
@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data-dir", help="keep the SQLite database and files here (default: a temporary directory)")
     p.add_argument("--reuse", action="store_true",
                    help="accept a database this benchmark filled before with exactly --records decisions")
+    p.add_argument("--reindex", action="store_true", help="with --reuse: build the search index again first")
     p.add_argument("--fill-only", action="store_true", help="fill the database and stop (nothing measured)")
     p.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
     i = sub.add_parser("ingest")
