@@ -138,8 +138,18 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has ended but is not yet reaped by its parent (a
+    gunicorn worker killed a moment ago): gone, though its pid answers."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].startswith(("Z", "X"))
 
 
 def forget_dead_processes(directory: Path | None = None) -> list[int]:
@@ -163,6 +173,8 @@ def _proc_stat(pid: int) -> dict | None:
     except (FileNotFoundError, ProcessLookupError, PermissionError, OSError):
         return None
     fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; fields[0] is the state (field 3)
+    if fields[0] in ("Z", "X"):
+        return None  # ended, not yet reaped
     ticks = os.sysconf("SC_CLK_TCK")
     return {
         "cpu": (int(fields[11]) + int(fields[12])) / ticks,  # utime + stime (fields 14, 15)

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -75,13 +76,19 @@ class Server:
         clean.update(env)
         self.proc = subprocess.Popen([sys.executable, "-m", "sanxiang", "serve", "--port", str(self.port), *args],
                                      cwd=tmp_path, env=clean, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        lines = []
+        self.lines: list[str] = []
         for line in self.proc.stdout:
-            lines.append(line)
+            self.lines.append(line)
             if "Serving on" in line:
                 break
         else:
-            raise AssertionError("the server did not start:\n" + "".join(lines))
+            raise AssertionError("the server did not start:\n" + "".join(self.lines))
+        # Keep reading what it prints, so a full pipe never blocks it.
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self.reader.start()
+
+    def output(self) -> str:
+        return "".join(self.lines[-40:])
 
     def get(self, path: str, **kw) -> requests.Response:
         return requests.get(self.base + path, timeout=30, **kw)
@@ -93,7 +100,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.proc.stdout.close()
+        self.reader.join(timeout=30)  # the pipe ends with the server
 
 
 @pytest.fixture
@@ -300,12 +307,12 @@ def test_metrics_add_up_the_requests_of_every_gunicorn_worker(server):
         if sent % 20 == 0:
             text = s.get("/metrics").text
             pids = set(re.findall(r'sanxiang_process_resident_memory_bytes\{pid="(\d+)"\}', text))
-    assert len(pids) >= 2, "the second worker never answered"
+    assert len(pids) >= 2, "the second worker never answered:\n" + s.output()
     for _ in range(6):  # any worker may answer the scrape: each sees the same sum
         with requests.Session() as fresh:
             text = fresh.get(s.base + "/metrics", timeout=30).text
-        assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent
-        assert sample(text, "sanxiang_http_responses_total", route="healthz", status="2xx") == sent
+        assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent, s.output()
+        assert sample(text, "sanxiang_http_responses_total", route="healthz", status="2xx") == sent, s.output()
         assert sample(text, "sanxiang_web_processes") >= 2
 
     # A worker killed outright keeps its counts in the sum (gunicorn starts
@@ -317,7 +324,7 @@ def test_metrics_add_up_the_requests_of_every_gunicorn_worker(server):
             assert fresh.get(s.base + "/healthz", timeout=30).status_code == 200
         sent += 1
     text = s.get("/metrics").text
-    assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent
+    assert sample(text, "sanxiang_http_request_duration_seconds_count", route="healthz") == sent, s.output()
     assert sorted(pids)[0] not in re.findall(r'sanxiang_process_resident_memory_bytes\{pid="(\d+)"\}', text)
 
 
