@@ -164,6 +164,18 @@ def test_healthz_stays_up_while_the_database_is_unreachable_and_readyz_names_it(
     assert ready.json()["checks"]["storage"] == "ok"
 
 
+def test_the_probes_answer_over_plain_http_on_the_machine_in_production_mode(server):
+    """A monitor on the machine asks http://127.0.0.1:8000/readyz: in
+    production every other path is redirected to HTTPS, the probes are not."""
+    s = server(SANXIANG_ENV="production", SANXIANG_SECRET_KEY="p" * 20 + "-production-key-of-this-test",
+               SANXIANG_TRUSTED_PROXY_COUNT="1")
+    assert s.get("/", allow_redirects=False).status_code == 301  # the rest goes to HTTPS
+    assert s.get("/healthz", allow_redirects=False).status_code == 200
+    assert s.get("/readyz", allow_redirects=False).status_code == 200
+    metrics_page = s.get("/metrics", allow_redirects=False)
+    assert metrics_page.status_code == 200 and "sanxiang_gauge_up" in metrics_page.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_readyz_answers_503_naming_storage_when_the_evidence_directory_cannot_take_files(live_server, settings, tmp_path):
     # The tests run as root, whom a mode of 0555 does not stop: the evidence
