@@ -74,14 +74,19 @@ class JobFailed(RuntimeError):
 
 def _periodic_body(name: str):
     def run_scheduled_job(task=None, **options):
-        interval = int(settings.JOBS_INTERVAL)
-        now_wanted = options.get(queue.RUN_NOW) or queue.is_retry(task)
-        if interval <= 0 and not now_wanted:
-            return None
-        # Due when the last start is one interval old (less half a minute:
-        # the consumers offer jobs once a minute, not on the second).
-        due_before = None if now_wanted else clock.now() - timedelta(seconds=interval - min(30, interval / 2))
-        outcome = run_job(name, JOBS[name], due_before=due_before)
+        if options.get(queue.RUN_NOW):  # 重试 on the failed-tasks page: now, under the lock
+            outcome = run_job(name, JOBS[name])
+        else:
+            interval = int(settings.JOBS_INTERVAL)
+            retry = queue.is_retry(task)
+            if interval <= 0 and not retry:
+                return None
+            # Due when the last start is one interval old (less half a
+            # minute: the consumers offer jobs once a minute, not on the
+            # second). A retry of a failed attempt runs also when the last
+            # run failed — never again a job another consumer has just run.
+            due_before = clock.now() - timedelta(seconds=max(interval - min(30, interval / 2), 0))
+            outcome = run_job(name, JOBS[name], due_before=due_before, or_failed=retry)
         if isinstance(outcome, Failed):
             raise JobFailed(name, outcome.error, outcome.traceback)
         return None
@@ -118,18 +123,20 @@ def _lease() -> timedelta:
     return timedelta(seconds=max(int(settings.JOB_LEASE_SECONDS), 3))
 
 
-def _acquire(name: str, owner: str, *, due_before=None) -> bool:
+def _acquire(name: str, owner: str, *, due_before=None, or_failed: bool = False) -> bool:
     """Take the job's lock if it is free or its lease ran out (and, with
-    ``due_before``, if it last started before that moment): one conditional
-    UPDATE, so of two runners (threads, processes, machines on one
-    database) exactly one sees a row updated."""
+    ``due_before``, if it last started before that moment, or with
+    ``or_failed`` if its last run failed): one conditional UPDATE, so of two
+    runners (threads, processes, machines on one database) exactly one sees
+    a row updated."""
     from .models import ScheduledJob
 
     ScheduledJob.objects.get_or_create(name=name)
     now = clock.now()
     free = ScheduledJob.objects.filter(name=name).filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
     if due_before is not None:
-        free = free.filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=due_before))
+        due = Q(last_started_at__isnull=True) | Q(last_started_at__lte=due_before)
+        free = free.filter(due | Q(last_ok=False) if or_failed else due)
     return free.update(owner=owner, locked_until=now + _lease(), last_started_at=now) == 1
 
 
@@ -162,7 +169,7 @@ def _release(name: str, owner: str, *, result: int | None, error: str) -> None:
     ScheduledJob.objects.filter(name=name, owner=owner).update(**values)
 
 
-def run_job(name: str, path: str, *, due_before=None) -> int | Failed | Busy | None:
+def run_job(name: str, path: str, *, due_before=None, or_failed: bool = False) -> int | Failed | Busy | None:
     """Run one job under its lock. Whatever the job raises is logged and
     recorded on its row (last_ok, last_error, consecutive_failures), never
     raised: the other jobs of the round still run. With ``due_before``, a
@@ -170,7 +177,7 @@ def run_job(name: str, path: str, *, due_before=None) -> int | Failed | Busy | N
     from .models import ScheduledJob
 
     owner = _owner()
-    if not _acquire(name, owner, due_before=due_before):
+    if not _acquire(name, owner, due_before=due_before, or_failed=or_failed):
         if due_before is not None:
             return None
         holder = ScheduledJob.objects.filter(name=name).values_list("owner", flat=True).first() or ""

@@ -34,11 +34,14 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.db.models import F
 from huey import Huey
 from huey import signals as huey_signals
 from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
+
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,18 @@ def use_storage(url: str, name: str) -> None:
     storage_class, options = storage_options(url, name)
     huey.storage.close()
     huey.name, huey.storage_class, huey.storage_kwargs = name, storage_class, options
+    huey.storage = huey.create_storage()
+
+
+def reset_after_fork() -> None:
+    """Give a process just forked from one that used the queue a storage of
+    its own (gunicorn's workers, forked from the master, where the embedded
+    consumer's threads use the storage at any moment). Huey's SQLite storage
+    has one connection behind one lock per process: a fork while a consumer
+    thread held that lock left the worker's copy locked forever (its first
+    enqueue hung; found by the upload bench), and an SQLite connection must
+    not be used on both sides of a fork. The inherited storage is left
+    alone: closing it would wait for that lock."""
     huey.storage = huey.create_storage()
 
 
@@ -189,8 +204,6 @@ def is_retry(task_obj) -> bool:
 def enqueue_on_commit(wrapper, *args, **kwargs) -> None:
     """Enqueue once the current transaction commits (at once outside one):
     a worker must see the rows the task reads."""
-    from django.db import transaction
-
     transaction.on_commit(lambda: wrapper(*args, **kwargs), robust=True)
 
 
@@ -218,8 +231,7 @@ def _summary(args, kwargs) -> str:
 def _record_failure(signal, task_obj, exc=None):
     """Each failed attempt updates the task's FailedTask row (created by the
     first); the last attempt marks it final (shown on the failed-tasks page)."""
-    from . import clock
-    from .models import FailedTask
+    from .models import FailedTask  # noqa: PLC0415 — same app; this module loads before the models
 
     try:
         if not getattr(_inline, "active", False):
@@ -233,7 +245,7 @@ def _record_failure(signal, task_obj, exc=None):
             name=task_obj.name, args=list(args), kwargs=dict(kwargs), args_summary=_summary(args, kwargs),
             first_failed_at=now, last_failed_at=now, attempts=0, error=error, traceback=text[-20000:]))
         FailedTask.objects.filter(pk=row.pk).update(
-            attempts=row.attempts + 1, last_failed_at=now, error=error, traceback=text[-20000:],
+            attempts=F("attempts") + 1, last_failed_at=now, error=error, traceback=text[-20000:],
             final=not task_obj.retries)
     except Exception:  # the consumer goes on; the task's own log line stays
         log.exception("could not record the failure of task %s", getattr(task_obj, "name", "?"))

@@ -158,40 +158,62 @@ def test_job():
         wrapper.unregister()
 
 
+def _offered(wrapper) -> int:
+    """The job's offers waiting in the queue (not its scheduled retries)."""
+    return sum(1 for t in queue.huey.pending() if t.name == wrapper.name)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_due_periodic_job_offered_by_two_consumers_runs_once(storage, test_job):
-    """Two consumers' schedulers both offer the due job in the same minute;
-    their worker threads race for the two offers: the job runs once (the
-    ScheduledJob lock row, "free and due" in one UPDATE). Offered again at
-    once, it is not due; after its interval it runs again, once."""
+    """Two consumers' schedulers both offer the due job in the same minute
+    (each enqueues the periodic task, as Scheduler.enqueue_periodic_tasks
+    does); their worker threads race for the two offers: the job runs once
+    (the ScheduledJob lock row, "free and due" in one UPDATE). Offered again
+    at once, it is not due; after its interval it runs again, once."""
     consumers = [queue.EmbeddedConsumer(workers=1, periodic=True).start(scheduler=False) for _ in range(2)]
+
+    def offer_and_wait(what):
+        for _ in consumers:
+            queue.enqueue(test_job.s())
+        _wait_for(lambda: _offered(test_job) == 0
+                  and not ScheduledJob.objects.filter(name="test.queue.counted", owner__gt="").exists(), what)
+        time.sleep(0.5)  # the other offer's run, had the lock let it through, would have begun by now
+
     try:
-        offered_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        for c in consumers:
-            c.offer_periodic(offered_at)
-        _wait_for(lambda: queue.pending_count() == 0 and "job" in RAN
-                  and not ScheduledJob.objects.filter(name="test.queue.counted", owner__gt="").exists(),
-                  "both offers to be taken")
-        time.sleep(0.5)  # the other offer's run, if the lock let it through, would have begun by now
+        offer_and_wait("both offers to be taken")
         assert RAN.count("job") == 1
-        for c in consumers:  # again at once: not due
-            c.offer_periodic(offered_at)
-        _wait_for(lambda: queue.pending_count() == 0, "the second offers to be taken")
-        time.sleep(0.5)
+        offer_and_wait("the second offers to be taken")  # again at once: not due
         assert RAN.count("job") == 1
         # One interval later (the last start moved back), due again: once.
         ScheduledJob.objects.filter(name="test.queue.counted").update(
             last_started_at=clock.now() - dt.timedelta(seconds=django_settings.JOBS_INTERVAL))
-        for c in consumers:
-            c.offer_periodic(offered_at)
-        _wait_for(lambda: RAN.count("job") >= 2 and queue.pending_count() == 0, "the job's next run")
-        time.sleep(0.5)
+        offer_and_wait("the job's next run")
         assert RAN.count("job") == 2
     finally:
         for c in consumers:
             c.stop()
     row = ScheduledJob.objects.get(name="test.queue.counted")
     assert row.last_ok is True and row.owner == "" and row.last_result == 1
+
+
+def test_a_retried_offer_runs_a_job_only_if_its_last_run_failed_or_it_is_due(storage, test_job, db):
+    """A retry of an offer (fewer attempts left than declared) must not run
+    the job again when another consumer has just run it; it does when the
+    last run failed. 重试 from the page (run now) runs it whatever."""
+    retry = test_job.s(retries=test_job.retries - 1)
+    queue.enqueue(test_job.s())
+    queue.run_pending()
+    assert RAN.count("job") == 1
+    queue.enqueue(retry)
+    queue.run_pending()
+    assert RAN.count("job") == 1  # ran a moment ago, succeeded: not again
+    ScheduledJob.objects.filter(name="test.queue.counted").update(last_ok=False)
+    queue.enqueue(test_job.s(retries=test_job.retries - 1))
+    queue.run_pending()
+    assert RAN.count("job") == 2  # the last run failed: the retry runs it
+    queue.enqueue(queue.task_again(test_job.name, [], {}))
+    queue.run_pending()
+    assert RAN.count("job") == 3
 
 
 # --- retries, failure records, the page ---------------------------------------------
