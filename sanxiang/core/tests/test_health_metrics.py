@@ -104,7 +104,10 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, db):
+    """Starts `sanxiang serve` subprocesses (stopped at the end). On
+    PostgreSQL runs they use the test database (``db``: made and named before
+    the URL is taken, whatever tests ran before)."""
     started = []
 
     def start(*args, **env) -> Server:
