@@ -1,4 +1,5 @@
-"""Upload benchmark of the tus endpoint (记录-5, 记录-11).
+"""Upload benchmark of the tus endpoint through the production server
+(记录-5, 记录-11; issue 12 item 2).
 
 `run_upload_bench(size_bytes=N)`:
 
@@ -8,26 +9,35 @@
 2. writes a file of N random bytes next to it, fsyncs it (so its own
    write-back does not compete with the upload) and computes its SHA-256
    (the client's declared hash; not timed);
-3. starts the real server (`sanxiang serve`, waitress) in a subprocess on a
-   free port and uploads the file over loopback through /api/v1/uploads/:
-   POST, then PATCH requests of CHUNK bytes sent from the file with
-   sendfile (http.client for the headers; nothing held whole), timed from
-   the POST (to a server that loaded its URLconf at start) to
-   the response of the last PATCH, which includes the server's hashing,
-   the SHA-256 check, the move into the content-addressed store and the
-   evidence item with its audit entry;
-4. samples the server's memory while it works and reads its peak (VmHWM
-   from /proc/<pid>/status) at the end;
-5. measures the ceiling on the same disk in the same run, back to back:
-   SHA-256 of the file with hashlib (1 MiB reads) and a plain copy of it
-   with fsync; ceiling = N / (hash time + copy time), the serial cost of
-   one hash and one durable write. (An upload that overlaps hashing with
-   writing can pass it.)
+3. measures the ceiling on the same disk (before): SHA-256 of the file with
+   hashlib (1 MiB reads), and a copy of it with fsync (the durable-write
+   rate); ceiling = min(hash rate, write rate), what an upload that hides
+   hashing entirely behind writing could reach;
+4. starts the real server in a subprocess on a free port — by default the
+   production one, `sanxiang serve --workers 2` (gunicorn, gthread,
+   streaming bodies); `server="waitress"` for the embedded default — and
+   uploads the file over loopback through /api/v1/uploads/: POST, then
+   PATCH requests of CHUNK bytes sent from the file with sendfile
+   (http.client for the headers; nothing held whole), timed from the POST
+   (to a server that loaded its URLconf at start) to the response of the
+   last PATCH, which includes the server's hashing, the SHA-256 check, the
+   move into the content-addressed store and the evidence item with its
+   audit entry;
+5. samples the memory of the server's processes while it works (the
+   gunicorn master and each worker, found as the master's children in
+   /proc) and reads each one's peak (VmHWM) at the end;
+6. measures the ceiling again (after): the disk's speed drifts on this VM,
+   so the ratio divides by the higher of the two ceilings.
 
-Reports {"mb_per_s", "ceiling_mb_per_s", "ratio", "server_peak_rss_mb", ...}.
-Run: `python -m bench.upload --size 2G` (figures printed, last line one JSON
-object, and written to bench/results/upload-<size>.json). Timing never
-decides a test.
+Each of the three measurements starts after `sync` and once the kernel's
+pending writes (Dirty + Writeback) are below 64 MiB, so none pays for the
+write-back of the one before it.
+
+Reports {"size_mb", "mb_per_s", "ceiling_mb_per_s", "ratio",
+"worker_peak_rss_mb", "server", "loadavg", ...}.
+Run: `sanxiang bench upload --size 2G` (written to
+bench/results/upload-sqlite-2G-gunicorn.json), or `python -m bench.upload
+--size 2G [--server waitress]`. Timing never decides a test.
 """
 
 from __future__ import annotations
@@ -71,7 +81,8 @@ def _free_port() -> int:
 
 def _env(data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(SANXIANG_DATA_DIR=str(data_dir), SANXIANG_JOBS_INTERVAL="0", SANXIANG_EVIDENCE_BACKEND="local",
+    env.update(DJANGO_SETTINGS_MODULE="sanxiang.settings", SANXIANG_DATA_DIR=str(data_dir), SANXIANG_JOBS_INTERVAL="0",
+               SANXIANG_EVIDENCE_BACKEND="local", SANXIANG_QUEUE_URL="",
                PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
     return env
 
@@ -86,16 +97,38 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
-class _Sampler(threading.Thread):
-    """Polls the server's resident memory (for systems without VmHWM)."""
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after ")"
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
 
-    def __init__(self, pid: int):
+
+class _Sampler(threading.Thread):
+    """Polls the resident memory of the server's processes (for systems
+    without VmHWM, and to see a worker that exits before the end)."""
+
+    def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.pid, self.peak_kb, self.stop = pid, 0, threading.Event()
+        self.pids, self.stop = pids, threading.Event()
+        self.peak_kb = {pid: 0 for pid in pids}
 
     def run(self):
         while not self.stop.wait(0.05):
-            self.peak_kb = max(self.peak_kb, _status_kb(self.pid, "VmRSS"))
+            for pid in self.pids:
+                self.peak_kb[pid] = max(self.peak_kb[pid], _status_kb(pid, "VmRSS"))
+
+    def peaks_kb(self) -> dict[int, int]:
+        return {pid: max(self.peak_kb[pid], _status_kb(pid, "VmHWM")) for pid in self.pids}
 
 
 def _request(conn: http.client.HTTPConnection, method: str, path: str, headers: dict, body=None):
@@ -142,7 +175,34 @@ def _upload(base: str, token: str, world: dict, path: Path, sha256: str, chunk: 
     conn.close()
 
 
-def _ceiling(path: Path, work: Path) -> tuple[float, float]:
+def _dirty_kb() -> int:
+    """Bytes the kernel still has to write to disk (Dirty + Writeback), KiB."""
+    total = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith(("Dirty:", "Writeback:")):
+                total += int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+def _settle(limit_kb: int = 64 * 1024, timeout: float = 60) -> None:
+    """Start each measurement from the same state: the system's pending
+    writes (other files, the previous measurement's) on disk, so no
+    measurement pays for the one before it."""
+    os.sync()
+    deadline = time.monotonic() + timeout
+    while _dirty_kb() > limit_kb and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _ceiling(path: Path, work: Path) -> dict:
+    """Hash rate and durable-write rate of the same file on the same disk,
+    MB/s; the ceiling is the lower of the two (an upload that hides hashing
+    behind writing runs at the write rate at best)."""
+    size_mb = path.stat().st_size / MB
+    _settle()
     started = time.perf_counter()
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -157,12 +217,18 @@ def _ceiling(path: Path, work: Path) -> tuple[float, float]:
         os.fsync(dst.fileno())
     copy_s = time.perf_counter() - started
     copy.unlink()
-    return hash_s, copy_s
+    hash_rate, write_rate = size_mb / hash_s, size_mb / copy_s
+    return {"hash_mb_per_s": round(hash_rate, 1), "write_fsync_mb_per_s": round(write_rate, 1),
+            "ceiling_mb_per_s": round(min(hash_rate, write_rate), 1)}
 
 
-def _serve_command(port: int, recv_bytes: int | None) -> list[str]:
+def _serve_command(port: int, server: str, workers: int, threads: int | None, recv_bytes: int | None) -> list[str]:
     serve = ["serve", "--port", str(port), "--jobs-interval", "0"]
-    if not recv_bytes:
+    if server == "gunicorn":
+        serve += ["--workers", str(workers)]
+    if threads:
+        serve += ["--threads", str(threads)]
+    if server == "gunicorn" or not recv_bytes:
         return [sys.executable, "-m", "sanxiang", *serve]
     # The same `sanxiang serve`, with waitress reading the socket in bigger
     # pieces than its 8 KiB default (docs/evidence.md, "Benchmark").
@@ -171,13 +237,35 @@ def _serve_command(port: int, recv_bytes: int | None) -> list[str]:
     return [sys.executable, "-c", code, str(recv_bytes), *serve]
 
 
+def _wait_for_serving(proc: subprocess.Popen, timeout: float = 120) -> list[str]:
+    """Read the server's output until its "Serving on" line; the lines so far."""
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("server exited before serving:\n" + "".join(lines))
+        lines.append(line)
+        if line.startswith("Serving on http://"):
+            return lines
+    raise RuntimeError("server did not announce itself:\n" + "".join(lines))
+
+
+def _drain(stream) -> None:
+    """Keep reading a child's output so it never blocks on a full pipe."""
+    threading.Thread(target=lambda: [None for _ in iter(stream.readline, "")], daemon=True).start()
+
+
 def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK, workdir: str | None = None,
+                     server: str = "gunicorn", workers: int = 2, threads: int | None = None,
                      recv_bytes: int | None = None) -> dict:
     """Upload `size_bytes` through tus to a real server and measure the
-    ceiling on the same disk. `progress(message)` is called at each phase.
-    `recv_bytes` overrides waitress's socket read size (default: what
-    `sanxiang serve` sets)."""
+    ceiling on the same disk before and after. `progress(message)` is
+    called at each phase. `server`: "gunicorn" (`serve --workers N`) or
+    "waitress" (`serve`); `recv_bytes` overrides waitress's socket read size."""
+    if server not in ("gunicorn", "waitress"):
+        raise ValueError(f"server must be gunicorn or waitress, not {server!r}")
     say = progress or (lambda *a: None)
+    loadavg = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="sanxiang-bench-upload-", dir=workdir))
     data_dir = work / "data"
     data_dir.mkdir()
@@ -190,7 +278,7 @@ def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK
         say("migrating a fresh SQLite database and making an agency, a case and a token")
         subprocess.run([sys.executable, "-m", "sanxiang", "migrate", "--no-input", "-v", "0"], env=env, check=True,
                        cwd=ROOT)
-        out = subprocess.run([sys.executable, "-c", "import sanxiang.evidence.fixtures as f; f.main()"], env=env,
+        out = subprocess.run([sys.executable, "-c", "import django; django.setup(); import sanxiang.evidence.fixtures as f; f.main()"], env=env,
                              check=True, capture_output=True, text=True, cwd=ROOT).stdout
         world = json.loads(out.strip().splitlines()[-1])
         say(f"writing {size_bytes // MB} MB of random bytes")
@@ -209,47 +297,62 @@ def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK
             fh.flush()
             os.fsync(fh.fileno())
         sha256 = digest.hexdigest()
+        say("measuring the ceiling before: hashlib SHA-256, then a copy with fsync, same file, same disk")
+        before = _ceiling(source, work)
         port = _free_port()
-        say(f"starting `sanxiang serve` on port {port}")
-        proc = subprocess.Popen(_serve_command(port, recv_bytes), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
+        command = _serve_command(port, server, workers, threads, recv_bytes)
+        say(f"starting {' '.join(command[2:] if command[1] == '-m' else command[4:])} on port {port}")
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        _wait_for_serving(proc)
+        _drain(proc.stdout)
+        pids = [proc.pid]
+        if server == "gunicorn":
+            deadline = time.monotonic() + 60
+            while len(_children(proc.pid)) < workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn started {len(_children(proc.pid))} of {workers} workers")
                 time.sleep(0.1)
-        idle_rss_kb = _status_kb(proc.pid, "VmRSS")
-        sampler = _Sampler(proc.pid)
+            pids += _children(proc.pid)
+        idle_rss_kb = {pid: _status_kb(pid, "VmRSS") for pid in pids}
+        sampler = _Sampler(pids)
         sampler.start()
         say(f"uploading through tus in PATCHes of {chunk_bytes // MB} MB")
+        _settle()
         started = time.perf_counter()
         _upload(f"http://127.0.0.1:{port}", world["token"], world, source, sha256, chunk_bytes)
         upload_s = time.perf_counter() - started
         sampler.stop.set()
         sampler.join()
-        peak_kb = max(_status_kb(proc.pid, "VmHWM"), sampler.peak_kb)
+        peaks_kb = sampler.peaks_kb()
         stored = data_dir / "evidence" / sha256[:2] / sha256[2:4] / sha256
         if not stored.is_file() or stored.stat().st_size != size_bytes:
             raise RuntimeError("the uploaded object is not in the store")
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
         stored.unlink()
-        say("measuring the ceiling: hashlib SHA-256, then a copy with fsync, same file, same disk")
-        hash_s, copy_s = _ceiling(source, work)
+        say("measuring the ceiling after: the same two measurements again")
+        after = _ceiling(source, work)
         size_mb = size_bytes / MB
         mb_per_s = size_mb / upload_s
-        ceiling = size_mb / (hash_s + copy_s)
-        return {
-            "size_mb": round(size_mb), "chunk_mb": chunk_bytes // MB, "waitress_recv_bytes": recv_bytes or "serve default",
-            "upload_s": round(upload_s, 2),
-            "hash_mb_per_s": round(size_mb / hash_s), "copy_fsync_mb_per_s": round(size_mb / copy_s),
-            "server_idle_rss_mb": round(idle_rss_kb / 1024, 1),
-            "mb_per_s": round(mb_per_s, 1), "ceiling_mb_per_s": round(ceiling, 1), "ratio": round(mb_per_s / ceiling, 3),
-            "server_peak_rss_mb": round(peak_kb / 1024, 1),
+        ceiling = max(before["ceiling_mb_per_s"], after["ceiling_mb_per_s"])
+        mib = lambda kb: round(kb / 1024, 1)  # noqa: E731
+        worker_pids = pids[1:] if server == "gunicorn" else pids
+        figures = {
+            "database": "sqlite", "size_mb": round(size_mb), "chunk_mb": chunk_bytes // MB,
+            "server": (f"sanxiang serve --workers {workers} --threads {threads or 4} (gunicorn gthread)"
+                       if server == "gunicorn" else f"sanxiang serve --threads {threads or 8} (waitress)"),
+            "upload_s": round(upload_s, 2), "mb_per_s": round(mb_per_s, 1),
+            "ceiling_mb_per_s": ceiling, "ratio": round(mb_per_s / ceiling, 3),
+            "ceiling_before": before, "ceiling_after": after,
+            "worker_peak_rss_mb": [mib(peaks_kb[pid]) for pid in worker_pids],
+            "worker_idle_rss_mb": [mib(idle_rss_kb[pid]) for pid in worker_pids],
+            "loadavg": round(loadavg, 2),
         }
+        if server == "gunicorn":
+            figures["master_peak_rss_mb"] = mib(peaks_kb[proc.pid])
+        else:
+            figures["waitress_recv_bytes"] = recv_bytes or "serve default"
+        return figures
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -262,16 +365,21 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="256M", help="file size, e.g. 256M or 2G (default 256M)")
     parser.add_argument("--chunk", default=f"{CHUNK // MB}M", help="bytes per PATCH (default %(default)s)")
+    parser.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn",
+                        help="gunicorn: `sanxiang serve --workers N` (default); waitress: `sanxiang serve`")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per server process (default: serve's)")
     parser.add_argument("--recv-bytes", default="0",
-                        help="override waitress's socket read size, e.g. 64K (default: what `sanxiang serve` sets, 1 MiB)")
+                        help="waitress only: override its socket read size, e.g. 64K (default: what `sanxiang serve` sets, 1 MiB)")
     parser.add_argument("--dir", default=None, help="where to work (default: the system temp dir); the disk measured")
     args = parser.parse_args(argv)
     size = parse_size(args.size)
     figures = run_upload_bench(size_bytes=size, chunk_bytes=parse_size(args.chunk), workdir=args.dir,
+                               server=args.server, workers=args.workers, threads=args.threads,
                                recv_bytes=parse_size(args.recv_bytes) or None,
                                progress=lambda m: print(m, file=sys.stderr, flush=True))
     RESULTS.mkdir(exist_ok=True)
-    tag = f"upload-{args.size.lower()}" + (f"-recv{args.recv_bytes.lower()}" if parse_size(args.recv_bytes) else "")
+    tag = f"upload-{args.size.lower()}-{args.server}" + (f"-recv{args.recv_bytes.lower()}" if parse_size(args.recv_bytes) else "")
     (RESULTS / f"{tag}.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures))
 

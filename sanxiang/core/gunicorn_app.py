@@ -52,12 +52,14 @@ class ProductionServer(BaseApplication):
     `on_ready()` runs in the master once the listening socket accepts
     (gunicorn's when_ready, before the workers are forked: connections
     wait in the backlog meanwhile). `before_fork()` runs in the master
-    before each worker is forked."""
+    before each worker is forked, `after_fork()` in each worker just after
+    (what must not be shared across the fork: database connections, the
+    job queue's storage)."""
 
     def __init__(self, application, *, host: str, port: int, workers: int, threads: int,
-                 on_ready=None, before_fork=None, loglevel: str = "info"):
+                 on_ready=None, before_fork=None, after_fork=None, loglevel: str = "info"):
         self.application = application
-        self.on_ready, self.before_fork = on_ready, before_fork
+        self.on_ready, self.before_fork, self.after_fork = on_ready, before_fork, after_fork
         self.options = {
             "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
             "workers": workers,
@@ -75,6 +77,7 @@ class ProductionServer(BaseApplication):
             "worker_tmp_dir": worker_tmp_dir(),
             "when_ready": self._when_ready,
             "pre_fork": self._pre_fork,
+            "post_fork": self._post_fork,
         }
         super().__init__()
 
@@ -85,6 +88,10 @@ class ProductionServer(BaseApplication):
     def _pre_fork(self, arbiter, worker) -> None:
         if self.before_fork is not None:
             self.before_fork()
+
+    def _post_fork(self, arbiter, worker) -> None:
+        if self.after_fork is not None:
+            self.after_fork()
 
     def load_config(self) -> None:
         for key, value in self.options.items():

@@ -114,6 +114,18 @@ def reset_after_fork() -> None:
     huey.storage = huey.create_storage()
 
 
+def reset_after_fork() -> None:
+    """Give a process just forked from one that used the queue a storage of
+    its own (gunicorn's workers, forked from the master, where the embedded
+    consumer's threads use the storage at any moment). Huey's SQLite storage
+    has one connection behind one lock per process: a fork while a consumer
+    thread held that lock left the worker's copy locked forever (its first
+    enqueue hung; found by the upload bench), and an SQLite connection must
+    not be used on both sides of a fork. The inherited storage is left
+    alone: closing it would wait for that lock."""
+    huey.storage = huey.create_storage()
+
+
 def describe() -> str:
     """The storage in words, without any password of the URL."""
     storage = huey.storage

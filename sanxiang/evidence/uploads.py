@@ -42,7 +42,11 @@ except ImportError:  # pragma: no cover
 
 # Read the request body in pieces of this size: the bounded buffer (记录-11
 # "即时上传": a 2 GB body-camera file must not need 2 GB of server memory).
-READ_BUFFER = 1024 * 1024
+# 256 KiB, not 1 MiB: gunicorn's body reader copies each piece through
+# in-memory buffers several times, and 1 MiB pieces cost it 0.54 s of CPU
+# per GB against 0.20 s for 256 KiB (as much as the SHA-256 itself: 0.6 s;
+# docs/server.md) — CPU the 2 shared cores need for hashing.
+READ_BUFFER = 256 * 1024
 
 
 # Every this many bytes appended, a helper thread asks the disk to write
@@ -125,8 +129,8 @@ class _BackgroundFlush:
 
 
 # Blocks waiting for the writer thread: the most a PATCH holds in memory
-# beyond the block being read is this many READ_BUFFERs.
-WRITE_QUEUE = 8
+# beyond the block being read is this many READ_BUFFERs (8 MiB).
+WRITE_QUEUE = 32
 
 
 def write_all(fd: int, block) -> None:

@@ -192,3 +192,47 @@ def test_workers_without_gunicorn_installed_say_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "gunicorn", None)  # import gunicorn → ImportError
     with pytest.raises(CommandError, match="--workers needs gunicorn, which is not installed: pip install gunicorn"):
         call_command("serve", "--workers", "2")
+
+
+def test_a_worker_forked_while_the_queue_storage_was_in_use_gets_its_own(tmp_path):
+    """gunicorn forks its workers from the master, where the embedded
+    consumer's threads hold the queue storage's lock at any moment. A child
+    forked while that lock is held hangs on its first queue call unless it
+    takes a storage of its own (queue.reset_after_fork, serve's post_fork)."""
+    import threading
+
+    from sanxiang.core import queue
+
+    def child_exit_status(reset: bool) -> int | None:
+        holding, release = threading.Event(), threading.Event()
+
+        def consumer_thread():
+            with queue.huey.storage.lock:
+                holding.set()
+                release.wait()
+
+        thread = threading.Thread(target=consumer_thread)
+        thread.start()
+        holding.wait()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            try:
+                if reset:
+                    queue.reset_after_fork()
+                queue.pending_count()
+            finally:
+                os._exit(0)
+        release.set()
+        thread.join()
+        deadline = time.monotonic() + (30 if reset else 5)
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return None  # hung
+
+    assert child_exit_status(reset=True) == 0
+    assert child_exit_status(reset=False) is None  # the hazard the reset removes

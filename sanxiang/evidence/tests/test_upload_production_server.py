@@ -112,7 +112,7 @@ def test_a_patch_body_is_written_to_disk_while_the_client_is_still_sending_it(pr
     """48 MB announced in one PATCH; the client sends 32 MB and holds back
     the rest. Before it sends another byte, the server has already written
     more than 16 MB of the body to the partial file — more than every buffer
-    on the way holds (socket buffers, 1 MiB reads, the writer's 8 MiB queue)
+    on the way holds (socket buffers, 256 KiB reads, the writer's 8 MiB queue)
     — while the upload's offset is still 0 (the PATCH has not ended). A
     server that buffers the body first (waitress) writes nothing before the
     last byte arrives. Then the rest is sent and the upload completes."""
@@ -154,3 +154,22 @@ def test_a_patch_body_is_written_to_disk_while_the_client_is_still_sending_it(pr
     assert stored.stat().st_size == len(data) and sha256_hex(stored.read_bytes()) == sha256_hex(data)
     assert not partial.exists()
     assert evidence_rows(data_dir) >= 1
+
+
+def test_the_write_back_request_of_a_large_patch_reports_a_refusal(tmp_path):
+    """The helper that has the disk start writing every FLUSH_EVERY bytes
+    (sync_file_range on Linux) raises what the kernel refuses, so
+    `_BackgroundFlush.close()` can hand it to the PATCH (507/500)."""
+    import errno
+    import os
+
+    from sanxiang.evidence import uploads
+
+    path = tmp_path / "part"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"x" * (2 * MB))
+    uploads.start_writeback(fd)  # accepted: the bytes are on their way to disk
+    os.close(fd)
+    with pytest.raises(OSError) as refused:
+        uploads.start_writeback(fd)  # a closed descriptor
+    assert refused.value.errno == errno.EBADF

@@ -127,6 +127,7 @@ class Command(BaseCommand):
         from django.db import connections
 
         from sanxiang.core.gunicorn_app import ProductionServer
+        from sanxiang.core.queue import reset_after_fork
 
         _check_can_listen(host, port)
 
@@ -134,9 +135,10 @@ class Command(BaseCommand):
             self._start_background_work(jobs_interval, workers=workers)
             self._announce(host, port)
 
-        # A worker must not inherit the master's database connections.
+        # A worker must not inherit the master's database connections, nor
+        # its job-queue storage (the embedded consumer's threads use it).
         server = ProductionServer(application, host=host, port=port, workers=workers, threads=threads,
-                                  on_ready=ready, before_fork=connections.close_all)
+                                  on_ready=ready, before_fork=connections.close_all, after_fork=reset_after_fork)
         try:
             server.run()
         except SystemExit as exc:
