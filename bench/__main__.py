@@ -83,7 +83,7 @@ def search(args) -> None:
     from bench.search import run_search_bench
 
     progress = Progress("search")
-    figures = run_search_bench(records=args.records, progress=progress)
+    figures = run_search_bench(records=args.records, progress=progress, reuse=args.reuse)
     progress.done()
     write("search", figures, suffix=f"-{args.records}")
 
@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     a.add_argument("--entries", type=int, default=20000)
     s = sub.add_parser("search")
     s.add_argument("--records", type=int, default=100_000)
+    s.add_argument("--reuse", action="store_true",
+                   help="accept a database this benchmark filled before with exactly --records decisions and its index")
     p = sub.add_parser("pages")
     p.add_argument("--records", type=int, default=100_000)
     p.add_argument("--requests", type=int, default=4000, help="timed requests (default 4000)")

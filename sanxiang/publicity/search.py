@@ -52,6 +52,9 @@ INDEXED_DATA_FIELDS = ("facts", "basis", "content")
 
 FIELD_BARRIER = "\ue000"  # between fields: no query token can equal it
 TAG_MARK = "\ue001"  # first character of filter tags
+# PostgreSQL only: START_MARK + a character is a lexeme at the position of
+# every token starting with that character (see pg_lexemes).
+START_MARK = "\ue002"
 
 FTS_TABLE = "publicity_search_fts"  # SQLite: the text index
 DOC_TABLE = "publicity_search_doc"  # SQLite: (id, day) of each indexed row
@@ -69,6 +72,17 @@ WALK_BATCH_MAX = 4096
 # within this many times its size of each other, else by its list of ids.
 RANGE_PROBE_SPAN = 64
 PAGE_SIZE_MAX = 100
+# PostgreSQL: the GIN statement (find every match, sort and count them) or
+# the walk, whichever the planner's estimate says costs less, counting one
+# row read by the walk (its tsvector fetched from TOAST and tested) as 1, a
+# GIN match that needs no recheck as PG_MATCH_COST (its small heap tuple
+# only) and one whose phrase is rechecked as 1 (measured at 1M: ~11-20 us a
+# walked row at 256-4,096 a batch, ~2.5 us a visited match); never the GIN statement above
+# PG_SORT_MAX estimated matches. A walk that has looked at PG_WALK_BUDGET
+# rows without filling its page goes back to the GIN statement.
+PG_MATCH_COST = 0.25
+PG_SORT_MAX = 20000
+PG_WALK_BUDGET = 16384
 # PostgreSQL keeps at most 16383 positions in a tsvector; both databases
 # index the same first MAX_TOKENS tokens so they stay identical.
 MAX_TOKENS = 16000
@@ -229,19 +243,37 @@ def _tsquery_literal(terms: list[QueryTerm], tags: list[str]) -> str:
     for term in terms:
         lexemes = [f"'{t}'" for t in term.tokens]
         if term.prefix_last:
-            lexemes[-1] += ":*"
+            # "Any token starting with this character": its start mark, one
+            # exact lexeme (a GIN partial match of '张':* would read and
+            # merge the posting lists of every bigram starting with 张).
+            lexemes[-1] = f"'{START_MARK}{term.tokens[-1]}'"
         parts.append("(" + " <-> ".join(lexemes) + ")" if len(lexemes) > 1 else lexemes[0])
     parts.extend(f"'{tag}'" for tag in tags)
     return " & ".join(parts)
 
 
+def _starts_cjk(token: str) -> bool:
+    return token[0] >= "\x80" and token[0] not in (FIELD_BARRIER, TAG_MARK)
+
+
+def pg_lexemes(tokens: list[str]) -> dict[str, list[int]]:
+    """The lexemes of a PostgreSQL index row with their positions: every
+    token, plus for every CJK token a start mark (START_MARK + its first
+    character) at the same position, so a one-character query is one exact
+    lexeme instead of a prefix match (docs/decisions/0013)."""
+    positions: dict[str, list[int]] = {}
+    for pos, token in enumerate(tokens, start=1):
+        pos = min(pos, 16383)
+        positions.setdefault(token, []).append(pos)
+        if _starts_cjk(token):
+            positions.setdefault(START_MARK + token[0], []).append(pos)
+    return positions
+
+
 def _tsvector_literal(tokens: list[str]) -> str:
     # Built directly rather than with to_tsvector('simple', ...): the default
     # parser drops the private-use barrier and tag characters (measured).
-    positions: dict[str, list[int]] = {}
-    for pos, token in enumerate(tokens, start=1):
-        positions.setdefault(token, []).append(min(pos, 16383))
-    return " ".join(f"'{t}':" + ",".join(map(str, p[:256])) for t, p in positions.items())
+    return " ".join(f"'{t}':" + ",".join(map(str, p[:256])) for t, p in pg_lexemes(tokens).items())
 
 
 # --- storage ------------------------------------------------------------------
@@ -272,12 +304,12 @@ def unindex_public(public_id: int) -> None:
             cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [public_id])
 
 
-def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool) -> None:
+def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool, table: str = "") -> None:
     if _vendor() == "postgresql":
-        sql = f"INSERT INTO {PG_TABLE} (public_id, tsv) VALUES (%s, %s::tsvector)"
+        sql = f"INSERT INTO {table or PG_TABLE} (public_id, day, tsv) VALUES (%s, %s, %s::tsvector)"
         if replace:
-            sql += " ON CONFLICT (public_id) DO UPDATE SET tsv = EXCLUDED.tsv"
-        cursor.executemany(sql, [(p.pk, _tsvector_literal(document_tokens(p))) for p in publics])
+            sql += " ON CONFLICT (public_id) DO UPDATE SET day = EXCLUDED.day, tsv = EXCLUDED.tsv"
+        cursor.executemany(sql, [(p.pk, p.decision_date, _tsvector_literal(document_tokens(p))) for p in publics])
         return
     if replace:
         for p in publics:
@@ -292,34 +324,80 @@ REBUILD_FIELDS = ("id", "agency_id", "region_path", "kind", "doc_number", "party
                   "main_category", "decision_date", "visible")
 
 
+# PostgreSQL: the index table's indexes, as migration 0011 creates them
+# ({table} is the table's name). A rebuild fills a fresh table and creates
+# them once at the end (a GIN index built in one pass is smaller and much
+# faster to make than one updated row by row), then swaps the tables.
+PG_INDEXES = (
+    "CREATE UNIQUE INDEX {table}_pkey ON {table} (public_id)",
+    # Newest-first walks and date ranges, without reading the wide rows.
+    "CREATE INDEX {table}_day ON {table} (day, public_id)",
+    # No pending list: every search would scan it (docs/search.md).
+    "CREATE INDEX {table}_tsv ON {table} USING gin (tsv) WITH (fastupdate = off)",
+)
+# ANALYZE samples 300 x this many rows of the tsvector column; the planner's
+# estimate of a query's matches (which decides how a search runs) comes from
+# the most common lexemes it keeps.
+PG_STATISTICS = 1000
+
+
 def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_size: int = 2000) -> int:
     """Rebuild the whole index from the visible public copies; returns how
-    many were indexed. `progress(done, total)` is called after each batch."""
+    many were indexed. `progress(done, total)` is called after each batch.
+    Searches go on meanwhile (they read the old index until the end)."""
     pg = _vendor() == "postgresql"
     visible = PublicDecision.objects.filter(visible=True)
-    total = visible.count()
     done = 0
     with transaction.atomic(), connection.cursor() as cursor:
         if pg:
-            cursor.execute(f"DELETE FROM {PG_TABLE}")
+            # Publishing waits for the rebuild (as it did when the rebuild
+            # deleted every row first); reading does not.
+            cursor.execute(f"LOCK TABLE {PublicDecision._meta.db_table} IN SHARE MODE")
+            table = f"{PG_TABLE}_rebuild"
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TABLE {table} (LIKE {PG_TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
         else:
+            table = ""
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
+        total = visible.count()
         last_id = 0
         while True:
             batch = list(visible.filter(id__gt=last_id).order_by("id").only(*REBUILD_FIELDS)[:batch_size])
             if not batch:
                 break
             last_id = batch[-1].id
-            _write_rows(cursor, batch, replace=False)
+            _write_rows(cursor, batch, replace=False, table=table)
             done += len(batch)
             if progress:
                 progress(done, total)
-        if not pg:
+        if pg:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for ddl in PG_INDEXES:
+                cursor.execute(ddl.format(table=table))
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY USING INDEX {table}_pkey")
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN tsv SET STATISTICS {PG_STATISTICS}")
+            cursor.execute(f"DROP TABLE {PG_TABLE}")
+            cursor.execute(f"ALTER TABLE {table} RENAME TO {PG_TABLE}")
+            for suffix in ("pkey", "day", "tsv"):
+                cursor.execute(f"ALTER INDEX {table}_{suffix} RENAME TO {PG_TABLE}_{suffix}")
+        else:
             cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {PG_TABLE if pg else DOC_TABLE}")
+    analyse_index()
     return done
+
+
+def analyse_index() -> None:
+    """Fresh planner statistics for the index (and on PostgreSQL the
+    visibility map, so the day index answers without reading rows): after a
+    rebuild or a bulk load. VACUUM cannot run inside a transaction; there
+    (tests) ANALYZE alone."""
+    pg = _vendor() == "postgresql"
+    with connection.cursor() as cursor:
+        if pg and not connection.in_atomic_block:
+            cursor.execute(f"VACUUM (ANALYZE) {PG_TABLE}")
+        else:
+            cursor.execute(f"ANALYZE {PG_TABLE if pg else DOC_TABLE}")
 
 
 # --- search -------------------------------------------------------------------
@@ -431,6 +509,12 @@ class _Backend:
         sql, params = self.probe_sql(key)
         return {r[0] for r in self.fetch(sql, [*params, *key_params]) if r[1]}.intersection(ids)
 
+    def walk_batch(self, desc: bool, after, limit: int) -> tuple[list[tuple], set[int]]:
+        """The next `limit` (id, day) of all indexed rows in sort order and
+        the ids among them that match."""
+        rows = self.ordered_batch(desc, after, limit)
+        return rows, (self.matching_among([r[0] for r in rows]) if rows else set())
+
     def ordered_batch(self, desc: bool, after, limit: int) -> list[tuple]:
         """The next `limit` (id, day) of all indexed rows in sort order."""
         sql = f"SELECT {self.id_col}, {self.day_col} FROM {self.rows_sql()} WHERE 1 = 1" + self.day_sql
@@ -494,63 +578,143 @@ class _SQLiteBackend(_Backend):
 
 
 class _PostgresBackend(_Backend):
-    """The stored tsvector (GIN) for the match, the public copies' own
-    (visible, decision_date, id) index for order and the date range."""
+    """One table: the stored tsvector (GIN) for the match, its `day` column
+    and the (day, public_id) index for order and the date range. How a
+    search runs is chosen by the planner's estimate of its matches: few
+    enough, and the GIN index finds them all and the database sorts and
+    counts them in one statement (exact count); many, and the walk goes
+    down the day index testing each row's tsvector, stopping when the page
+    is full (a common term stops early)."""
 
-    day_col, id_col = "p.decision_date", "p.id"
-    always = " AND p.visible"
+    day_col, id_col = "s.day", "s.public_id"
 
     def __init__(self, cursor, *, terms, tags, date_from, date_to):
-        self.table = PublicDecision._meta.db_table
         super().__init__(cursor, terms=terms, tags=tags, date_from=date_from, date_to=date_to)
+        self.terms, self.tags = terms, tags
+        self._plans: dict[tuple, int] = {}
         self.tsquery = _tsquery_literal(terms, tags) if self.has_match else ""
 
     def rows_sql(self) -> str:
-        return f"{self.table} p"
+        return f"{PG_TABLE} s"
 
     def among_sql(self, ids: list[int]) -> tuple[str, list]:
         return "= ANY(%s)", [ids]
 
     def _source(self) -> tuple[str, list]:
         if self.has_match:
-            return (f"FROM {PG_TABLE} s JOIN {self.table} p ON p.id = s.public_id WHERE s.tsv @@ %s::tsquery"
-                    + self.day_sql, [self.tsquery, *self.day_params])
-        # Only indexed rows are searchable, listings included.
-        return (f"FROM {self.table} p JOIN {PG_TABLE} s ON s.public_id = p.id WHERE TRUE" + self.day_sql,
-                list(self.day_params))
+            return f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery" + self.day_sql, [self.tsquery, *self.day_params]
+        return f"FROM {PG_TABLE} s WHERE TRUE" + self.day_sql, list(self.day_params)
 
     def match_sql(self) -> tuple[str, list]:
-        return f"SELECT public_id FROM {PG_TABLE} WHERE tsv @@ %s::tsquery", [self.tsquery]
+        return f"SELECT public_id FROM {PG_TABLE} s WHERE tsv @@ %s::tsquery", [self.tsquery]
 
     def probe_sql(self, key: str) -> tuple[str, list]:
-        # The tsquery is evaluated on the stored tsvector of each row looked
-        # up by key: with `tsv @@` in WHERE the planner would read the whole
-        # GIN posting list of a common term for every batch.
         return f"SELECT public_id, tsv @@ %s::tsquery FROM {PG_TABLE} WHERE public_id {key}", [self.tsquery]
+
+    def _planned_rows(self, source: str, params) -> int:
+        key = (source, tuple(params))
+        if key not in self._plans:
+            plan = self.fetch(f"EXPLAIN (FORMAT JSON) SELECT 1 {source}", params)[0][0]
+            if isinstance(plan, str):
+                plan = json.loads(plan)
+            self._plans[key] = int(plan[0]["Plan"]["Plan Rows"])
+        return self._plans[key]
+
+    def estimated_matches(self) -> int:
+        """The planner's estimate of the rows matching text, tags and date
+        range. A phrase (a term of several lexemes) counts as its rarest
+        lexeme: the planner multiplies the lexemes' frequencies as if they
+        were independent, and the bigrams of one word are not (食品 品安 安全:
+        product 5 %, truth 35 %, at 1M), which sent common phrases under a
+        filter to the GIN statement with tens of thousands of rows to
+        recheck."""
+        source, params = self._source()
+        if all(len(term.tokens) == 1 for term in self.terms):
+            return self._planned_rows(source, params)
+        rows = self._planned_rows(f"FROM {PG_TABLE} s WHERE "
+                                  + (f"s.tsv @@ %s::tsquery" if self.tags else "TRUE") + self.day_sql,
+                                  ([_tsquery_literal([], self.tags)] if self.tags else []) + self.day_params)
+        everything = max(1, self._planned_rows(f"FROM {PG_TABLE} s WHERE TRUE", []))
+        for term in self.terms:
+            lexemes = [QueryTerm(tokens=(t,), prefix_last=term.prefix_last and i == len(term.tokens) - 1, pattern="")
+                       for i, t in enumerate(term.tokens)]
+            rarest = min(self._planned_rows(f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery",
+                                            [_tsquery_literal([lexeme], [])]) for lexeme in lexemes)
+            rows = rows * rarest / everything
+        return round(rows)
+
+    def exact(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]] | None:
+        """All matches sorted and counted by the database when that is
+        expected to cost less than the walk; else None (walk). The GIN
+        statement visits every match (and, for a phrase, reads its tsvector
+        to check positions); the walk reads the tsvectors of about
+        need x rows in range / matches rows."""
+        matches = self.matches = max(1, self.estimated_matches())
+        if matches > PG_SORT_MAX:
+            return None
+        phrase = any(len(term.tokens) > 1 for term in self.terms)
+        gin_cost = matches * (1.0 if phrase else PG_MATCH_COST)
+        walk_cost = (offset + limit) * max(1, self.total_in_range()) / matches
+        if gin_cost > walk_cost:
+            return None
+        return self.all_matches(desc, offset, limit)
+
+    def walk_budget(self, need: int) -> int:
+        """Rows the walk may look at before it goes back to the GIN
+        statement: four times what the estimate says it needs (an estimate
+        far too high, as for a document number whose words are common while
+        their sequence is rare), at most PG_WALK_BUDGET."""
+        expected = need * max(1, self.total_in_range()) / getattr(self, "matches", 1)
+        return int(min(PG_WALK_BUDGET, max(2 * WALK_BATCH, 4 * expected)))
+
+    def all_matches(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]]:
+        # MATERIALIZED: the matches first (GIN), then order and count. Given
+        # the ORDER BY and LIMIT together with the match, the planner walks
+        # the day index testing every row's tsvector instead, whose cost it
+        # does not see (measured at 1M: 9.8 s for an agency's 4,911 rows,
+        # 975,118 rows read and rejected).
+        source, params = self._source()
+        order = "DESC" if desc else "ASC"
+        rows = self.fetch(f"WITH m AS MATERIALIZED (SELECT s.public_id, s.day {source}) "
+                          f"SELECT public_id, count(*) OVER () FROM m ORDER BY day {order}, public_id {order}"
+                          f" LIMIT {int(limit)} OFFSET {int(offset)}", params)
+        if rows:
+            return rows[0][1], [r[0] for r in rows]
+        return (self.count(None) if offset else 0), []
+
+    def walk_batch(self, desc: bool, after, limit: int) -> tuple[list[tuple], set[int]]:
+        # One statement per batch: the day index gives the rows in order,
+        # each row's own tsvector says whether it matches.
+        sql = f"SELECT s.public_id, s.day, s.tsv @@ %s::tsquery FROM {PG_TABLE} s WHERE TRUE" + self.day_sql
+        params = [self.tsquery, *self.day_params]
+        if after:
+            sql += f" AND (s.day, s.public_id) {'<' if desc else '>'} (%s, %s)"
+            params += [after[1], after[0]]
+        rows = self.fetch(sql + self.order_sql(desc) + f" LIMIT {int(limit)}", params)
+        return [(r[0], r[1]) for r in rows], {r[0] for r in rows if r[2]}
 
     def total_in_range(self) -> int:
         # The planner's estimate: an exact count of a large range costs a
         # scan, and this only scales an estimate.
-        source, params = f"FROM {self.table} p WHERE TRUE" + self.day_sql, self.day_params
-        plan = self.fetch(f"EXPLAIN (FORMAT JSON) SELECT 1 {source}", params)[0][0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+        return self._planned_rows(f"FROM {PG_TABLE} s WHERE TRUE" + self.day_sql, self.day_params)
 
 
-def _walk(backend: _Backend, desc: bool, need: int) -> tuple[list[int], int, bool]:
+def _walk(backend: _Backend, desc: bool, need: int, budget: int | None = None) -> tuple[list[int], int, bool] | None:
     """Go down all indexed rows in sort order keeping those that match, until
-    `need` are found. Returns (hits, rows looked at, whether all were seen)."""
+    `need` are found. Returns (hits, rows looked at, whether all were seen),
+    or None when `budget` rows were looked at before that (the matches are
+    rarer than the planner expected)."""
     hits: list[int] = []
     looked = 0
     after = None
     batch = WALK_BATCH
     while len(hits) < need:
-        rows = backend.ordered_batch(desc, after, batch)
+        if budget is not None and looked >= budget:
+            return None
+        rows, found = backend.walk_batch(desc, after, batch)
         if not rows:
             return hits, looked, True
         looked += len(rows)
-        found = backend.matching_among([r[0] for r in rows])
         hits.extend(r[0] for r in rows if r[0] in found)
         if len(rows) < batch:
             return hits, looked, True
@@ -613,13 +777,18 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             # Many matches: walk all rows in order, keep the matching ones
             # until the page is full; estimate the count.
             need = max(RANK_CAP, offset + page_size) if sort == "relevance" else offset + page_size
-            hits, looked, complete = _walk(backend, desc, need)
-            if complete:
-                count = len(hits)
+            walked = _walk(backend, desc, need, budget=backend.walk_budget(need) if pg else None)
+            if walked is None:
+                # PostgreSQL only: fewer matches than the planner expected;
+                # the GIN index finds them all after all (exact count).
+                count, hits = backend.all_matches(desc, 0, need)
+            elif walked[2]:
+                hits, count = walked[0], len(walked[0])
             else:
                 # More than COUNT_CAP rows match the index (dates aside):
                 # scale the share of matches among the rows looked at by the
                 # (estimated) rows in the date range.
+                hits, looked, _complete = walked
                 total = backend.total_in_range()
                 count = COUNT_CAP + 1 if total is None else round(total * len(hits) / max(looked, 1))
                 if not (date_from or date_to):

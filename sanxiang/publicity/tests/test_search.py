@@ -219,6 +219,10 @@ def test_tokens_reach_the_index_intact(corpus):
     """The tokenizer of the database keeps every token as it was written."""
     public = corpus["waste"]
     expected = set(document_tokens(public))
+    if connection.vendor == "postgresql":
+        # Plus the start mark of every CJK token (one-character queries).
+        expected = set(search.pg_lexemes(document_tokens(public)))
+        assert expected > set(document_tokens(public)) and search.START_MARK + "危" in expected
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT lexeme FROM publicity_search_index, unnest(tsv) WHERE public_id = %s", [public.id])
@@ -233,14 +237,20 @@ def test_tokens_reach_the_index_intact(corpus):
 
 
 @pytest.mark.parametrize("q,filters", CASES, ids=[f"{q or '∅'}|{','.join(f)}" for q, f in CASES])
-@pytest.mark.parametrize("cap,probe_span", [(5000, search.RANGE_PROBE_SPAN), (1, search.RANGE_PROBE_SPAN), (1, 0)],
-                         ids=["few-matches", "walk", "walk-probing-by-list"])
-def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, probe_span, monkeypatch):
+@pytest.mark.parametrize("cap,probe_span,budget", [(5000, search.RANGE_PROBE_SPAN, None), (1, search.RANGE_PROBE_SPAN, None),
+                                                   (1, 0, None), (1, search.RANGE_PROBE_SPAN, 2)],
+                         ids=["few-matches", "walk", "walk-probing-by-list", "walk-gives-up"])
+def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, probe_span, budget, monkeypatch):
     """With the normal count cap (the database sorts all matches) and with a
     cap of 1 (every query takes the walk used for very common terms, in tiny
     batches, its batches probed by id range or, with a span of 0, by id
-    list), the ids and their newest-first order equal the truth."""
+    list; on PostgreSQL, where the planner's estimate chooses, with a sort
+    limit of 0 instead; with a budget of 2 rows, the PostgreSQL walk gives up
+    after its first batch and the GIN index finds every match), the ids and
+    their newest-first order equal the truth."""
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "PG_SORT_MAX", 20000 if cap > 1 else 0)
+    monkeypatch.setattr(search, "PG_WALK_BUDGET", budget if budget else 10 ** 9)
     monkeypatch.setattr(search, "RANGE_PROBE_SPAN", probe_span)
     monkeypatch.setattr(search, "WALK_BATCH", 2)
     monkeypatch.setattr(search, "WALK_BATCH_MAX", 3)
@@ -302,6 +312,7 @@ def test_deleting_a_public_copy_removes_its_index_row(corpus):
 @pytest.mark.parametrize("cap", [5000, 1])
 def test_pages_cover_the_results_once_in_order(corpus, world, cap, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "PG_SORT_MAX", 20000 if cap > 1 else 0)
     expected = _truth("罚款", {}, world)
     seen = []
     for page in range(1, 5):
@@ -325,6 +336,7 @@ def test_oldest_first_is_the_reverse_and_ties_break_by_id(corpus, world):
 @pytest.mark.parametrize("cap", [5000, 1])
 def test_relevance_puts_a_match_in_the_title_first(corpus, world, cap, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "PG_SORT_MAX", 20000 if cap > 1 else 0)
     result = search_public(q="危险废物", sort="relevance")
     assert [p.id for p in result.items] == [corpus["waste"].id, corpus["waste_facts_only"].id]
     assert {p.id for p in search_public(q="食品", sort="relevance", page_size=100).items} == set(_truth("食品", {}, world))
@@ -368,3 +380,31 @@ def test_the_index_follows_a_flush_between_transactional_tests(world):
             cursor.execute("DELETE FROM publicity_publicdecision")
             cursor.execute("SELECT count(*) FROM publicity_search_fts")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index only")
+def test_the_migration_gives_old_index_rows_the_same_start_marks_as_a_rebuild(corpus):
+    """Migration 0011 adds the start marks to rows indexed before it from
+    their stored tsvector alone; the result equals what indexing writes."""
+    import importlib
+
+    migration = importlib.import_module("sanxiang.publicity.migrations.0011_search_index_day_and_start_marks")
+    [mark_sql] = [sql for sql in migration.PG_FORWARD if "chr(57346)" in sql]
+    [unmark_sql] = [sql for sql in migration.PG_BACKWARD if "57346" in sql]
+
+    def stored() -> dict[int, dict[str, list[int]]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT public_id, lexeme, positions FROM publicity_search_index, unnest(tsv)")
+            out: dict[int, dict[str, list[int]]] = {}
+            for public_id, lexeme, positions in cursor.fetchall():
+                out.setdefault(public_id, {})[lexeme] = list(positions)
+            return out
+
+    written = stored()
+    assert any(search.START_MARK + "张" in lexemes for lexemes in written.values())
+    with connection.cursor() as cursor:
+        cursor.execute(unmark_sql)
+    assert not any(lexeme.startswith(search.START_MARK) for lexemes in stored().values() for lexeme in lexemes)
+    with connection.cursor() as cursor:
+        cursor.execute(mark_sql)
+    assert stored() == written
