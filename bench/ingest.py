@@ -18,6 +18,14 @@
    (`ceiling_records_per_s`); and once more with plain `executemany` SQL,
    no ORM (`ceiling_raw_sql_records_per_s`): what the database itself takes.
 
+`--auto-publish` switches the agency's automatic publication on first (each
+record is then also redacted, published, indexed for search and audited as
+published: bench/results/ingest-<database>-autopublish.json); `--workers N`
+serves through gunicorn (`sanxiang serve --workers N`) instead of waitress.
+Before the HTTP run, one batch is pushed in-process through
+validate_records + receive_records with the queries counted
+(`in_process_queries_per_record`, `in_process_records_per_s`).
+
 Run: `python -m bench.ingest --records 20000` (figures printed and written
 to bench/results/ingest-<database>.json). Timing never decides a test.
 """
@@ -112,6 +120,34 @@ print(json.dumps({"rows": len(rows), "seconds": elapsed, "raw_seconds": raw_elap
 """
 
 
+_IN_PROCESS = """
+import django, json, os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanxiang.settings")
+django.setup()
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from sanxiang.core.models import Agency
+from sanxiang.publicity import services
+from sanxiang.publicity.intake import validate_records
+args = json.loads(sys.argv[1])
+raws = json.load(open(args["file"], encoding="utf-8"))
+agency = Agency.objects.get(credit_code=args["agency"])
+def push(chunk):
+    good, errors = validate_records(chunk)
+    assert not errors, errors[:3]
+    return services.receive_records(actor="bench", agency=Agency.objects.get(pk=agency.pk),
+                                    records=[r for _, r in good], source="api")
+push(raws[:50])  # warm-up: imports, caches
+chunk = raws[50:]
+with CaptureQueriesContext(connection) as queries:
+    started = time.perf_counter()
+    results = push(chunk)
+    elapsed = time.perf_counter() - started
+print(json.dumps({"records": len(chunk), "seconds": elapsed, "queries": len(queries),
+                  "published": sum(r.published for r in results)}))
+"""
+
+
 # --- realistic records ----------------------------------------------------------------
 
 
@@ -147,7 +183,8 @@ def _wait_serving(proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError("sanxiang serve did not start in time")
 
 
-def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: int = 4, seed: int = 20261127) -> dict:
+def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: int = 4, seed: int = 20261127,
+                     auto_publish: bool = False, workers: int = 0) -> dict:
     """Push `records` generated records through the real server and measure
     the raw insert ceiling on the same database. `progress(done, total)` is
     called after every batch, `progress(message)` at each phase. Returns the
@@ -162,6 +199,7 @@ def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: 
         env.pop("DATABASE_URL", None)
     server = None
     say = progress or (lambda *a: None)
+    loadavg = os.getloadavg()[0]
     try:
         say("migrating a fresh database")
         _sanxiang(["migrate"], env)
@@ -169,12 +207,22 @@ def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: 
                                      capture_output=True, text=True).stdout.strip().splitlines()[-1]
         created = _sanxiang(["token", "create", "--agency", agency_code, "--name", "bench", "--scopes", "publicity:push"], env)
         token = created.stdout.strip().splitlines()[-1]
+        if auto_publish:
+            _sanxiang(["publicity", "auto-publish", "--agency", agency_code, "on"], env)
         say(f"generating {records} records (Faker zh_CN)")
         data = generate_records(records, seed=seed)
         # the warm-up's 文号 follow the measured records' (one namespace per agency)
         warmup = generate_records(min(batch, 200), seed=seed + 1, prefix="WARM", first_number=records + 1)
+        say("one batch in-process (queries counted)")
+        in_process_data = generate_records(batch + 50, seed=seed + 2, prefix="INPROC", first_number=records + 1001)
+        in_process_file = tmp / "in-process.json"
+        in_process_file.write_text(json.dumps(in_process_data, ensure_ascii=False), encoding="utf-8")
+        in_process = json.loads(subprocess.run(
+            [sys.executable, "-c", _IN_PROCESS, json.dumps({"file": str(in_process_file), "agency": agency_code})],
+            env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "sanxiang", "serve", "--port", str(port), "--threads", str(threads)],
+        serve = ["serve", "--port", str(port), "--threads", str(threads)] + (["--workers", str(workers)] if workers else [])
+        server = subprocess.Popen([sys.executable, "-m", "sanxiang", *serve],
                                   env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_serving(server)
         say(f"server on port {port}; pushing")
@@ -220,6 +268,14 @@ def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: 
             "share_of_ceiling": round((records / elapsed) / (ceiling["rows"] / ceiling["seconds"]), 2),
             "ceiling_raw_sql_records_per_s": round(ceiling["rows"] / ceiling["raw_seconds"]),
             "server_threads": threads,
+            "server": f"gunicorn --workers {workers} --threads {threads}" if workers else f"waitress --threads {threads}",
+            "auto_publish": auto_publish,
+            "in_process_records": in_process["records"],
+            "in_process_records_per_s": round(in_process["records"] / in_process["seconds"]),
+            "in_process_queries_per_record": round(in_process["queries"] / in_process["records"], 2),
+            "in_process_published": in_process["published"],
+            "loadavg": round(loadavg, 2),
+            "loadavg_end": round(os.getloadavg()[0], 2),
             "note": "HTTP: one keep-alive client, batches in sequence, end to end (encode, send, validate, "
                     "receive_records, audit, respond). Ceiling: the same normalised rows bulk-inserted into "
                     "Decision + DecisionVersion directly, same batch size, no HTTP and no validation.",
@@ -250,11 +306,14 @@ def main(argv=None) -> None:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=0, help="serve through gunicorn with N workers (default: waitress)")
+    parser.add_argument("--auto-publish", action="store_true", help="the agency publishes received records automatically")
     args = parser.parse_args(argv)
-    figures = run_ingest_bench(records=args.records, batch=args.batch, threads=args.threads, progress=_bar)
+    figures = run_ingest_bench(records=args.records, batch=args.batch, threads=args.threads, progress=_bar,
+                               auto_publish=args.auto_publish, workers=args.workers)
     from bench.__main__ import write
 
-    write("ingest", figures)
+    write("ingest", figures, suffix="-autopublish" if args.auto_publish else "")
 
 
 if __name__ == "__main__":

@@ -71,41 +71,80 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
-def append_audit(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "", payload=None) -> AuditEntry:
-    """Append one entry. Call it inside the transaction of the write it
-    records, so the change and its audit entry commit or roll back together."""
+@dataclass(frozen=True)
+class PendingEntry:
+    """An audit entry prepared before the chain is locked (``pending_entry``):
+    everything but its place in the chain (seq, time, prev_hash)."""
+
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    payload: str  # canonical JSON
+
+
+def pending_entry(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "", payload=None) -> PendingEntry:
+    """Prepare an entry (actor named, payload serialised) for ``append_audit_many``."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    payload_text = canonical_json(payload if payload is not None else {})
+    return PendingEntry(actor=actor_label(actor), action=action, object_type=object_type, object_id=str(object_id),
+                        payload=canonical_json(payload if payload is not None else {}))
+
+
+def append_audit(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "", payload=None) -> AuditEntry:
+    """Append one entry. Call it inside the transaction of the write it
+    records, so the change and its audit entry commit or roll back together."""
+    [entry] = append_audit_many([pending_entry(actor=actor, action=action, obj=obj, object_type=object_type,
+                                               object_id=object_id, payload=payload)])
+    return entry
+
+
+def append_audit_many(pending: list[PendingEntry]) -> list[AuditEntry]:
+    """Append entries in the given order, each chained to the one before,
+    exactly as that many ``append_audit`` calls would. Call it inside the
+    transaction of the writes they record, after those writes: the chain is
+    locked here (on PostgreSQL until that transaction commits), so a writer
+    that prepares its entries first and appends them last holds the lock
+    only for this insert and its commit, and the chain's other writers (the
+    other web processes' batches) are not kept waiting while it works."""
+    if not pending:
+        return []
     with transaction.atomic():
         _lock_chain()
         last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
-        seq = (last.seq + 1) if last else 1
+        seq = last.seq if last else 0
         prev_hash = last.entry_hash if last else GENESIS_HASH
         now = timezone.now()
-        actor_name = actor_label(actor)
-        entry = AuditEntry(
-            seq=seq, time=now, actor=actor_name, action=action, object_type=object_type,
-            object_id=str(object_id), payload=payload_text, prev_hash=prev_hash,
-        )
-        entry.entry_hash = compute_entry_hash(
-            prev_hash=prev_hash, seq=seq, time=now, actor=actor_name, action=action,
-            object_type=object_type, object_id=str(object_id), payload=payload_text,
-        )
-        entry.save(force_insert=True)
+        entries = []
+        for p in pending:
+            seq += 1
+            entry = AuditEntry(seq=seq, time=now, actor=p.actor, action=p.action, object_type=p.object_type,
+                               object_id=p.object_id, payload=p.payload, prev_hash=prev_hash)
+            entry.entry_hash = prev_hash = compute_entry_hash(
+                prev_hash=entry.prev_hash, seq=seq, time=now, actor=p.actor, action=p.action,
+                object_type=p.object_type, object_id=p.object_id, payload=p.payload,
+            )
+            entries.append(entry)
+        if len(entries) == 1:
+            entries[0].save(force_insert=True)
+        else:
+            AuditEntry.objects.bulk_create(entries, batch_size=500)
         interval = settings.AUDIT_CHECKPOINT_INTERVAL
-        if interval > 0 and seq % interval == 0:
-            try:
-                # A savepoint: a chain error while checkpointing must not
-                # undo the entry (nor the business write it records).
-                with transaction.atomic():
-                    _checkpoint_at(seq, entry.entry_hash)
-            except AuditChainError as exc:
-                # Never block the business write: the chain is already
-                # broken, and `audit verify` will say where.
-                logger.error("audit checkpoint at #%s not written: %s", seq, exc)
-    return entry
+        if interval > 0:
+            for entry in entries:
+                if entry.seq % interval:
+                    continue
+                try:
+                    # A savepoint: a chain error while checkpointing must not
+                    # undo the entry (nor the business write it records).
+                    with transaction.atomic():
+                        _checkpoint_at(entry.seq, entry.entry_hash)
+                except AuditChainError as exc:
+                    # Never block the business write: the chain is already
+                    # broken, and `audit verify` will say where.
+                    logger.error("audit checkpoint at #%s not written: %s", entry.seq, exc)
+    return entries
 
 
 # --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,7 +32,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sanxiang.core import doc_numbers
-from sanxiang.core.audit import append_audit, canonical_json
+from sanxiang.core.audit import PendingEntry, append_audit, append_audit_many, canonical_json, pending_entry
 from sanxiang.core.calendar import calendar_session
 from sanxiang.core.deadlines import add_rule_period, period_text
 from sanxiang.core.refusals import Refused, reject
@@ -324,17 +325,26 @@ def _store_records(*, actor, agency: Agency, records: list[dict], source: str, r
     each record is stored in its own savepoint and only the refused ones are
     ``rejected`` (never half-written, never taking the others down). One
     audit entry records the batch: each record's outcome, version and
-    SHA-256, and the fields intake normalised."""
+    SHA-256, and the fields intake normalised.
+
+    The audit entries (each publication's, then the batch's) are prepared
+    while storing and appended last, in one go: the chain's lock is taken
+    just before the commit, not for the whole batch (docs/audit.md)."""
+    entries: list[PendingEntry] = []
     try:
         with transaction.atomic():
-            results = _receive_all(actor=actor, agency=agency, records=records, source=source, reason=reason)
+            results = _receive_all(actor=actor, agency=agency, records=records, source=source, reason=reason,
+                                   entries=entries)
     except STORAGE_ERRORS:
         log.warning("publicity: a batch of %d records was refused; storing record by record", len(records), exc_info=True)
-        results = []
+        results, entries = [], []
         for rec in records:
             try:
                 with transaction.atomic():
-                    results.extend(_receive_all(actor=actor, agency=agency, records=[rec], source=source, reason=reason))
+                    mine: list[PendingEntry] = []
+                    results.extend(_receive_all(actor=actor, agency=agency, records=[rec], source=source, reason=reason,
+                                                entries=mine))
+                entries.extend(mine)
             except STORAGE_ERRORS as exc:
                 log.warning("publicity: record %r refused by the database: %r", rec.get("external_id"), exc)
                 results.append(ReceiveResult(
@@ -352,12 +362,13 @@ def _store_records(*, actor, agency: Agency, records: list[dict], source: str, r
         payload["case"] = case.pk
     if normalised:
         payload["normalised"] = normalised
-    append_audit(actor=actor, action="publicity.receive", object_type="core.agency", object_id=str(agency.pk),
-                 payload=payload)
+    entries.append(pending_entry(actor=actor, action="publicity.receive", object_type="core.agency",
+                                 object_id=str(agency.pk), payload=payload))
+    append_audit_many(entries)
     return results
 
 
-def _receive_all(*, actor, agency, records, source, reason) -> list[ReceiveResult]:
+def _receive_all(*, actor, agency, records, source, reason, entries: list[PendingEntry]) -> list[ReceiveResult]:
     # A key repeated inside one batch is applied in order: pass after pass.
     ordered: list[ReceiveResult | None] = [None] * len(records)
     pending = list(enumerate(records))
@@ -367,7 +378,7 @@ def _receive_all(*, actor, agency, records, source, reason) -> list[ReceiveResul
             (later if item[1]["external_id"] in seen else this_pass).append(item)
             seen.add(item[1]["external_id"])
         results = _receive_pass(actor=actor, agency=agency, records=[rec for _, rec in this_pass], source=source,
-                                reason=reason)
+                                reason=reason, entries=entries)
         for (i, _), r in zip(this_pass, results):
             ordered[i] = r
         pending = later
@@ -411,7 +422,7 @@ def _insert_rows(model, field_names, rows) -> None:
         cursor.executemany(sql, [[a(v) if a else v for a, v in zip(adapters, row)] for row in rows])
 
 
-def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResult]:
+def _receive_pass(*, actor, agency, records, source, reason, entries: list[PendingEntry]) -> list[ReceiveResult]:
     actor_name = getattr(actor, "username", None) or str(actor)
     existing = {d.external_id: d for d in Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for r in records])}
     new, changed, session = [], [], {}
@@ -453,6 +464,17 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
     ])
     new_ids = {id(d) for d in new}
     auto = _agency_settings(agency).auto_publish
+    to_publish, published = [], set()
+    for n, d in enumerate(decisions):
+        if n in unchanged:
+            continue
+        if d.status == DecisionStatus.PUBLISHED:
+            to_publish.append((d, actor_name, d.data.get("correction_reason") or reason or "执法决定信息更正"))
+            published.add(n)
+        elif auto and d.status == DecisionStatus.PENDING:
+            to_publish.append((d, "system:auto-check", ""))
+            published.add(n)
+    entries.extend(_publish_many(to_publish)[1])
     results = []
     for n, d in enumerate(decisions):
         if n in unchanged:
@@ -462,17 +484,10 @@ def _receive_pass(*, actor, agency, records, source, reason) -> list[ReceiveResu
                 warnings=[d.not_public_reason] if d.not_public_reason else [], outcome=UNCHANGED, digest=digests[n],
             ))
             continue
-        published = False
-        if d.status == DecisionStatus.PUBLISHED:
-            _publish(decision=d, actor=actor_name, reason=d.data.get("correction_reason") or reason or "执法决定信息更正")
-            published = True
-        elif auto and d.status == DecisionStatus.PENDING:
-            _publish(decision=d, actor="system:auto-check", reason="")
-            published = True
         results.append(ReceiveResult(
             external_id=d.external_id, decision_id=d.pk, version=d.version, status=d.status, created=id(d) in new_ids,
             publication_due=d.publication_due, publication_due_provisional=d.publication_due_provisional,
-            published=published, warnings=[d.not_public_reason] if d.not_public_reason else [],
+            published=n in published, warnings=[d.not_public_reason] if d.not_public_reason else [],
             outcome=CREATED if id(d) in new_ids else CORRECTED, digest=digests[n],
         ))
     return results
@@ -506,38 +521,74 @@ def public_title(data: dict, kind: str) -> str:
 
 def _publish(*, decision: Decision, actor: str, reason: str) -> PublicDecision:
     """Create or update the public copy from the decision's current version."""
-    now = timezone.now()
-    agency = decision.agency
-    copy = _public_copy(decision, notes={"reason": reason or ""})
-    public_data = copy.data
-    existing = PublicDecision.objects.filter(decision=decision).first()
-    first_publication = decision.published_at is None
-    if first_publication:
-        decision.published_at = now
-        decision.publicity_end = publicity_period_end(data=decision.data, kind=decision.kind,
-                                                      start=clock.local_date(now), agency=agency)
-    decision.status = DecisionStatus.PUBLISHED
-    decision.save(update_fields=["status", "published_at", "publicity_end"])
-    values = dict(
-        agency=agency, region_path=agency.region.path, kind=decision.kind, version=decision.version,
-        doc_number=copy.doc_number, party_name=copy.party_name, title=copy.title, data=public_data,
-        main_category=main_category(public_data.get("penalty_categories") or []),
-        fine_fen=public_data.get("fine_fen"), decision_date=decision.decision_date,
-        published_at=existing.published_at if existing else now, publicity_end=decision.publicity_end, visible=True,
-    )
-    if existing:
-        for k, v in values.items():
-            setattr(existing, k, v)
-        existing.save()
-        public = existing
-    else:
-        public = PublicDecision.objects.create(decision=decision, **values)
-    PublicVersion.objects.create(public=public, number=decision.version, data=public_data,
-                                 reason=PublicText("") if first_publication else copy.notes["reason"], published_at=now)
-    search.index_public(public)
-    append_audit(actor=actor, action="publicity.publish" if first_publication else "publicity.correct", obj=decision,
-                 payload={"version": decision.version, "public_digest": record_digest(public_data), "reason": reason})
+    [public], entries = _publish_many([(decision, actor, reason)])
+    append_audit_many(entries)
     return public
+
+
+def _publish_many(items: list[tuple[Decision, str, str]]) -> tuple[list[PublicDecision], list[PendingEntry]]:
+    """Create or update the public copies of ``items`` ((decision, actor,
+    reason), distinct decisions) from each decision's current version, in
+    a few statements for the lot: the public rows, their history, the
+    decisions' status and the search index. Returns the public copies and
+    the audit entries to append (one per decision: publicity.publish the
+    first time, publicity.correct after), which the caller appends in the
+    same transaction."""
+    from .redaction import check_public_row, loaded_fingerprints
+
+    if not items:
+        return [], []
+    now = timezone.now()
+    today = clock.local_date(now)
+    existing = {p.decision_id: p for p in PublicDecision.objects.filter(decision__in=[d.pk for d, _, _ in items])}
+    publics, created, versions, entries = [], [], [], []
+    status_groups: dict[tuple, list[int]] = defaultdict(list)
+    for decision, actor, reason in items:
+        agency = decision.agency
+        copy = _public_copy(decision, notes={"reason": reason or ""})
+        public_data = copy.data
+        public = existing.get(decision.pk)
+        first_publication = decision.published_at is None
+        if first_publication:
+            decision.published_at = now
+            decision.publicity_end = publicity_period_end(data=decision.data, kind=decision.kind, start=today,
+                                                          agency=agency)
+        decision.status = DecisionStatus.PUBLISHED
+        status_groups[(decision.published_at, decision.publicity_end)].append(decision.pk)
+        values = dict(
+            agency=agency, region_path=agency.region.path, kind=decision.kind, version=decision.version,
+            doc_number=copy.doc_number, party_name=copy.party_name, title=copy.title, data=public_data,
+            main_category=main_category(public_data.get("penalty_categories") or []),
+            fine_fen=public_data.get("fine_fen"), decision_date=decision.decision_date,
+            published_at=public.published_at if public else now, publicity_end=decision.publicity_end, visible=True,
+        )
+        if public is not None:
+            for k, v in values.items():
+                setattr(public, k, v)
+            public.save()
+        else:
+            public = PublicDecision(decision=decision, **values)
+            check_public_row(public, PublicDecision._meta.label)  # what PublicDecision.save checks
+            created.append(public)
+        publics.append(public)
+        versions.append(PublicVersion(public=public, number=decision.version, data=public_data,
+                                      reason=PublicText("") if first_publication else copy.notes["reason"],
+                                      published_at=now))
+        entries.append(pending_entry(
+            actor=actor, action="publicity.publish" if first_publication else "publicity.correct", obj=decision,
+            payload={"version": decision.version, "public_digest": record_digest(public_data), "reason": reason}))
+    for (published_at, publicity_end), pks in status_groups.items():
+        Decision.objects.filter(pk__in=pks).update(status=DecisionStatus.PUBLISHED, published_at=published_at,
+                                                   publicity_end=publicity_end)
+    PublicDecision.objects.bulk_create(created, batch_size=500)
+    for public in created:
+        public._public_loaded = loaded_fingerprints(public, PublicDecision._meta.label)
+    for version in versions:
+        check_public_row(version, PublicVersion._meta.label)  # what PublicVersion.save checks
+    PublicVersion.objects.bulk_create(versions, batch_size=500)
+    for public in publics:
+        search.index_public(public)
+    return publics, entries
 
 
 @transaction.atomic

@@ -177,6 +177,29 @@ def test_postgresql_refuses_truncate_of_a_non_empty_audit_table():
 
 
 @pytest.mark.django_db
+def test_entries_appended_together_chain_as_single_appends_and_checkpoint_inside_the_batch(settings):
+    settings.AUDIT_CHECKPOINT_INTERVAL = 4
+    append_entries(2)
+    with transaction.atomic():
+        batch = audit.append_audit_many([
+            audit.pending_entry(actor=f"officer-{i}", action="publicity.publish", object_type="publicity.decision",
+                                object_id=str(i), payload={"version": 1, "reason": "更正 %d" % i})
+            for i in range(7)])
+    assert [e.seq for e in batch] == list(range(3, 10)) and audit.append_audit_many([]) == []
+    append_entries(1)
+    rows = list(AuditEntry.objects.order_by("seq"))
+    assert [r.seq for r in rows] == list(range(1, 11))
+    for before, row in zip([None, *rows], rows):
+        assert row.prev_hash == (before.entry_hash if before else audit.GENESIS_HASH)
+        assert row.entry_hash == compute_entry_hash(prev_hash=row.prev_hash, seq=row.seq, time=row.time,
+                                                    actor=row.actor, action=row.action, object_type=row.object_type,
+                                                    object_id=row.object_id, payload=row.payload)
+    assert rows[2].payload == audit.canonical_json({"version": 1, "reason": "更正 0"})
+    assert list(AuditCheckpoint.objects.order_by("tree_size").values_list("tree_size", flat=True)) == [4, 8]
+    result = verify_chain()
+    assert result.ok and result.count == 10 and result.checkpoints_checked == 2
+
+
 def test_intact_chain_verifies_with_count_root_and_checkpoint(settings, capsys):
     settings.AUDIT_CHECKPOINT_INTERVAL = 4
     entries = append_entries(10)
