@@ -234,6 +234,9 @@ QUEUE_URL = os.environ.get("SANXIANG_QUEUE_URL", "").strip() or f"sqlite:///{DAT
 QUEUE_NAME = os.environ.get("SANXIANG_QUEUE_NAME", "").strip() or "sanxiang"
 QUEUE_RETRIES = int(os.environ.get("SANXIANG_QUEUE_RETRIES", "5"))
 QUEUE_RETRY_DELAY = int(os.environ.get("SANXIANG_QUEUE_RETRY_DELAY", "30"))
+# A consumer's heartbeat lasts this long: the tasks a killed consumer had
+# taken go back to the queue within about this time (docs/queue.md).
+QUEUE_LEASE_SECONDS = float(os.environ.get("SANXIANG_QUEUE_LEASE_SECONDS", "30"))
 
 AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("SANXIANG_AUDIT_CHECKPOINT_INTERVAL", "256"))
 # Key for the HMAC that signs Merkle checkpoints. Keep it apart from

@@ -162,11 +162,16 @@ class _Heartbeat(threading.Thread):
 
 def _release(name: str, owner: str, *, result: int | None, error: str) -> None:
     from .models import ScheduledJob
+    from .services import resolve_failures_of_job  # same app; services needs the models loaded
 
     values = dict(owner="", locked_until=None, last_finished_at=clock.now(), last_ok=not error,
                   last_result=result, last_error=error[-4000:])
     values["consecutive_failures"] = F("consecutive_failures") + 1 if error else 0
     ScheduledJob.objects.filter(name=name, owner=owner).update(**values)
+    if not error:
+        # The failures of earlier runs listed on the failed-tasks page are
+        # settled by this success.
+        resolve_failures_of_job(task_name=PERIODIC[name].name if name in PERIODIC else f"job.{name}")
 
 
 def run_job(name: str, path: str, *, due_before=None, or_failed: bool = False) -> int | Failed | Busy | None:

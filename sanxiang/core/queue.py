@@ -21,14 +21,26 @@ docs/queue.md): Huey on an existing engine.
 - ``run_pending()`` executes what the real storage holds, here and now (the
   tests' way to run the queue without a consumer thread; also `sanxiang
   worker --drain`).
+- Delivery is at least once (decision 0014, "Delivery"): taking a task moves
+  it into an in-flight record of the taking process (its consumer id),
+  acknowledged when the task ends in any way (done, failed for good, retry
+  scheduled, revoked). Every process that takes tasks keeps a heartbeat
+  (lease ``QUEUE_LEASE_SECONDS``) and reaps: the in-flight tasks of a
+  process whose heartbeat ran out (SIGKILL, OOM, power loss) go back to the
+  queue. Due retries move from the schedule to the queue in one step of
+  the storage. Every task is therefore written to be safe to run twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
+import time
 import traceback
+import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -40,6 +52,7 @@ from huey import Huey
 from huey import signals as huey_signals
 from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import clock
 
@@ -54,16 +67,259 @@ LABELS: dict = {}
 _inline = threading.local()  # set while run_pending() executes in the caller's thread
 
 
-class QueueSqliteStorage(SqliteStorage):
+class _Delivery:
+    """What the acknowledging storages share: this process's consumer id,
+    the lease, and the heartbeat thread (started by the first claim) that
+    renews this process's heartbeat and reaps the tasks of dead consumers
+    every third of a lease."""
+
+    def _init_delivery(self, lease):
+        self.lease = max(float(lease), 1.0)
+        self.consumer_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._beat_lock = threading.Lock()
+        self._beat_thread = None
+        self._beat_stop = threading.Event()
+
+    def _ensure_heartbeat(self):
+        if self._beat_thread is not None:
+            return
+        with self._beat_lock:
+            if self._beat_thread is None:
+                self.heartbeat()  # alive before the first claim
+                thread = threading.Thread(target=self._beat_loop, name="sanxiang-queue-heartbeat", daemon=True)
+                thread.start()
+                self._beat_thread = thread
+
+    def _beat_loop(self):
+        while not self._beat_stop.wait(self.lease / 3):
+            try:
+                self.heartbeat()
+                self.reap()
+            except Exception:  # storage unreachable for a moment: the next beat tries again
+                log.exception("queue heartbeat failed")
+
+    def stop_heartbeat(self):
+        self._beat_stop.set()
+
+    def dequeue(self):
+        claimed = self.claim()
+        return None if claimed is None else claimed[1]
+
+
+class QueueSqliteStorage(_Delivery, SqliteStorage):
     """Huey's SQLite storage with the durability of the platform's own
     SQLite database (settings.py): WAL with synchronous=NORMAL, which
     survives a crash of the process (the OS has the pages) and syncs at
-    checkpoints, instead of one fsync per enqueue and per dequeue."""
+    checkpoints, instead of one fsync per enqueue and per dequeue.
+
+    A claim moves the task's row from ``task`` to ``inflight`` (with the
+    claiming consumer) in one transaction; ``consumer`` holds each
+    consumer's heartbeat (alive_until, wall clock: one machine)."""
+
+    ddl = SqliteStorage.ddl + [
+        "create table if not exists inflight (id integer not null primary key autoincrement, "
+        "queue text not null, data blob not null, priority real not null default 0.0, consumer text not null)",
+        "create index if not exists inflight_queue_consumer on inflight (queue, consumer)",
+        "create table if not exists consumer (queue text not null, id text not null, "
+        "alive_until real not null, primary key (queue, id))",
+    ]
+
+    def __init__(self, name="huey", lease=30, **kwargs):
+        self._init_delivery(lease)
+        super().__init__(name, **kwargs)
 
     def _create_connection(self):
         conn = super()._create_connection()
         conn.execute("pragma synchronous=1")
         return conn
+
+    def claim(self):
+        """(token, data) of the next task, now in flight for this process;
+        None when the queue is empty."""
+        self._ensure_heartbeat()  # and the reaper, which must run in an idle consumer too
+        if not self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True):
+            return None
+        with self.db(commit=True) as curs:
+            curs.execute("select id, data, priority from task where queue = ? order by priority desc, id limit 1",
+                         (self.name,))
+            row = curs.fetchone()
+            if row is None:
+                return None
+            tid, data, priority = row
+            curs.execute("delete from task where id = ?", (tid,))
+            curs.execute("insert into inflight (queue, data, priority, consumer) values (?, ?, ?, ?)",
+                         (self.name, data, priority, self.consumer_id))
+            return curs.lastrowid, data
+
+    def ack(self, token) -> None:
+        self.sql("delete from inflight where id = ?", (token,), commit=True)
+
+    def nack(self, token) -> None:
+        """Back to the queue at once (a consumer interrupted while stopping)."""
+        with self.db(commit=True) as curs:
+            curs.execute("insert into task (queue, data, priority) select queue, data, priority "
+                         "from inflight where id = ?", (token,))
+            curs.execute("delete from inflight where id = ?", (token,))
+
+    def heartbeat(self) -> None:
+        self.sql("insert or replace into consumer (queue, id, alive_until) values (?, ?, ?)",
+                 (self.name, self.consumer_id, time.time() + self.lease), commit=True)
+
+    def reap(self) -> int:
+        """Put back the in-flight tasks of consumers whose heartbeat ran
+        out (one transaction: of several reapers, one moves each task)."""
+        now = time.time()
+        dead = ("select id from consumer where queue = ? and alive_until <= ? union "
+                "select consumer from inflight where queue = ? and consumer not in "
+                "(select id from consumer where queue = ?)")
+        with self.db(commit=True) as curs:
+            curs.execute(f"insert into task (queue, data, priority) select queue, data, priority from inflight "
+                         f"where queue = ? and consumer in ({dead}) order by id",
+                         (self.name, self.name, now, self.name, self.name))
+            moved = curs.rowcount
+            curs.execute(f"delete from inflight where queue = ? and consumer in ({dead})",
+                         (self.name, self.name, now, self.name, self.name))
+            curs.execute("delete from consumer where queue = ? and alive_until <= ?", (self.name, now))
+            return moved
+
+    def inflight_count(self) -> int:
+        return self.sql("select count(id) from inflight where queue = ?", (self.name,), results=True)[0][0]
+
+    def read_schedule(self, ts):
+        """Move the due scheduled tasks (retries) into the queue in one
+        transaction (Huey reads them out and enqueues them after: a crash
+        between the two lost them); nothing is returned to enqueue."""
+        with self.db(commit=True) as curs:
+            params = (self.name, ts.timestamp())
+            curs.execute("insert into task (queue, data, priority) select queue, data, 0 from schedule "
+                         "where queue = ? and timestamp <= ? order by timestamp, id", params)
+            curs.execute("delete from schedule where queue = ? and timestamp <= ?", params)
+        return []
+
+    def flush_queue(self):
+        super().flush_queue()
+        self.sql("delete from inflight where queue = ?", (self.name,), commit=True)
+        self.sql("delete from consumer where queue = ?", (self.name,), commit=True)
+
+
+# Redis: a claim moves the task from the queue list into this consumer's
+# processing list (BLMOVE, atomic); the heartbeat is a key with a TTL of one
+# lease; the consumers that ever claimed are in a set. The reaper is one
+# script (atomic: of several reapers, one moves each task).
+_REAP_LUA = """
+local moved = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. id) == 0 then
+    local processing = ARGV[2] .. id
+    while redis.call('LMOVE', processing, KEYS[2], 'LEFT', 'RIGHT') do
+      moved = moved + 1
+    end
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return moved
+"""
+
+_NACK_LUA = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+_SCHEDULE_TO_QUEUE_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for _, data in ipairs(due) do
+  redis.call('LPUSH', KEYS[2], data)
+end
+if #due > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+end
+return #due
+"""
+
+
+class QueueRedisStorage(_Delivery, RedisStorage):
+    """Huey's Redis storage with acknowledged delivery (see _REAP_LUA)."""
+
+    def __init__(self, name="huey", lease=30, **kwargs):
+        self._init_delivery(lease)
+        super().__init__(name, **kwargs)
+        self.consumers_key = f"{self.queue_key}.consumers"
+        self.alive_prefix = f"{self.queue_key}.alive."
+        self.processing_prefix = f"{self.queue_key}.processing."
+        self.processing_key = self.processing_prefix + self.consumer_id
+        self._reap = self.conn.register_script(_REAP_LUA)
+        self._nack = self.conn.register_script(_NACK_LUA)
+        self._move_due = self.conn.register_script(_SCHEDULE_TO_QUEUE_LUA)
+
+    def claim(self):
+        self._ensure_heartbeat()
+        if self.blocking:
+            try:
+                data = self.conn.blmove(self.queue_key, self.processing_key, self.read_timeout, "RIGHT", "LEFT")
+            except RedisTimeoutError:  # as Huey's own dequeue: a timed-out blocking read is an empty queue
+                data = None
+        else:
+            data = self.conn.lmove(self.queue_key, self.processing_key, "RIGHT", "LEFT")
+        return None if data is None else (data, data)
+
+    def ack(self, token) -> None:
+        self.conn.lrem(self.processing_key, 1, token)
+
+    def nack(self, token) -> None:
+        self._nack(keys=[self.processing_key, self.queue_key], args=[token])
+
+    def heartbeat(self) -> None:
+        pipe = self.conn.pipeline()
+        pipe.set(self.alive_prefix + self.consumer_id, b"1", px=int(self.lease * 1000))
+        pipe.sadd(self.consumers_key, self.consumer_id)
+        pipe.execute()
+
+    def reap(self) -> int:
+        return int(self._reap(keys=[self.consumers_key, self.queue_key],
+                              args=[self.alive_prefix, self.processing_prefix]))
+
+    def inflight_count(self) -> int:
+        ids = self.conn.smembers(self.consumers_key)
+        return sum(self.conn.llen(self.processing_prefix + i.decode()) for i in ids)
+
+    def read_schedule(self, ts):
+        self._move_due(keys=[self.schedule_key, self.queue_key], args=[self.convert_ts(ts)])
+        return []
+
+    def flush_queue(self):
+        super().flush_queue()
+        ids = [i.decode() for i in self.conn.smembers(self.consumers_key)]
+        keys = [self.processing_prefix + i for i in ids] + [self.alive_prefix + i for i in ids]
+        self.conn.delete(self.consumers_key, *keys)
+
+
+class QueueHuey(Huey):
+    """Huey whose dequeue claims (the task remembers its delivery token) and
+    whose execute acknowledges when the task has ended in any way: done,
+    failed for good (recorded), retry scheduled, revoked, or put off to its
+    eta. A task interrupted by a stopping consumer goes back to the queue
+    at once (``_interrupted``); a consumer killed outright leaves its tasks
+    in flight until the reaper returns them."""
+
+    def dequeue(self):
+        claimed = self.storage.claim()
+        if claimed is None:
+            return None
+        token, data = claimed
+        task_obj = self.deserialize_task(data)
+        task_obj._delivery = token
+        return task_obj
+
+    def execute(self, task, timestamp=None):
+        try:
+            return super().execute(task, timestamp)
+        finally:
+            token = task.__dict__.pop("_delivery", None)
+            if token is not None:
+                self.storage.ack(token)
 
 
 def storage_options(url: str, name: str) -> tuple[type, dict]:
@@ -76,9 +332,9 @@ def storage_options(url: str, name: str) -> tuple[type, dict]:
         if not path or path.endswith("/"):
             raise ImproperlyConfigured(f"SANXIANG_QUEUE_URL {url!r} names no file (sqlite:///PATH)")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return QueueSqliteStorage, {"filename": path, "timeout": 30}
+        return QueueSqliteStorage, {"filename": path, "timeout": 30, "lease": settings.QUEUE_LEASE_SECONDS}
     if parsed.scheme in ("redis", "rediss", "unix"):
-        return RedisStorage, {"url": url}
+        return QueueRedisStorage, {"url": url, "lease": settings.QUEUE_LEASE_SECONDS}
     raise ImproperlyConfigured(
         f"SANXIANG_QUEUE_URL must start with sqlite:/// or redis://, not {url!r}")
 
@@ -87,7 +343,7 @@ def _make_huey() -> Huey:
     storage_class, options = storage_options(settings.QUEUE_URL, settings.QUEUE_NAME)
     # results=False: nothing reads a task's return value, and stored results
     # would only grow; what a task does is in the database and the audit log.
-    return Huey(settings.QUEUE_NAME, results=False, utc=True, storage_class=storage_class, **options)
+    return QueueHuey(settings.QUEUE_NAME, results=False, utc=True, storage_class=storage_class, **options)
 
 
 huey = _make_huey()
@@ -97,20 +353,9 @@ def use_storage(url: str, name: str) -> None:
     """Point this process's queue at another storage (the tests run every
     queue test on SQLite and on Redis with one set of tasks)."""
     storage_class, options = storage_options(url, name)
+    huey.storage.stop_heartbeat()
     huey.storage.close()
     huey.name, huey.storage_class, huey.storage_kwargs = name, storage_class, options
-    huey.storage = huey.create_storage()
-
-
-def reset_after_fork() -> None:
-    """Give a process just forked from one that used the queue a storage of
-    its own (gunicorn's workers, forked from the master, where the embedded
-    consumer's threads use the storage at any moment). Huey's SQLite storage
-    has one connection behind one lock per process: a fork while a consumer
-    thread held that lock left the worker's copy locked forever (its first
-    enqueue hung; found by the upload bench), and an SQLite connection must
-    not be used on both sides of a fork. The inherited storage is left
-    alone: closing it would wait for that lock."""
     huey.storage = huey.create_storage()
 
 
@@ -237,6 +482,29 @@ def _connections_after(task_obj, value, exc):
 def _summary(args, kwargs) -> str:
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
     return ", ".join(parts)[:500]
+
+
+@huey.signal(huey_signals.SIGNAL_INTERRUPTED)
+def _put_back_interrupted(signal, task_obj, *args, **kwargs):
+    """A consumer stopping (SIGTERM) abandons its running tasks: they go
+    back to the queue now rather than after a lease."""
+    token = task_obj.__dict__.pop("_delivery", None)
+    if token is not None:
+        try:
+            huey.storage.nack(token)
+        except Exception:  # the reaper returns it once this process's heartbeat runs out
+            log.exception("could not put back the interrupted task %s", task_obj.id)
+
+
+def inflight_count() -> int:
+    """Tasks taken by a consumer and not yet acknowledged."""
+    return huey.storage.inflight_count()
+
+
+def reap() -> int:
+    """Put back the in-flight tasks of consumers whose heartbeat ran out
+    (every consumer does it every third of a lease); returns how many."""
+    return huey.storage.reap()
 
 
 @huey.signal(huey_signals.SIGNAL_ERROR)

@@ -242,6 +242,23 @@ def unlock_login(*, actor, username: str = "", ip_address: str = "") -> int:
     return count
 
 
+def resolve_failures_of_job(*, task_name: str) -> int:
+    """A scheduled job has just run without error: its open failure rows
+    (``task_name`` "job.<name>", final or still retrying) are resolved by the
+    system, since the work they stood for is now done. Audited, one entry
+    per row, in one transaction; returns how many."""
+    with transaction.atomic():
+        rows = list(FailedTask.objects.select_for_update().filter(name=task_name, resolved_at__isnull=True))
+        now = clock.now()
+        for row in rows:
+            row.resolved_at = now
+            row.save(update_fields=["resolved_at"])
+            append_audit(actor="system", action="queue.failure_resolved", obj=row, payload={
+                "task": row.name, "failed_task_id": row.task_id, "attempts": row.attempts,
+                "error": row.error[:500], "by": "a later run of the job succeeded"})
+    return len(rows)
+
+
 def retry_failed_task(*, actor, failed: FailedTask) -> FailedTask:
     """Re-enqueue a task of the job queue whose attempts are spent, with its
     arguments and a full set of attempts (a periodic job: run now under its

@@ -237,7 +237,8 @@ def receive_upload_chunk(*, upload: Upload, offset: int, stream, content_length,
                     pass  # the queued check was first: the item exists
 
     uploads.receive_chunk(upload_id=upload.pk, offset=offset, stream=stream, content_length=content_length,
-                          checksum=checksum, on_stored=stored, on_durable=durable)
+                          checksum=checksum, on_stored=stored, on_durable=durable,
+                          recorded_offset=lambda: Upload.objects.values_list("offset", flat=True).get(pk=upload.pk))
     upload.refresh_from_db()
     return upload
 
@@ -786,7 +787,10 @@ def file_ended_case(*, actor, case) -> None:
     # Packaging is heavy work: the job queue builds it once this transaction
     # has committed (retried with growing delays; a build that keeps
     # failing is listed on the failed-tasks page).
-    queue.enqueue_on_commit(tasks.build_archive, case.pk, **_actor_ref(actor))
+    # The ending's moment goes with the task: a second delivery of it (the
+    # queue delivers at least once) finds the package built since and
+    # builds no other.
+    queue.enqueue_on_commit(tasks.build_archive, case.pk, ended_at=timezone.now().isoformat(), **_actor_ref(actor))
 
 
 def _actor_ref(actor) -> dict:
@@ -796,13 +800,23 @@ def _actor_ref(actor) -> dict:
     return {"actor_id": actor.pk}
 
 
-def build_ended_case_archive(*, case_id: int, actor_id: int | None = None, actor_name: str = "") -> str:
+def build_ended_case_archive(*, case_id: int, actor_id: int | None = None, actor_name: str = "",
+                             ended_at: str | None = None) -> str:
     """The queued half of ``file_ended_case``: build the e-case file of a
     case that has ended, as the actor who ended it. Raises when the build
-    fails (the queue retries it); returns the package's path."""
+    fails (the queue retries it); returns the package's path. Safe to run
+    twice: a package of the case built since ``ended_at`` (the ending's
+    moment, ISO 8601) is that ending's, and no other is built."""
+    from .models import ArchivePackage
+
     Case = apps.get_model("cases", "Case")
     User = apps.get_model("core", "User")
     case = Case.objects.get(pk=case_id)
+    if ended_at:
+        built = ArchivePackage.objects.filter(case=case, built_at__gte=datetime.fromisoformat(ended_at)).first()
+        if built is not None:
+            log.info("case %s: the e-case file of this ending is already built (%s)", case_id, built.path)
+            return str(archive_dir() / built.path)
     actor = User.objects.get(pk=actor_id) if actor_id is not None else actor_name
     return str(build_case_archive(case=case, actor=actor))
 

@@ -13,10 +13,11 @@ from . import services
 
 
 @queue.task(name="evidence.build_archive", label=_("Build the e-case file of an ended case"))
-def build_archive(case_id: int, actor_id: int | None = None, actor_name: str = "") -> None:
+def build_archive(case_id: int, actor_id: int | None = None, actor_name: str = "", ended_at: str | None = None) -> None:
     """记录-3: the e-case file of a case that has just ended (enqueued by
-    services.file_ended_case once the ending commits)."""
-    services.build_ended_case_archive(case_id=case_id, actor_id=actor_id, actor_name=actor_name)
+    services.file_ended_case once the ending commits); once per ending,
+    however often the queue delivers it."""
+    services.build_ended_case_archive(case_id=case_id, actor_id=actor_id, actor_name=actor_name, ended_at=ended_at)
 
 
 @queue.task(name="evidence.finish_upload", label=_("Complete an upload whose serving process stopped after its last bytes"))

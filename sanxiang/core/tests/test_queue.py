@@ -9,6 +9,7 @@ and the failed-tasks page are the platform's own."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import subprocess
@@ -25,6 +26,7 @@ from django.conf import settings as django_settings
 from sanxiang.conftest import client_for, make_user
 from sanxiang.core import clock, jobs, queue, services
 from sanxiang.core.models import AuditEntry, FailedTask, Role, ScheduledJob
+from sanxiang.core.tests import queue_probe
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 RAN: list[str] = []
@@ -142,6 +144,131 @@ def test_a_sanxiang_worker_process_runs_tasks_enqueued_here_and_the_scheduled_jo
     assert queue.pending_count() == 0
 
 
+# --- delivery: at least once, never lost to a dead worker ---------------------------------
+
+
+def _lines(log: Path) -> list[str]:
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def _probe_worker(storage, data_dir: Path, lease: float, *extra: str) -> subprocess.Popen:
+    """A `sanxiang worker` process (the real command) with the probe tasks
+    declared, a heartbeat lease of ``lease`` seconds, no scheduled jobs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(SANXIANG_DATA_DIR=str(data_dir), SANXIANG_QUEUE_URL=storage.url, SANXIANG_QUEUE_NAME=storage.name,
+               SANXIANG_QUEUE_LEASE_SECONDS=str(lease))
+    proc = subprocess.Popen([sys.executable, "-c", queue_probe.WORKER, "--no-periodic", *extra], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = proc.stdout.readline()
+    assert first.startswith("Worker consuming"), first
+    return proc
+
+
+def _end(proc: subprocess.Popen, sig: int = 9) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    proc.communicate(timeout=60)
+
+
+def test_a_task_of_a_worker_killed_mid_run_runs_to_completion_once_more_in_the_next_worker(
+        storage, worker_data_dir, tmp_path):
+    """A `sanxiang worker` is SIGKILLed while a task runs (it waits for a
+    file the test has not made); the task it had completed before is done.
+    A new worker takes the killed one's task back once its heartbeat has run
+    out (lease 2 s), runs it to completion, and the queue drains: the
+    killed task ran exactly once more, the completed one never again."""
+    log, release = tmp_path / "ran.log", tmp_path / "release"
+    queue_probe.note(str(log), "quick")
+    queue_probe.wait_for_file(str(log), "slow", str(release))
+    first = _probe_worker(storage, worker_data_dir, 2, "--workers", "1")
+    try:
+        _wait_for(lambda: _lines(log) == ["done quick", "start slow"], "the first worker to start the slow task")
+        assert queue.inflight_count() == 1 and queue.pending_count() == 0
+    finally:
+        _end(first, 9)  # SIGKILL: no clean-up of any kind
+    assert queue.inflight_count() == 1  # still recorded as taken by the dead worker
+    second = _probe_worker(storage, worker_data_dir, 2, "--workers", "1")
+    try:
+        _wait_for(lambda: _lines(log).count("start slow") == 2, "the second worker to take the task back")
+        release.touch()
+        _wait_for(lambda: "done slow" in _lines(log), "the task to complete")
+        _wait_for(lambda: queue.inflight_count() == 0 and queue.pending_count() == 0, "the queue to drain")
+    finally:
+        _end(second, 2)
+    assert _lines(log) == ["done quick", "start slow", "start slow", "done slow"]
+    assert queue.inflight_count() == 0 and queue.pending_count() == 0
+
+
+def test_a_live_slow_workers_task_is_not_taken_back_while_its_heartbeat_goes_on(storage, worker_data_dir, tmp_path):
+    """A worker runs a task for five leases (1 s) while another worker and
+    this test reap all along: the heartbeat keeps it, nobody runs it a
+    second time; released, it completes once and the queue drains."""
+    log, release = tmp_path / "ran.log", tmp_path / "release"
+    queue_probe.wait_for_file(str(log), "slow", str(release))
+    slow = _probe_worker(storage, worker_data_dir, 1, "--workers", "1")
+    other = None
+    try:
+        _wait_for(lambda: _lines(log) == ["start slow"], "the worker to start the task")
+        other = _probe_worker(storage, worker_data_dir, 1, "--workers", "1")
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            assert queue.reap() == 0
+            time.sleep(0.2)
+        assert _lines(log) == ["start slow"] and queue.inflight_count() == 1 and queue.pending_count() == 0
+        release.touch()
+        _wait_for(lambda: queue.inflight_count() == 0 and "done slow" in _lines(log), "the task to complete")
+    finally:
+        _end(slow, 2)
+        if other is not None:
+            _end(other, 2)
+    assert _lines(log) == ["start slow", "done slow"] and queue.pending_count() == 0
+
+
+def test_a_worker_stopped_by_sigterm_puts_its_running_task_back_at_once(storage, worker_data_dir, tmp_path):
+    """systemd's stop (SIGTERM) interrupts the running task: it goes back to
+    the queue as the worker exits, not one lease later (60 s here)."""
+    log, release = tmp_path / "ran.log", tmp_path / "release"
+    queue_probe.wait_for_file(str(log), "slow", str(release))
+    worker = _probe_worker(storage, worker_data_dir, 60, "--workers", "1")
+    try:
+        _wait_for(lambda: _lines(log) == ["start slow"], "the worker to start the task")
+    finally:
+        _end(worker, 15)
+    assert queue.pending_count() == 1 and queue.inflight_count() == 0
+    release.touch()
+    queue.run_pending()
+    assert _lines(log) == ["start slow", "start slow", "done slow"]
+    assert queue.pending_count() == 0 and queue.inflight_count() == 0
+
+
+def test_the_reaper_returns_only_the_unacknowledged_tasks_of_a_consumer_whose_heartbeat_ran_out(storage, tmp_path):
+    """On the real storage, a second consumer (its own storage object, lease
+    1 s) takes two tasks, completes one (acknowledged) and dies with the
+    other in flight: while its heartbeat lasts the reaper returns nothing;
+    once it has run out, exactly the unacknowledged task comes back, and
+    running the queue completes it; a second reaping finds nothing."""
+    log = tmp_path / "ran.log"
+    storage_class, options = queue.storage_options(storage.url, storage.name)
+    options["lease"] = 1
+    other = storage_class(storage.name, **options)
+    try:
+        queue_probe.note(str(log), "first")
+        queue_probe.note(str(log), "second")
+        token, data = other.claim()
+        other.ack(token)
+        assert other.claim() is not None
+        other.stop_heartbeat()
+        assert queue.inflight_count() == 1 and queue.pending_count() == 0
+        assert queue.reap() == 0  # its heartbeat still lasts
+        _wait_for(lambda: queue.reap() == 1, "the dead consumer's heartbeat to run out")
+        assert queue.reap() == 0 and queue.inflight_count() == 0 and queue.pending_count() == 1
+        assert queue.run_pending() == 1
+    finally:
+        other.close()
+    assert _lines(log) == ["done second"]
+    assert queue.inflight_count() == 0 and queue.pending_count() == 0
+
+
 # --- periodic jobs: once across consumers ------------------------------------------
 
 
@@ -214,6 +341,52 @@ def test_a_retried_offer_runs_a_job_only_if_its_last_run_failed_or_it_is_due(sto
     queue.enqueue(queue.task_again(test_job.name, [], {}))
     queue.run_pending()
     assert RAN.count("job") == 3
+
+
+def healing_job() -> int:
+    """A scheduled job of this module that fails until the test heals it."""
+    if "job" not in HEALED:
+        raise RuntimeError("the publicity store is unreachable")
+    with _ran_lock:
+        RAN.append("healed job")
+    return 1
+
+
+@pytest.fixture
+def failing_job():
+    jobs.register_job("test.queue.healing", healing_job)
+    try:
+        yield jobs.PERIODIC["test.queue.healing"]
+    finally:
+        wrapper = jobs.PERIODIC.pop("test.queue.healing")
+        jobs.JOBS.pop("test.queue.healing")
+        queue.TASKS.pop(wrapper.name, None)
+        queue.LABELS.pop(wrapper.name, None)
+        wrapper.unregister()
+
+
+def test_a_scheduled_jobs_failure_is_resolved_when_a_later_run_of_it_succeeds(storage, failing_job, db):
+    """The job fails: its failure row is open (and its retry scheduled).
+    Healed, its next scheduled run succeeds: the row is resolved by the
+    system and audited; the retry that comes due afterwards finds the job
+    done and opens no new row."""
+    queue.enqueue(failing_job.s())
+    queue.run_pending()
+    row = FailedTask.objects.get(name=failing_job.name)
+    assert row.resolved_at is None and row.attempts == 1 and not row.final
+    HEALED.add("job")
+    ScheduledJob.objects.filter(name="test.queue.healing").update(
+        last_started_at=clock.now() - dt.timedelta(seconds=django_settings.JOBS_INTERVAL))
+    queue.enqueue(failing_job.s())  # the next minute's offer, the job due again
+    queue.run_pending()
+    assert RAN == ["healed job"]
+    row.refresh_from_db()
+    assert row.resolved_at is not None and row.resolved_by is None
+    entry = AuditEntry.objects.get(action="queue.failure_resolved")
+    assert json.loads(entry.payload)["failed_task_id"] == row.task_id
+    queue.run_pending(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))  # the retry, due
+    assert RAN == ["healed job"] and FailedTask.objects.filter(resolved_at__isnull=True).count() == 0
+    assert queue.pending_count() == 0 and queue.failed_count() == 0
 
 
 # --- retries, failure records, the page ---------------------------------------------
@@ -363,6 +536,34 @@ def test_the_archive_of_a_terminated_case_is_built_by_the_worker(storage, world,
     package = ArchivePackage.objects.get(case=case)
     assert package.built_by == head.username
     assert (Path(settings.ARCHIVE_DIR) / package.path).is_file()
+    assert not FailedTask.objects.exists() and queue.pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_archive_task_of_an_ending_delivered_twice_builds_one_package(storage, world, settings, tmp_path):
+    """The queue delivers at least once: the ending's build_archive task run
+    a second time (the same message, as a redelivery carries it) finds the
+    package of that ending and builds no other; a rebuild asked for later
+    (services.rebuild_archive) still makes a new package."""
+    from sanxiang.cases import services as case_services
+    from sanxiang.evidence import services as evidence_services
+    from sanxiang.evidence.models import ArchivePackage
+
+    settings.ARCHIVE_DIR = str(tmp_path / "archives")
+    head = make_user("changan_head_q2", Role.AGENCY_HEAD, agency=world.amr_changan)
+    case = case_services.open_case(actor=world.u_changan, agency=world.amr_changan, title="某商店超范围经营案",
+                                   act_kind="penalty", procedure="general", party_name="石家庄某某商店",
+                                   party_type="legal_person", opened_on=clock.today(),
+                                   officers=[world.changan_officer, world.changan_officer2])
+    case_services.terminate_case(actor=head, case=case, reason="违法事实不能成立", on=clock.today())
+    [message] = queue.huey.storage.enqueued_items()
+    assert queue.run_pending() == 1
+    queue.huey.storage.enqueue(message)  # the very message, delivered again
+    assert queue.run_pending() == 1
+    assert ArchivePackage.objects.filter(case=case).count() == 1
+    case.refresh_from_db()
+    evidence_services.rebuild_archive(actor=head, case=case)
+    assert ArchivePackage.objects.filter(case=case).count() == 2
     assert not FailedTask.objects.exists() and queue.pending_count() == 0
 
 
