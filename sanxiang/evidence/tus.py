@@ -289,6 +289,9 @@ def resource(request, upload_id):
         return _error(403, exc.code, exc.message, exc.field)
     except uploads.UploadBusy:
         return _error(423, "locked", "该上传正在被另一个请求写入，请稍后重试。")
+    except uploads.OffsetMoved as exc:
+        return _error(409, "offset_mismatch", f"Upload-Offset 为 {offset}，服务器已收到 {exc.recorded} 字节。",
+                      "Upload-Offset", headers={"Upload-Offset": str(exc.recorded)})
     except uploads.ChunkChecksumMismatch:
         return _error(460, "checksum_mismatch", "本段数据与 Upload-Checksum 不符，已丢弃，请重发本段。", "Upload-Checksum",
                       headers={"Upload-Offset": str(offset)})

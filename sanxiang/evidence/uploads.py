@@ -181,6 +181,15 @@ class UploadBusy(Exception):
     """Another request is writing this upload."""
 
 
+class OffsetMoved(Exception):
+    """Another PATCH at the same offset stored its bytes while this one
+    waited: the offset it was checked against is stale (tus: 409)."""
+
+    def __init__(self, recorded: int):
+        super().__init__(recorded)
+        self.recorded = recorded
+
+
 class ChunkChecksumMismatch(Exception):
     """The chunk's bytes do not match its Upload-Checksum (tus: 460)."""
 
@@ -269,7 +278,8 @@ def rehash(fh, length: int):
 
 
 def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | None,
-                  checksum: tuple[str, bytes] | None, on_stored, on_durable=None) -> tuple[int, object]:
+                  checksum: tuple[str, bytes] | None, on_stored, on_durable=None,
+                  recorded_offset=None) -> tuple[int, object]:
     """Append the request body to the partial file at `offset`.
 
     `stream.read(n)` gives the body; `content_length` bounds it (None: read
@@ -278,6 +288,11 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
     cut short by a dropped connection is kept (bytes are bytes, the final
     SHA-256 decides) unless it carries a checksum, which then cannot be
     verified, so it is discarded too.
+
+    `recorded_offset()`, if given, reads the offset on record once the lock
+    is held: a PATCH checked against an offset that another PATCH has since
+    moved raises OffsetMoved before it cuts anything (it would otherwise cut
+    the other one's durable bytes back to its stale offset).
 
     `on_stored(new_offset)` is called after the bytes are durable and must
     record the new offset (in the database); `on_durable(new_offset,
@@ -290,6 +305,8 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
     path = partial_path(key)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     with os.fdopen(fd, "r+b", buffering=0) as fh, _Locked(fh, key):
+        if recorded_offset is not None and (recorded := recorded_offset()) != offset:
+            raise OffsetMoved(recorded)
         size = os.fstat(fh.fileno()).st_size
         if size < offset:
             raise OSError(f"partial upload {key} has {size} bytes, fewer than its offset {offset}")

@@ -173,3 +173,41 @@ def test_the_write_back_request_of_a_large_patch_reports_a_refusal(tmp_path):
     with pytest.raises(OSError) as refused:
         uploads.start_writeback(fd)  # a closed descriptor
     assert refused.value.errno == errno.EBADF
+
+
+def test_a_patch_checked_against_an_offset_that_moved_meanwhile_cuts_nothing(cases):
+    """Two PATCHes at the same offset (a client's retry while its first try
+    was still being received, on another worker): the second was checked
+    against the old offset before the first stored its bytes. Once it holds
+    the lock it finds the offset moved and is refused (409) — before, it cut
+    the partial back to its stale offset, under bytes already on record
+    (found as 'partial has 1048576 bytes, fewer than its offset 2097152')."""
+    import io
+
+    from sanxiang.evidence import services, uploads
+    from sanxiang.evidence.models import Upload
+
+    from django.test import Client
+
+    data = mp4_bytes(2 * MB, seed=34)
+
+    client = Client()
+    created = client.post("/api/v1/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_AUTHORIZATION=f"Bearer {cases.token}",
+                          HTTP_UPLOAD_LENGTH=str(len(data)),
+                          HTTP_UPLOAD_METADATA=metadata_header(case=cases.case.pk, step=cases.step.pk,
+                                                               sha256=sha256_hex(data)))
+    assert created.status_code == 201
+    upload = Upload.objects.get()
+    stale = Upload.objects.get(pk=upload.pk)  # the retry's view: offset 0
+    first = services.receive_upload_chunk(upload=upload, offset=0, stream=io.BytesIO(data[:MB]), content_length=MB,
+                                          checksum=None)
+    assert first.offset == MB
+    with pytest.raises(uploads.OffsetMoved) as moved:
+        services.receive_upload_chunk(upload=stale, offset=0, stream=io.BytesIO(data[:MB // 2]),
+                                      content_length=MB // 2, checksum=None)
+    assert moved.value.recorded == MB
+    assert uploads.partial_path(upload.pk).stat().st_size == MB  # nothing cut
+    answer = client.generic("PATCH", f"/api/v1/uploads/{upload.pk}", data[MB:],
+                            content_type="application/offset+octet-stream", HTTP_TUS_RESUMABLE="1.0.0",
+                            HTTP_AUTHORIZATION=f"Bearer {cases.token}", HTTP_UPLOAD_OFFSET=str(MB))
+    assert answer.status_code == 204 and answer["Upload-Offset"] == str(len(data))
