@@ -136,19 +136,17 @@ def test_a_login_session_holds_across_the_worker_processes(production):
     assert me.status_code == 200 and me.json()["username"] == "officer"
 
 
-def test_sigterm_stops_the_production_server_gracefully(demo_dir):
-    proc, port, _ = start(demo_dir, "--workers", "1", "--threads", "1")
-    try:
-        assert requests.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
-        workers = children(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0
-        assert "Stopped." in proc.stdout.read()
-        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_sigterm_stops_the_production_server_gracefully(production):
+    """Runs after the tests above on the same server (a second server on
+    the same data directory would share its queue and database)."""
+    proc, base, _ = production
+    assert requests.get(base + "/", timeout=30).status_code == 200
+    workers = children(proc.pid)
+    assert workers
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    assert "Stopped." in proc.stdout.read()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
 def run_serve(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
