@@ -77,12 +77,14 @@ def run(*, storage: str, tasks: int, workers: int, redis_url: str, say=print) ->
         consume_s = time.perf_counter() - started
         consumer.stop()
         left = queue.pending_count()
+        in_flight = queue.inflight_count()  # every task acknowledged: 0
     finally:
         queue.flush()
     return {
         "storage": storage, "queue_url": url if storage == "sqlite" else redis_url, "tasks": tasks,
         "workers": workers, "enqueue_s": round(enqueue_s, 3), "enqueue_per_s": round(tasks / enqueue_s, 1),
         "consume_s": round(consume_s, 3), "done_per_s": round(tasks / consume_s, 1), "left_in_queue": left,
+        "left_in_flight": in_flight, "delivery": "at least once (claim, acknowledge, heartbeat)",
         "loadavg": round(loadavg, 2),
     }
 
@@ -92,6 +94,14 @@ def write(figures: dict) -> None:
     figures = {"benchmark": "queue", "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "python": platform.python_version(), "machine": f"{os.cpu_count()} cores", **figures}
     path = RESULTS / f"queue-{figures['storage']}.json"
+    if path.exists():
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        # The figures from before acknowledged delivery (a plain pop) stay
+        # beside the new ones, to show what acknowledgement costs.
+        before = earlier.get("before_acknowledgement") or (None if "delivery" in earlier else earlier)
+        if before:
+            figures["before_acknowledgement"] = {k: before.get(k) for k in (
+                "measured_at", "tasks", "workers", "enqueue_per_s", "done_per_s", "loadavg")}
     path.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"written to {path}", file=sys.stderr)
     print(json.dumps(figures, ensure_ascii=False))

@@ -5,8 +5,10 @@ minute. Run several (on one or more machines) for more throughput; each
 scheduled job still runs once per interval (docs/queue.md).
 
 Ctrl+C or SIGINT stops after the running tasks finish; SIGTERM (systemd's
-stop) interrupts them, and the queue runs an interrupted task again later
-only if it is retried (tasks are idempotent)."""
+stop) interrupts them and puts them back on the queue. A worker killed
+outright leaves its tasks in flight until its heartbeat runs out; another
+worker then puts them back (at-least-once delivery, tasks safe to run
+twice: docs/queue.md)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
