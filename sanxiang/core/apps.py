@@ -33,6 +33,9 @@ class CoreConfig(AppConfig):
         health.register_check("queue", health.check_queue)
         metrics.register_gauge("sanxiang_queue_pending", "Tasks waiting in the job queue (due now or scheduled retries)",
                                queue.pending_count)
+        metrics.register_gauge("sanxiang_queue_in_flight",
+                               "Tasks taken by a consumer and not yet acknowledged (a dead consumer's come back)",
+                               queue.inflight_count)
         metrics.register_gauge("sanxiang_queue_failed_tasks",
                                "Tasks whose attempts are spent and that nobody retried yet (失败任务 page)",
                                queue.failed_count)

@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from sanxiang.conftest import client_for, make_user
-from sanxiang.core import clock, jobs, queue, services
+from sanxiang.core import clock, jobs, metrics, queue, services
 from sanxiang.core.models import AuditEntry, FailedTask, Role, ScheduledJob
 from sanxiang.core.tests import queue_probe
 
@@ -259,6 +259,7 @@ def test_the_reaper_returns_only_the_unacknowledged_tasks_of_a_consumer_whose_he
         assert other.claim() is not None
         other.stop_heartbeat()
         assert queue.inflight_count() == 1 and queue.pending_count() == 0
+        assert "\nsanxiang_queue_in_flight 1.0\n" in metrics.render().decode()
         assert queue.reap() == 0  # its heartbeat still lasts
         _wait_for(lambda: queue.reap() == 1, "the dead consumer's heartbeat to run out")
         assert queue.reap() == 0 and queue.inflight_count() == 0 and queue.pending_count() == 1
