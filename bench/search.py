@@ -294,6 +294,9 @@ def run_search_bench(*, records: int, progress=None, reuse: bool = False) -> dic
                 cursor.execute("SELECT count(*) FROM publicity_search_index")
                 if cursor.fetchone()[0] != indexed:
                     raise RuntimeError("--reuse: the search index is incomplete (run `sanxiang search rebuild --now`)")
+                cursor.execute("SELECT count(*) FROM publicity_search_keys")
+                if cursor.fetchone()[0] != indexed:
+                    raise RuntimeError("--reuse: the search keys are incomplete (run `sanxiang search rebuild --now`)")
                 cursor.execute("VACUUM (ANALYZE)")
         analyse_index()
     else:

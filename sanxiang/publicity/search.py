@@ -55,10 +55,21 @@ TAG_MARK = "\ue001"  # first character of filter tags
 # PostgreSQL only: START_MARK + a character is a lexeme at the position of
 # every token starting with that character (see pg_lexemes).
 START_MARK = "\ue002"
+# PostgreSQL only: PAIR_MARK + left token + PAIR_MARK + right key is a lexeme
+# of the small keys table for two adjacent tokens of which one is an ASCII
+# word (see pair_lexemes).
+PAIR_MARK = "\ue003"
 
 FTS_TABLE = "publicity_search_fts"  # SQLite: the text index
 DOC_TABLE = "publicity_search_doc"  # SQLite: (id, day) of each indexed row
 PG_TABLE = "publicity_search_index"  # PostgreSQL
+# PostgreSQL: per indexed row, a small tsvector of its filter tags and of its
+# ASCII-word pairs (the keys), stored in the row (no TOAST), with its day.
+PG_KEYS_TABLE = "publicity_search_keys"
+# Both databases: per indexed row, its indexed texts already in the form
+# relevance ranking searches (`rank_haystack`), written with the index row,
+# so ranking reads one narrow column and normalises nothing at query time.
+RANK_TABLE = "publicity_search_rank"
 
 # Counting: at most COUNT_CAP matches are counted exactly; beyond that the
 # count is an estimate (SearchPage.count_is_estimate).
@@ -270,10 +281,80 @@ def pg_lexemes(tokens: list[str]) -> dict[str, list[int]]:
     return positions
 
 
+def _is_text(token: str) -> bool:
+    return token not in (FIELD_BARRIER,) and not token.startswith((TAG_MARK, START_MARK))
+
+
+# A pair key keeps at most this many characters of each side (a lexeme may
+# not exceed 2,047 bytes); cut the same way in documents and queries, equal
+# words still give equal keys.
+PAIR_SIDE_MAX = 200
+
+
+def _pair(left: str, right: str) -> str:
+    """The key of two adjacent tokens: the left token, and the right one if
+    it is an ASCII word or its first character (a CJK token: what a query's
+    bigram, unigram or one-character prefix all determine)."""
+    right = right if _is_ascii(right) else right[0]
+    return f"{PAIR_MARK}{left[:PAIR_SIDE_MAX]}{PAIR_MARK}{right[:PAIR_SIDE_MAX]}"
+
+
+def pair_lexemes(tokens: list[str]) -> dict[str, list[int]]:
+    """The pairs of a document's tokens (the indexed ones, as in the
+    tsvector) with the position of their left token: two adjacent text tokens
+    of one field of which at least one is an ASCII word. A phrase holding an
+    ASCII word (a document number: 2026 <-> 12 <-> 号) is then a phrase of
+    pairs in the small keys tsvector (docs/decisions/0013)."""
+    positions: dict[str, list[int]] = {}
+    for pos in range(1, len(tokens)):
+        left, right = tokens[pos - 1], tokens[pos]
+        if _is_text(left) and _is_text(right) and (_is_ascii(left) or _is_ascii(right)):
+            positions.setdefault(_pair(left, right), []).append(min(pos, 16383))
+    return positions
+
+
+def term_pairs(term: QueryTerm) -> list[tuple[int, str]]:
+    """(index of the left token, pair key) of each pair of a term's phrase
+    that the keys hold: a document matching the term holds each of them, at
+    the same distances from one another."""
+    return [(i, _pair(a, b)) for i, (a, b) in enumerate(zip(term.tokens, term.tokens[1:]))
+            if _is_ascii(a) or _is_ascii(b)]
+
+
+def _keys_query(terms: list[QueryTerm], tags: list[str]) -> str:
+    """The tsquery on the keys of a search whose terms include a phrase with
+    an ASCII word, else "": the pairs of each such term at their distances,
+    and the tags. A superset of the matches (the full tsvector decides)."""
+    parts = []
+    for term in terms:
+        pairs = term_pairs(term)
+        if not pairs:
+            continue
+        phrase = f"'{pairs[0][1]}'"
+        for (i, _), (j, key) in zip(pairs, pairs[1:]):
+            phrase = f"({phrase} <{j - i}> '{key}')"
+        parts.append(phrase)
+    if not parts:
+        return ""
+    parts.extend(f"'{tag}'" for tag in tags)
+    return " & ".join(parts)
+
+
+def _positions_literal(positions: dict[str, list[int]]) -> str:
+    return " ".join(f"'{t}':" + ",".join(map(str, p[:256])) for t, p in positions.items())
+
+
+def _keys_literal(tokens: list[str]) -> str:
+    """The keys tsvector of a document: its pairs with positions, its tags
+    (the tokens after the text, as in the full tsvector) without."""
+    tags = [t for t in tokens if t.startswith(TAG_MARK)]
+    return " ".join(filter(None, [_positions_literal(pair_lexemes(tokens)), " ".join(f"'{t}'" for t in tags)]))
+
+
 def _tsvector_literal(tokens: list[str]) -> str:
     # Built directly rather than with to_tsvector('simple', ...): the default
     # parser drops the private-use barrier and tag characters (measured).
-    return " ".join(f"'{t}':" + ",".join(map(str, p[:256])) for t, p in pg_lexemes(tokens).items())
+    return _positions_literal(pg_lexemes(tokens))
 
 
 # --- storage ------------------------------------------------------------------
@@ -299,17 +380,23 @@ def unindex_public(public_id: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if _vendor() == "postgresql":
             cursor.execute(f"DELETE FROM {PG_TABLE} WHERE public_id = %s", [public_id])
+            cursor.execute(f"DELETE FROM {PG_KEYS_TABLE} WHERE public_id = %s", [public_id])
         else:
             cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [public_id])
             cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [public_id])
 
 
-def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool, table: str = "") -> None:
+def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool, table: str = "",
+                keys_table: str = "") -> None:
     if _vendor() == "postgresql":
         sql = f"INSERT INTO {table or PG_TABLE} (public_id, day, tsv) VALUES (%s, %s, %s::tsvector)"
+        keys_sql = f"INSERT INTO {keys_table or PG_KEYS_TABLE} (public_id, day, keys) VALUES (%s, %s, %s::tsvector)"
         if replace:
             sql += " ON CONFLICT (public_id) DO UPDATE SET day = EXCLUDED.day, tsv = EXCLUDED.tsv"
-        cursor.executemany(sql, [(p.pk, p.decision_date, _tsvector_literal(document_tokens(p))) for p in publics])
+            keys_sql += " ON CONFLICT (public_id) DO UPDATE SET day = EXCLUDED.day, keys = EXCLUDED.keys"
+        tokens = [(p, document_tokens(p)) for p in publics]
+        cursor.executemany(sql, [(p.pk, p.decision_date, _tsvector_literal(t)) for p, t in tokens])
+        cursor.executemany(keys_sql, [(p.pk, p.decision_date, _keys_literal(t)) for p, t in tokens])
         return
     if replace:
         for p in publics:
@@ -335,6 +422,11 @@ PG_INDEXES = (
     # No pending list: every search would scan it (docs/search.md).
     "CREATE INDEX {table}_tsv ON {table} USING gin (tsv) WITH (fastupdate = off)",
 )
+# The keys table's indexes, as migration 0012 creates them.
+PG_KEYS_INDEXES = (
+    "CREATE UNIQUE INDEX {table}_pkey ON {table} (public_id)",
+    "CREATE INDEX {table}_keys ON {table} USING gin (keys) WITH (fastupdate = off)",
+)
 # ANALYZE samples 300 x this many rows of the tsvector column; the planner's
 # estimate of a query's matches (which decides how a search runs) comes from
 # the most common lexemes it keeps.
@@ -356,8 +448,11 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
             table = f"{PG_TABLE}_rebuild"
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TABLE {table} (LIKE {PG_TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
+            keys_table = f"{PG_KEYS_TABLE}_rebuild"
+            cursor.execute(f"DROP TABLE IF EXISTS {keys_table}")
+            cursor.execute(f"CREATE TABLE {keys_table} (LIKE {PG_KEYS_TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
         else:
-            table = ""
+            table = keys_table = ""
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
             cursor.execute(f"DELETE FROM {DOC_TABLE}")
         total = visible.count()
@@ -367,7 +462,7 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
             if not batch:
                 break
             last_id = batch[-1].id
-            _write_rows(cursor, batch, replace=False, table=table)
+            _write_rows(cursor, batch, replace=False, table=table, keys_table=keys_table)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -381,6 +476,13 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
             cursor.execute(f"ALTER TABLE {table} RENAME TO {PG_TABLE}")
             for suffix in ("pkey", "day", "tsv"):
                 cursor.execute(f"ALTER INDEX {table}_{suffix} RENAME TO {PG_TABLE}_{suffix}")
+            for ddl in PG_KEYS_INDEXES:
+                cursor.execute(ddl.format(table=keys_table))
+            cursor.execute(f"ALTER TABLE {keys_table} ADD PRIMARY KEY USING INDEX {keys_table}_pkey")
+            cursor.execute(f"DROP TABLE {PG_KEYS_TABLE}")
+            cursor.execute(f"ALTER TABLE {keys_table} RENAME TO {PG_KEYS_TABLE}")
+            for suffix in ("pkey", "keys"):
+                cursor.execute(f"ALTER INDEX {keys_table}_{suffix} RENAME TO {PG_KEYS_TABLE}_{suffix}")
         else:
             cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
     analyse_index()
@@ -394,10 +496,11 @@ def analyse_index() -> None:
     (tests) ANALYZE alone."""
     pg = _vendor() == "postgresql"
     with connection.cursor() as cursor:
-        if pg and not connection.in_atomic_block:
-            cursor.execute(f"VACUUM (ANALYZE) {PG_TABLE}")
-        else:
-            cursor.execute(f"ANALYZE {PG_TABLE if pg else DOC_TABLE}")
+        for table in ((PG_TABLE, PG_KEYS_TABLE) if pg else (DOC_TABLE,)):
+            if pg and not connection.in_atomic_block:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            else:
+                cursor.execute(f"ANALYZE {table}")
 
 
 # --- search -------------------------------------------------------------------
@@ -593,6 +696,10 @@ class _PostgresBackend(_Backend):
         self.terms, self.tags = terms, tags
         self._plans: dict[tuple, int] = {}
         self.tsquery = _tsquery_literal(terms, tags) if self.has_match else ""
+        # A phrase with an ASCII word (a document number): its candidates
+        # come from the keys table (its pairs at their distances), and only
+        # they have their full tsvector tested.
+        self.keys_query = _keys_query(terms, tags)
 
     def rows_sql(self) -> str:
         return f"{PG_TABLE} s"
@@ -604,6 +711,29 @@ class _PostgresBackend(_Backend):
         if self.has_match:
             return f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery" + self.day_sql, [self.tsquery, *self.day_params]
         return f"FROM {PG_TABLE} s WHERE TRUE" + self.day_sql, list(self.day_params)
+
+    def _match_source(self) -> tuple[str, list]:
+        """Like _source, through the keys' candidates when there are keys:
+        the tsvectors of the candidates only are read."""
+        if not self.keys_query:
+            return self._source()
+        return (f"FROM {PG_TABLE} s WHERE s.public_id = ANY(ARRAY(SELECT k.public_id FROM {PG_KEYS_TABLE} k"
+                f" WHERE k.keys @@ %s::tsquery{self.day_sql.replace('s.day', 'k.day')}))"
+                f" AND s.tsv @@ %s::tsquery" + self.day_sql,
+                [self.keys_query, *self.day_params, self.tsquery, *self.day_params])
+
+    def count(self, limit: int | None) -> int:
+        source, params = self._match_source()
+        inner = f"SELECT 1 {source}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return self.fetch(f"SELECT count(*) FROM ({inner}) c", params)[0][0]
+
+    def candidates(self) -> int | None:
+        """The planner's estimate of the keys' candidates, or None without
+        keys."""
+        if not self.keys_query:
+            return None
+        return self._planned_rows(f"FROM {PG_KEYS_TABLE} s WHERE s.keys @@ %s::tsquery" + self.day_sql,
+                                  [self.keys_query, *self.day_params])
 
     def match_sql(self) -> tuple[str, list]:
         return f"SELECT public_id FROM {PG_TABLE} s WHERE tsv @@ %s::tsquery", [self.tsquery]
@@ -650,10 +780,17 @@ class _PostgresBackend(_Backend):
         to check positions); the walk reads the tsvectors of about
         need x rows in range / matches rows."""
         matches = self.matches = max(1, self.estimated_matches())
-        if matches > PG_SORT_MAX:
+        candidates = self.candidates()
+        if candidates is not None:
+            # Every candidate of the keys has its tsvector tested (1 each).
+            candidates = max(1, candidates)
+            matches = self.matches = min(matches, candidates)
+            gin_cost = float(candidates)
+        else:
+            phrase = any(len(term.tokens) > 1 for term in self.terms)
+            gin_cost = matches * (1.0 if phrase else PG_MATCH_COST)
+        if (candidates or matches) > PG_SORT_MAX:
             return None
-        phrase = any(len(term.tokens) > 1 for term in self.terms)
-        gin_cost = matches * (1.0 if phrase else PG_MATCH_COST)
         walk_cost = (offset + limit) * max(1, self.total_in_range()) / matches
         if gin_cost > walk_cost:
             return None
@@ -673,7 +810,7 @@ class _PostgresBackend(_Backend):
         # the day index testing every row's tsvector instead, whose cost it
         # does not see (measured at 1M: 9.8 s for an agency's 4,911 rows,
         # 975,118 rows read and rejected).
-        source, params = self._source()
+        source, params = self._match_source()
         order = "DESC" if desc else "ASC"
         rows = self.fetch(f"WITH m AS MATERIALIZED (SELECT s.public_id, s.day {source}) "
                           f"SELECT public_id, count(*) OVER () FROM m ORDER BY day {order}, public_id {order}"
@@ -685,8 +822,17 @@ class _PostgresBackend(_Backend):
     def walk_batch(self, desc: bool, after, limit: int) -> tuple[list[tuple], set[int]]:
         # One statement per batch: the day index gives the rows in order,
         # each row's own tsvector says whether it matches.
-        sql = f"SELECT s.public_id, s.day, s.tsv @@ %s::tsquery FROM {PG_TABLE} s WHERE TRUE" + self.day_sql
-        params = [self.tsquery, *self.day_params]
+        if self.tags:
+            # The row's keys (in the row, no TOAST) hold its tags: a row
+            # outside the filter is rejected without reading its tsvector
+            # (a region filter keeps about one row in ten).
+            sql = (f"SELECT s.public_id, s.day, CASE WHEN k.keys @@ %s::tsquery THEN s.tsv @@ %s::tsquery"
+                   f" ELSE false END FROM {PG_TABLE} s JOIN {PG_KEYS_TABLE} k ON k.public_id = s.public_id"
+                   f" WHERE TRUE" + self.day_sql)
+            params = [_tsquery_literal([], self.tags), self.tsquery, *self.day_params]
+        else:
+            sql = f"SELECT s.public_id, s.day, s.tsv @@ %s::tsquery FROM {PG_TABLE} s WHERE TRUE" + self.day_sql
+            params = [self.tsquery, *self.day_params]
         if after:
             sql += f" AND (s.day, s.public_id) {'<' if desc else '>'} (%s, %s)"
             params += [after[1], after[0]]

@@ -73,6 +73,9 @@ CASES = [
     ("张", {"region_code": "130100", "kind": "penalty", "date_from": date(2026, 1, 1)}),
     ("", {"region_code": "130100"}), ("", {"kind": "license"}), ("", {"date_to": date(2026, 1, 31)}),
     ("罚款", {"region_code": "999999"}),
+    # Phrases with an ASCII word (PostgreSQL: candidates from the keys table).
+    ("2026 12号", {}), ("罚〔2026〕", {}), ("12号", {"region_code": "130100"}), ("〔2025〕12号", {"kind": "penalty"}),
+    ("〔2026〕12号", {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}), ("abc食品", {"region_code": "130100"}),
 ]
 
 
@@ -407,4 +410,63 @@ def test_the_migration_gives_old_index_rows_the_same_start_marks_as_a_rebuild(co
     assert not any(lexeme.startswith(search.START_MARK) for lexemes in stored().values() for lexeme in lexemes)
     with connection.cursor() as cursor:
         cursor.execute(mark_sql)
+    assert stored() == written
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's keys table only")
+def test_the_keys_of_a_phrase_with_an_ascii_word_hold_every_match_and_few_others(corpus, world):
+    """For every case with a phrase holding an ASCII word, the rows the keys
+    table offers as candidates include every true match (the full tsvector
+    only removes rows), and the distances between pairs count: 〔2026〕12号
+    does not offer the decision numbered 〔2026〕112号."""
+    from sanxiang.publicity.search import _PostgresBackend
+
+    def candidates(q: str, filters: dict) -> set[int] | None:
+        args = {k: v for k, v in filters.items() if k != "agency"}
+        region = args.pop("region_code", "")
+        path = search._region_path(region) if region else ""
+        tags = search.filter_tags(kind=args.get("kind", ""), region_path="/".join((path or "").split("/")[-2:]),
+                                  category=args.get("category", ""))
+        with connection.cursor() as cursor:
+            backend = _PostgresBackend(cursor, terms=query_tokens(q), tags=tags, date_from=args.get("date_from"),
+                                       date_to=args.get("date_to"))
+            if not backend.keys_query:
+                return None
+            cursor.execute(f"SELECT public_id FROM {search.PG_KEYS_TABLE} s WHERE keys @@ %s::tsquery"
+                           + backend.day_sql, [backend.keys_query, *backend.day_params])
+            return {r[0] for r in cursor.fetchall()}
+
+    checked = 0
+    for q, filters in CASES:
+        offered = candidates(q, filters)
+        if offered is None:
+            continue
+        checked += 1
+        assert set(_truth(q, filters, world)) <= offered, q
+    assert checked >= 10
+    assert corpus["no_licence"].id not in candidates("〔2026〕12号", {})
+    assert corpus["food_2025"].id not in candidates("〔2026〕12号", {})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's keys table only")
+def test_the_migration_fills_the_keys_table_as_indexing_writes_it(corpus):
+    """Migration 0012 creates the keys table and fills it from the indexed
+    public copies; the rows equal what indexing writes."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sanxiang.publicity.migrations.0012_search_keys")
+
+    def stored() -> dict[int, tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT public_id, day, keys::text FROM {search.PG_KEYS_TABLE}")
+            return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+
+    written = stored()
+    assert written and any(search.PAIR_MARK in keys for _day, keys in written.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {search.PG_KEYS_TABLE}")
+    with connection.schema_editor() as editor:
+        migration.forward(apps, editor)
     assert stored() == written
