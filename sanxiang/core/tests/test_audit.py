@@ -200,6 +200,7 @@ def test_entries_appended_together_chain_as_single_appends_and_checkpoint_inside
     assert result.ok and result.count == 10 and result.checkpoints_checked == 2
 
 
+@pytest.mark.django_db
 def test_intact_chain_verifies_with_count_root_and_checkpoint(settings, capsys):
     settings.AUDIT_CHECKPOINT_INTERVAL = 4
     entries = append_entries(10)
