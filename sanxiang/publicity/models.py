@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sanxiang.core.vocabulary import PENALTY_SEVERITY, ActKind, PartyType, PenaltyCategory
 
+from .redaction import check_public_row, loaded_fingerprints
+
 
 class DecisionStatus(models.TextChoices):
     PENDING = "pending", _("awaiting pre-publication check")  # received, not yet public
@@ -121,15 +123,11 @@ class PublicTextGuard(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        from .redaction import loaded_fingerprints
-
         instance = super().from_db(db, field_names, values)
         instance._public_loaded = loaded_fingerprints(instance, cls._meta.label)
         return instance
 
     def save(self, *args, **kwargs):
-        from .redaction import check_public_row, loaded_fingerprints
-
         check_public_row(self, self._meta.label, getattr(self, "_public_loaded", None))
         super().save(*args, **kwargs)
         self._public_loaded = loaded_fingerprints(self, self._meta.label)

@@ -28,6 +28,7 @@ the same rule over plain strings (the tests' brute-force truth uses it).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -135,8 +136,14 @@ def tokenize_document(text: str) -> str:
 
 def indexed_texts(public: PublicDecision) -> list[str]:
     """The texts of a public copy that search covers, one per field."""
-    data = public.data if isinstance(public.data, dict) else {}
-    texts = [getattr(public, name) or "" for name in INDEXED_COLUMNS]
+    return _field_texts([getattr(public, name) for name in INDEXED_COLUMNS], public.data)
+
+
+def _field_texts(columns: Iterable, data) -> list[str]:
+    """`indexed_texts` of a record given as values: its INDEXED_COLUMNS (in
+    that order) and its stored data."""
+    data = data if isinstance(data, dict) else {}
+    texts = [value or "" for value in columns]
     for name in INDEXED_DATA_FIELDS:
         value = data.get(name)
         if isinstance(value, (list, tuple)):
@@ -224,6 +231,13 @@ def term_pattern(segs: list[str]) -> str:
 def field_haystack(text: str) -> str:
     """A field's text in the form `QueryTerm.pattern` is searched in."""
     return "|" + "|".join(segments(text)) + "|"
+
+
+def rank_haystack(texts: Iterable[str]) -> str:
+    """The stored form of a record's indexed texts (`indexed_texts`): their
+    field haystacks joined by FIELD_BARRIER, which no haystack holds (they
+    hold only '|', ASCII words and CJK runs)."""
+    return FIELD_BARRIER.join(field_haystack(t) for t in texts)
 
 
 def query_tokens(q: str) -> list[QueryTerm]:
@@ -378,6 +392,7 @@ def index_public(public: PublicDecision) -> None:
 def unindex_public(public_id: int) -> None:
     """Remove a public copy from the index (withdrawal, expiry, early end)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {RANK_TABLE} WHERE id = %s", [public_id])
         if _vendor() == "postgresql":
             cursor.execute(f"DELETE FROM {PG_TABLE} WHERE public_id = %s", [public_id])
             cursor.execute(f"DELETE FROM {PG_KEYS_TABLE} WHERE public_id = %s", [public_id])
@@ -386,8 +401,15 @@ def unindex_public(public_id: int) -> None:
             cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [public_id])
 
 
+def _write_haystacks(cursor, publics: list[PublicDecision]) -> None:
+    cursor.executemany(f"INSERT INTO {RANK_TABLE} (id, haystack) VALUES (%s, %s)"
+                       " ON CONFLICT (id) DO UPDATE SET haystack = excluded.haystack",
+                       [(p.pk, rank_haystack(indexed_texts(p))) for p in publics])
+
+
 def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool, table: str = "",
                 keys_table: str = "") -> None:
+    _write_haystacks(cursor, publics)
     if _vendor() == "postgresql":
         sql = f"INSERT INTO {table or PG_TABLE} (public_id, day, tsv) VALUES (%s, %s, %s::tsvector)"
         keys_sql = f"INSERT INTO {keys_table or PG_KEYS_TABLE} (public_id, day, keys) VALUES (%s, %s, %s::tsvector)"
@@ -441,6 +463,8 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
     visible = PublicDecision.objects.filter(visible=True)
     done = 0
     with transaction.atomic(), connection.cursor() as cursor:
+        # Searches meanwhile still read the rows as they were (until commit).
+        cursor.execute(f"DELETE FROM {RANK_TABLE}")
         if pg:
             # Publishing waits for the rebuild (as it did when the rebuild
             # deleted every row first); reading does not.
@@ -966,14 +990,24 @@ def _relevance_slice(ranked: list[int], offset: int, page_size: int, newest: Cal
 def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
     """Order candidates by a simple, database-independent score: a term found
     in the party, title or document number weighs 10, each occurrence in the
-    facts, basis or content 1; ties keep the given (newest first) order."""
-    rows = PublicDecision.objects.in_bulk(ids)
+    facts, basis or content 1; ties keep the given (newest first) order.
+    Reads the haystacks stored with the index rows (RANK_TABLE); a row
+    without one (indexed before it existed) is read as plain values of the
+    record (no model instances: no public-text guard fingerprints)."""
+    haystacks = {}
+    if ids:
+        with connections[router.db_for_read(PublicDecision)].cursor() as cursor:
+            cursor.execute(f"SELECT id, haystack FROM {RANK_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+            haystacks = {i: h.split(FIELD_BARRIER) for i, h in cursor.fetchall()}
+    missing = [i for i in ids if i not in haystacks]
+    if missing:
+        for row in PublicDecision.objects.filter(id__in=missing).values_list("id", *INDEXED_COLUMNS, "data"):
+            haystacks[row[0]] = [field_haystack(t) for t in _field_texts(row[1:-1], row[-1])]
     scored = []
     for position, i in enumerate(ids):
-        public = rows.get(i)
-        if public is None:
+        texts = haystacks.get(i)
+        if texts is None:
             continue
-        texts = [field_haystack(t) for t in indexed_texts(public)]
         score = 0
         for term in terms:
             score += 10 * sum(1 for t in texts[:3] if term.pattern in t)
@@ -988,6 +1022,7 @@ def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
 SNIPPET_CHARS = 90
 
 
+@functools.lru_cache(maxsize=256)
 def _match_pattern(q: str) -> re.Pattern | None:
     """One regular expression finding every query segment in a text as the
     search matches it: CJK runs as substrings, ASCII words as whole words
