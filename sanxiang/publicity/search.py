@@ -392,7 +392,8 @@ def index_public(public: PublicDecision) -> None:
 def unindex_public(public_id: int) -> None:
     """Remove a public copy from the index (withdrawal, expiry, early end)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {RANK_TABLE} WHERE id = %s", [public_id])
+        if _has_rank_table(cursor):
+            cursor.execute(f"DELETE FROM {RANK_TABLE} WHERE id = %s", [public_id])
         if _vendor() == "postgresql":
             cursor.execute(f"DELETE FROM {PG_TABLE} WHERE public_id = %s", [public_id])
             cursor.execute(f"DELETE FROM {PG_KEYS_TABLE} WHERE public_id = %s", [public_id])
@@ -401,7 +402,20 @@ def unindex_public(public_id: int) -> None:
             cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [public_id])
 
 
+def _has_rank_table(cursor) -> bool:
+    """False only on a schema before migration publicity.0013 (which creates
+    the table and fills it from the index): earlier migrations, and tests
+    that migrate back to them, index with this module."""
+    if _vendor() == "postgresql":
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [RANK_TABLE])
+    else:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [RANK_TABLE])
+    return bool(cursor.fetchone()[0])
+
+
 def _write_haystacks(cursor, publics: list[PublicDecision]) -> None:
+    if not _has_rank_table(cursor):
+        return
     cursor.executemany(f"INSERT INTO {RANK_TABLE} (id, haystack) VALUES (%s, %s)"
                        " ON CONFLICT (id) DO UPDATE SET haystack = excluded.haystack",
                        [(p.pk, rank_haystack(indexed_texts(p))) for p in publics])
@@ -464,7 +478,8 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
     done = 0
     with transaction.atomic(), connection.cursor() as cursor:
         # Searches meanwhile still read the rows as they were (until commit).
-        cursor.execute(f"DELETE FROM {RANK_TABLE}")
+        if _has_rank_table(cursor):
+            cursor.execute(f"DELETE FROM {RANK_TABLE}")
         if pg:
             # Publishing waits for the rebuild (as it did when the rebuild
             # deleted every row first); reading does not.
