@@ -58,7 +58,27 @@ def reredact(apps, schema_editor):
             notice.save(update_fields=["reason"])
     if reindex:
         with schema_editor.connection.cursor() as cursor:
-            search._write_rows(cursor, reindex, replace=True)
+            index_as_of_0004(cursor, schema_editor.connection.vendor, reindex, search)
+
+
+def index_as_of_0004(cursor, vendor, publics, search):
+    """Rewrite the index rows of ``publics`` in the tables and columns this
+    migration's schema has (migration 0002's), never through today's
+    ``search._write_rows``: later migrations add columns and tables
+    (0011 day, 0012 keys, 0013 rank) and fill them from what is indexed
+    here. Tokens come from today's tokeniser, as 0011 expects."""
+    if vendor == "postgresql":
+        cursor.executemany(
+            f"INSERT INTO {search.PG_TABLE} (public_id, tsv) VALUES (%s, %s::tsvector)"
+            " ON CONFLICT (public_id) DO UPDATE SET tsv = EXCLUDED.tsv",
+            [(p.pk, search._tsvector_literal(search.document_tokens(p))) for p in publics])
+        return
+    for p in publics:
+        cursor.execute(f"DELETE FROM {search.FTS_TABLE} WHERE rowid = %s", [p.pk])
+    cursor.executemany(f"INSERT INTO {search.FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
+                       [(p.pk, " ".join(search.document_tokens(p))) for p in publics])
+    cursor.executemany(f"INSERT OR REPLACE INTO {search.DOC_TABLE} (id, day) VALUES (%s, %s)",
+                       [(p.pk, p.decision_date.toordinal()) for p in publics])
 
 
 class Migration(migrations.Migration):
