@@ -104,7 +104,7 @@ def digest_of_all(digests: dict[str, str]) -> str:
 
 
 def say(message: str) -> None:
-    sys.stderr.write(f"[{datetime.now().strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.write(f"[{datetime.now(timezone.utc):%H:%M:%S}Z] {message}\n")
     sys.stderr.flush()
 
 
@@ -196,7 +196,7 @@ class Service:
         self.starts += 1
         offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as out:
-            out.write(f"\n=== start {self.starts} at {datetime.now().isoformat(timespec='seconds')}: "
+            out.write(f"\n=== start {self.starts} at {datetime.now(timezone.utc).isoformat(timespec='seconds')}: "
                       f"{' '.join(self.argv)}\n".encode())
             out.flush()
             self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,

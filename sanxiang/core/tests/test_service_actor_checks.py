@@ -8,7 +8,7 @@ module: a new core service must be listed here with who may not call it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 
 from sanxiang.conftest import services_taking_an_actor
 from sanxiang.core import services
-from sanxiang.core.models import AgencyKind, AuditEntry, Role, User
+from sanxiang.core.models import AgencyKind, AuditEntry, FailedTask, Role, User
 from sanxiang.core.validators import make_certificate_number, make_credit_code
 from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.models import PublicitySettings
@@ -40,7 +40,17 @@ REFUSED = {
     "record_view": ("nobody", "anonymous", "console"),
     # the agency's own head may (公示-9: the channel shown on /verify), an officer may not
     "set_reporting_channel": NOT_A_PERSON + ("officer", "supervisor_ts"),
+    # failed tasks of the job queue: the system administrator (and the console)
+    "retry_failed_task": NOT_A_PERSON + ("officer", "head", "supervisor_sjz", "supervisor_ts"),
 }
+
+
+def _failed_task():
+    """A task of the job queue whose attempts are spent (a real task name)."""
+    now = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
+    return FailedTask.objects.get_or_create(task_id="t-rebuild-1", defaults=dict(
+        name="publicity.rebuild_search_index", error="OperationalError: database is locked", attempts=6,
+        first_failed_at=now, last_failed_at=now, final=True))[0]
 
 
 @pytest.fixture
@@ -74,6 +84,7 @@ def _arguments(name: str, world) -> dict:
         "set_reporting_channel": dict(agency=world.amr_changan, report_phone="0311-12315", report_url=""),
         "unlock_login": dict(username="changan_officer"),
         "change_password": dict(user=world.u_changan, old_password=world.password, new_password="Another-horse-battery-77"),
+        "retry_failed_task": dict(failed=_failed_task()) if name == "retry_failed_task" else None,
     }[name]
 
 
