@@ -12,8 +12,8 @@ bytes (hard-linked evidence objects counted once, on the source side), and
 the whole backup as a copy elsewhere would take it.
 
 The last stdout line is one JSON object; it is also written to
-bench/results/backup-<database>[-<extra>mb].json. Run measured runs under
-`flock /tmp/bench.lock`.
+bench/results/backup-<database>[-<extra>mb].json. Measure one bench at a
+time on an otherwise idle machine.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """In-process cost of one portal search, ranked by relevance and newest
 first (issue 12 item 3b), on a database `bench pages` filled.
 
-    flock /tmp/bench.lock python -m bench.rank --data-dir /tmp/sx_pages/sqlite-100k
+    python -m bench.rank --data-dir /tmp/sx_pages/sqlite-100k
 
 For each query of the portal's word list: the median of `search_public`
 with sort="relevance" and with sort="newest" (first page of 20), and the
