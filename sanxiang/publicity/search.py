@@ -382,11 +382,20 @@ def index_public(public: PublicDecision) -> None:
     """Insert or replace the index row of a public copy. Call it whenever a
     public copy is created or updated (the publishing service does, visibly).
     A copy that is not visible is removed from the index instead."""
-    if not public.visible:
-        unindex_public(public.pk)
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        _write_rows(cursor, [public], replace=True)
+    index_publics([public])
+
+
+def index_publics(publics: list[PublicDecision]) -> None:
+    """``index_public`` for many copies at once (a published batch): one
+    statement per index table for all of them, not one per copy. The last
+    state of a copy listed twice wins."""
+    for public in publics:
+        if not public.visible:
+            unindex_public(public.pk)
+    visible = list({p.pk: p for p in publics if p.visible}.values())
+    if visible:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _write_rows(cursor, visible, replace=True)
 
 
 def unindex_public(public_id: int) -> None:
@@ -435,8 +444,7 @@ def _write_rows(cursor, publics: list[PublicDecision], *, replace: bool, table: 
         cursor.executemany(keys_sql, [(p.pk, p.decision_date, _keys_literal(t)) for p, t in tokens])
         return
     if replace:
-        for p in publics:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [p.pk])
+        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(p.pk,) for p in publics])
     cursor.executemany(f"INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
                        [(p.pk, " ".join(document_tokens(p))) for p in publics])
     cursor.executemany(f"INSERT OR REPLACE INTO {DOC_TABLE} (id, day) VALUES (%s, %s)",

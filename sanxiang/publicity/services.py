@@ -586,8 +586,7 @@ def _publish_many(items: list[tuple[Decision, str, str]]) -> tuple[list[PublicDe
     for version in versions:
         check_public_row(version, PublicVersion._meta.label)  # what PublicVersion.save checks
     PublicVersion.objects.bulk_create(versions, batch_size=500)
-    for public in publics:
-        search.index_public(public)
+    search.index_publics(publics)
     return publics, entries
 
 

@@ -49,6 +49,11 @@ def test_an_auto_published_batch_writes_public_rows_and_audit_entries_in_one_sta
     assert _count(sqls, "INSERT INTO", "core_auditentry") == 1
     assert _count(sqls, "FROM", "core_auditentry", "ORDER BY") == 1  # the chain's head read once
     assert _count(sqls, "UPDATE", "publicity_decision") <= 2  # status by (published_at, publicity_end) group
+    # the search index: one statement per index table for the whole batch
+    text_table = "publicity_search_index" if connection.vendor == "postgresql" else "publicity_search_fts"
+    assert _count(sqls, "INSERT", text_table) == 1
+    assert _count(sqls, "INSERT", "publicity_search_rank") == 1
+    assert search.search_public(q="保质期").count == 30
     # each record still has its own entry, in order, then the batch's
     actions = list(AuditEntry.objects.order_by("seq").values_list("action", "object_id"))[-31:]
     assert actions[:30] == [("publicity.publish", str(r.decision_id)) for r in results]
