@@ -118,9 +118,10 @@ def ingest(args) -> None:
     from bench.ingest import run_ingest_bench
 
     progress = Progress("ingest")
-    figures = run_ingest_bench(records=args.records, batch=args.batch, progress=progress)
+    figures = run_ingest_bench(records=args.records, batch=args.batch, progress=progress,
+                               auto_publish=args.auto_publish, workers=args.workers)
     progress.done()
-    write("ingest", figures)
+    write("ingest", figures, suffix="-autopublish" if args.auto_publish else "")
 
 
 def upload(args) -> None:
@@ -238,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     i = sub.add_parser("ingest")
     i.add_argument("--records", type=int, default=20_000)
     i.add_argument("--batch", type=int, default=500)
+    i.add_argument("--auto-publish", action="store_true", help="the agency publishes at once (no pre-publication check)")
+    i.add_argument("--workers", type=int, default=0, help="serve through gunicorn with N workers (default: waitress)")
     c = sub.add_parser("cluster")
     c.add_argument("--duration", type=float, default=300, help="seconds of load (default 300)")
     c.add_argument("--push-rate", type=float, default=100, help="records/s pushed (default 100)")
