@@ -199,7 +199,14 @@ def test_a_worker_forked_while_the_queue_storage_was_in_use_gets_its_own(tmp_pat
     takes a storage of its own (queue.reset_after_fork, serve's post_fork)."""
     import threading
 
+    from django.conf import settings
+
     from sanxiang.core import queue
+
+    # The hazard is the SQLite storage's (one connection behind one lock per
+    # process): this test takes one whatever SANXIANG_QUEUE_URL says (the
+    # PostgreSQL pass runs the suite on Redis, whose storage has no such lock).
+    queue.use_storage(f"sqlite:///{tmp_path}/queue.sqlite3", "sx-fork-test")
 
     def child_exit_status(reset: bool) -> int | None:
         holding, release = threading.Event(), threading.Event()
@@ -209,9 +216,9 @@ def test_a_worker_forked_while_the_queue_storage_was_in_use_gets_its_own(tmp_pat
                 holding.set()
                 release.wait()
 
-        thread = threading.Thread(target=consumer_thread)
+        thread = threading.Thread(target=consumer_thread, daemon=True)
         thread.start()
-        holding.wait()
+        assert holding.wait(timeout=30), "the consumer thread never took the storage's lock"
         pid = os.fork()
         if pid == 0:  # the worker
             try:
@@ -232,5 +239,8 @@ def test_a_worker_forked_while_the_queue_storage_was_in_use_gets_its_own(tmp_pat
         os.waitpid(pid, 0)
         return None  # hung
 
-    assert child_exit_status(reset=True) == 0
-    assert child_exit_status(reset=False) is None  # the hazard the reset removes
+    try:
+        assert child_exit_status(reset=True) == 0
+        assert child_exit_status(reset=False) is None  # the hazard the reset removes
+    finally:
+        queue.use_storage(settings.QUEUE_URL, settings.QUEUE_NAME)
