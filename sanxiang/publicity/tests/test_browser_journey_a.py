@@ -72,7 +72,8 @@ def _issue(pg, case_pk, title, expect_prefilled, fill=None):
     """The documents page: open the kind's form, check the prefilled values,
     fill what the case cannot know, preview the draft, then issue."""
     pg.goto(f"{pg.base}/documents/case/{case_pk}/")
-    pg.click(f"text={title}")
+    with pg.expect_navigation():  # read the form once it has loaded, not while it streams in
+        pg.click(f"text={title}")
     assert PARTY in pg.inner_text("main")  # the form names the case's party
     for selector, value in expect_prefilled:
         assert value in pg.input_value(selector), (selector, pg.input_value(selector))
