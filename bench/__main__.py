@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,13 @@ def write(name: str, figures: dict, *, suffix: str = "") -> None:
     path.write_text(json.dumps(figures, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"written to {path}", file=sys.stderr)
     print(json.dumps(figures, ensure_ascii=False, default=str))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Progress:

@@ -37,13 +37,14 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.__main__ import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENCY_NAME = "石家庄市长安区市场监督管理局"
@@ -161,12 +162,6 @@ def generate_records(n: int, *, seed: int = 20261127, prefix: str = "BENCH", fir
 # --- processes -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _sanxiang(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sanxiang", *args], env=env, cwd=ROOT, check=True,
                           capture_output=True, text=True, **kw)
@@ -220,7 +215,7 @@ def run_ingest_bench(*, records: int, batch: int = 500, progress=None, threads: 
         in_process = json.loads(subprocess.run(
             [sys.executable, "-c", _IN_PROCESS, json.dumps({"file": str(in_process_file), "agency": agency_code})],
             env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        port = _free_port()
+        port = free_port()
         serve = ["serve", "--port", str(port), "--threads", str(threads)] + (["--workers", str(workers)] if workers else [])
         server = subprocess.Popen([sys.executable, "-m", "sanxiang", *serve],
                                   env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

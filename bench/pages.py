@@ -34,7 +34,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,20 +43,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.__main__ import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = range(18400, 18500)  # this bench's port range on a shared machine
 SEED = 20261
-
-
-def _free_port() -> int:
-    for port in random.Random(os.getpid()).sample(list(PORTS), len(PORTS)):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def _server_env(data_dir: Path) -> dict:
@@ -174,7 +163,7 @@ class Server:
     """`sanxiang serve` in its own process group, stopped by its id."""
 
     def __init__(self, *, data_dir: Path, workers: int, say):
-        self.port = _free_port()
+        self.port = free_port()
         self.command, self.kind = serve_command(port=self.port, workers=workers)
         self.say = say
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=_server_env(data_dir), stdout=subprocess.PIPE,

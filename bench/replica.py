@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,8 +41,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.__main__ import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = range(18800, 18900)  # this bench's port range on a shared machine
 RESULT = ROOT / "bench" / "results" / "replica-postgresql.json"
 
 
@@ -52,17 +52,6 @@ def _setup():
     import django
 
     django.setup()
-
-
-def _free_port() -> int:
-    for port in random.Random(os.getpid()).sample(list(PORTS), len(PORTS)):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def _scans(alias: str) -> int:
@@ -210,7 +199,7 @@ def run_replica_bench(*, records: int, requests: int, samples: int, progress=pri
     _wait_for_replica(alias, records)
     ids = list(PublicDecision.objects.filter(visible=True).values_list("id", flat=True))
 
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="sx-replica-bench-") as data_dir:
         proc, lines = _serve(port, data_dir)
         try:

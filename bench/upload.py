@@ -48,7 +48,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,8 @@ import time
 from base64 import b64encode
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench.__main__ import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -71,12 +72,6 @@ def parse_size(text: str) -> int:
     if text and text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(data_dir: Path) -> dict:
@@ -299,7 +294,7 @@ def run_upload_bench(*, size_bytes: int, progress=None, chunk_bytes: int = CHUNK
         sha256 = digest.hexdigest()
         say("measuring the ceiling before: hashlib SHA-256, then a copy with fsync, same file, same disk")
         before = _ceiling(source, work)
-        port = _free_port()
+        port = free_port()
         command = _serve_command(port, server, workers, threads, recv_bytes)
         say(f"starting {' '.join(command[2:] if command[1] == '-m' else command[4:])} on port {port}")
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

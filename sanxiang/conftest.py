@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import types
 from datetime import date, timedelta
 from pathlib import Path
@@ -216,6 +217,13 @@ def start_and_complete_step(pg, code: str) -> None:
     pg.click("main form button[type=submit]")
     assert "/steps/" in pg.url, pg.inner_text("main")
     pg.click("form.stack:not([action]) button[type=submit]")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def working_day_before(day: date, n: int) -> date:

@@ -11,7 +11,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,24 +24,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from sanxiang.conftest import free_port
 from sanxiang.core import clock, metrics
 from sanxiang.core.models import AuditEntry
 from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.tests.test_publication import penalty
 
 REPO = Path(__file__).resolve().parents[3]
-PORTS = range(18500, 18600)  # this test file's share of the machine's ports
-
-
-def free_port() -> int:
-    for port in random.sample(PORTS, len(PORTS)):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18500-18599")
 
 
 def closed_port() -> int:

@@ -21,15 +21,10 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from sanxiang.conftest import free_port
 from sanxiang.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn runs on Linux/Unix only")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(data_dir: Path) -> dict:

@@ -22,13 +22,9 @@ import requests
 
 from .conftest import metadata_header, mp4_bytes, sha256_hex
 
+from sanxiang.conftest import free_port
+
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(data_dir: Path) -> dict:
