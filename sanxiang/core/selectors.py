@@ -216,7 +216,7 @@ def failed_tasks_todo(*, user, today):
     failed every attempt (one item, one count query; core/todo.py)."""
     if not predicates.can_manage_failed_tasks(user):
         return []
-    count = FailedTask.objects.filter(final=True, resolved_at__isnull=True).count()
+    count = failed_tasks_for(user=user).count()
     if not count:
         return []
     return [TodoItem(kind="failed_tasks", label=_("Failed background tasks"),

@@ -207,16 +207,14 @@ def workbench(request):
 def failed_tasks(request):
     """失败任务: the job queue's tasks whose attempts are spent, with their
     error, and a 重试 button each (system administrators; others get 403)."""
-    open_tasks = list(selectors.failed_tasks_for(user=request.user)[:200])
     if request.method == "POST":
         failed = selectors.get_failed_task_for(user=request.user, pk=parse_id(request.POST.get("task"), field="task"))
         run_shown(request, lambda: services.retry_failed_task(actor=request.user, failed=failed),
                   _("The task is back on the queue: %(task)s") % {"task": queue.LABELS.get(failed.name, failed.name)})
         return redirect("core:failed_tasks")
-    for row in open_tasks:
-        row.label = queue.LABELS.get(row.name, "")
+    open_tasks = list(selectors.failed_tasks_for(user=request.user)[:200])
     retried = list(selectors.failed_tasks_for(user=request.user, resolved=True).order_by("-resolved_at")[:20])
-    for row in retried:
+    for row in open_tasks + retried:
         row.label = queue.LABELS.get(row.name, "")
     try:
         waiting = queue.pending_count()
