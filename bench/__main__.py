@@ -20,6 +20,11 @@ Timing never decides a test.
                  S3, two web processes, two workers) under a mixed load with one
                  web process and one worker SIGKILLed mid-run: lost/duplicated
                  records, uploads completed, search p95, 5xx (--duration 300)
+  docking        a county, a city and the province platform (county → city →
+                 province) under a push load into the county, the province
+                 SIGKILLed twice and the city once: sent, received, lost,
+                 duplicates, lag p50/p95 to searchable at the province
+                 (--rate 100 --duration 600; bench/results/docking.json)
 
 SQLite in a temporary directory by default; DATABASE_URL for PostgreSQL
 (point it at a fresh database).
@@ -113,7 +118,8 @@ def pages(args) -> None:
         sys.exit("--fill-only needs --data-dir (or DATABASE_URL): a temporary database is deleted at the end")
     progress = Progress("pages")
     figures = run_pages_bench(records=args.records, requests=args.requests, warmup=args.warmup,
-                              concurrency=args.concurrency, workers=args.workers, data_dir=args.data_dir,
+                              concurrency=args.concurrency, workers=args.workers, threads=args.threads,
+                              data_dir=args.data_dir,
                               reuse=args.reuse, reindex=args.reindex, fill_only=args.fill_only, progress=progress)
     progress.done()
     if args.fill_only or args.no_results:  # nothing measured, or a smoke test: stdout only
@@ -215,6 +221,18 @@ def cluster(args) -> None:
     write("cluster", figures, suffix=args.suffix)
 
 
+def docking(args) -> None:
+    from bench.docking import run_docking_bench, write as write_docking
+
+    figures = run_docking_bench(rate=args.rate, duration=args.duration, batch=args.batch, down=args.down,
+                                drain_timeout=args.drain_timeout, threads=args.threads, keep=args.keep,
+                                db_prefix=args.db_prefix)
+    if args.no_results:  # a smoke test: the figures on stdout only
+        print(json.dumps({"benchmark": "docking", **figures}, ensure_ascii=False, default=str))
+        return
+    write_docking(figures, name="docking" + args.suffix)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -238,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warmup", type=int, default=400, help="requests sent before timing (default 400)")
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--workers", type=int, default=2, help="server worker processes (gunicorn; 0 = waitress)")
+    p.add_argument("--threads", type=int, default=None, help="threads per server process (default: serve's)")
     p.add_argument("--data-dir", help="keep the SQLite database and files here (default: a temporary directory)")
     p.add_argument("--reuse", action="store_true",
                    help="accept a database this benchmark filled before with exactly --records decisions")
@@ -265,6 +284,18 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--keep", action="store_true", help="keep the database and the work directory (logs)")
     c.add_argument("--suffix", default="", help="results file name suffix (default: none)")
     c.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
+    dk = sub.add_parser("docking")
+    dk.add_argument("--rate", type=float, default=100, help="decisions/s pushed into the county (default 100)")
+    dk.add_argument("--duration", type=float, default=600, help="seconds of pushing (default 600)")
+    dk.add_argument("--batch", type=int, default=None, help="records per push request (default rate/10)")
+    dk.add_argument("--down", type=float, default=3, help="seconds a killed platform stays down (default 3)")
+    dk.add_argument("--drain-timeout", type=float, default=300,
+                    help="seconds to wait after the load for the province to have everything (default 300)")
+    dk.add_argument("--threads", type=int, default=8, help="threads of each platform's server (default 8)")
+    dk.add_argument("--db-prefix", default="sx_docking", help="PostgreSQL database name prefix (default sx_docking)")
+    dk.add_argument("--keep", action="store_true", help="keep the databases and the work directory (logs)")
+    dk.add_argument("--suffix", default="", help="results file name suffix (default: none: docking.json)")
+    dk.add_argument("--no-results", action="store_true", help="print the figures only, write no results file")
     u = sub.add_parser("upload")
     u.add_argument("--size", default="256M", help="e.g. 256M, 2G")
     u.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn",
@@ -273,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     u.add_argument("--threads", type=int, default=None, help="threads per server process (default: serve's)")
     args = parser.parse_args(argv)
     {"demo-startup": demo_startup, "audit": audit, "queue": queue, "search": search, "pages": pages, "ingest": ingest, "upload": upload,
-     "cluster": cluster}[args.name](args)
+     "cluster": cluster, "docking": docking}[args.name](args)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ load and a fault (issue 12 item 6; docs/cluster-bench.md).
    temporary directory: a fresh PostgreSQL database (127.0.0.1:5432, a copy
    of an empty database that `sanxiang migrate` brought to the source's
    migrations, made once per migration state; dropped at the end unless
-   ``keep``), the job queue on Redis (127.0.0.1:6379 db 4, under a queue
+   ``keep``), the job queue on Redis (127.0.0.1:6379 db 4, or the URL in
+   SANXIANG_BENCH_REDIS_URL, under a queue
    name unique to the run), an S3-compatible store (moto's server, bucket
    created at start), then a world (one agency with automatic publication, an
    officer who logs in, an open case with a step, a push token and an
@@ -65,6 +66,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_URL = "redis://127.0.0.1:6379/4"
+# Another Redis database for the run's queue (e.g. redis://127.0.0.1:6379/5):
+# the bench's own environment variable, never passed to the processes it starts.
+REDIS_URL_VARIABLE = "SANXIANG_BENCH_REDIS_URL"
 BUCKET = "sanxiang-cluster"
 SEND_BLOCK = MB
 # Fields of a pushed record compared with what is stored (Decision.data).
@@ -271,6 +275,85 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+# --- where the CPU went -------------------------------------------------------------------
+
+
+class CpuMeter:
+    """CPU seconds used while the load ran, by part of the topology: each
+    service's process group (all its processes; a process killed keeps its
+    last sample), the PostgreSQL backends of the run's database, this load
+    generator, and the whole machine (/proc/stat: also what else ran).
+    /proc is read every ``interval`` seconds by a thread of its own."""
+
+    def __init__(self, services: list[Service], database: str, interval: float = 2.0):
+        self.services, self.database, self.interval = services, database, interval
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.groups: dict[int, str] = {}  # process group -> service name (restarts add groups)
+        self.base: dict[tuple[int, str], float] = {}
+        self.last: dict[tuple[int, str], tuple[str, float]] = {}
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.machine_start = self.process_start = 0.0
+
+    @staticmethod
+    def _machine_busy() -> float:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+    def _sample(self) -> dict[tuple[int, str], tuple[str, float]]:
+        for s in self.services:
+            if s.proc is not None:
+                self.groups[s.proc.pid] = s.name
+        seen = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    stat = fh.read()
+                comm = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                group = self.groups.get(int(fields[2]))
+                if group is None and comm == "postgres":
+                    with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                        if f" {self.database} ".encode() in fh.read().replace(b"\0", b" "):
+                            group = "postgresql"
+                if group is None:
+                    continue
+                # (pid, start time) names a process even if the pid is reused
+                seen[(int(entry), fields[19])] = (group, (int(fields[11]) + int(fields[12])) / self.tick)
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended while being read
+        return seen
+
+    def start(self) -> None:
+        self.base = {k: v for k, (_, v) in self._sample().items()}
+        self.machine_start, self.process_start = self._machine_busy(), sum(os.times()[:2])
+        self.thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.last.update(self._sample())
+
+    def finish(self, duration: float) -> dict:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        self.last.update(self._sample())
+        used: dict[str, float] = {}
+        for key, (group, cpu) in self.last.items():
+            used[group] = used.get(group, 0.0) + cpu - self.base.get(key, 0.0)
+        used["load_generator"] = sum(os.times()[:2]) - self.process_start
+        machine = self._machine_busy() - self.machine_start
+        out = {k: round(v, 1) for k, v in sorted(used.items())}
+        out["machine_busy"] = round(machine, 1)
+        out["machine_capacity"] = round((os.cpu_count() or 1) * duration, 1)
+        out["outside_the_run"] = round(machine - sum(used.values()), 1)
+        return out
 
 
 # --- the load -------------------------------------------------------------------------
@@ -670,6 +753,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
                       push_timeout: float = 15, drain_timeout: float = 120, tail_timeout: float = 300,
                       threads: int = 8) -> dict:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + f"{os.getpid() % 10000:04d}"
+    redis_url = os.environ.get(REDIS_URL_VARIABLE) or REDIS_URL
     database = f"sx_cluster_{run_id}"
     queue_name = f"sx-cluster-{run_id}"
     work = Path(tempfile.mkdtemp(prefix="sanxiang-cluster-"))
@@ -689,7 +773,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
         "SANXIANG_DATA_DIR": str(data_dir), "SANXIANG_ENV": "production",
         "SANXIANG_SECRET_KEY": secrets.token_urlsafe(48), "SANXIANG_SSL_REDIRECT": "0",
         "SANXIANG_ALLOWED_HOSTS": "127.0.0.1,localhost", "SANXIANG_REQUIRE_TOTP": "0",
-        "SANXIANG_QUEUE_URL": REDIS_URL, "SANXIANG_QUEUE_NAME": queue_name,
+        "SANXIANG_QUEUE_URL": redis_url, "SANXIANG_QUEUE_NAME": queue_name,
         "SANXIANG_EVIDENCE_BACKEND": "s3", "SANXIANG_S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
         "SANXIANG_S3_BUCKET": BUCKET, "SANXIANG_S3_ACCESS_KEY": "cluster-bench", "SANXIANG_S3_SECRET_KEY": "cluster-bench",
         "SANXIANG_S3_REGION": "us-east-1", "SANXIANG_S3_PREFIX": "evidence/",
@@ -720,7 +804,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
         with _pg_connect() as conn:
             conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
         db_created = True
-        say(f"database {database} (a copy of the migrated empty {template}); queue {REDIS_URL} name {queue_name}")
+        say(f"database {database} (a copy of the migrated empty {template}); queue {redis_url} name {queue_name}")
         s3 = Service("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)], env,
                      logs / "s3.log", port=s3_port)
         services.append(s3)
@@ -759,6 +843,8 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
                     push_rate=push_rate, batch=batch, push_timeout=push_timeout, search_rate=search_rate,
                     view_rate=view_rate, upload_size=upload_size, upload_chunk=upload_chunk, uploaders=uploaders,
                     run_id=run_id)
+        meter = CpuMeter(services, database)
+        meter.start()
         load.start()
         kills, kill_time = 0, duration * kill_at
         killed: list[tuple[Service, float]] = []
@@ -791,6 +877,8 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
                     f"refused {c.get('connection_refused', 0)}  conn errors {c.get('connection_errors', 0)}  "
                     f"retries {c.get('push_retries', 0)}  load {os.getloadavg()[0]:.1f}")
         load.stop.set()
+        cpu = meter.finish(load._elapsed())
+        say(f"CPU seconds during the load: {cpu}")
         say("load stopped; letting started pushes and uploads finish")
         for s, _ in killed:  # a restart still due
             _restart(s)
@@ -862,6 +950,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             "client_errors_sample": stats.client_errors[:5],
             "rejected_sample": list(load.rejected.items())[:3],
             "audit_verify": (audit.stdout.strip() or audit.stderr.strip())[-300:],
+            "queue_url": redis_url, "cpu_s": cpu,
         }
         return figures
     except KeyboardInterrupt:
@@ -872,7 +961,7 @@ def run_cluster_bench(*, duration: float = 300, push_rate: float = 100, batch: i
             load.stop.set()
             load.finish.set()
         _stop_all(services)
-        _cleanup_queue(queue_name)
+        _cleanup_queue(queue_name, redis_url)
         if db_created and not keep:
             try:
                 with _pg_connect() as conn:
@@ -1015,11 +1104,11 @@ def _drain(env: dict, timeout: float) -> dict:
         time.sleep(2)
 
 
-def _cleanup_queue(name: str) -> None:
+def _cleanup_queue(name: str, url: str = REDIS_URL) -> None:
     try:
         import redis
 
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(url)
         keys = list(client.scan_iter(match=f"*{name}*", count=1000))
         if keys:
             client.delete(*keys)

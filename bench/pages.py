@@ -8,8 +8,9 @@ through the production server at concurrency 8.
    database this bench filled before with exactly N decisions and a complete
    index (re-measuring after a code change without generating again);
 2. starts the production server as a subprocess (`sanxiang serve --workers 2`,
-   gunicorn; waitress when the serve command has no --workers) on a free
-   port of the bench's range and waits for its "Serving on" line;
+   gunicorn with serve's default threads unless `threads` is given; waitress
+   when the serve command has no --workers) on a free port and waits for its
+   "Serving on" line;
 3. drives it from `concurrency` threads, each with its own keep-alive
    connection (http.client), with a fixed, seeded sequence of requests:
    every other one is the first page of the portal search
@@ -18,8 +19,14 @@ through the production server at concurrency 8.
    `warmup` requests first (not timed), then `requests` timed ones;
 4. reports p50/p95/p99 per page kind and overall (time from sending the
    request to the last byte of the response), requests/s over the timed
-   phase, the count of responses that were not 2xx (must be 0), the server's
+   phase, the count of responses that were not 2xx (must be 0), the CPU
+   time per timed request of the server's processes and of the load
+   generator (what decides the queueing on a small machine, and a figure a
+   busy machine does not inflate the way it inflates latency), the server's
    resident memory, and the 1-minute load average at the start.
+
+No response is cached anywhere: every request renders its page from the
+database.
 
 Run: `sanxiang bench pages --records 1000000` (SQLite in a temporary
 directory) or with DATABASE_URL=postgres://… pointing at a fresh database.
@@ -148,23 +155,26 @@ def sample_public_ids(*, size: int, seed: int) -> list[int]:
     return ids[:size] if len(ids) > size else ids
 
 
-def serve_command(*, port: int, workers: int) -> tuple[list[str], str]:
+def serve_command(*, port: int, workers: int, threads: int | None = None) -> tuple[list[str], str]:
     """The production server when the serve command has --workers, else the
-    embedded default (waitress, 8 threads)."""
+    embedded default (waitress, 8 threads); `threads` per process (the serve
+    command's default when None)."""
     base = [sys.executable, "-m", "sanxiang", "serve", "--host", "127.0.0.1", "--port", str(port)]
     help_text = subprocess.run(base[:4] + ["--help"], capture_output=True, text=True, cwd=ROOT,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    extra = ["--threads", str(threads)] if threads else []
     if "--workers" in help_text and workers:
-        return base + ["--workers", str(workers)], f"gunicorn --workers {workers}"
-    return base, "waitress"
+        return (base + ["--workers", str(workers)] + extra,
+                f"gunicorn --workers {workers}" + (f" --threads {threads}" if threads else ""))
+    return base + extra, "waitress" + (f" --threads {threads}" if threads else "")
 
 
 class Server:
     """`sanxiang serve` in its own process group, stopped by its id."""
 
-    def __init__(self, *, data_dir: Path, workers: int, say):
+    def __init__(self, *, data_dir: Path, workers: int, say, threads: int | None = None):
         self.port = free_port()
-        self.command, self.kind = serve_command(port=self.port, workers=workers)
+        self.command, self.kind = serve_command(port=self.port, workers=workers, threads=threads)
         self.say = say
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=_server_env(data_dir), stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -184,9 +194,9 @@ class Server:
             raise RuntimeError("the server did not start:\n" + "\n".join(self.lines[-30:]))
         say(f"{self.kind} serving on port {self.port}")
 
-    def rss_mb(self) -> float:
-        """Resident memory of the server and its worker processes."""
-        total, pids = 0, {self.proc.pid}
+    def _pids(self) -> set[int]:
+        """The server's process and its worker processes."""
+        pids = {self.proc.pid}
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
                 fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
@@ -194,7 +204,25 @@ class Server:
                 continue
             if int(fields.get("PPid", "0").strip()) == self.proc.pid:
                 pids.add(int(fields["Pid"].strip()))
-        for pid in pids:
+        return pids
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by the server's processes:
+        the cost of the requests whatever else the machine runs."""
+        total = 0.0
+        for pid in self._pids():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and its worker processes."""
+        total = 0
+        for pid in self._pids():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -266,7 +294,7 @@ def _percentiles(times: list[float]) -> dict:
 
 
 def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, concurrency: int = 8,
-                    workers: int = 2, data_dir: str | None = None, reuse: bool = False, reindex: bool = False,
+                    workers: int = 2, threads: int | None = None, data_dir: str | None = None, reuse: bool = False, reindex: bool = False,
                     fill_only: bool = False, progress=None) -> dict:
     say = progress or (lambda message: None)
     loadavg_start = os.getloadavg()[0]
@@ -281,7 +309,15 @@ def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, co
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # `sanxiang bench` sets Django up (a temporary data directory) before
+        # this bench reads --data-dir: the fill must write the SQLite file the
+        # server (started with SANXIANG_DATA_DIR=data) reads.
+        connection.close()
+        connection.settings_dict["NAME"] = str(data / "sanxiang.sqlite3")
 
     from sanxiang.core.models import Agency
 
@@ -294,15 +330,17 @@ def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, co
         public_ids = sample_public_ids(size=5000, seed=SEED)
         connection.close()
         plan = request_plan(count=warmup + requests, agency_ids=agency_ids, public_ids=public_ids, seed=SEED)
-        server = Server(data_dir=data, workers=workers, say=say)
+        server = Server(data_dir=data, workers=workers, threads=threads, say=say)
         try:
             say(f"warm-up: {warmup} requests")
             warm = drive(server.port, plan[:warmup], concurrency=concurrency)
             loadavg = os.getloadavg()[0]
             say(f"measuring: {requests} requests at concurrency {concurrency}")
+            cpu_before, own_before = server.cpu_s(), time.process_time()
             started = time.perf_counter()
             timed = drive(server.port, plan[warmup:], concurrency=concurrency)
             elapsed = time.perf_counter() - started
+            server_cpu, client_cpu = server.cpu_s() - cpu_before, time.process_time() - own_before
             rss = server.rss_mb()
         finally:
             server.stop()
@@ -315,6 +353,10 @@ def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, co
         return {
             "records": records, "database": vendor, "server": server.kind, "concurrency": concurrency,
             **overall, "rps": round(len(timed) / elapsed, 1), "errors": len(errors),
+            # CPU per timed request, server (all its processes) and load
+            # generator: what decides the queueing on 2 cores, whatever the load.
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / max(len(timed), 1), 2),
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / max(len(timed), 1), 2),
             "search_p95_ms": per_kind["search"].get("p95_ms"), "detail_p95_ms": per_kind["detail"].get("p95_ms"),
             "search": per_kind["search"], "detail": per_kind["detail"],
             "warmup": warmup, "loadavg": round(loadavg_start, 2), "loadavg_measuring": round(loadavg, 2),

@@ -319,7 +319,11 @@ def run_search_bench(*, records: int, progress=None, reuse: bool = False) -> dic
                 cursor.execute("ANALYZE")
     loadavg = round(os.getloadavg()[0], 2)
     figures = run_queries(agency_ids, progress=say)
-    return {"records": records, "indexed": indexed, "database": connection.vendor, "reused": reuse,
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # The index's schema measured (the last search migration applied).
+    schema = max(MigrationRecorder.Migration.objects.filter(app="publicity").values_list("name", flat=True))
+    return {"records": records, "indexed": indexed, "database": connection.vendor, "reused": reuse, "schema": schema,
             "generate_s": generate_s, "build_s": build_s, "loadavg": loadavg,
             "loadavg_end": round(os.getloadavg()[0], 2), **figures}
 

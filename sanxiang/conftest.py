@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 import types
 from datetime import date, timedelta
 from pathlib import Path
@@ -217,6 +218,23 @@ def start_and_complete_step(pg, code: str) -> None:
     pg.click("main form button[type=submit]")
     assert "/steps/" in pg.url, pg.inner_text("main")
     pg.click("form.stack:not([action]) button[type=submit]")
+
+
+def process_gone(pid: int, timeout: float = 30) -> bool:
+    """Wait until process `pid` is gone or a zombie (killed or stopped: the
+    kernel takes a moment to tear a process down, longer on a loaded
+    machine); False if it still runs after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -31,9 +31,11 @@ from sanxiang.core import clock, fonts
 from sanxiang.core.calendar import add_working_days, calendar_session
 from sanxiang.core.demo import DemoConflict, load_demo
 from sanxiang.core.models import Agency, Officer, OfficerStatus, User
+from sanxiang.docking.demo import load_docking_demo
 from sanxiang.documents.services import issue_document
 from sanxiang.evidence import demo as evidence_demo
 from sanxiang.evidence.models import EvidenceItem
+from sanxiang.inspections.demo import DEMO_OFFICE_SECRET, load_inspection_demo, load_inspection_results_demo
 from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.demo import load_publicity_demo
 from sanxiang.publicity.models import Decision
@@ -41,6 +43,7 @@ from sanxiang.review import services as review_services
 from sanxiang.review.evaluation import evaluate
 from sanxiang.review.models import CheckItem, ItemResult, PartKind, Reviewer
 from sanxiang.review.demo import load_review_demo
+from sanxiang.supervision.demo import load_complaint_demo
 
 __all__ = ["DemoConflict", "build_demo", "load_case_demo", "run_demo"]
 
@@ -92,11 +95,23 @@ def build_demo(*, stdout=None, before_cases=None):
     decisions = load_publicity_demo()
     if decisions:
         say(f"Demo decisions received and published: {decisions}.")
+    draws = load_inspection_demo()
+    if draws:
+        say(f"Demo random inspections: a filed plan, one draw public, one waiting for 石家庄市司法局's secret "
+            f"(log in as legal_sjz and reveal {DEMO_OFFICE_SECRET}).")
+    received = load_docking_demo()
+    if received:
+        say(f"Demo docking: 正定县's platform on the trust list, {received} signed messages received.")
     if before_cases is not None:
         before_cases()
     cases = load_case_demo()
     if cases:
         say(f"Demo cases brought to every state (opened … closed with its e-case file): {cases}.")
+    if load_inspection_results_demo():  # after the cases: it opens an inspection case and a penalty case
+        say("Demo inspections: one under way, three results published (one referred, its case opened).")
+    complaints = load_complaint_demo()
+    if complaints:
+        say(f"Demo complaints (投诉举报): {complaints} routed to 石家庄市司法局 (log in as legal_sjz) — new, under investigation, replied.")
     return result
 
 

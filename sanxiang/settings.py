@@ -92,6 +92,9 @@ INSTALLED_APPS = [
     "sanxiang.documents",
     "sanxiang.evidence",
     "sanxiang.review",
+    "sanxiang.inspections",
+    "sanxiang.docking",
+    "sanxiang.supervision",
 ]
 
 MIDDLEWARE = [
@@ -135,7 +138,15 @@ TEMPLATES = [
 ]
 
 _sqlite_default = f"sqlite:///{DATA_DIR / 'sanxiang.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _sqlite_default), conn_max_age=0)}
+# Each thread of the server keeps its database connection between requests
+# for SANXIANG_DB_CONN_MAX_AGE seconds (default 300; 0 = a new connection per
+# request), checked before reuse (CONN_HEALTH_CHECKS). Opening one costs more
+# than a portal page's queries: SQLite parses the whole schema (~7 ms for
+# its ~80 tables and ~190 indexes), PostgreSQL starts a backend process
+# (docs/performance.md).
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _sqlite_default),
+                                              conn_max_age=int(os.environ.get("SANXIANG_DB_CONN_MAX_AGE", "300")),
+                                              conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the public portal read while a writer writes; IMMEDIATE
     # transactions take the write lock up front so two writers queue instead
@@ -211,6 +222,11 @@ AXES_VERBOSE = False
 # none, the client is REMOTE_ADDR). Wrong here, every login shares the
 # proxy's address and the IP lock would lock everyone.
 TRUSTED_PROXY_COUNT = int(os.environ.get("SANXIANG_TRUSTED_PROXY_COUNT", "0"))
+# Complaints about enforcement (投诉举报, docs/supervision.md) are filed
+# without login or captcha: at most this many from one address (as above,
+# behind the trusted proxies) per window; 0 turns the limit off.
+COMPLAINT_RATE_LIMIT = int(os.environ.get("SANXIANG_COMPLAINT_RATE_LIMIT", "5"))
+COMPLAINT_RATE_WINDOW_MINUTES = int(os.environ.get("SANXIANG_COMPLAINT_RATE_WINDOW_MINUTES", "60"))
 
 # TOTP for legal-office and administrator roles; the demo relaxes it.
 REQUIRE_TOTP = env_bool("SANXIANG_REQUIRE_TOTP", True)
@@ -248,6 +264,10 @@ AUDIT_SIGNING_KEY = os.environ.get("SANXIANG_AUDIT_KEY", SECRET_KEY)
 # with the database. Public keys (hex) of keys it replaced, still accepted:
 AUDIT_ED25519_KEY_FILE = os.environ.get("SANXIANG_AUDIT_ED25519_KEY_FILE", "")
 AUDIT_ED25519_PREVIOUS_KEYS = [k for k in os.environ.get("SANXIANG_AUDIT_ED25519_PREVIOUS_KEYS", "").split(",") if k.strip()]
+# Docking (docs/docking.md): this instance's signing key (made on first use)
+# and, during a key rotation, the previous one (messages carry both signatures).
+DOCKING_ED25519_KEY_FILE = os.environ.get("SANXIANG_DOCKING_KEY_FILE", "")
+DOCKING_PREVIOUS_KEY_FILE = os.environ.get("SANXIANG_DOCKING_PREVIOUS_KEY_FILE", "")
 
 # The interface is Chinese whatever the browser asks for (no LocaleMiddleware):
 # an officer's phone set to English still gets the official wording.
@@ -296,6 +316,9 @@ EVIDENCE_S3 = {
 }
 EVIDENCE_MAX_SIZE = int(os.environ.get("SANXIANG_EVIDENCE_MAX_SIZE", str(20 * 1024**3)))
 EVIDENCE_UPLOAD_EXPIRY_HOURS = int(os.environ.get("SANXIANG_UPLOAD_EXPIRY_HOURS", "24"))
+# Large upload bodies written to disk without the page cache (O_DIRECT, on
+# Linux where the filesystem takes it; docs/evidence.md). "0" turns it off.
+EVIDENCE_UPLOAD_DIRECT_IO = os.environ.get("SANXIANG_UPLOAD_DIRECT_IO", "1") != "0"
 # Seconds after an upload's last bytes arrive at which a queued task makes
 # sure it was completed (the serving process may have died in between).
 EVIDENCE_UPLOAD_COMPLETION_CHECK = int(os.environ.get("SANXIANG_UPLOAD_COMPLETION_CHECK_SECONDS", "60"))

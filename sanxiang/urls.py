@@ -11,10 +11,13 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin_site.urls),
     path("", include("sanxiang.evidence.urls")),  # tus at api/v1/uploads/ (before the ninja API), workbench pages
+    path("", include("sanxiang.docking.urls")),  # signed messages from lower platforms (before the ninja API)
     path("api/v1/", api.urls),
     path("catalog/", include("sanxiang.catalog.urls")),
     path("documents/", include("sanxiang.documents.urls")),
     path("review/", include("sanxiang.review.urls")),
+    path("inspections/", include("sanxiang.inspections.urls")),
+    path("", include("sanxiang.supervision.urls")),  # 投诉举报: /complaints/ (public), /supervision/complaints/
     path("", portal_home, name="home"),
     path("", include("sanxiang.publicity.urls")),
     path("", include("sanxiang.cases.urls")),

@@ -19,6 +19,11 @@ class ApiToken(models.Model):
     created_by = models.CharField(_("created by"), max_length=150, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # The client system's Ed25519 public key (whpk_…): with it, its pushes
+    # may be signed per Standard Webhooks v1a (api/signing.py; docs/docking.md
+    # "Case systems"). Empty: bearer token only.
+    public_key = models.CharField(_("signing public key"), max_length=64, blank=True,
+                                  help_text=_("whpk_ followed by base64; set with `sanxiang token key PREFIX --key whpk_…`"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -31,3 +36,28 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class PushReceipt(models.Model):
+    """One push a client system made (signed or not): when it was sent (the
+    signed ``webhook-timestamp``, else the newest decision date it carried),
+    when it arrived, and — for a signed push — its ``webhook-id`` and the
+    answer given, so the same id again is answered the same with no second
+    effect. Read for the lag and backlog figures (docking supervision)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("API token"))
+    endpoint = models.CharField(_("endpoint"), max_length=64)
+    webhook_id = models.CharField(_("message id"), max_length=255, null=True, blank=True)
+    signed = models.BooleanField(_("signed"), default=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    records = models.PositiveIntegerField(_("records"), default=0)
+    status = models.PositiveIntegerField(_("HTTP status"), default=200)
+    answer = models.JSONField(_("answer"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [models.UniqueConstraint(fields=["token", "webhook_id"], name="api_push_once")]
+        indexes = [models.Index(fields=["token", "received_at"], name="api_receipt_recent")]
+        verbose_name = _("push received")
+        verbose_name_plural = _("pushes received")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from sanxiang.core import webhooks
 from sanxiang.core.audit import append_audit
 from sanxiang.core.models import Agency, Role, User
 
@@ -24,6 +25,7 @@ SCOPES = {
     "publicity:push": "推送执法决定（公示）",
     "cases:write": "写入案件与文书",
     "evidence:upload": "上传证据",
+    "inspections:directory": "维护检查对象名录库（双随机）",
 }
 
 
@@ -71,4 +73,24 @@ def authenticate_token(raw: str) -> ApiToken | None:
     if token is None or not hmac.compare_digest(token.token_hash, hash_token(raw)):
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+@transaction.atomic
+def set_token_public_key(*, actor, token: ApiToken, public_key: str) -> ApiToken:
+    """Register (or, with "", remove) the client system's Ed25519 public key
+    (whpk_…): with it, the system may sign its pushes (api/signing.py)."""
+    text = (public_key or "").strip()
+    if text:
+        try:
+            print_ = webhooks.fingerprint(text)
+        except ValueError:
+            raise ValidationError({"public_key": ValidationError(
+                "公钥格式不正确：应为 whpk_ 加 32 字节 Ed25519 公钥的 Base64 编码。", code="invalid")}) from None
+    if token.revoked_at is not None:
+        raise ValidationError({"token": ValidationError("该令牌已吊销，不能登记公钥。", code="revoked")})
+    token.public_key = text
+    token.save(update_fields=["public_key"])
+    append_audit(actor=actor, action="api_token.public_key", obj=token,
+                 payload={"prefix": token.prefix, "key": print_ if text else ""})
     return token

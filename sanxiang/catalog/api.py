@@ -29,6 +29,8 @@ class CatalogueVersionOut(Schema):
     number: int
     effective_date: date
     accepted_at: str | None
+    # the lower platform that filed it (received through docking); "" for a version filed here
+    received_from: str
 
 
 class EnforcementItemOut(Schema):
@@ -166,7 +168,7 @@ def _version(agency, kind: str, number: int | None) -> CatalogueVersion:
 
 def _version_out(v: CatalogueVersion) -> dict:
     return {"number": v.number, "effective_date": v.effective_date,
-            "accepted_at": v.decided_at.isoformat() if v.decided_at else None}
+            "accepted_at": v.decided_at.isoformat() if v.decided_at else None, "received_from": v.received_from}
 
 
 def _envelope(agency, version, items) -> dict:

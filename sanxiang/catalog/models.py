@@ -77,6 +77,12 @@ class CatalogueVersion(models.Model):
     # old entries are found through this reference (``audit_references``).
     former_object_type = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("former object type"))
     former_object_id = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("former object ID"))
+    # A version filed at a lower platform and received through docking
+    # (docs/docking.md "Catalogue versions"): the name of that platform as
+    # registered on this platform's trust list; blank for a version filed
+    # here. The public pages say 由下级平台“…”报送 from it (no extra query).
+    received_from = models.CharField(max_length=255, blank=True, editable=False,
+                                     verbose_name=_("received from lower platform"))
 
     class Meta:
         ordering = ["agency_id", "kind", "-number"]

@@ -32,7 +32,7 @@ from sanxiang.core.models import Agency
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.vocabulary import ActKind
 
-from . import excel
+from . import excel, registry
 from .models import (
     EDITABLE_STATUSES, ITEM_MODELS, OPEN_STATUSES, PUBLIC_KINDS, CatalogueKind, CatalogueVersion, FilingEvent, Flowchart,
     ImportAttempt, ReviewRule, VersionStatus,
@@ -222,6 +222,7 @@ def accept_version(*, actor, version: CatalogueVersion) -> CatalogueVersion:
     version.save(update_fields=["status", "decided_at", "decided_by"])
     _event(version, FilingEvent.Action.ACCEPTED, actor)
     _audit(actor, "catalog.accept", version, effective_date=version.effective_date.isoformat())
+    registry.version_accepted(version)  # docking sends it upward (catalog/registry.py)
     return version
 
 

@@ -49,6 +49,9 @@ GROUPS = (
         ("publicity.long_publicity_period", _("Publicity period (other penalties)")),
         ("random_inspection.result_publication_limit", _("Publishing inspection results")),
     )),
+    (_("Enforcement supervision"), (
+        ("supervision.complaint_reply_limit", _("Replying to a complaint")),
+    )),
     (_("Records and evidence"), (
         ("evidence.retention_general", _("Case evidence retention")),
         ("evidence.retention_scene", _("On-site recording retention")),

@@ -5,7 +5,9 @@ from django.utils.translation import gettext as _
 
 from . import todo
 from .auth import is_fully_authenticated
-from .vocabulary import PUBLICITY_READERS, REVIEW_READERS
+from .models import Role
+from .predicates import supervises_platform
+from .vocabulary import INSPECTION_ROLES, PUBLICITY_READERS, REVIEW_READERS
 
 # URL names above a page that answer no GET of their own (actions, files).
 NOT_A_PAGE = {"logout"}
@@ -25,6 +27,14 @@ def navigation(request):
             items.append({"url": reverse("publicity:workbench"), "label": _("Publicity")})
         if user.role in REVIEW_READERS:
             items.append({"url": reverse("review:index"), "label": _("Legal review")})
+        if user.agency_id and (user.role in INSPECTION_ROLES or user.role == Role.OFFICER):
+            items.append({"url": reverse("inspections:office"), "label": _("Random inspections")})
+        if user.role == Role.LEGAL_SUPERVISOR and user.agency_id:
+            items.append({"url": reverse("supervision:complaints"), "label": _("Complaint handling")})
+        if user.role == Role.SYSADMIN or user.is_superuser:
+            items.append({"url": reverse("docking:index"), "label": _("Docking")})
+        if user.role == Role.SYSADMIN or user.is_superuser or supervises_platform(user):
+            items.append({"url": reverse("docking:supervision"), "label": _("Docking supervision")})
         if user.is_staff:
             items.append({"url": reverse("admin:index"), "label": _("Back office")})
     return {"nav_items": items, **back_link(request)}

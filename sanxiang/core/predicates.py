@@ -60,6 +60,14 @@ def supervises(actor, region: Region | None) -> bool:
             and region is not None and region.path.startswith(actor.region.path))
 
 
+def supervises_platform(actor) -> bool:
+    """A legal-office supervisor of this platform's top region (the
+    province's 司法厅 on the province's platform): supervises the whole
+    platform, the docked lower platforms and case systems included."""
+    return (_person(actor) and actor.role == Role.LEGAL_SUPERVISOR and actor.region_id is not None
+            and actor.region.parent_id is None)
+
+
 def can_manage_regions(actor) -> Verdict:
     if is_console(actor) or is_sysadmin(actor):
         return ALLOWED

@@ -39,6 +39,15 @@ def reject(field: str, message: str, code: str):
     raise ValidationError({field: ValidationError(message, code=code)})
 
 
+def message_naming_fields(exc) -> str:
+    """message_of, each message prefixed with the field it is about
+    ("valid_from：…"): for answers to another system (docking's per-record
+    refusals), where the field's code is what the sender can act on."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
+        return "；".join(f"{field}：{'，'.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return message_of(exc)
+
+
 def message_of(exc) -> str:
     """What a page shows for a refused write (a ValidationError or a
     PermissionDenied raised by a service): every message of the error, each

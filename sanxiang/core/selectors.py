@@ -26,8 +26,9 @@ from django.utils.translation import pgettext_lazy
 from django.core.exceptions import PermissionDenied
 
 from . import predicates
+from .changes import officer_source
 from .todo import TodoItem
-from .models import AGENCY_ROLES, Agency, AuditEntry, FailedTask, Officer, OfficerStatus, Region, Role, User
+from .models import AGENCY_ROLES, Agency, AgencyKind, AuditEntry, FailedTask, Officer, OfficerStatus, Region, Role, User
 from sanxiang.core import clock
 
 
@@ -169,6 +170,13 @@ def verify_certificate(*, number: str) -> Officer | None:
     )
 
 
+def officer_reported_by(officer: Officer) -> str:
+    """The lower platform that reported an officer received through docking
+    (core.changes.officer_source; one query on the 亮证 page), "" for an
+    officer registered here."""
+    return officer_source(officer)
+
+
 def public_officer_list(*, region_code: str = "", agency_id=None, q: str = "") -> QuerySet[Officer]:
     """The public officer list: officers whose certificates are not revoked,
     filtered by region subtree, agency and a name or certificate number."""
@@ -222,3 +230,13 @@ def failed_tasks_todo(*, user, today):
     return [TodoItem(kind="failed_tasks", label=_("Failed background tasks"),
                      title=_("%(count)d background task(s) failed every attempt") % {"count": count},
                      url=reverse("core:failed_tasks"))]
+
+
+def legal_office_of(agency: Agency) -> Agency | None:
+    """The agency's supervising legal office (public structure, no scope):
+    the one it names, else the legal office of its region. Draw participants
+    (inspections) and complaint routing (supervision) start here."""
+    if agency.legal_office_id:
+        return agency.legal_office
+    return (Agency.objects.filter(region=agency.region, kind=AgencyKind.LEGAL_OFFICE, is_active=True)
+            .order_by("pk").first())

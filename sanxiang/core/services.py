@@ -12,6 +12,7 @@ from django.db import transaction
 from . import predicates
 from .audit import append_audit
 from .statuses import change_status
+from . import changes as officer_changes
 from . import clock, queue
 from .models import Agency, FailedTask, Officer, OfficerStatus, Region, Role, User, AGENCY_ROLES
 
@@ -57,14 +58,17 @@ def create_officer(*, actor, name: str, agency: Agency, certificate_number: str,
                              post=post, status=status, user=user))
     append_audit(actor=actor, action="officer.create", obj=officer,
                  payload={"certificate_number": certificate_number, "agency": agency.credit_code, "status": status})
+    officer_changes.officer_changed(officer)
     return officer
 
 
 @transaction.atomic
 def set_officer_status(*, actor, officer: Officer, status: str, reason: str) -> Officer:
     _check(predicates.can_manage_officers(actor, agency=Agency.objects.select_related("region").get(pk=officer.agency_id)))
-    return change_status(actor=actor, obj=officer, status=status, choices=OfficerStatus, action="officer.status",
-                         what="证件", reason=reason, reason_required=True)
+    officer = change_status(actor=actor, obj=officer, status=status, choices=OfficerStatus, action="officer.status",
+                            what="证件", reason=reason, reason_required=True)
+    officer_changes.officer_changed(officer)
+    return officer
 
 
 def _check_role_scope(*, role: str, agency: Agency | None, region: Region | None) -> None:
@@ -149,7 +153,9 @@ def update_officer(*, actor, officer: Officer, **changes) -> Officer:
     _check(predicates.can_manage_officers(actor, agency=stored.agency))
     if "agency" in changes:  # moving an officer: the new agency must be the actor's to manage too
         _check(predicates.can_manage_officers(actor, agency=changes["agency"]))
-    return _update(actor=actor, obj=officer, changes=changes, editable=OFFICER_EDITABLE, action="officer.update")
+    officer = _update(actor=actor, obj=officer, changes=changes, editable=OFFICER_EDITABLE, action="officer.update")
+    officer_changes.officer_changed(officer)
+    return officer
 
 
 @transaction.atomic

@@ -54,7 +54,9 @@ def key_path() -> Path:
     return Path(configured) if configured else Path(settings.DATA_DIR) / "keys" / "audit-ed25519.pem"
 
 
-def _load_or_create(path: Path):
+def load_or_create_private_key(path: Path):
+    """The Ed25519 private key in the PEM file at `path`, made (mode 0600,
+    fsynced) if there is none; also the docking key (sanxiang.docking.keys)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -85,7 +87,7 @@ def private_key():
     with _lock:
         cached = _cache.get(str(path))
         if cached is None:
-            cached = _cache[str(path)] = _load_or_create(path)
+            cached = _cache[str(path)] = load_or_create_private_key(path)
         return cached
 
 

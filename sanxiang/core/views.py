@@ -57,7 +57,8 @@ def verify(request, number: str):
     return render(
         request, "core/verify.html",
         {"number": number, "officer": officer, "state": state, "searched": True,
-         "state_label": selectors.CERTIFICATE_STATE_LABELS.get(state, "")},
+         "state_label": selectors.CERTIFICATE_STATE_LABELS.get(state, ""),
+         "reported_by": selectors.officer_reported_by(officer) if officer else ""},
         status=200 if officer else 404,
     )
 

@@ -152,6 +152,10 @@ AGENCY_WIDE_HANDLERS = CASE_HANDLERS - {Role.OFFICER}
 # The agency's publicity work: publishing, correcting and withdrawing
 # decisions, 双公示 files, early-end applications, and the 事前公开 lists.
 PUBLICITY_MANAGERS = frozenset({Role.PUBLICITY_ADMIN, Role.AGENCY_HEAD})
+# Who takes part in random inspection draws (双随机一公开): an agency's
+# publicity managers (who also organise them) and a legal office's
+# supervisors, each for their own agency.
+INSPECTION_ROLES = PUBLICITY_MANAGERS | {Role.LEGAL_SUPERVISOR}
 # The agency's legal-review office (法制审核机构) and its head: assign
 # reviewers, write opinions, compile the review catalogue.
 REVIEW_OFFICE = frozenset({Role.LEGAL_REVIEWER, Role.AGENCY_HEAD})

@@ -219,6 +219,84 @@ class _Empty:
         return b""
 
 
+class _SocketBody:
+    """A PATCH body of known length read straight from gunicorn's client
+    socket: `readinto` receives into the caller's buffer (the upload's
+    page-aligned ring, sanxiang/evidence/uploads.py), where gunicorn's own
+    reader would copy every piece through two in-memory buffers (its body
+    reader cost as much CPU as the SHA-256; docs/server.md).
+
+    Built only when everything is as expected (`for_request`): gunicorn's
+    `Body` over a `LengthReader` over the `SocketUnreader` of the very
+    socket in `environ["gunicorn.socket"]`, nothing read yet. The bytes
+    gunicorn already read past the headers are taken first; the reader's
+    remaining length is kept equal to what is left, so after the response
+    gunicorn discards exactly the unread rest, as it would have. Anything
+    else (a chunked body, waitress, the test client) keeps the ordinary
+    stream."""
+
+    def __init__(self, sock, reader):
+        self._sock, self._reader, self._held = sock, reader, None
+
+    def _take_held(self) -> None:
+        """The body bytes gunicorn read with the headers, taken at the first
+        read (a PATCH refused before reading leaves them to gunicorn, which
+        discards the body as usual)."""
+        held = self._reader.unreader.take_buffered()
+        if len(held) > self._reader.length:  # a pipelined next request: back to gunicorn
+            self._reader.unreader.unread(held[self._reader.length:])
+            held = held[:self._reader.length]
+        self._held = memoryview(held)
+
+    @classmethod
+    def for_request(cls, request, length: int):
+        environ = request.META
+        sock, body = environ.get("gunicorn.socket"), environ.get("wsgi.input")
+        try:
+            from gunicorn.http.body import Body, LengthReader
+            from gunicorn.http.unreader import SocketUnreader
+        except ImportError:
+            return None
+        reader = getattr(body, "reader", None)
+        unreader = getattr(reader, "unreader", None)
+        if (sock is None or type(body) is not Body or type(reader) is not LengthReader
+                or type(unreader) is not SocketUnreader or unreader.sock is not sock
+                or not hasattr(unreader, "take_buffered") or reader.length != length
+                or body.buf.tell() or getattr(request, "_read_started", True)):
+            return None
+        request._read_started = True  # Django must not read it too
+        return cls(sock, reader)
+
+    def readinto(self, view) -> int:
+        size = min(len(view), self._reader.length)
+        if size <= 0:
+            return 0
+        if self._held is None:
+            self._take_held()
+        if self._held:
+            n = min(size, len(self._held))
+            view[:n] = self._held[:n]
+            self._held = self._held[n:]
+        else:
+            n = self._sock.recv_into(view, size)
+        self._reader.length -= n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._reader.length if size is None or size < 0 else min(size, self._reader.length)
+        if size <= 0:
+            return b""
+        if self._held is None:
+            self._take_held()
+        if self._held:
+            data = bytes(self._held[:size])
+            self._held = self._held[len(data):]
+        else:
+            data = self._sock.recv(size)
+        self._reader.length -= len(data)
+        return data
+
+
 def _checksum(header: str):
     """(algorithm, digest bytes) from `Upload-Checksum: sha256 <base64>`."""
     parts = header.strip().split(" ")
@@ -281,7 +359,10 @@ def resource(request, upload_id):
                           "Upload-Checksum")
         except ValueError as exc:
             return _error(400, "invalid", f"Upload-Checksum 无效：{exc}。", "Upload-Checksum")
-    stream = request if length is not None else request.META["wsgi.input"]
+    if length is None:
+        stream = request.META["wsgi.input"]
+    else:
+        stream = _SocketBody.for_request(request, length) or request
     try:
         upload = services.receive_upload_chunk(upload=upload, offset=offset, stream=stream, content_length=length,
                                                checksum=checksum)

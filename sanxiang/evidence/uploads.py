@@ -19,13 +19,27 @@ hashed while they arrive, never held whole in memory.
   closing fsync waits only for the tail (记录-11: a 2 GB
   body-camera file at the speed of one hash plus one durable write;
   docs/evidence.md, "Benchmark").
+- On Linux a large body goes to disk with O_DIRECT instead (`_DirectAppender`):
+  it is received into a small ring of page-aligned buffers reused from one
+  PATCH to the next (`stream.readinto` where the stream has it: the socket
+  itself under gunicorn, sanxiang/evidence/tus.py), hashed there, and the
+  aligned blocks are written from them straight to the disk; the unaligned
+  head and tail of a PATCH go through the page cache. No page-cache page is
+  filled, which on a VM whose fresh pages are slow to touch was the upload's
+  bottleneck (docs/server.md, "Figures"). Where O_DIRECT is refused
+  (another system, a filesystem without it, or EVIDENCE_UPLOAD_DIRECT_IO =
+  False), the helpers above do the work. Either way the closing fsync makes
+  data and size durable before the offset is recorded.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import functools
 import hashlib
+import logging
+import mmap
 import os
 import queue
 import sys
@@ -34,6 +48,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 try:  # POSIX; on Windows a process-local lock is the fallback
     import fcntl
@@ -177,6 +193,214 @@ class _Appender:
             raise self.error
 
 
+# O_DIRECT (Linux): file offsets, lengths and buffer addresses of direct
+# writes are multiples of DIRECT_ALIGN (4096 covers the logical block size
+# of every disk and filesystem in use; a stricter one is met by falling back
+# to the page cache). A body is received into DIRECT_RING buffers of
+# DIRECT_BLOCK bytes (8 MiB in flight per PATCH, like WRITE_QUEUE), mmap-
+# allocated (page-aligned) and kept for the next PATCH (at most
+# DIRECT_POOL_KEEP of them idle per process).
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+DIRECT_ALIGN = 4096
+DIRECT_BLOCK = 1024 * 1024
+DIRECT_RING = 8
+DIRECT_POOL_KEEP = 16
+
+
+class _BufferPool:
+    """Page-aligned buffers reused across PATCHes: a buffer the process has
+    touched once costs nothing to touch again, a fresh one costs a page
+    fault per page (and, on a ballooned VM, the host's first-touch cost)."""
+
+    def __init__(self, size: int, keep: int):
+        self.size, self.keep = size, keep
+        self._lock = threading.Lock()
+        self._idle: list[mmap.mmap] = []
+
+    def take(self, count: int) -> list[mmap.mmap]:
+        with self._lock:
+            taken = [self._idle.pop() for _ in range(min(count, len(self._idle)))]
+        return taken + [mmap.mmap(-1, self.size) for _ in range(count - len(taken))]
+
+    def give(self, buffers) -> None:
+        with self._lock:
+            while buffers and len(self._idle) < self.keep:
+                self._idle.append(buffers.pop())
+        for buffer in buffers:
+            buffer.close()
+
+
+_buffers = _BufferPool(DIRECT_BLOCK, DIRECT_POOL_KEEP)
+
+
+def open_direct(path) -> int | None:
+    """A second descriptor on the partial for O_DIRECT writes, or None where
+    direct I/O is off or refused (not Linux, a filesystem without it:
+    EINVAL)."""
+    if not _O_DIRECT or not settings.EVIDENCE_UPLOAD_DIRECT_IO:
+        return None
+    try:
+        return os.open(path, os.O_WRONLY | _O_DIRECT)
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+            logger.info("O_DIRECT refused for %s (%s): writing through the page cache", path, exc)
+            return None
+        raise
+
+
+def pwrite_all(fd: int, view, position: int) -> None:
+    while view:
+        written = os.pwrite(fd, view, position)
+        view, position = view[written:], position + written
+
+
+class _DirectAppender:
+    """Writes the blocks of one PATCH body at their file positions in a
+    helper thread while the request thread receives and hashes the next
+    ones into the other buffers of the ring (all three release the GIL).
+
+    A block is (buffer, start, position, length): bytes buffer[start:start +
+    length] belong at file `position`, and start == position % DIRECT_ALIGN,
+    so the aligned middle of every block is aligned in memory too. That
+    middle is written with O_DIRECT on `direct_fd`; the unaligned head and
+    tail through `fd` (the page cache). A direct write the system refuses
+    (EINVAL: a stricter alignment) switches the rest of the PATCH to the
+    page cache. `take()` gives a free buffer (waiting for the writer when
+    all are in flight: memory stays at DIRECT_RING buffers); `close()` waits
+    for the last block, closes `direct_fd`, and re-raises a write error."""
+
+    def __init__(self, fd: int, direct_fd: int):
+        self.fd, self.direct_fd, self.error = fd, direct_fd, None
+        self.direct_bytes = self.cached_bytes = 0
+        self._buffers = _buffers.take(DIRECT_RING)
+        self._free: queue.Queue = queue.Queue()
+        for buffer in self._buffers:
+            self._free.put(buffer)
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"direct-{fd}", daemon=True)
+        self._thread.start()
+
+    def _write_cached(self, view, position: int) -> None:
+        pwrite_all(self.fd, view, position)
+        self.cached_bytes += len(view)
+
+    def _write(self, view, position: int) -> None:
+        end = position + len(view)
+        first = -(-position // DIRECT_ALIGN) * DIRECT_ALIGN
+        last = end // DIRECT_ALIGN * DIRECT_ALIGN
+        if self.direct_fd is None or last <= first:
+            self._write_cached(view, position)
+            return
+        if first > position:
+            self._write_cached(view[:first - position], position)
+        middle, at = view[first - position:last - position], first
+        while middle:
+            try:
+                written = os.pwrite(self.direct_fd, middle, at)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                logger.info("O_DIRECT write refused (%s): the rest through the page cache", exc)
+                os.close(self.direct_fd)
+                self.direct_fd = None
+                break
+            self.direct_bytes += written
+            middle, at = middle[written:], at + written
+            if written % DIRECT_ALIGN:  # a short write off the alignment: finish it cached
+                break
+        if middle:
+            self._write_cached(middle, at)
+        if end > last:
+            self._write_cached(view[last - position:], last)
+
+    def _run(self):
+        while (block := self._queue.get()) is not None:
+            buffer, start, position, length = block
+            if self.error is None:
+                try:
+                    with memoryview(buffer) as whole, whole[start:start + length] as view:
+                        self._write(view, position)
+                except OSError as exc:
+                    self.error = exc
+            self._free.put(buffer)
+
+    def take(self):
+        if self.error is not None:
+            raise self.error
+        return self._free.get()
+
+    def put(self, buffer, start: int, position: int, length: int) -> None:
+        self._queue.put((buffer, start, position, length))
+
+    def give_back(self, buffer) -> None:
+        self._free.put(buffer)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self.direct_fd is not None:
+            os.close(self.direct_fd)
+            self.direct_fd = None
+        _buffers.give(self._buffers)
+        self._buffers = []
+        if self.error is not None:
+            raise self.error
+
+
+def _fill(stream, view) -> int:
+    """Fill `view` from the stream, fewer bytes only at its end: the socket
+    straight into the buffer where the stream has readinto (no copy in
+    Python), else read() and one copy."""
+    filled, size = 0, len(view)
+    readinto = getattr(stream, "readinto", None)
+    while filled < size:
+        if readinto is not None:
+            with view[filled:] as rest:
+                n = readinto(rest)
+        else:
+            block = stream.read(size - filled)
+            n = len(block)
+            view[filled:filled + n] = block
+        if not n:
+            break
+        filled += n
+    return filled
+
+
+def _receive_direct(stream, appender: _DirectAppender, offset: int, content_length: int | None,
+                    hashers) -> int:
+    """Receive the body into the appender's ring, hash each block, hand it
+    over to be written; the number of bytes received."""
+    received, position = 0, offset
+    while content_length is None or received < content_length:
+        buffer = appender.take()
+        start = position % DIRECT_ALIGN
+        want = DIRECT_BLOCK - start
+        if content_length is not None:
+            want = min(want, content_length - received)
+        try:
+            # Every view of the buffer is released before it is handed on
+            # (a pooled mmap can only be closed once none is left).
+            with memoryview(buffer) as whole, whole[start:start + want] as view:
+                n = _fill(stream, view)
+                if n:
+                    with view[:n] as block:
+                        for hasher in hashers:
+                            hasher.update(block)
+        except BaseException:
+            appender.give_back(buffer)
+            raise
+        if not n:
+            appender.give_back(buffer)
+            break
+        appender.put(buffer, start, position, n)
+        received += n
+        position += n
+        if n < want:
+            break
+    return received
+
+
 class UploadBusy(Exception):
     """Another request is writing this upload."""
 
@@ -316,33 +540,19 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
         fh.seek(offset)
         before = hasher.copy() if checksum else None
         chunk_hasher = hashlib.new(checksum[0]) if checksum else None
-        received = 0
-        left = content_length
-        read = stream.read
-        update = hasher.update
         large = content_length is None or content_length > FLUSH_EVERY
-        flusher = _BackgroundFlush(fh.fileno()) if large else None
-        appender = _Appender(fh.fileno(), flusher) if large else None
-        write = appender.put if appender is not None else functools.partial(write_all, fh.fileno())
-        try:
-            while left is None or left > 0:
-                block = read(READ_BUFFER if left is None else min(READ_BUFFER, left))
-                if not block:
-                    break
-                update(block)
-                if chunk_hasher is not None:
-                    chunk_hasher.update(block)
-                write(block)
-                received += len(block)
-                if left is not None:
-                    left -= len(block)
-        finally:
+        direct_fd = open_direct(path) if large else None
+        if direct_fd is not None:
+            direct = _DirectAppender(fh.fileno(), direct_fd)
             try:
-                if appender is not None:
-                    appender.close()
+                received = _receive_direct(stream, direct, offset, content_length,
+                                           [h for h in (hasher, chunk_hasher) if h is not None])
             finally:
-                if flusher is not None:
-                    flusher.close()
+                direct.close()
+            logger.debug("upload %s: %d bytes at %d, %d of them with O_DIRECT", key, received, offset,
+                         direct.direct_bytes)
+        else:
+            received = _receive_buffered(fh.fileno(), stream, content_length, large, hasher, chunk_hasher)
         complete = content_length is None or received == content_length
         if checksum and (not complete or chunk_hasher.digest() != checksum[1]):
             fh.truncate(offset)
@@ -358,6 +568,39 @@ def receive_chunk(*, upload_id: str, offset: int, stream, content_length: int | 
         if on_durable is not None:
             on_durable(new_offset, hasher)
         return new_offset, hasher
+
+
+def _receive_buffered(fd: int, stream, content_length: int | None, large: bool, hasher, chunk_hasher) -> int:
+    """Receive the body in READ_BUFFER reads and write it through the page
+    cache (for a large body: in the `_Appender` thread, with write-back
+    started every FLUSH_EVERY bytes); the number of bytes received."""
+    received = 0
+    left = content_length
+    read = stream.read
+    update = hasher.update
+    flusher = _BackgroundFlush(fd) if large else None
+    appender = _Appender(fd, flusher) if large else None
+    write = appender.put if appender is not None else functools.partial(write_all, fd)
+    try:
+        while left is None or left > 0:
+            block = read(READ_BUFFER if left is None else min(READ_BUFFER, left))
+            if not block:
+                break
+            update(block)
+            if chunk_hasher is not None:
+                chunk_hasher.update(block)
+            write(block)
+            received += len(block)
+            if left is not None:
+                left -= len(block)
+    finally:
+        try:
+            if appender is not None:
+                appender.close()
+        finally:
+            if flusher is not None:
+                flusher.close()
+    return received
 
 
 def finish_stalled(upload_id, length: int, complete) -> bool:

@@ -36,12 +36,14 @@ POST /decision-changes   {"external_id", "via", "outcome", "reason", "changed_on
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from ninja import Router, Schema
 
+from sanxiang.api import signing
 from sanxiang.api.api import AUTH
 from sanxiang.api.errors import ApiError, forbidden_scope
 from sanxiang.core.vocabulary import PUBLICITY_MANAGERS, ActKind, PartyType
@@ -55,6 +57,7 @@ router = Router(tags=["publicity"])
 MAX_RECORDS = 1000
 MAX_BODY_BYTES = 64 * 1024 * 1024  # 1,000 long records fit easily; more is a mistake
 PUSH_SCOPE = "publicity:push"
+PUSH_ENDPOINT = "publicity.decisions"
 PUSH_ROLES = PUBLICITY_MANAGERS
 
 _RECORD_SCHEMA = {
@@ -134,10 +137,28 @@ def _read_body(request) -> bytes:
              summary="Push enforcement decisions (公示-14); a known external_id is a correction")
 def push_decisions(request):
     agency = _agency_of(request)
+    raw = _read_body(request)
+    # A case system may sign its push (Standard Webhooks v1a with the key
+    # registered on its token; api/signing.py): verified here, and the same
+    # webhook-id again is given the first answer with no second effect.
+    signed = signing.verify_push(request, raw, endpoint=PUSH_ENDPOINT)
+    if signed is not None and signed.previous is not None:
+        answer, status = signing.replay(signed.previous)
+        return _json(answer, status)
+    try:
+        response, answer, records, dates = _push(request, agency, raw)
+    except Exception:
+        signing.forget(signed)  # refused before anything was stored: the same id may come again
+        raise
+    signing.answered(request, signed, endpoint=PUSH_ENDPOINT, records=records, answer=answer, decision_dates=dates)
+    return response
+
+
+def _push(request, agency, raw: bytes):
     # core.parsing.load_json: 400 invalid_json / json_too_deep (BadJson), never RecursionError;
     # NUL and lone surrogates are refused per record and field by intake, so a
     # bad record never takes the good ones of its batch down.
-    body = load_json(_read_body(request) or b"null", check_text=False, parse_float=Decimal)
+    body = load_json(raw or b"null", check_text=False, parse_float=Decimal)
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise ApiError(status=422, code="records_missing", field="records",
@@ -167,7 +188,9 @@ def push_decisions(request):
                 "normalised": getattr(record, "normalised", {}),
             }
     rejected = sum(1 for r in results if r["status"] == "rejected")
-    return _json({"accepted": len(records) - rejected, "rejected": rejected, "results": results})
+    answer = {"accepted": len(records) - rejected, "rejected": rejected, "results": results}
+    dates = [date.fromisoformat(r["decision_date"]) for _, r in good if r.get("decision_date")]
+    return _json(answer), answer, len(records), dates
 
 
 @router.get("/decisions/{path:external_id}", auth=AUTH, summary="Status of one of the caller's pushed decisions")

@@ -1,7 +1,9 @@
 """Back-office pages of the 双公示 exchange (seed 公示-19; 公示-14):
 upload a CSV/XLSX file of penalties or licences, see the counts and every
 bad row, download the per-row error report; download the agency's own
-decisions in the same layout.
+decisions in the same layout. A file in the older 2016 layout is read too
+(shuanggongshi_legacy): the page says which layout was read and lists per
+row what was inferred and what was not imported (the report has them too).
 
 Who: the agency's publicity administrator or head (their own agency), or a
 system administrator (any agency, chosen on the page). The export holds
@@ -31,7 +33,7 @@ from sanxiang.core.models import Agency, AgencyKind, Role
 from sanxiang.core.views import staff_required
 from sanxiang.core.vocabulary import ACT_KIND_NAMES, EXCHANGE_KINDS, PUBLICITY_MANAGERS, ActKind
 
-from . import shuanggongshi
+from . import shuanggongshi, shuanggongshi_legacy
 from .models import DecisionStatus
 from .selectors import decisions_for
 from sanxiang.core import clock
@@ -69,6 +71,17 @@ def _reports_dir() -> Path:
 
 def _kind_label(kind: str) -> str:
     return _("penalties") if kind == ActKind.PENALTY else _("licences")
+
+
+def _layout_label(layout: str) -> str:
+    if layout == shuanggongshi_legacy.LEGACY:
+        return _("the older 2016 双公示 layout (CF_CFLB1, CF_JG, CF_XDR_ZDM …)")
+    return _("the current 双公示 layout")
+
+
+def _note_rows(report) -> list[tuple[int, str, str, str]]:
+    names = {shuanggongshi_legacy.INFERRED: _("inferred"), shuanggongshi_legacy.NOT_MAPPED: _("not imported")}
+    return [(row, column, names.get(kind, kind), message) for row, column, kind, message in report.notes[:ERRORS_SHOWN]]
 
 
 @staff_required
@@ -110,7 +123,9 @@ def import_page(request):
             else:
                 context["report"] = report
                 context["kind_label"] = _kind_label(report.kind)
-                if report.errors:
+                context["layout_label"] = _layout_label(report.layout)
+                context["notes"] = _note_rows(report)
+                if report.errors or report.notes:
                     rid = uuid.uuid4().hex
                     (_reports_dir() / f"{rid}.xlsx").write_bytes(shuanggongshi.error_report_xlsx(report))
                     kept = [rid, *request.session.get("publicity_import_reports", [])]

@@ -343,9 +343,12 @@ def _normalised(value: str, field: str, err: _Collector, *, kind: str | None = N
     return result.text
 
 
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _has_surrogate(value) -> bool:
     if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
+        return _LONE_SURROGATE_RE.search(value) is not None
     if isinstance(value, list):
         return any(_has_surrogate(v) for v in value)
     if isinstance(value, dict):
@@ -458,8 +461,13 @@ def _money(raw: dict, kind_field: str, err: _Collector) -> int | None:
     return fen_value
 
 
-def validate_record(raw: dict, *, index: int, today: date | None = None) -> tuple[dict | None, list[RecordError]]:
+def validate_record(raw: dict, *, index: int, today: date | None = None,
+                    public_copy: bool = False) -> tuple[dict | None, list[RecordError]]:
     """Validate and normalise one record; (record, []) or (None, errors).
+
+    ``public_copy``: the record is the public copy of a decision published
+    by a lower platform (docking, publicity/docked.py): a natural person's
+    ID number is never in it, so none is asked for.
 
     All problems of the record are reported, not only the first one."""
     err = _Collector(index)
@@ -542,7 +550,7 @@ def validate_record(raw: dict, *, index: int, today: date | None = None) -> tupl
         if credit:
             err.add("party_credit_code", "credit_code_for_natural_person",
                     f"行政相对人为自然人时不填{label('party_credit_code')}（个体工商户请选 individual_business）。")
-        if not id_number:
+        if not id_number and not public_copy:
             err.add("party_id_number", "required", f"行政相对人为自然人时{label('party_id_number')}不能为空。")
         id_type = id_type or DEFAULT_ID_TYPE
     elif party_type:

@@ -10,6 +10,9 @@ Two sides, kept apart on purpose (design.md, "Privacy by default"):
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +91,7 @@ class DecisionVersion(models.Model):
     SOURCE_LABELS = {
         "api": _("pushed by a case system"), "import": _("imported from a 双公示 file"),
         "web": _("changed on this platform"), "case": _("from a case on this platform"),
+        "docking": _("sent by a lower platform"),
     }
 
     @property
@@ -113,10 +117,28 @@ class PublicitySettings(models.Model):
         verbose_name_plural = _("publicity settings")
 
 
+_DISPLAY_ONLY = contextvars.ContextVar("public_rows_display_only", default=False)
+
+
+@contextmanager
+def display_only():
+    """Public rows loaded inside are for display only (a portal page): the
+    guard takes no fingerprint of their texts (encoding a row's stored data
+    costs more than reading it), so those texts count as not read from the
+    database and saving such a row raises UnredactedPublicText unless every
+    text field was set again from redaction.public_copy."""
+    token = _DISPLAY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _DISPLAY_ONLY.reset(token)
+
+
 class PublicTextGuard(models.Model):
     """Public models: their text fields (redaction.PUBLIC_TEXT_FIELDS) are
     saved only with values made by redaction.public_copy, or as read from
-    the database; anything else raises redaction.UnredactedPublicText."""
+    the database (not inside `display_only`); anything else raises
+    redaction.UnredactedPublicText."""
 
     class Meta:
         abstract = True
@@ -124,7 +146,8 @@ class PublicTextGuard(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._public_loaded = loaded_fingerprints(instance, cls._meta.label)
+        # Display only: no fingerprints, so no loaded text may be saved back.
+        instance._public_loaded = {} if _DISPLAY_ONLY.get() else loaded_fingerprints(instance, cls._meta.label)
         return instance
 
     def save(self, *args, **kwargs):
@@ -152,6 +175,16 @@ class PublicDecision(PublicTextGuard):
     published_at = models.DateTimeField(db_index=True, verbose_name=_("published at"))
     publicity_end = models.DateField(null=True, blank=True, verbose_name=_("publicity ends on"))
     visible = models.BooleanField(default=True, db_index=True, verbose_name=_("publicly visible"))
+    # A decision received from a lower platform (docking, publicity/docked.py):
+    # that platform's name as registered on this platform's trust list; blank
+    # for a local record. On this row, not the private Decision, because the
+    # portal's pages and search rows read only PublicDecision (with its
+    # agency): naming the source then costs no join and no query per row.
+    # Not free text of the record: set by receive_public_copy from the trust
+    # list (redaction.PUBLIC_STRUCTURAL_FIELDS). db_default: the batch
+    # publication inserts rows without naming it (services._insert_rows).
+    received_from = models.CharField(max_length=255, blank=True, default="", db_default="",
+                                     verbose_name=_("received from lower platform"))
 
     class Meta:
         indexes = [models.Index(fields=["visible", "-decision_date", "-id"])]

@@ -42,7 +42,7 @@ from django.db import connection, connections, router, transaction
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import PublicDecision
+from .models import PublicDecision, display_only
 from sanxiang.core import clock
 from sanxiang.core.models import Region
 
@@ -89,10 +89,31 @@ PAGE_SIZE_MAX = 100
 # row read by the walk (its tsvector fetched from TOAST and tested) as 1, a
 # GIN match that needs no recheck as PG_MATCH_COST (its small heap tuple
 # only) and one whose phrase is rechecked as 1 (measured at 1M: ~11-20 us a
-# walked row at 256-4,096 a batch, ~2.5 us a visited match); never the GIN statement above
-# PG_SORT_MAX estimated matches. A walk that has looked at PG_WALK_BUDGET
-# rows without filling its page goes back to the GIN statement.
+# walked row at 256-4,096 a batch, ~2.5 us a visited match). The GIN
+# statement visits every match of text and tags, in the date range or not
+# (the range filters the rows it visited). A walk under a filter tests the
+# row's tags in its keys row first (PG_KEYS_ROW_COST, like a GIN match: an
+# index probe and a small heap tuple; measured at 1M under load 8: ~4.6 us)
+# and reads the tsvector (1) only of the share of rows the tags keep. Never
+# the GIN statement above PG_SORT_MAX estimated matches. A walk that has
+# looked at PG_WALK_BUDGET rows without filling its page goes back to the
+# GIN statement.
 PG_MATCH_COST = 0.25
+# SQLite: the walk may hand over to the database sorting every match (of at
+# most SQLITE_SORT_MAX) once it has looked at SQLITE_SWITCH_SAMPLE rows and the
+# matches look rare: measured at 1M, a walked row costs ~0.6 us (its id and
+# day fetched into Python, its batch probed: 38 ms for 61,184 rows), a sorted
+# match ~1-1.8 us (found in FTS5, its day looked up, sorted); "牛奶 警告"
+# (5,343 matches) walked 93,952 rows in 41 ms for the 500 newest, sorted all
+# in 9.5 ms.
+SQLITE_SWITCH_SAMPLE = 768
+SQLITE_WALK_ROW_US = 0.6
+SQLITE_SORT_MATCH_US = 1.5
+SQLITE_SORT_MAX = 20000
+# The share of matches seen early in the walk is a rough guide (matches are
+# not spread evenly over time): the sort must look this many times cheaper.
+SQLITE_SWITCH_MARGIN = 2
+PG_KEYS_ROW_COST = 0.25
 PG_SORT_MAX = 20000
 PG_WALK_BUDGET = 16384
 # PostgreSQL keeps at most 16383 positions in a tsvector; both databases
@@ -350,6 +371,9 @@ def _keys_query(terms: list[QueryTerm], tags: list[str]) -> str:
         parts.append(phrase)
     if not parts:
         return ""
+    # A term that is one ASCII word alone ("2025" in "2025 12号") is a word
+    # of the keys: only rows holding it too are candidates.
+    parts.extend(f"'{term.tokens[0]}'" for term in terms if len(term.tokens) == 1 and _is_ascii(term.tokens[0]))
     parts.extend(f"'{tag}'" for tag in tags)
     return " & ".join(parts)
 
@@ -358,11 +382,22 @@ def _positions_literal(positions: dict[str, list[int]]) -> str:
     return " ".join(f"'{t}':" + ",".join(map(str, p[:256])) for t, p in positions.items())
 
 
+def key_words(tokens: list[str]) -> list[str]:
+    """The ASCII words of a document's indexed tokens, once each: words of
+    its keys (without positions), so that a lone ASCII word of a query
+    narrows the keys' candidates as a pair does. Exactly the lexemes of the
+    full tsvector made of ASCII letters and digits (migration 0014 copies
+    them from there)."""
+    return sorted({t for t in tokens if _is_text(t) and _is_ascii(t)})
+
+
 def _keys_literal(tokens: list[str]) -> str:
-    """The keys tsvector of a document: its pairs with positions, its tags
-    (the tokens after the text, as in the full tsvector) without."""
+    """The keys tsvector of a document: its pairs with positions, its ASCII
+    words and its tags (the tokens after the text, as in the full tsvector)
+    without."""
     tags = [t for t in tokens if t.startswith(TAG_MARK)]
-    return " ".join(filter(None, [_positions_literal(pair_lexemes(tokens)), " ".join(f"'{t}'" for t in tags)]))
+    return " ".join(filter(None, [_positions_literal(pair_lexemes(tokens)), " ".join(f"'{w}'" for w in key_words(tokens)),
+                                  " ".join(f"'{t}'" for t in tags)]))
 
 
 def _tsvector_literal(tokens: list[str]) -> str:
@@ -471,6 +506,10 @@ PG_KEYS_INDEXES = (
     "CREATE UNIQUE INDEX {table}_pkey ON {table} (public_id)",
     "CREATE INDEX {table}_keys ON {table} USING gin (keys) WITH (fastupdate = off)",
 )
+# Both tables are read by short ordered scans that stop early (a walk batch)
+# or by GIN bitmaps: never in parallel (migration 0015: the workers' start
+# cost more than the scans on a busy 2-core machine).
+PG_TABLE_OPTIONS = "parallel_workers = 0"
 # ANALYZE samples 300 x this many rows of the tsvector column; the planner's
 # estimate of a query's matches (which decides how a search runs) comes from
 # the most common lexemes it keeps.
@@ -519,6 +558,8 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
                 cursor.execute(ddl.format(table=table))
             cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY USING INDEX {table}_pkey")
             cursor.execute(f"ALTER TABLE {table} ALTER COLUMN tsv SET STATISTICS {PG_STATISTICS}")
+            cursor.execute(f"ALTER TABLE {table} SET ({PG_TABLE_OPTIONS})")
+            cursor.execute(f"ALTER TABLE {keys_table} SET ({PG_TABLE_OPTIONS})")
             cursor.execute(f"DROP TABLE {PG_TABLE}")
             cursor.execute(f"ALTER TABLE {table} RENAME TO {PG_TABLE}")
             for suffix in ("pkey", "day", "tsv"):
@@ -687,6 +728,9 @@ class _SQLiteBackend(_Backend):
     def __init__(self, cursor, *, terms, tags, date_from, date_to):
         super().__init__(cursor, terms=terms, tags=tags, date_from=date_from, date_to=date_to)
         self.expr = _fts_expression(terms, tags) if self.has_match else ""
+        self._switch_tried = False
+        self._total: int | None = None
+        self._sorted: tuple[int, list[int]] = (0, [])
 
     @staticmethod
     def day_value(day):
@@ -706,6 +750,59 @@ class _SQLiteBackend(_Backend):
 
     def probe_sql(self, key: str) -> tuple[str, list]:
         return f"SELECT rowid, 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid {key}", [self.expr]
+
+    def sort_instead(self, desc: bool, need: int, hits: int, looked: int) -> bool:
+        """Whether the walk, having found `hits` matches among `looked` rows,
+        should stop and let the database sort every match instead (the
+        answer is then kept for `all_matches`). Asked after every batch once
+        SQLITE_SWITCH_SAMPLE rows were looked at; the sort is tried once. With an upper estimate of the share of
+        matches, the walk still has (need - hits) / share rows to read
+        (SQLITE_WALK_ROW_US each: ids and days fetched into Python), the sort
+        reads every match of the index (SQLITE_SORT_MATCH_US each). When the
+        sort looks cheaper, it runs with at most the matches the rest of the
+        walk would cost; if there are more (the share seen is not the
+        share of the whole index) the walk goes on. The sort must look
+        SQLITE_SWITCH_MARGIN times cheaper, so that a wrong guess (a sort
+        tried and refused) is rare."""
+        if self._switch_tried or looked < SQLITE_SWITCH_SAMPLE:
+            return False
+        if self._total is None:
+            self._total = self.total_rows()
+        share = min(1.0, (hits + 3) / looked)
+        walk_cost = SQLITE_WALK_ROW_US * max(0, need - hits) / share
+        if SQLITE_SWITCH_MARGIN * SQLITE_SORT_MATCH_US * share * self._total >= walk_cost:
+            return False  # asked again after the next batch, with a better share
+        self._switch_tried = True
+        cap = int(min(SQLITE_SORT_MAX, walk_cost / max(SQLITE_SORT_MATCH_US, 1e-9)))
+        order = "DESC" if desc else "ASC"
+        rows = self.fetch(
+            f"WITH m AS MATERIALIZED (SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+            f" LIMIT {cap + 1}) SELECT d.id, (SELECT count(*) FROM m), count(*) OVER () FROM m"
+            f" JOIN {DOC_TABLE} d ON d.id = m.id WHERE 1 = 1" + self.day_sql
+            + f" ORDER BY d.day {order}, d.id {order} LIMIT {int(need)}", [self.expr, *self.day_params])
+        if rows:
+            matched = rows[0][1]
+        else:
+            matched = self.fetch(f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+                                 f" LIMIT {cap + 1})", [self.expr])[0][0]
+        if matched > cap:
+            return False
+        self._sorted = (rows[0][2] if rows else 0, [r[0] for r in rows])
+        return True
+
+    def all_matches(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(count, ids) of every match sorted, as `sort_instead` found them."""
+        count, ids = self._sorted
+        return count, ids[offset:offset + limit]
+
+    def total_rows(self) -> int | None:
+        """The indexed rows as ANALYZE counted them (rebuild_index runs it);
+        counted if it never ran."""
+        if self.fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'", []):
+            rows = self.fetch("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [DOC_TABLE])
+            if rows:
+                return int(str(rows[0][0]).split()[0])
+        return self.fetch(f"SELECT count(*) FROM {DOC_TABLE}", [])[0][0]
 
     def total_in_range(self) -> int | None:
         """An estimate of the indexed rows in the date range, cheap: the row
@@ -797,21 +894,20 @@ class _PostgresBackend(_Backend):
             self._plans[key] = int(plan[0]["Plan"]["Plan Rows"])
         return self._plans[key]
 
-    def estimated_matches(self) -> int:
-        """The planner's estimate of the rows matching text, tags and date
-        range. A phrase (a term of several lexemes) counts as its rarest
-        lexeme: the planner multiplies the lexemes' frequencies as if they
-        were independent, and the bigrams of one word are not (食品 品安 安全:
-        product 5 %, truth 35 %, at 1M), which sent common phrases under a
-        filter to the GIN statement with tens of thousands of rows to
-        recheck."""
-        source, params = self._source()
+    def estimated_matches(self, days: bool = True) -> int:
+        """The planner's estimate of the rows matching text, tags and (if
+        `days`) date range. A phrase (a term of several lexemes) counts as
+        its rarest lexeme: the planner multiplies the lexemes' frequencies
+        as if they were independent, and the bigrams of one word are not
+        (食品 品安 安全: product 5 %, truth 35 %, at 1M), which sent common
+        phrases under a filter to the GIN statement with tens of thousands
+        of rows to recheck."""
+        day_sql, day_params = (self.day_sql, self.day_params) if days else ("", [])
         if all(len(term.tokens) == 1 for term in self.terms):
-            return self._planned_rows(source, params)
-        rows = self._planned_rows(f"FROM {PG_TABLE} s WHERE "
-                                  + (f"s.tsv @@ %s::tsquery" if self.tags else "TRUE") + self.day_sql,
-                                  ([_tsquery_literal([], self.tags)] if self.tags else []) + self.day_params)
-        everything = max(1, self._planned_rows(f"FROM {PG_TABLE} s WHERE TRUE", []))
+            return self._planned_rows(f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery" + day_sql,
+                                      [self.tsquery, *day_params])
+        rows = self._tag_rows(day_sql, day_params)
+        everything = self._everything()
         for term in self.terms:
             lexemes = [QueryTerm(tokens=(t,), prefix_last=term.prefix_last and i == len(term.tokens) - 1, pattern="")
                        for i, t in enumerate(term.tokens)]
@@ -820,25 +916,46 @@ class _PostgresBackend(_Backend):
             rows = rows * rarest / everything
         return round(rows)
 
+    def _everything(self) -> int:
+        return max(1, self._planned_rows(f"FROM {PG_TABLE} s WHERE TRUE", []))
+
+    def _tag_rows(self, day_sql: str, day_params: list) -> int:
+        """The planner's estimate of the rows the tags keep (all, without
+        tags) in the date range given."""
+        return self._planned_rows(f"FROM {PG_TABLE} s WHERE "
+                                  + (f"s.tsv @@ %s::tsquery" if self.tags else "TRUE") + day_sql,
+                                  ([_tsquery_literal([], self.tags)] if self.tags else []) + day_params)
+
+    def walk_row_cost(self) -> float:
+        """What one row looked at by the walk costs: its tsvector read and
+        tested (1), or under a filter its keys' tags tested and, for the
+        share of rows they keep, its tsvector (see PG_KEYS_ROW_COST)."""
+        if not self.tags:
+            return 1.0
+        return PG_KEYS_ROW_COST + min(1.0, self._tag_rows("", []) / self._everything())
+
     def exact(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]] | None:
         """All matches sorted and counted by the database when that is
         expected to cost less than the walk; else None (walk). The GIN
-        statement visits every match (and, for a phrase, reads its tsvector
-        to check positions); the walk reads the tsvectors of about
-        need x rows in range / matches rows."""
+        statement visits every match of text and tags, whatever the date
+        range (and, for a phrase, reads its tsvector to check positions);
+        the walk looks at about need x rows in range / matches rows, each
+        costing `walk_row_cost`."""
         matches = self.matches = max(1, self.estimated_matches())
         candidates = self.candidates()
         if candidates is not None:
-            # Every candidate of the keys has its tsvector tested (1 each).
+            # Every candidate of the keys has its tsvector tested (1 each);
+            # the keys apply the date range before that.
             candidates = max(1, candidates)
             matches = self.matches = min(matches, candidates)
             gin_cost = float(candidates)
         else:
             phrase = any(len(term.tokens) > 1 for term in self.terms)
-            gin_cost = matches * (1.0 if phrase else PG_MATCH_COST)
+            visited = self.estimated_matches(days=False) if self.day_params else matches
+            gin_cost = max(visited, matches) * (1.0 if phrase else PG_MATCH_COST)
         if (candidates or matches) > PG_SORT_MAX:
             return None
-        walk_cost = (offset + limit) * max(1, self.total_in_range()) / matches
+        walk_cost = (offset + limit) * max(1, self.total_in_range()) / matches * self.walk_row_cost()
         if gin_cost > walk_cost:
             return None
         return self.all_matches(desc, offset, limit)
@@ -848,8 +965,19 @@ class _PostgresBackend(_Backend):
         statement: four times what the estimate says it needs (an estimate
         far too high, as for a document number whose words are common while
         their sequence is rare), at most PG_WALK_BUDGET."""
-        expected = need * max(1, self.total_in_range()) / getattr(self, "matches", 1)
-        return int(min(PG_WALK_BUDGET, max(2 * WALK_BATCH, 4 * expected)))
+        return int(min(PG_WALK_BUDGET, max(2 * WALK_BATCH, 4 * self.expected_rows(need))))
+
+    def expected_rows(self, need: int) -> float:
+        """Rows the walk is expected to look at to find `need` matches."""
+        return need * max(1, self.total_in_range()) / getattr(self, "matches", 1)
+
+    def first_batch(self, need: int) -> int:
+        """The walk's first batch: the rows it is expected to need and a
+        quarter more (within WALK_BATCH..WALK_BATCH_MAX), so a walk of a
+        few thousand rows is one statement instead of four doubling ones
+        that overshoot by up to half (measured at 1M: 3,840 rows read for
+        ~2,600 needed)."""
+        return int(min(WALK_BATCH_MAX, max(WALK_BATCH, 1.25 * self.expected_rows(need))))
 
     def all_matches(self, desc: bool, offset: int, limit: int) -> tuple[int, list[int]]:
         # MATERIALIZED: the matches first (GIN), then order and count. Given
@@ -873,10 +1001,12 @@ class _PostgresBackend(_Backend):
             # The row's keys (in the row, no TOAST) hold its tags: a row
             # outside the filter is rejected without reading its tsvector
             # (a region filter keeps about one row in ten).
-            sql = (f"SELECT s.public_id, s.day, CASE WHEN k.keys @@ %s::tsquery THEN s.tsv @@ %s::tsquery"
+            # A listing by filters alone: the keys' tags decide.
+            test = "s.tsv @@ %s::tsquery" if self.terms else "true"
+            sql = (f"SELECT s.public_id, s.day, CASE WHEN k.keys @@ %s::tsquery THEN {test}"
                    f" ELSE false END FROM {PG_TABLE} s JOIN {PG_KEYS_TABLE} k ON k.public_id = s.public_id"
                    f" WHERE TRUE" + self.day_sql)
-            params = [_tsquery_literal([], self.tags), self.tsquery, *self.day_params]
+            params = [_tsquery_literal([], self.tags), *([self.tsquery] if self.terms else []), *self.day_params]
         else:
             sql = f"SELECT s.public_id, s.day, s.tsv @@ %s::tsquery FROM {PG_TABLE} s WHERE TRUE" + self.day_sql
             params = [self.tsquery, *self.day_params]
@@ -892,15 +1022,20 @@ class _PostgresBackend(_Backend):
         return self._planned_rows(f"FROM {PG_TABLE} s WHERE TRUE" + self.day_sql, self.day_params)
 
 
-def _walk(backend: _Backend, desc: bool, need: int, budget: int | None = None) -> tuple[list[int], int, bool] | None:
+def _walk(backend: _Backend, desc: bool, need: int, budget: int | None = None,
+          first: int | None = None, switch: Callable[[int, int], bool] | None = None
+          ) -> tuple[list[int], int, bool] | None:
     """Go down all indexed rows in sort order keeping those that match, until
-    `need` are found. Returns (hits, rows looked at, whether all were seen),
-    or None when `budget` rows were looked at before that (the matches are
-    rarer than the planner expected)."""
+    `need` are found, in batches from `first` (default WALK_BATCH) rows
+    doubling up to WALK_BATCH_MAX. Returns (hits, rows looked at, whether
+    all were seen), or None when `budget` rows were looked at before that
+    (the matches are rarer than the planner expected) or when `switch`
+    (given the hits and rows looked at so far) says the database sorting
+    every match is cheaper than walking on (it keeps that answer)."""
     hits: list[int] = []
     looked = 0
     after = None
-    batch = WALK_BATCH
+    batch = first or WALK_BATCH
     while len(hits) < need:
         if budget is not None and looked >= budget:
             return None
@@ -913,6 +1048,8 @@ def _walk(backend: _Backend, desc: bool, need: int, budget: int | None = None) -
             return hits, looked, True
         after = rows[-1]
         batch = min(batch * 2, WALK_BATCH_MAX)
+        if switch is not None and len(hits) < need and switch(len(hits), looked):
+            return None
     return hits, looked, False
 
 
@@ -970,10 +1107,12 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             # Many matches: walk all rows in order, keep the matching ones
             # until the page is full; estimate the count.
             need = max(RANK_CAP, offset + page_size) if sort == "relevance" else offset + page_size
-            walked = _walk(backend, desc, need, budget=backend.walk_budget(need) if pg else None)
+            walked = _walk(backend, desc, need, budget=backend.walk_budget(need) if pg else None,
+                           first=backend.first_batch(need) if pg else None,
+                           switch=None if pg else functools.partial(backend.sort_instead, desc, need))
             if walked is None:
-                # PostgreSQL only: fewer matches than the planner expected;
-                # the GIN index finds them all after all (exact count).
+                # Fewer matches than expected: PostgreSQL's GIN index finds
+                # them all after all; SQLite sorted them already (exact count).
                 count, hits = backend.all_matches(desc, 0, need)
             elif walked[2]:
                 hits, count = walked[0], len(walked[0])
@@ -993,8 +1132,10 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
     # The scheduled job takes records off at their 公示截止期; until it has run
     # today, such a record is still indexed but never shown.
     today = clock.today()
-    objects = (PublicDecision.objects.filter(visible=True)
-               .filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today)).select_related("agency").in_bulk(ids))
+    with display_only():  # the page shows these rows; nothing saves them
+        objects = (PublicDecision.objects.filter(visible=True)
+                   .filter(Q(publicity_end__isnull=True) | Q(publicity_end__gt=today)).select_related("agency")
+                   .in_bulk(ids))
     items = [objects[i] for i in ids if i in objects]
     return SearchPage(items=items, count=count, count_is_estimate=estimate, page=page, page_size=page_size, query=q,
                       timings={"total_ms": (time.perf_counter() - started) * 1000})

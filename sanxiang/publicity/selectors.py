@@ -17,7 +17,8 @@ from sanxiang.core.selectors import agencies_for, get_in_scope, public_agencies
 
 from . import services
 from .redaction import field_text, marked_segments
-from .models import Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, WithdrawalNotice
+from .models import (Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, PublicVersion,
+                     WithdrawalNotice, display_only)
 from sanxiang.core import clock
 
 
@@ -60,8 +61,20 @@ def portal_filter_choices(*, region_code: str = "") -> PortalFilterChoices:
 
 
 def get_public_decision(*, pk: int) -> PublicDecision | None:
-    """A visible public decision, or None (withdrawn, expired or never public)."""
-    return public_decisions().select_related("agency", "agency__region").filter(pk=pk).first()
+    """A visible public decision, or None (withdrawn, expired or never
+    public), loaded for display only (models.display_only: it cannot be
+    saved back as loaded)."""
+    with display_only():
+        return public_decisions().select_related("agency", "agency__region").filter(pk=pk).first()
+
+
+def public_history(*, public_id: int) -> list[dict]:
+    """Number, publication time and correction reason of every published
+    version of a public decision, oldest first, as plain values: the portal
+    page shows only these (no version's stored data decoded, no public-text
+    guard fingerprints)."""
+    return list(PublicVersion.objects.filter(public_id=public_id).order_by("number")
+                .values("number", "published_at", "reason"))
 
 
 def withdrawal_notice_for(*, public_id: int) -> WithdrawalNotice | None:

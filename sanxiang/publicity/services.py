@@ -40,7 +40,7 @@ from sanxiang.core.vocabulary import is_natural_person
 from sanxiang.core.models import Agency
 from sanxiang.rules.loader import get_rule
 
-from . import predicates, search
+from . import predicates, registry, search
 from .redaction import PublicText
 from .models import (
     PENALTY_SEVERITY, ActKind, Decision, DecisionStatus, DecisionVersion, EarlyEndApplication, EarlyEndChannel,
@@ -391,6 +391,10 @@ DECISION_INSERT_FIELDS = ("agency", "external_id", "kind", "status", "version", 
                           "withdrawal_due_provisional")
 DECISION_INSERT_ATTRS = tuple(f + "_id" if f == "agency" else f for f in DECISION_INSERT_FIELDS)
 VERSION_INSERT_FIELDS = ("decision", "number", "data", "reason", "source", "actor", "created_at")
+PUBLIC_INSERT_FIELDS = ("decision", "agency", "region_path", "kind", "version", "doc_number", "party_name", "title",
+                        "data", "main_category", "fine_fen", "decision_date", "published_at", "publicity_end", "visible")
+PUBLIC_INSERT_ATTRS = tuple(f + "_id" if f in ("decision", "agency") else f for f in PUBLIC_INSERT_FIELDS)
+PUBLIC_VERSION_INSERT_FIELDS = ("public", "number", "data", "reason", "published_at")
 
 
 def _insert_rows(model, field_names, rows) -> None:
@@ -580,13 +584,25 @@ def _publish_many(items: list[tuple[Decision, str, str]]) -> tuple[list[PublicDe
     for (published_at, publicity_end), pks in status_groups.items():
         Decision.objects.filter(pk__in=pks).update(status=DecisionStatus.PUBLISHED, published_at=published_at,
                                                    publicity_end=publicity_end)
-    PublicDecision.objects.bulk_create(created, batch_size=500)
-    for public in created:
-        public._public_loaded = loaded_fingerprints(public, PublicDecision._meta.label)
+    # executemany, as for the decisions (_insert_rows): bulk_create on
+    # PostgreSQL sends each column as one array, and quoting the JSON texts
+    # into array literals in Python cost more than the inserts themselves
+    # (0.39 of 1.4 s for a batch of 500 published records)
+    _insert_rows(PublicDecision, PUBLIC_INSERT_FIELDS, [[getattr(p, a) for a in PUBLIC_INSERT_ATTRS] for p in created])
+    if created:
+        ids = dict(PublicDecision.objects.filter(decision__in=[p.decision_id for p in created])
+                   .values_list("decision_id", "pk"))
+        for public in created:
+            public.pk = ids[public.decision_id]
+            public._state.adding = False
+            public._public_loaded = loaded_fingerprints(public, PublicDecision._meta.label)
     for version in versions:
         check_public_row(version, PublicVersion._meta.label)  # what PublicVersion.save checks
-    PublicVersion.objects.bulk_create(versions, batch_size=500)
+    _insert_rows(PublicVersion, PUBLIC_VERSION_INSERT_FIELDS,
+                 [[v.public.pk, v.number, v.data, v.reason, v.published_at] for v in versions])
     search.index_publics(publics)
+    # docking sends the public copies upward (publicity/registry.py)
+    registry.public_changed([decision for decision, _actor, _reason in items], "published")
     return publics, entries
 
 
@@ -677,6 +693,7 @@ def withdraw_decision(*, actor, decision: Decision, ground: str, reason: str, ch
     append_audit(actor=actor, action="publicity.withdraw", obj=decision,
                  payload={"ground": ground, "reason": reason.strip(), "changed_on": changed_on, "due": due,
                           "rule": rule.reference})
+    registry.public_changed([decision], "withdrawn")
     return notice
 
 

@@ -80,6 +80,13 @@ Field mapping (normalised key ← column code / Chinese header):
 Not carried by the format, so not imported or exported: is_minor,
 confidential, other_person_names, correction_reason (records marked not
 to be published are left out of the export by the page and the command).
+
+The OLDER layout (the 2016 national template: CF_CFLB1, CF_JG, CF_XDR_ZDM
+..., no CF_XDR_LB) is recognised from the header and read by
+shuanggongshi_legacy (issue 13 item 6): its rows are mapped to the same
+raw records, validated and stored the same way, and the report says per
+row what was inferred and what could not be mapped (ImportReport.layout,
+ImportReport.notes). Export always writes the current layout.
 """
 
 from __future__ import annotations
@@ -180,7 +187,12 @@ BATCH_SIZE = 500
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported (unreadable, no header, the
-    wrong layout, a required column missing). The message is Chinese."""
+    wrong layout, a required column missing). The message is Chinese;
+    ``code`` is stable (unsupported_format, bad_encoding, bad_xlsx, ...)."""
+
+    def __init__(self, message: str, code: str = "invalid_file"):
+        super().__init__(message)
+        self.message, self.code = message, code
 
 
 def _norm_header(text) -> str:
@@ -227,10 +239,15 @@ class HeaderMap:
     headers: list[str]  # as written in the file
     style: str  # "code", "chinese" or "mixed"
     ignored: list[str]
+    layout: str = "current"  # or "2016" (shuanggongshi_legacy.LEGACY)
 
     def header_for(self, field_name: str) -> str:
         """The file's header of the column holding a field (for error reports);
         the expected header in the file's style if the column is absent."""
+        if self.layout != "current":
+            from . import shuanggongshi_legacy
+
+            return shuanggongshi_legacy.header_for(self, field_name)
         targets = _FIELD_COLUMNS[self.kind].get(field_name, ())
         for i, col in enumerate(self.columns):
             if col is not None and col.field in targets:
@@ -258,8 +275,14 @@ _FIELD_COLUMNS = {kind: _field_columns(kind) for kind in LAYOUTS}
 
 
 def map_headers(headers: list, kind: str | None) -> HeaderMap:
-    """Detect the layout (penalty or licence, unless given) and the header
-    style (codes or Chinese) and map every file column."""
+    """Detect the layout (penalty or licence, unless given; the current or
+    the older 2016 one) and the header style (codes or Chinese) and map
+    every file column."""
+    from . import shuanggongshi_legacy
+
+    legacy_kind = shuanggongshi_legacy.detect(headers, kind)
+    if legacy_kind is not None:
+        return shuanggongshi_legacy.map_headers(headers, legacy_kind)
     kinds = [kind] if kind else list(LAYOUTS)
     best = None
     for k in kinds:
@@ -326,7 +349,7 @@ def _decode_csv(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise ImportFileError("无法识别文件编码：CSV 文件应为 UTF-8 或 GB18030（GBK）编码。")
+        raise ImportFileError("无法识别文件编码：CSV 文件应为 UTF-8 或 GB18030（GBK）编码。", "bad_encoding")
 
 
 def file_format(filename: str) -> str:
@@ -335,7 +358,8 @@ def file_format(filename: str) -> str:
         return "csv"
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
-    raise ImportFileError(f"不支持的文件类型“{suffix or filename}”：请上传 .csv 或 .xlsx 文件（.xls 请先另存为 .xlsx）。")
+    raise ImportFileError(f"不支持的文件类型“{(suffix or filename)[:10] or '无扩展名'}”：请上传 .csv 或 .xlsx 文件"
+                          "（.xls 请先另存为 .xlsx）。", "unsupported_format")
 
 
 def _cell_text(value) -> str:
@@ -361,7 +385,10 @@ def _cell_text(value) -> str:
 
 def _rows(data: bytes, fmt: str) -> Iterator[tuple[int, list]]:
     if fmt == "csv":
-        reader = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+        text = _decode_csv(data)
+        if "\x00" in text:
+            raise ImportFileError("CSV 文件中含有空字符，不是文本文件。", "not_text")
+        reader = csv.reader(io.StringIO(text, newline=""))
         for number, row in enumerate(reader, start=1):
             yield number, row
         return
@@ -369,14 +396,23 @@ def _rows(data: bytes, fmt: str) -> Iterator[tuple[int, list]]:
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a broken file
-        raise ImportFileError(f"无法读取 XLSX 文件：{exc}")
+    except Exception:  # openpyxl raises several kinds for a broken file
+        raise ImportFileError("文件不是有效的 Excel 工作簿（.xlsx）。", "bad_xlsx") from None
     try:
         ws = wb.worksheets[0]
         for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
             yield number, [_cell_text(v) for v in row]
     finally:
         wb.close()
+
+
+def raw_cells(data: bytes, *, filename: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, [cell text]) of every row of a CSV (UTF-8 or GB18030)
+    or the first sheet of an XLSX file — the one reader of the platform's
+    spreadsheet imports; ImportFileError (with its code) for a file that
+    cannot be read at all."""
+    for number, row in _rows(data, file_format(filename)):
+        yield number, [_cell_text(v) for v in row]
 
 
 def read_file(path_or_bytes, *, filename: str) -> Iterator[tuple[int, dict]]:
@@ -478,6 +514,18 @@ class ImportReport:
     # (row number, column header as in the file, code, Chinese message)
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # "current" or "2016" (the older layout, shuanggongshi_legacy)
+    layout: str = "current"
+    # Older layout only: (row number, column header, "inferred" | "not_mapped",
+    # Chinese message): what a row's record took by inference, and the
+    # non-empty cells that have no counterpart today.
+    notes: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    @property
+    def layout_name(self) -> str:
+        from .shuanggongshi_legacy import LAYOUT_NAMES
+
+        return LAYOUT_NAMES.get(self.layout, self.layout)
 
     @property
     def accepted(self) -> int:
@@ -497,7 +545,10 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     headers, rows = _read_table(file, filename=filename)
     hmap = map_headers(headers, kind)
     report = ImportReport(kind=hmap.kind, filename=filename, header_style=hmap.style, rows=len(rows),
-                          ignored_columns=hmap.ignored)
+                          ignored_columns=hmap.ignored, layout=hmap.layout)
+    legacy = hmap.layout != "current"
+    if legacy:
+        from . import shuanggongshi_legacy
     today = clock.today()
     seen: dict[str, int] = {}
     batch: list[dict] = []
@@ -518,8 +569,17 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
             batch = []
 
     for number, cells in rows:
-        raw, problems = row_to_raw(cells, hmap)
-        errors = [(number, hmap.header_for(f), code, msg) for f, code, msg in problems]
+        sources: dict[str, str] = {}
+        if legacy:
+            mapped = shuanggongshi_legacy.row_to_raw(cells, hmap, agency=agency)
+            raw, sources = mapped.raw, mapped.sources
+            report.notes.extend((number, header, kind_, message) for header, kind_, message in mapped.notes)
+            errors = [(number, header, code, msg) for _, header, code, msg in mapped.problems]
+            failed_fields = {_LEGACY_CANON.get(f, f) for f, *_ in mapped.problems}
+        else:
+            raw, problems = row_to_raw(cells, hmap)
+            errors = [(number, hmap.header_for(f), code, msg) for f, code, msg in problems]
+            failed_fields = {f for f, _, _ in problems}
         agency_code = raw.pop("@agency_code", "")
         if agency_code and agency_code != agency.credit_code:
             col = next(c for c in LAYOUTS[hmap.kind] if c.field == "@agency_code")
@@ -527,8 +587,12 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
             errors.append((number, header, "agency_mismatch",
                            f"{header}为 {agency_code}，不是本部门（{agency.name}，{agency.credit_code}）的代码。"))
         record, record_errors = intake.validate_record(raw, index=number, today=today)
-        failed_fields = {f for f, _, _ in problems}
         for e in record_errors:
+            if legacy:
+                if _LEGACY_CANON.get(e.field, e.field) in failed_fields:
+                    continue  # already reported where the row was mapped
+                errors.append((number, sources.get(e.field) or hmap.header_for(e.field), e.code, e.message))
+                continue
             if _FIELD_COLUMNS[hmap.kind].get(e.field, (e.field,))[0] in failed_fields:
                 continue  # already reported as a conversion problem of that column
             errors.append((number, hmap.header_for(e.field), e.code, e.message))
@@ -555,6 +619,12 @@ def import_file(*, actor, agency, file, filename: str, kind: str | None = None,
     if progress is not None and not rows:
         progress(0, 0)
     return report
+
+
+# Fields of the validator's messages that stand for one field of the older
+# layout's mapping (a fine the row mapper could not read is not reported
+# again as a missing fine).
+_LEGACY_CANON = {"fine_yuan": "fine_fen", "confiscation_yuan": "confiscation_fen"}
 
 
 def _keep_private_text(batch: list[tuple[int, dict]], *, agency, kind: str) -> None:
@@ -591,7 +661,8 @@ def _keep_private_text(batch: list[tuple[int, dict]], *, agency, kind: str) -> N
 
 def error_report_xlsx(report: ImportReport) -> bytes:
     """The per-row error report as an XLSX workbook: one line per problem
-    (row number, column, code, message), and a summary sheet."""
+    (row number, column, code, message), a summary sheet, and for the older
+    layout one line per inference or unmapped cell of every row."""
     buf = io.BytesIO()
     wb = exports.workbook(buf)
     bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
@@ -608,10 +679,26 @@ def error_report_xlsx(report: ImportReport) -> bytes:
     ws.freeze_panes(1, 0)
     if report.errors:
         ws.autofilter(0, 0, len(report.errors), 3)
+    if report.layout != "current":
+        from .shuanggongshi_legacy import NOTE_KIND_NAMES
+
+        notes = wb.add_worksheet("推定与未导入")
+        for c, (title, width) in enumerate((("行号", 8), ("列", 28), ("类别", 10), ("说明", 80))):
+            notes.write_string(0, c, title, bold)
+            notes.set_column(c, c, width)
+        for r, (row, column, kind_, message) in enumerate(report.notes, start=1):
+            notes.write_number(r, 0, row)
+            notes.write_string(r, 1, column)
+            notes.write_string(r, 2, NOTE_KIND_NAMES.get(kind_, kind_))
+            notes.write_string(r, 3, message, wrap)
+        notes.freeze_panes(1, 0)
+        if report.notes:
+            notes.autofilter(0, 0, len(report.notes), 3)
     summary = wb.add_worksheet("汇总")
     summary.set_column(0, 0, 16)
     summary.set_column(1, 1, 40)
-    lines = [("文件", report.filename), ("类别", "行政处罚" if report.kind == "penalty" else "行政许可"),
+    lines = [("文件", report.filename), ("文件格式", report.layout_name),
+             ("类别", "行政处罚" if report.kind == "penalty" else "行政许可"),
              ("数据行数", report.rows), ("新增", report.created), ("更正", report.corrected), ("未变化", report.unchanged),
              ("未导入（有错误）", report.rejected), ("忽略的列", "、".join(report.ignored_columns) or "无")]
     for r, (k, v) in enumerate(lines):

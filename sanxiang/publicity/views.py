@@ -7,6 +7,7 @@ writes through services."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
@@ -110,6 +111,9 @@ def search_page(request):
         "result": result, "params": g, "pages": pages, "page_number": page_number,
         "query": g.get("q", "").strip()[:100], "sort": _sort(g),
         "has_next": page_number < pages, "has_previous": page_number > 1,
+        # The pager's links: the search's parameters but the page, each
+        # "name=value&" (last value of a repeated name, as the search reads).
+        "pager_query": "".join(f"{quote(k)}={quote(v)}&" for k, v in g.items() if k != "page") if pages > 1 else "",
         "filters": selectors.portal_filter_choices(region_code=g.get("region", "")),
         "kinds": ActKind.choices, "categories": PenaltyCategory.choices,
     })
@@ -124,7 +128,7 @@ def detail(request, pk: int):
             raise Http404("decision not public")
         return render(request, "publicity/withdrawn.html", {"notice": notice}, status=410)
     return render(request, "publicity/detail.html", {
-        "public": public, "data": public.data, "history": public.history.order_by("number"),
+        "public": public, "data": public.data, "history": selectors.public_history(public_id=public.pk),
     })
 
 

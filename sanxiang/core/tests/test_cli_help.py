@@ -53,7 +53,7 @@ def test_the_discovery_sees_the_commands_and_their_sub_commands():
     # Guards the test itself: if discovery broke, the check below would pass vacuously.
     commands = project_commands()
     assert {"token", "calendar", "publicity", "search", "audit", "unlock"} <= commands.keys()
-    assert commands["token"] == {"create", "list", "revoke"}
+    assert commands["token"] == {"create", "list", "revoke", "key"}
     assert {"load", "show", "add-working-days"} <= commands["calendar"]
     assert commands["audit"] == {"verify", "checkpoint", "public-key"}
     assert commands["search"] == {"rebuild"}

@@ -33,9 +33,9 @@ ROLE_TODO_KINDS = {
     "officer": {"case_step", "case_next_step", "case_deadline", "av_upload", "document_to_serve", "review_response"},
     "county_officer": {"case_step", "case_deadline"},
     "reviewer": {"review_round"},
-    "head": {"av_exemption", "publication_check"},
+    "head": {"av_exemption", "publication_check", "inspection_task"},
     "publicity": {"publication_check"},
-    "legal_sjz": {"filing", "case_deadline_overdue", "publication_overdue"},
+    "legal_sjz": {"filing", "case_deadline_overdue", "publication_overdue", "inspection_reveal"},
     "legal_hebei": {"case_deadline_overdue"},
 }
 
@@ -52,7 +52,9 @@ def demo(settings, tmp_path, no_totp, django_capture_on_commit_callbacks):
         build_demo()
     elapsed = time.monotonic() - started
     print(f"demo build: {elapsed:.1f} s")
-    return {c.title: c for c in Case.objects.all()}
+    # The demo's own cases (the random inspections open two more: an
+    # inspection under way and the case referred from one; inspections/demo.py).
+    return {c.title: c for c in Case.objects.filter(title__in=[d.title for d in case_demo.DEMO_CASES])}
 
 
 def case_in(state: str) -> Case:
@@ -64,6 +66,7 @@ def test_the_demo_has_a_case_in_every_state_made_through_the_services_and_only_o
         demo, django_capture_on_commit_callbacks):
     assert {d.state for d in case_demo.DEMO_CASES} == set(case_demo.STATES)
     assert len(demo) == len(case_demo.DEMO_CASES)
+    assert Case.objects.count() == len(case_demo.DEMO_CASES) + 2  # and the random inspection's two
     today_cases = {c.opened_on for c in demo.values()}
     assert max(today_cases) == case_demo.working_days_ago(0)  # the newest case was opened today (or last working day)
 

@@ -24,7 +24,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from sanxiang.conftest import free_port
+from sanxiang.conftest import free_port, process_gone
 from sanxiang.core import clock, metrics
 from sanxiang.core.models import AuditEntry
 from sanxiang.publicity import services as publicity_services
@@ -56,7 +56,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         clean = {k: v for k, v in os.environ.items()
                  if not k.startswith(("SANXIANG_", "PROMETHEUS_")) and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-        clean.update(SANXIANG_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1",
+        # On PostgreSQL runs the server shares this run's test database: its
+        # embedded consumer must not run the scheduled jobs there by itself
+        # (a server stopped mid-job leaves the job's lock held for a lease,
+        # and a later test running that job finds it busy).
+        clean.update(SANXIANG_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", SANXIANG_JOBS_INTERVAL="0",
                      SANXIANG_FONT_CACHE_DIR=os.environ.get("SANXIANG_FONT_CACHE_DIR", ""))
         url = database_url_of_this_run()
         if url:
@@ -328,7 +332,10 @@ def test_metrics_add_up_the_requests_of_every_gunicorn_worker(server):
     # A worker killed outright keeps its counts in the sum (gunicorn starts
     # another in its place); the counters never go backwards while the
     # server runs.
-    os.kill(int(sorted(pids)[0]), signal.SIGKILL)
+    killed = int(sorted(pids)[0])
+    os.kill(killed, signal.SIGKILL)
+    # Gone or a zombie is what "no longer alive" means to /metrics.
+    assert process_gone(killed)
     for _ in range(10):
         with requests.Session() as fresh:
             assert fresh.get(s.base + "/healthz", timeout=30).status_code == 200

@@ -21,7 +21,7 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sanxiang.conftest import free_port
+from sanxiang.conftest import free_port, process_gone
 from sanxiang.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn runs on Linux/Unix only")
@@ -34,12 +34,14 @@ def server_env(data_dir: Path) -> dict:
     return env
 
 
-def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen, int, list[str]]:
-    """`sanxiang serve ARGS` on a free port; returns once it printed its
-    "Serving on" line (the lines before it are returned too)."""
+def start(data_dir: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, int, list[str]]:
+    """`sanxiang serve ARGS` on a free port (``env``: instead of
+    server_env(data_dir)); returns once it printed its "Serving on" line
+    (the lines before it are returned too)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sanxiang", "serve", "--port", str(port), *args],
-                            env=server_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            env=env or server_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
     lines = []
     deadline = time.monotonic() + 120
     for line in proc.stdout:
@@ -91,9 +93,12 @@ def test_serve_with_workers_runs_gunicorn_with_that_many_worker_processes(produc
     response = requests.get(base + "/", timeout=30)
     assert response.status_code == 200 and response.headers["Server"] == "gunicorn"
     deadline = time.monotonic() + 60
-    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:
+    def gunicorn_workers():  # the job queue's `sanxiang worker` child aside (embedded SQLite queue)
+        return [pid for pid in children(proc.pid) if " worker " not in _cmdline(pid)]
+
+    while len(gunicorn_workers()) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(children(proc.pid)) == 2
+    assert len(gunicorn_workers()) == 2
 
 
 def test_production_server_serves_public_pages_static_files_and_the_api(production):
@@ -141,7 +146,7 @@ def test_sigterm_stops_the_production_server_gracefully(production):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert "Stopped." in proc.stdout.read()
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert all(process_gone(pid) for pid in workers)
 
 
 def run_serve(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
@@ -239,3 +244,170 @@ def test_a_worker_forked_while_the_queue_storage_was_in_use_gets_its_own(tmp_pat
         assert child_exit_status(reset=False) is None  # the hazard the reset removes
     finally:
         queue.use_storage(settings.QUEUE_URL, settings.QUEUE_NAME)
+
+
+# --- the job queue's worker of a gunicorn master on the embedded SQLite queue ---------
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _sqlite_files_open(pid: int) -> list[str]:
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if ".sqlite3" in target:
+            found.append(target)
+    return found
+
+
+def _wait_until(predicate, what: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _queue_worker(master: int) -> int | None:
+    return next((pid for pid in children(master) if " worker " in _cmdline(pid)), None)
+
+
+@pytest.fixture
+def sqlite_queue_server(tmp_path):
+    """`sanxiang serve --workers 2` on its own migrated data directory and
+    its embedded SQLite job queue (whatever queue this test run uses)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = server_env(data_dir)
+    env.pop("SANXIANG_QUEUE_URL", None)
+    env["SANXIANG_QUEUE_NAME"] = f"serve-{os.getpid()}-{os.urandom(4).hex()}"
+    subprocess.run([sys.executable, "-m", "sanxiang", "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    proc, port, _ = start(data_dir, "--workers", "2", "--threads", "2", env=env)
+    try:
+        yield proc, data_dir, env
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_gunicorn_master_on_the_sqlite_queue_runs_its_consumer_in_a_worker_child_and_keeps_no_sqlite_file_open(
+        sqlite_queue_server):
+    """A gunicorn worker forked while any thread of the master is inside an
+    SQLite write transaction can never write that file again (see the next
+    test). So the master runs no consumer thread: a `sanxiang worker` child
+    consumes the queue (a task enqueued here runs there and records its
+    failure in the server's database), and the master holds no SQLite file
+    open once it serves."""
+    import sqlite3
+
+    from sanxiang.core import queue
+    from sanxiang.evidence import tasks as evidence_tasks
+
+    proc, data_dir, env = sqlite_queue_server
+    _wait_until(lambda: _queue_worker(proc.pid), "the queue worker child")
+    _wait_until(lambda: len([p for p in children(proc.pid) if " worker " not in _cmdline(p)]) == 2,
+                "two gunicorn workers")
+    assert _sqlite_files_open(proc.pid) == []
+
+    queue.use_storage(f"sqlite:///{data_dir}/queue.sqlite3", env["SANXIANG_QUEUE_NAME"])
+    try:
+        queue.enqueue(evidence_tasks.build_archive.s(987654, actor_name="system:test", retries=0))
+    finally:
+        from django.conf import settings
+        queue.use_storage(settings.QUEUE_URL, settings.QUEUE_NAME)
+
+    def failure_recorded():
+        with sqlite3.connect(data_dir / "sanxiang.sqlite3", timeout=30) as conn:
+            return conn.execute("SELECT count(*) FROM core_failedtask WHERE name = 'evidence.build_archive'").fetchone()[0]
+
+    _wait_until(failure_recorded, "the worker child to run the task")
+
+
+def test_the_queue_worker_child_is_restarted_when_killed_and_ends_with_its_master(sqlite_queue_server):
+    proc, _, _ = sqlite_queue_server
+    first = _wait_until(lambda: _queue_worker(proc.pid), "the queue worker child")
+    os.kill(first, signal.SIGKILL)
+    assert process_gone(first)
+    second = _wait_until(lambda: (pid := _queue_worker(proc.pid)) and pid != first and pid, "a new queue worker")
+    proc.kill()  # the master, outright: nothing stops its children in order
+    proc.wait()
+    assert process_gone(second, timeout=10)
+
+
+def test_a_fork_of_the_master_waits_while_the_queue_worker_is_being_spawned():
+    """A gunicorn worker forked while the supervising thread is inside
+    Popen would inherit the write end of Popen's exec-report pipe and keep
+    Popen from ever returning (the queue worker then is never restarted).
+    So, in a master that supervises a queue worker, os.fork() waits for a
+    spawn in progress. Checked in a fresh interpreter: the fork hook is for
+    the life of the process."""
+    script = """
+import os, threading, time
+from sanxiang.core.management.commands.serve import QueueWorkerProcess
+QueueWorkerProcess._guard_forks()
+QueueWorkerProcess._guard_forks()  # registered once, whatever the number of calls
+held = threading.Event()
+def spawn():
+    with QueueWorkerProcess._spawn_guard:
+        held.set()
+        time.sleep(1.0)
+threading.Thread(target=spawn).start()
+held.wait()
+began = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if QueueWorkerProcess._spawn_guard.acquire(timeout=5) else 1)
+waited = time.monotonic() - began
+_, status = os.waitpid(pid, 0)
+assert QueueWorkerProcess._spawn_guard.acquire(timeout=5), "the parent's guard was left held"
+print(f"{waited:.2f} {os.waitstatus_to_exitcode(status)}")
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanxiang.settings"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    waited, child_status = done.stdout.split()
+    assert float(waited) >= 0.9  # the fork waited for the spawn to end
+    assert child_status == "0"  # and the child can take the guard (it is not inherited held)
+
+
+def test_why_a_worker_is_never_forked_from_a_process_inside_an_sqlite_write(tmp_path):
+    """The hazard itself, on this machine's SQLite: a process forked while
+    its parent held a write transaction cannot write the file even after
+    the parent committed (SQLite's in-process lock bookkeeping is copied
+    into the child, the lock it records is never released there)."""
+    import sqlite3
+
+    path = tmp_path / "hazard.sqlite3"
+    parent = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    parent.execute("pragma journal_mode=wal")
+    parent.execute("create table t (x)")
+    read_end, write_end = os.pipe()
+    parent.execute("begin exclusive")
+    pid = os.fork()
+    if pid == 0:  # the "worker"
+        os.close(read_end)
+        time.sleep(0.3)  # the parent has committed by now
+        try:
+            child = sqlite3.connect(path, timeout=1, isolation_level=None)
+            child.execute("insert into t values (1)")
+            os.write(write_end, b"wrote")
+        except sqlite3.OperationalError as exc:
+            os.write(write_end, str(exc).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    parent.execute("commit")
+    os.waitpid(pid, 0)
+    assert os.read(read_end, 200) == b"database is locked"
+    parent.execute("insert into t values (2)")  # the parent itself is fine

@@ -76,6 +76,9 @@ CASES = [
     # Phrases with an ASCII word (PostgreSQL: candidates from the keys table).
     ("2026 12号", {}), ("罚〔2026〕", {}), ("12号", {"region_code": "130100"}), ("〔2025〕12号", {"kind": "penalty"}),
     ("〔2026〕12号", {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}), ("abc食品", {"region_code": "130100"}),
+    # A lone ASCII word beside such a phrase (PostgreSQL: a word of the keys too) or beside CJK words.
+    ("2025 12号", {}), ("2025 12号", {"region_code": "130100"}), ("12号 2026", {"kind": "penalty"}),
+    ("91130102ma0abcde1x 112号", {}), ("2026 罚款", {}), ("12 食品", {}), ("2025 食品安全", {}),
 ]
 
 
@@ -240,17 +243,28 @@ def test_tokens_reach_the_index_intact(corpus):
 
 
 @pytest.mark.parametrize("q,filters", CASES, ids=[f"{q or '∅'}|{','.join(f)}" for q, f in CASES])
-@pytest.mark.parametrize("cap,probe_span,budget", [(5000, search.RANGE_PROBE_SPAN, None), (1, search.RANGE_PROBE_SPAN, None),
-                                                   (1, 0, None), (1, search.RANGE_PROBE_SPAN, 2)],
-                         ids=["few-matches", "walk", "walk-probing-by-list", "walk-gives-up"])
-def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, probe_span, budget, monkeypatch):
+@pytest.mark.parametrize("cap,probe_span,budget,handover", [
+    (5000, search.RANGE_PROBE_SPAN, None, None), (1, search.RANGE_PROBE_SPAN, None, None),
+    (1, 0, None, None), (1, search.RANGE_PROBE_SPAN, 2, None),
+    (1, search.RANGE_PROBE_SPAN, None, 20000), (1, search.RANGE_PROBE_SPAN, None, 0)],
+    ids=["few-matches", "walk", "walk-probing-by-list", "walk-gives-up", "walk-hands-over-to-sort",
+         "walk-handover-refused"])
+def test_search_returns_exactly_the_substring_truth(corpus, world, q, filters, cap, probe_span, budget, handover,
+                                                     monkeypatch):
     """With the normal count cap (the database sorts all matches) and with a
     cap of 1 (every query takes the walk used for very common terms, in tiny
     batches, its batches probed by id range or, with a span of 0, by id
     list; on PostgreSQL, where the planner's estimate chooses, with a sort
     limit of 0 instead; with a budget of 2 rows, the PostgreSQL walk gives up
-    after its first batch and the GIN index finds every match), the ids and
-    their newest-first order equal the truth."""
+    after its first batch and the GIN index finds every match; on SQLite,
+    with a sorted match costing nothing, the walk hands over to the database
+    sorting every match after its first batch, or with a sort limit of 0
+    tries and is refused, and walks on), the ids and their newest-first
+    order equal the truth."""
+    if handover is not None:
+        monkeypatch.setattr(search, "SQLITE_SWITCH_SAMPLE", 1)
+        monkeypatch.setattr(search, "SQLITE_SORT_MATCH_US", 0)
+        monkeypatch.setattr(search, "SQLITE_SORT_MAX", handover)
     monkeypatch.setattr(search, "COUNT_CAP", cap)
     monkeypatch.setattr(search, "PG_SORT_MAX", 20000 if cap > 1 else 0)
     monkeypatch.setattr(search, "PG_WALK_BUDGET", budget if budget else 10 ** 9)
@@ -271,7 +285,7 @@ def test_the_query_set_is_not_trivial(corpus, world):
     sizes = {q: len(_truth(q, f, world)) for q, f in CASES if not f}
     assert sizes["张"] >= 4 and sizes["罚款"] >= 6 and sizes["危险废物"] == 2 and sizes["食品 罚款"] == 2
     assert sizes["冀石市监罚〔2026〕12号"] == 1 and sizes["12号"] == 3 and sizes["112号"] == 1
-    assert sizes["食，品"] == 1 and sizes["食品"] > sizes["食，品"]
+    assert sizes["食，品"] == 1 and sizes["食品"] > sizes["食，品"] and sizes["2025 12号"] == 1
     assert sizes["不存在的词语"] == 0 and sizes[""] == 8
 
 
@@ -470,3 +484,79 @@ def test_the_migration_fills_the_keys_table_as_indexing_writes_it(corpus):
     with connection.schema_editor() as editor:
         migration.forward(apps, editor)
     assert stored() == written
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's keys table only")
+def test_a_lone_ascii_word_beside_a_phrase_narrows_the_keys_candidates_to_rows_holding_it(corpus, world):
+    """Every row's keys hold its ASCII words, so in "2026 12号" the word 2026
+    keeps out of the candidates a row numbered 〔2025〕12号 that holds no
+    2026 anywhere; the search still finds exactly the rows holding both."""
+    from sanxiang.publicity.search import _PostgresBackend
+
+    with connection.cursor() as cursor:
+        backend = _PostgresBackend(cursor, terms=query_tokens("2026 12号"), tags=[], date_from=None, date_to=None)
+        cursor.execute(f"SELECT public_id FROM {search.PG_KEYS_TABLE} WHERE keys @@ %s::tsquery", [backend.keys_query])
+        offered = {r[0] for r in cursor.fetchall()}
+    assert corpus["food_2025"].id not in offered
+    assert set(_truth("2026 12号", {}, world)) <= offered
+    assert [p.id for p in search_public(q="2025 12号").items] == [corpus["food_2025"].id] == _truth("2025 12号", {}, world)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's keys table only")
+def test_the_migration_adds_the_ascii_words_to_the_keys_as_indexing_writes_them(corpus):
+    """Migration 0014 copies each row's ASCII words from its full tsvector
+    into its keys; the rows equal what indexing writes, and going back
+    leaves the pairs and tags alone."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sanxiang.publicity.migrations.0014_search_key_words")
+
+    def stored() -> dict[int, tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT public_id, day, keys::text FROM {search.PG_KEYS_TABLE}")
+            return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+
+    written = stored()
+    assert "'91130102ma0abcde1x'" in written[corpus["no_licence"].id][1]
+    with connection.schema_editor() as editor:
+        migration.backward(apps, editor)
+    without = stored()
+    assert "'91130102ma0abcde1x'" not in without[corpus["no_licence"].id][1]
+    assert all(search.PAIR_MARK in keys and search.TAG_MARK in keys for _day, keys in without.values())
+    with connection.schema_editor() as editor:
+        migration.forward(apps, editor)
+    assert stored() == written
+    with connection.schema_editor() as editor:
+        migration.forward(apps, editor)  # again: nothing changes
+    assert stored() == written
+    assert [p.id for p in search_public(q="91130102ma0abcde1x 112号").items] == [corpus["no_licence"].id]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's tables only")
+def test_the_index_tables_are_never_scanned_in_parallel_even_after_a_rebuild(corpus):
+    """Migration 0015 sets parallel_workers = 0 on the index and keys tables
+    (a walk batch planned as a Gather Merge spent ~20 ms starting workers);
+    a rebuild swaps in new tables with the same setting, and a walk batch
+    is then planned without a Gather."""
+
+    def options() -> dict[str, list]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+                           [[search.PG_TABLE, search.PG_KEYS_TABLE]])
+            return {name: opts for name, opts in cursor.fetchall()}
+
+    assert options() == {search.PG_TABLE: ["parallel_workers=0"], search.PG_KEYS_TABLE: ["parallel_workers=0"]}
+    rebuild_index()
+    assert options() == {search.PG_TABLE: ["parallel_workers=0"], search.PG_KEYS_TABLE: ["parallel_workers=0"]}
+    with connection.cursor() as cursor:
+        # Planned as on a large table: parallel plans made as cheap as can be.
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+        cursor.execute("SET LOCAL min_parallel_table_scan_size = 0")
+        cursor.execute("SET LOCAL min_parallel_index_scan_size = 0")
+        cursor.execute(f"EXPLAIN SELECT s.public_id FROM {search.PG_TABLE} s JOIN {search.PG_KEYS_TABLE} k"
+                       " ON k.public_id = s.public_id ORDER BY s.day DESC, s.public_id DESC LIMIT 2048")
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    assert "Gather" not in plan and "Parallel" not in plan

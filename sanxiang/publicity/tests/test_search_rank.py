@@ -70,13 +70,20 @@ def test_indexing_stores_each_rows_haystack_and_removing_it_drops_it(corpus):
     assert _stored() == _expected()
 
 
-@pytest.mark.parametrize("cap", [5000, 1])
-def test_relevance_order_equals_the_rule_over_the_records_texts(corpus, world, cap, monkeypatch):
+@pytest.mark.parametrize("cap,handover", [(5000, False), (1, False), (1, True)],
+                         ids=["few-matches", "walk", "walk-hands-over-to-sort"])
+def test_relevance_order_equals_the_rule_over_the_records_texts(corpus, world, cap, handover, monkeypatch):
     """For every case of the fixed query set, with the database sorting all
-    matches (cap 5000) and with the walk (cap 1), the relevance order equals
-    the rule computed from the records; and the same again once the stored
-    haystacks are gone (rows indexed before they existed are read from the
-    record)."""
+    matches (cap 5000), with the walk (cap 1) and (SQLite) with the walk
+    handing over to the database sorting every match after its first batch,
+    the relevance order equals the rule computed from the records; and the
+    same again once the stored haystacks are gone (rows indexed before they
+    existed are read from the record)."""
+    if handover:
+        monkeypatch.setattr(search, "SQLITE_SWITCH_SAMPLE", 1)
+        monkeypatch.setattr(search, "SQLITE_SORT_MATCH_US", 0)
+        monkeypatch.setattr(search, "WALK_BATCH", 2)
+        monkeypatch.setattr(search, "WALK_BATCH_MAX", 3)
     monkeypatch.setattr(search, "COUNT_CAP", cap)
     monkeypatch.setattr(search, "PG_SORT_MAX", 20000 if cap > 1 else 0)
     checked = 0

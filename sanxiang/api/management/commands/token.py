@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from sanxiang.api.models import ApiToken
-from sanxiang.api.services import SCOPES, create_token, revoke_token
+from sanxiang.api.services import SCOPES, create_token, revoke_token, set_token_public_key
 from sanxiang.core.management.commands.createuser import describe
 from sanxiang.core.models import Agency
 
@@ -22,6 +22,10 @@ class Command(BaseCommand):
         ls.add_argument("--agency", default="")
         r = sub.add_parser("revoke", help="revoke a token by its prefix")
         r.add_argument("prefix")
+        k = sub.add_parser("key", help="register the client system's public key (whpk_…) so it may sign its pushes")
+        k.add_argument("prefix")
+        k.add_argument("--key", default="", help="whpk_… (Standard Webhooks v1a, Ed25519); empty with --clear")
+        k.add_argument("--clear", action="store_true", help="remove the key (unsigned pushes only)")
 
     def handle(self, *args, action, **options):
         if action == "create":
@@ -43,6 +47,19 @@ class Command(BaseCommand):
             for t in qs:
                 state = "revoked" if t.revoked_at else "active"
                 self.stdout.write(f"{t.prefix}  {state:<8} {t.agency.name}  {t.name}  {','.join(t.scopes)}")
+        elif action == "key":
+            token = ApiToken.objects.filter(prefix=options["prefix"]).first()
+            if token is None:
+                raise CommandError(f"no token with prefix {options['prefix']}")
+            if not options["key"] and not options["clear"]:
+                self.stdout.write(f"{token.prefix}: {token.public_key or 'no key (unsigned pushes only)'}")
+                return
+            try:
+                set_token_public_key(actor="cli:token", token=token, public_key="" if options["clear"] else options["key"])
+            except ValidationError as exc:
+                raise CommandError(describe(exc))
+            self.stdout.write(f"{token.prefix}: " + ("key removed" if options["clear"] else
+                                                      "key registered; its pushes may now be signed (docs/docking.md)"))
         else:
             token = ApiToken.objects.filter(prefix=options["prefix"]).first()
             if token is None:

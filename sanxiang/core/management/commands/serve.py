@@ -11,7 +11,13 @@ Static files are served by WhiteNoise from the installed packages; nothing
 comes from the internet. "Serving on http://HOST:PORT/" is printed once the
 port accepts connections (tests and benchmarks wait for that line)."""
 
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
 import sys
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -86,17 +92,30 @@ class Command(BaseCommand):
             self._serve_gunicorn(application, host, port, workers, threads or 4, jobs_interval)
 
     def _start_background_work(self, jobs_interval: int, *, workers: int | None):
-        """The one place where serve starts the scheduled work in its own
-        process: waitress's process, or the gunicorn master (never the
-        workers, so N workers do not run the jobs N times)."""
+        """The one place where serve starts the job queue's consumer (its
+        scheduler offers the scheduled jobs unless --jobs-interval is 0):
+        in threads of waitress's process; with gunicorn, in one `sanxiang
+        worker` child of the master (never in the gunicorn workers, so N
+        workers do not run the jobs N times) — and only on the embedded
+        SQLite queue: on Redis, `sanxiang worker` services consume it."""
         from sanxiang.core.queue import is_embedded, start_embedded_consumer
 
         if workers is not None and not is_embedded():
-            return None  # the queue is on Redis: `sanxiang worker` processes consume it
-        # The job queue's consumer in threads of this process; its scheduler
-        # offers the scheduled jobs unless --jobs-interval is 0.
+            return None
         settings.JOBS_INTERVAL = jobs_interval
-        return start_embedded_consumer(periodic=jobs_interval > 0)
+        if workers is None:
+            return start_embedded_consumer(periodic=jobs_interval > 0)
+        # Not in the master's own threads: a worker forked while any thread
+        # of the master is inside an SQLite write transaction (the queue's
+        # claim, a job's write to the database) inherits SQLite's record of
+        # that lock and can never write that file again ("database is
+        # locked" for the life of the worker; docs/server.md). The master
+        # therefore touches no SQLite file once it serves.
+        from sanxiang.core.queue import huey
+
+        worker = QueueWorkerProcess(jobs_interval).start()
+        huey.storage.close()  # opened when the master loaded the queue; not used here again
+        return worker
 
     def _announce(self, host: str, port: int) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -131,8 +150,10 @@ class Command(BaseCommand):
 
         _check_can_listen(host, port)
 
+        background = {}
+
         def ready():
-            self._start_background_work(jobs_interval, workers=workers)
+            background["work"] = self._start_background_work(jobs_interval, workers=workers)
             self._announce(host, port)
 
         # A worker must not inherit the master's database connections, nor
@@ -147,3 +168,84 @@ class Command(BaseCommand):
             if exc.code not in (0, None):
                 raise CommandError(f"gunicorn stopped with exit status {exc.code} (see the messages above)")
             self.stdout.write("Stopped.")
+        finally:
+            if isinstance(background.get("work"), QueueWorkerProcess):
+                background["work"].stop()
+
+
+class QueueWorkerProcess:
+    """`sanxiang worker` as a child of the gunicorn master, for the embedded
+    SQLite queue: started when the master listens, started again 2 s after
+    it ends unexpectedly (as gunicorn replaces a worker), stopped with
+    SIGTERM (its running tasks go back to the queue) when the master stops,
+    and told the master's pid so that it also stops when the master is
+    killed outright."""
+
+    RESTART_DELAY = 2.0
+    STOP_TIMEOUT = 30
+
+    # Popen's child reports a failed exec through a pipe, and Popen returns
+    # only when every copy of that pipe's write end is closed. A gunicorn
+    # worker forked by the master's main thread while this thread is inside
+    # Popen (at start-up gunicorn forks its workers just after on_ready)
+    # inherits a copy and never closes it: Popen never returned, so the
+    # queue worker was never watched nor restarted (seen on a loaded CI
+    # machine). Every os.fork() of this process therefore waits for the
+    # spawn in progress (os.register_at_fork; Popen's own fork runs no such
+    # hooks, so the guard cannot wait for itself).
+    _spawn_guard = threading.Lock()
+    _guard_registered = False
+
+    @classmethod
+    def _guard_forks(cls) -> None:
+        if not cls._guard_registered:
+            os.register_at_fork(before=cls._spawn_guard.acquire, after_in_parent=cls._spawn_guard.release,
+                                after_in_child=cls._spawn_guard.release)
+            cls._guard_registered = True
+
+    def __init__(self, jobs_interval: int):
+        self.args = [sys.executable, "-m", "sanxiang", "worker", "--workers", "2", "--exit-with", str(os.getpid())]
+        if jobs_interval <= 0:
+            self.args.append("--no-periodic")
+        self.env = {**os.environ, "SANXIANG_JOBS_INTERVAL": str(jobs_interval)}
+        self.stopping = threading.Event()
+        self.proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._supervise, name="sanxiang-queue-worker", daemon=True)
+
+    def start(self) -> QueueWorkerProcess:
+        self._guard_forks()
+        self.thread.start()
+        return self
+
+    def _supervise(self) -> None:
+        while not self.stopping.is_set():
+            with self._lock:
+                if self.stopping.is_set():
+                    return
+                # Its "Worker consuming" line is not the server's to print;
+                # its errors go to the server's stderr (journald).
+                try:
+                    with self._spawn_guard:
+                        self.proc = subprocess.Popen(self.args, env=self.env, stdin=subprocess.DEVNULL,
+                                                     stdout=subprocess.DEVNULL)
+                except OSError as exc:  # no process to be had now (EAGAIN, ENOMEM): try again shortly
+                    self.proc = None
+                    sys.stderr.write(f"sanxiang: cannot start the job queue's worker process ({exc}); trying again\n")
+            if self.proc is not None:
+                self.proc.wait()  # gunicorn's master may reap it first: wait() then returns all the same
+            if not self.stopping.wait(self.RESTART_DELAY):
+                sys.stderr.write("sanxiang: the job queue's worker process ended; starting it again\n")
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping.set()
+            proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=self.STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -10,6 +10,10 @@ outright leaves its tasks in flight until its heartbeat runs out; another
 worker then puts them back (at-least-once delivery, tasks safe to run
 twice: docs/queue.md)."""
 
+import os
+import signal
+import threading
+
 from django.core.management.base import BaseCommand, CommandError
 
 from sanxiang.core import queue
@@ -24,8 +28,11 @@ class Command(BaseCommand):
                             help="do not offer the scheduled jobs (another worker does)")
         parser.add_argument("--drain", action="store_true",
                             help="run every task due now in this process, then exit (no threads)")
+        parser.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                            help="stop as on SIGTERM when process PID, its parent, ends (`sanxiang serve --workers N` "
+                                 "starts its worker so on the embedded queue)")
 
-    def handle(self, *args, workers, no_periodic, drain, **options):
+    def handle(self, *args, workers, no_periodic, drain, exit_with=None, **options):
         if drain:
             ran = queue.run_pending()
             self.stdout.write(f"{ran} task(s) run; {queue.pending_count()} left for later (retries).")
@@ -41,4 +48,19 @@ class Command(BaseCommand):
         self.stdout.write(f"Worker consuming {queue.describe()} with {workers} thread(s)"
                           f"{'' if no_periodic else ' and the scheduled jobs'}  (Ctrl+C to stop)")
         self.stdout.flush()
+        if exit_with is not None:
+            _stop_when_parent_ends(exit_with)
         consumer.run()
+
+
+def _stop_when_parent_ends(parent: int, every: float = 1.0) -> None:
+    """SIGTERM to this process (the consumer then puts its running tasks
+    back and stops) once ``parent`` is no longer its parent: the server
+    that started it ended, even by SIGKILL, and nothing else would stop it."""
+
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(every)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="sanxiang-exit-with-parent", daemon=True).start()

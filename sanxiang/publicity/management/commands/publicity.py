@@ -4,6 +4,9 @@ line (seed 公示-19).
   sanxiang publicity import FILE --agency CODE [--kind penalty|license] [--report ERRORS.xlsx]
       Validate every row, store the good ones, list the bad ones (row,
       column, problem); a text progress bar with rows/s goes to stderr.
+      The layout read is named (the current one, or the older 2016 one,
+      recognised from the header); for the older one every row's
+      inferences and unmapped cells are listed too.
       Exit status 1 when some rows were rejected, 2 when the file is unusable.
   sanxiang publicity export --agency CODE --kind penalty|license -o FILE.csv|FILE.xlsx [--headers chinese|codes]
       The agency's decisions in the 双公示 layout (private data: for the
@@ -101,16 +104,21 @@ class Command(BaseCommand):
             self.stderr.write(str(exc))
             sys.exit(2)
         elapsed = time.perf_counter() - started
+        self.stdout.write(f"文件格式：{report.layout_name}")
+        kinds = {"inferred": "推定", "not_mapped": "未导入"}
+        for row, column, kind, message in report.notes:
+            self.stdout.write(f"第{row}行 [{column}] {kinds.get(kind, kind)}：{message}")
         for row, column, code, message in report.errors:
             self.stdout.write(f"第{row}行 [{column}] {code}: {message}")
         if report.ignored_columns:
             self.stdout.write(f"忽略的列：{'、'.join(report.ignored_columns)}")
-        self.stdout.write(f"{agency.name}: {report.rows} rows ({report.kind}, {report.header_style} headers) in {elapsed:.1f} s — "
+        self.stdout.write(f"{agency.name}: {report.rows} rows ({report.kind}, {report.layout} layout, "
+                          f"{report.header_style} headers) in {elapsed:.1f} s — "
                           f"created {report.created}, corrected {report.corrected}, unchanged {report.unchanged}, "
                           f"rejected {report.rejected}.")
-        if options["report"] and report.errors:
+        if options["report"] and (report.errors or report.notes):
             Path(options["report"]).write_bytes(shuanggongshi.error_report_xlsx(report))
-            self.stdout.write(f"Error report written to {options['report']}.")
+            self.stdout.write(f"Row report written to {options['report']}.")
         if report.rejected:
             sys.exit(1)
 

@@ -1,0 +1,96 @@
+"""Complaints and reports about enforcement (投诉举报, issue 15 item 5).
+
+A member of the public files a complaint about an agency (optionally one of
+its officers, by certificate number, or one of its decisions, by its 文号)
+on the portal or through the API, without logging in. It is routed to the
+agency's supervising legal office, which assigns it to one of its
+supervisors, investigates (internal notes) and replies, or does not accept
+it with a reason. The complainant follows it with the tracking number.
+
+The complainant's name and phone are personal data: shown only to the
+supervisors of the office that handles the complaint, never in a public
+page or API answer.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sanxiang.core.models import Agency, Officer
+
+
+class ComplaintStatus(models.TextChoices):
+    RECEIVED = "received", _("received")
+    ASSIGNED = "assigned", _("assigned")
+    INVESTIGATING = "investigating", _("under investigation")
+    REPLIED = "replied", _("replied")
+    NOT_ACCEPTED = "not_accepted", _("not accepted")
+
+
+OPEN_STATUSES = (ComplaintStatus.RECEIVED, ComplaintStatus.ASSIGNED, ComplaintStatus.INVESTIGATING)
+CLOSED_STATUSES = (ComplaintStatus.REPLIED, ComplaintStatus.NOT_ACCEPTED)
+
+
+class Complaint(models.Model):
+    tracking_number = models.CharField(_("tracking number"), max_length=24, unique=True)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency complained about"), on_delete=models.PROTECT,
+                               related_name="complaints")
+    office = models.ForeignKey(Agency, verbose_name=_("handling legal office"), on_delete=models.PROTECT,
+                               related_name="complaints_handled")
+    officer = models.ForeignKey(Officer, verbose_name=_("officer"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="complaints")
+    case_reference = models.CharField(_("decision or case number"), max_length=100, blank=True)
+    subject = models.CharField(_("subject"), max_length=100)
+    content = models.TextField(_("content"))
+    complainant_name = models.CharField(_("complainant's name"), max_length=64, blank=True)
+    complainant_phone = models.CharField(_("complainant's phone"), max_length=20, blank=True)
+    # HMAC of the sender's address (never the address): the rate limit's counter.
+    sender_key = models.CharField(_("sender key"), max_length=64, db_index=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=ComplaintStatus.choices,
+                              default=ComplaintStatus.RECEIVED, db_index=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    received_on = models.DateField(_("received on"))
+    reply_due = models.DateField(_("reply due"))
+    reply_rule = models.CharField(_("deadline rule"), max_length=64)
+    reply_reference = models.CharField(_("deadline reference"), max_length=255)
+    reply_due_provisional = models.BooleanField(_("deadline provisional"), default=False)
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="complaints_handling")
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    reply = models.TextField(_("reply"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["office", "status"])]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def anonymous(self) -> bool:
+        return not (self.complainant_name or self.complainant_phone)
+
+
+class ComplaintNote(models.Model):
+    """An investigation note: internal to the legal office."""
+
+    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("investigation note")
+        verbose_name_plural = _("investigation notes")
+        ordering = ["created_at", "pk"]

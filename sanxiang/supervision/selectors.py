@@ -1,0 +1,153 @@
+"""Reads of 投诉举报. The public reads (by tracking number) return only what
+the complainant may see — never the name, phone, notes or handler; the
+office's reads take the acting user and answer only that office's
+complaints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from sanxiang.core.models import Agency, AgencyKind, User
+from sanxiang.core.todo import TodoItem
+from sanxiang.core.vocabulary import Role
+from sanxiang.publicity.redaction import redact_text
+
+from . import predicates
+from .models import CLOSED_STATUSES, OPEN_STATUSES, Complaint, ComplaintStatus
+from .services import normalise_tracking_number
+
+
+def public_agencies():
+    """The agencies one may complain about (the public agency list)."""
+    return Agency.objects.filter(is_active=True).select_related("region").order_by("region__path", "name")
+
+
+def by_tracking_number(number) -> Complaint | None:
+    number = normalise_tracking_number(number)
+    if not number:
+        return None
+    return Complaint.objects.filter(tracking_number=number).select_related("agency", "office").first()
+
+
+def _redacted(complaint: Complaint, text: str) -> str:
+    """A text as the public answers show it: through the redactor (the
+    complainant's own name and any phone or ID number hidden, since anyone
+    holding the number reads it)."""
+    if not text:
+        return ""
+    names = [complaint.complainant_name] if complaint.complainant_name else []
+    return redact_text(text, known_names=names).text
+
+
+def public_reply(complaint: Complaint) -> str:
+    return _redacted(complaint, complaint.reply)
+
+
+def public_view(complaint: Complaint) -> dict:
+    """What the tracking number shows (page and API): status and, once
+    given, the reply or the reason for not accepting. No personal data."""
+    closed = complaint.status in CLOSED_STATUSES
+    return {
+        "tracking_number": complaint.tracking_number,
+        "status": complaint.status,
+        "status_label": complaint.get_status_display(),
+        "agency": complaint.agency.name,
+        "office": complaint.office.name,
+        "subject": _redacted(complaint, complaint.subject),
+        "received_on": complaint.received_on.isoformat(),
+        "reply_due": complaint.reply_due.isoformat(),
+        "reply_due_provisional": complaint.reply_due_provisional,
+        "reply_reference": complaint.reply_reference,
+        "closed_on": complaint.closed_on.isoformat() if complaint.closed_on else None,
+        "reply": public_reply(complaint) if closed else None,
+    }
+
+
+def _office_of(user) -> Agency | None:
+    if getattr(user, "role", None) != Role.LEGAL_SUPERVISOR or not getattr(user, "agency_id", None):
+        return None
+    office = user.agency
+    return office if office.kind == AgencyKind.LEGAL_OFFICE else None
+
+
+def office_for(*, user) -> Agency:
+    office = _office_of(user)
+    if office is None:
+        raise PermissionDenied(_("Only the supervisors of a legal office handle complaints."))
+    return office
+
+
+def office_complaints(*, user, status: str = "", today: date | None = None):
+    """The complaints routed to the user's legal office (its own only)."""
+    office = office_for(user=user)
+    rows = Complaint.objects.filter(office=office).select_related("agency", "handler")
+    if status == "open":
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    elif status == "overdue" and today is not None:
+        rows = rows.filter(status__in=OPEN_STATUSES, reply_due__lt=today)
+    elif status in ComplaintStatus.values:
+        rows = rows.filter(status=status)
+    return rows
+
+
+def complaint_for(*, user, pk: int) -> Complaint:
+    """One complaint for its office's supervisors; 403 for anyone else."""
+    complaint = Complaint.objects.select_related("agency", "office", "officer", "handler").filter(pk=pk).first()
+    if complaint is None:
+        raise Http404("no such complaint")
+    verdict = predicates.can_handle_complaint(user, complaint)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
+    return complaint
+
+
+def handlers(complaint: Complaint):
+    return User.objects.filter(agency=complaint.office, role=Role.LEGAL_SUPERVISOR, is_active=True).order_by("username")
+
+
+def statistics(*, user, today: date) -> dict:
+    """Received, replied, on time, overdue, and by agency, for the office."""
+    rows = Complaint.objects.filter(office=office_for(user=user))
+    totals = rows.aggregate(
+        received=Count("pk"),
+        replied=Count("pk", filter=Q(status=ComplaintStatus.REPLIED)),
+        not_accepted=Count("pk", filter=Q(status=ComplaintStatus.NOT_ACCEPTED)),
+        on_time=Count("pk", filter=Q(status__in=CLOSED_STATUSES, closed_on__lte=F("reply_due"))),
+        late=Count("pk", filter=Q(status__in=CLOSED_STATUSES, closed_on__gt=F("reply_due"))),
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, reply_due__lt=today)),
+    )
+    by_agency = list(rows.values("agency__name").annotate(
+        received=Count("pk"),
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, reply_due__lt=today)),
+    ).order_by("-received", "agency__name"))
+    return {**totals, "by_agency": by_agency}
+
+
+def todo(*, user, today):
+    """A new complaint to assign (the office's supervisors), a reply due on a
+    complaint assigned to me: dated by the reply deadline, so the to-do list
+    turns it amber within 3 working days and red when overdue."""
+    office = _office_of(user)
+    if office is None:
+        return []
+    items = []
+    waiting = Complaint.objects.filter(office=office, status=ComplaintStatus.RECEIVED).select_related("agency")
+    items += [TodoItem(kind="complaint_assign", label=_("Complaint to assign"),
+                       title=_("%(number)s: %(subject)s") % {"number": c.tracking_number, "subject": c.subject},
+                       url=reverse("supervision:complaint", args=[c.pk]), due=c.reply_due, detail=c.agency.name)
+              for c in waiting.order_by("reply_due", "pk")[:100]]
+    mine = Complaint.objects.filter(office=office, handler=user,
+                                    status__in=(ComplaintStatus.ASSIGNED, ComplaintStatus.INVESTIGATING)).select_related("agency")
+    items += [TodoItem(kind="complaint_reply", label=_("Complaint reply due"),
+                       title=_("%(number)s: %(subject)s") % {"number": c.tracking_number, "subject": c.subject},
+                       url=reverse("supervision:complaint", args=[c.pk]), due=c.reply_due, detail=c.agency.name)
+              for c in mine.order_by("reply_due", "pk")[:100]]
+    return items

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    # public (portal, no login)
+    path("complaints/", views.complaint_form, name="complaint_form"),
+    path("complaints/lookup/", views.complaint_lookup, name="complaint_lookup"),
+    # the legal office (back office)
+    path("supervision/complaints/", views.office_list, name="complaints"),
+    path("supervision/complaints/<id:pk>/", views.office_detail, name="complaint"),
+]

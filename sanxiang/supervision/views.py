@@ -1,0 +1,106 @@
+"""Pages of 投诉举报: the public form and lookup on the portal (no login),
+and the legal office's list and detail in the back office."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sanxiang.core import clock
+from sanxiang.core.lockout import client_ip
+from sanxiang.core.models import User
+from sanxiang.core.refusals import run_shown
+from sanxiang.core.views import staff_required
+
+from . import selectors, services
+from .models import ComplaintStatus
+
+FORM_FIELDS = ("agency", "officer_certificate", "case_reference", "subject", "content", "complainant_name",
+               "complainant_phone")
+PAGE_SIZE = 30
+
+
+def _form_context(values: dict, errors: dict | None = None, message: str = "") -> dict:
+    return {"agencies": selectors.public_agencies(), "values": values, "errors": errors or {}, "message": message}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def complaint_form(request):
+    """The public form: GET (prefilled from ?agency=&officer=&case=, the
+    links of an officer's 亮证 page and a decision's page), POST files it and
+    shows the tracking number once."""
+    if request.method != "POST":
+        values = {"agency": request.GET.get("agency", "")[:12], "officer_certificate": request.GET.get("officer", "")[:40],
+                  "case_reference": request.GET.get("case", "")[:100]}
+        return render(request, "supervision/complaint_form.html", _form_context(values))
+    values = {f: request.POST.get(f, "") for f in FORM_FIELDS}
+    try:
+        complaint = services.file_complaint(data=values, ip=client_ip(request))
+    except ValidationError as exc:
+        errors = {field: " ".join(msgs) for field, msgs in exc.message_dict.items()}
+        return render(request, "supervision/complaint_form.html",
+                      _form_context(values, errors, _("Please correct the fields marked below.")), status=400)
+    except services.RateLimited as exc:
+        return render(request, "supervision/complaint_form.html", _form_context(values, {}, exc.message), status=429)
+    return render(request, "supervision/complaint_filed.html", {"complaint": complaint,
+                                                                "view": selectors.public_view(complaint)}, status=201)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def complaint_lookup(request):
+    """Status and reply by tracking number (POSTed, so the number stays out
+    of addresses and logs)."""
+    context = {"number": "", "view": None, "not_found": False}
+    if request.method == "POST":
+        number = services.normalise_tracking_number(request.POST.get("tracking_number"))
+        complaint = selectors.by_tracking_number(number)
+        context.update(number=number, view=selectors.public_view(complaint) if complaint else None,
+                       not_found=complaint is None)
+        return render(request, "supervision/complaint_lookup.html", context, status=200 if complaint else 404)
+    return render(request, "supervision/complaint_lookup.html", context)
+
+
+STATUS_FILTERS = [("", _("All")), ("open", _("Open")), ("overdue", _("Overdue"))] + list(ComplaintStatus.choices)
+
+
+@staff_required
+def office_list(request):
+    today = clock.today()
+    status = request.GET.get("status", "")[:16]
+    rows = selectors.office_complaints(user=request.user, status=status, today=today)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "supervision/office_list.html", {
+        "office": selectors.office_for(user=request.user), "page": page, "status": status, "today": today,
+        "filters": [(v, str(label)) for v, label in STATUS_FILTERS], "stats": selectors.statistics(user=request.user, today=today),
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def office_detail(request, pk: int):
+    complaint = selectors.complaint_for(user=request.user, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "assign":
+            raw = request.POST.get("handler", "")
+            handler = User.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+            run_shown(request, lambda: services.assign(actor=request.user, complaint=complaint, handler=handler),
+                      _("The complaint is assigned."))
+        elif action == "note":
+            run_shown(request, lambda: services.add_note(actor=request.user, complaint=complaint,
+                                                         text=request.POST.get("text", "")), _("The note is recorded."))
+        elif action == "reply":
+            run_shown(request, lambda: services.reply(actor=request.user, complaint=complaint,
+                                                      text=request.POST.get("text", "")), _("The reply is given."))
+        elif action == "not_accept":
+            run_shown(request, lambda: services.not_accept(actor=request.user, complaint=complaint,
+                                                           reason=request.POST.get("text", "")),
+                      _("The complaint is not accepted; the reason is shown to the complainant."))
+        return redirect("supervision:complaint", pk=complaint.pk)
+    return render(request, "supervision/office_detail.html", {
+        "c": complaint, "notes": complaint.notes.select_related("author"), "handlers": selectors.handlers(complaint),
+        "today": clock.today(), "view": selectors.public_view(complaint),
+    })
