@@ -4,13 +4,17 @@ complainant's personal data. Mounted at /api/v1/complaints (api_root)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from django.http import Http404
 from ninja import Router, Schema
 
-from sanxiang.api.api import created
+from sanxiang.api.api import AUTH, created, require_scope
 from sanxiang.api.errors import ApiError
+from sanxiang.api.pagination import DEFAULT_LIMIT
 from sanxiang.core.lockout import client_ip
-from sanxiang.core.parsing import Id
+from sanxiang.core.parsing import Id, Limit, Offset
 
 from . import selectors, services
 
@@ -68,3 +72,45 @@ def complaint_status(request, tracking_number: str):
     if complaint is None:
         raise Http404
     return selectors.public_view(complaint)
+
+
+# --- alerts (预警, issue 15 "Interfaces") ------------------------------------------------
+# GET /api/v1/supervision/alerts: the caller's open alerts (its jurisdiction),
+# filters region (code, with its subtree), agency (id) and level. A bad
+# filter: 422 {code, field, message}. Mounted at /api/v1/supervision (api_root).
+
+alerts_router = Router(tags=["supervision"])
+
+
+class AlertOut(Schema):
+    id: int
+    rule: str
+    rule_label: str
+    level: Literal["yellow", "red"]
+    title: str
+    due: date
+    object_url: str
+    agency: int
+    agency_name: str
+    escalated: bool
+
+
+class AlertPageOut(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AlertOut]
+
+
+@alerts_router.get("/alerts", response=AlertPageOut, auth=AUTH, url_name="supervision_alerts",
+                   summary="Open supervision alerts (预警) in the caller's jurisdiction, red first")
+def list_alerts(request, region: str = "", agency: str = "", level: str = "", limit: Limit = DEFAULT_LIMIT,
+                offset: Offset = 0):
+    require_scope(request, "read")
+    rows = selectors.filtered_alerts(user=request.user, region=region, agency=agency, level=level)
+    count = rows.count()
+    return {"count": count, "limit": limit, "offset": offset,
+            "items": [{"id": a.pk, "rule": a.rule, "rule_label": selectors.rule_label(a.rule), "level": a.level,
+                       "title": a.title, "due": a.due, "object_url": a.object_url, "agency": a.agency_id,
+                       "agency_name": a.agency.name, "escalated": a.escalated_at is not None}
+                      for a in rows[offset:offset + limit]]}

@@ -94,3 +94,82 @@ class ComplaintNote(models.Model):
         verbose_name = _("investigation note")
         verbose_name_plural = _("investigation notes")
         ordering = ["created_at", "pk"]
+
+
+# --------------------------------------------------------------------------
+# Alerts (预警, issue 15 item 2): materialised by the refresh job from the
+# registered rules (alerts.py); the pages, to-do lists and API read this table.
+
+
+class AlertLevel(models.TextChoices):
+    YELLOW = "yellow", _("yellow (limit near)")
+    RED = "red", _("red (overdue)")
+
+
+# How bad a level is: a closed alert reopens only when its level worsens.
+LEVEL_RANK = {AlertLevel.YELLOW: 1, AlertLevel.RED: 2}
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed by a supervisor")
+    RESOLVED = "resolved", _("resolved (limit met or item gone)")
+
+
+class Alert(models.Model):
+    """One item of one rule that is near or past its limit. At most one
+    unresolved row per (rule, key); a resolved one stays as history."""
+
+    rule = models.CharField(_("rule"), max_length=64)
+    key = models.CharField(_("object key"), max_length=128)
+    level = models.CharField(_("level"), max_length=8, choices=AlertLevel.choices)
+    status = models.CharField(_("status"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    title = models.CharField(_("title"), max_length=255)
+    due = models.DateField(_("due"))
+    agency = models.ForeignKey(Agency, verbose_name=_("responsible agency"), on_delete=models.PROTECT,
+                               related_name="alerts")
+    # The legal office supervising the agency when the alert was raised (escalation goes there).
+    office = models.ForeignKey(Agency, verbose_name=_("supervising legal office"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="alerts_supervised")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible user"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="alerts")
+    object_url = models.CharField(_("object address"), max_length=255)
+    raised_at = models.DateTimeField(_("first raised at"))
+    red_since = models.DateField(_("red since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    notified_level = models.CharField(_("e-mail sent for level"), max_length=8, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    close_reason = models.TextField(_("reason for closing"), blank=True)
+    closed_level = models.CharField(_("level when closed"), max_length=8, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["due", "pk"]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], condition=~models.Q(status="resolved"),
+                                               name="supervision_alert_one_unresolved")]
+        indexes = [models.Index(fields=["status", "agency", "level"]),
+                   models.Index(fields=["status", "office", "escalated_at"]),
+                   models.Index(fields=["status", "user"]),
+                   models.Index(fields=["rule", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule} · {self.title}"
+
+
+class AlertNote(models.Model):
+    """A supervisor's annotation on an alert."""
+
+    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    text = models.TextField(_("annotation"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("alert annotation")
+        verbose_name_plural = _("alert annotations")
+        ordering = ["created_at", "pk"]

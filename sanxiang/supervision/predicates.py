@@ -30,3 +30,14 @@ def can_be_handler(user, complaint) -> Verdict:
     if is_office_supervisor(user, complaint.office):
         return ALLOWED
     return refuse(f"承办人必须是“{complaint.office.name}”的法制监督人员。", "not_office_supervisor", "handler")
+
+
+def can_handle_alert(user, alert) -> Verdict:
+    """Annotate and close an alert (预警): a legal supervisor of the office
+    supervising the alert's agency (the office recorded on the alert)."""
+    if is_console(user):
+        return ALLOWED
+    if alert.office_id and _person(user) and user.role == Role.LEGAL_SUPERVISOR and user.agency_id == alert.office_id:
+        return ALLOWED
+    office = alert.office.name if alert.office_id else "监督机关"
+    return refuse(f"只有“{office}”的法制监督人员可以批注或关闭该预警。", "not_alert_office", "actor")

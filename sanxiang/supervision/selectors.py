@@ -13,13 +13,16 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sanxiang.core.models import Agency, AgencyKind, User
+from sanxiang.core.models import Agency, AgencyKind, Region, User
+from sanxiang.core.refusals import reject
+from sanxiang.core.selectors import agency_scope
 from sanxiang.core.todo import TodoItem
 from sanxiang.core.vocabulary import Role
 from sanxiang.publicity.redaction import redact_text
 
 from . import predicates
-from .models import CLOSED_STATUSES, OPEN_STATUSES, Complaint, ComplaintStatus
+from .alerts import alert_rule, alert_rules
+from .models import CLOSED_STATUSES, OPEN_STATUSES, Alert, AlertLevel, AlertStatus, Complaint, ComplaintStatus
 from .services import normalise_tracking_number
 
 
@@ -150,4 +153,99 @@ def todo(*, user, today):
                        title=_("%(number)s: %(subject)s") % {"number": c.tracking_number, "subject": c.subject},
                        url=reverse("supervision:complaint", args=[c.pk]), due=c.reply_due, detail=c.agency.name)
               for c in mine.order_by("reply_due", "pk")[:100]]
+    return items
+
+
+# --------------------------------------------------------------------------
+# Alerts (预警, issue 15 item 2): reads of the materialised table only.
+
+ALERT_TODO_LIMIT = 200
+
+
+def alerts_for(*, user):
+    """Open alerts in the user's jurisdiction (core.selectors.agency_scope:
+    a legal supervisor their region's agencies, an agency's staff their
+    agency, the system administrator all)."""
+    rows = Alert.objects.filter(status=AlertStatus.OPEN).select_related("agency", "agency__region", "office", "user")
+    scope = agency_scope(user)
+    if scope is not None:
+        rows = rows.filter(agency__in=Agency.objects.filter(scope))
+    return rows
+
+
+def filtered_alerts(*, user, region: str = "", agency=None, level: str = "", rule: str = ""):
+    """``alerts_for`` narrowed by region code (its subtree), agency id and
+    level; a bad value is refused naming the field (never ignored)."""
+    rows = alerts_for(user=user)
+    if region:
+        found = Region.objects.filter(code=str(region)[:12]).first()
+        if found is None:
+            reject("region", f"没有代码为{str(region)[:12]}的行政区划。", "not_found")
+        rows = rows.filter(agency__region__path__startswith=found.path)
+    if agency not in (None, ""):
+        raw = str(agency)
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+            reject("agency", "执法部门应为编号（整数）。", "invalid")
+        rows = rows.filter(agency_id=int(raw))
+    if level:
+        if level not in AlertLevel.values:
+            reject("level", f"预警级别应为：{'、'.join(AlertLevel.values)}。", "invalid_choice")
+        rows = rows.filter(level=level)
+    if rule:
+        if alert_rule(rule) is None:
+            reject("rule", "没有这个预警规则。", "invalid_choice")
+        rows = rows.filter(rule=rule)
+    return rows.order_by("level", "due", "pk")  # "red" sorts before "yellow"
+
+
+def alert_for(*, user, pk: int) -> Alert:
+    """One alert (open, closed or resolved) in the user's jurisdiction; 404 otherwise."""
+    rows = Alert.objects.select_related("agency", "agency__region", "office", "user", "closed_by").filter(pk=pk)
+    scope = agency_scope(user)
+    if scope is not None:
+        rows = rows.filter(agency__in=Agency.objects.filter(scope))
+    alert = rows.first()
+    if alert is None:
+        raise Http404("no such alert")
+    return alert
+
+
+def rule_label(code: str) -> str:
+    rule = alert_rule(code)
+    return str(rule.label) if rule else code
+
+
+def alert_rule_choices() -> list[tuple[str, str]]:
+    return [(r.code, str(r.label)) for r in alert_rules()]
+
+
+def alert_counts(*, user) -> dict:
+    return alerts_for(user=user).aggregate(total=Count("pk"), red=Count("pk", filter=Q(level=AlertLevel.RED)),
+                                           yellow=Count("pk", filter=Q(level=AlertLevel.YELLOW)),
+                                           escalated=Count("pk", filter=Q(escalated_at__isnull=False)))
+
+
+def _alert_item(alert: Alert, *, kind: str, label) -> TodoItem:
+    return TodoItem(kind=kind, label=label, title=f"{rule_label(alert.rule)} · {alert.title}",
+                    url=reverse("supervision:alert", args=[alert.pk]), due=alert.due, detail=alert.agency.name)
+
+
+def alert_todo(*, user, today):
+    """The open alerts a user is responsible for (the named user; for an
+    alert naming nobody, the agency's heads) and, for the supervisors of a
+    legal office, the alerts escalated to their office (red for more than M
+    working days). Two queries at most."""
+    role = getattr(user, "role", None)
+    items: list[TodoItem] = []
+    mine = Q(user=user)
+    if role == Role.AGENCY_HEAD and user.agency_id:
+        mine |= Q(user__isnull=True, agency_id=user.agency_id)
+    rows = (Alert.objects.filter(status=AlertStatus.OPEN).filter(mine).select_related("agency")
+            .order_by("due", "pk")[:ALERT_TODO_LIMIT])
+    items += [_alert_item(a, kind=f"alert_{a.level}", label=_("Alert")) for a in rows]
+    office = _office_of(user)
+    if office is not None:
+        escalated = (Alert.objects.filter(status=AlertStatus.OPEN, office=office, escalated_at__isnull=False)
+                     .select_related("agency").order_by("due", "pk")[:ALERT_TODO_LIMIT])
+        items += [_alert_item(a, kind="alert_escalated", label=_("Escalated alert")) for a in escalated]
     return items

@@ -9,22 +9,30 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import F
 
 from sanxiang.core import clock
 from sanxiang.core.audit import append_audit
+from sanxiang.core.calendar import add_working_days, calendar_session
 from sanxiang.core.deadlines import deadline_for
-from sanxiang.core.models import Agency, AgencyKind, Officer
+from sanxiang.core.models import Agency, AgencyKind, Officer, User
+from sanxiang.core.vocabulary import Role
 from sanxiang.core.predicates import is_console
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.selectors import legal_office_of
 
+from sanxiang.rules.loader import get_rule
+
 from . import predicates
-from .models import CLOSED_STATUSES, Complaint, ComplaintNote, ComplaintStatus
+from .alerts import alert_rules
+from .models import (CLOSED_STATUSES, LEVEL_RANK, Alert, AlertLevel, AlertNote, AlertStatus, Complaint, ComplaintNote,
+                     ComplaintStatus)
 
 REPLY_RULE = "supervision.complaint_reply_limit"
 RATE_LOCK_NAMESPACE = 0x53584350  # "SXCP": the advisory locks of the complaint rate limit
@@ -271,3 +279,190 @@ def not_accept(*, actor, complaint: Complaint, reason) -> Complaint:
     """Not accepted, with the reason the complainant reads."""
     return _close(actor=actor, complaint=complaint, text=reason, status=ComplaintStatus.NOT_ACCEPTED, field="reason",
                   action="complaint.not_accept")
+
+
+# --------------------------------------------------------------------------
+# Alerts (预警, issue 15 item 2): the refresh job's writes, then the
+# supervisors' annotations and closing.
+
+ALERT_JOB_ACTOR = "system:supervision-alerts"
+ESCALATION_RULE = "supervision.alert_escalation_working_days"
+
+
+def _office_map() -> dict[int, int | None]:
+    """agency id → its supervising legal office's id (legal_office_of for
+    every agency, in two queries)."""
+    regional: dict[int, int] = {}
+    for pk, region_id in (Agency.objects.filter(kind=AgencyKind.LEGAL_OFFICE, is_active=True)
+                          .order_by("-pk").values_list("pk", "region_id")):
+        regional[region_id] = pk  # the lowest pk of the region wins, as legal_office_of
+    return {pk: office or regional.get(region_id)
+            for pk, office, region_id in Agency.objects.values_list("pk", "legal_office_id", "region_id")}
+
+
+def _level(due, today) -> str:
+    return AlertLevel.RED if due < today else AlertLevel.YELLOW
+
+
+def _refresh_rule(rule, *, today, now, offices) -> dict[str, int]:
+    """One rule: its candidates against its unresolved rows (two reads and
+    bulk writes: no query per object)."""
+    candidates = {}
+    for candidate in rule.source(today=today):
+        candidates.setdefault(candidate.key[:128], candidate)
+    existing = {a.key: a for a in Alert.objects.filter(rule=rule.code).exclude(status=AlertStatus.RESOLVED)}
+    created, updated, counts = [], [], {"raised": 0, "updated": 0, "reopened": 0, "resolved": 0}
+    fields = ["level", "status", "title", "due", "agency", "office", "user", "object_url", "red_since", "escalated_at"]
+    for key, c in candidates.items():
+        level = _level(c.due, today)
+        red_since = c.due + timedelta(days=1) if level == AlertLevel.RED else None
+        values = {"title": c.title[:255], "due": c.due, "agency_id": c.agency_id, "office_id": offices.get(c.agency_id),
+                  "user_id": c.user_id, "object_url": c.object_url[:255]}
+        alert = existing.pop(key, None)
+        if alert is None:
+            created.append(Alert(rule=rule.code, key=key, level=level, status=AlertStatus.OPEN, raised_at=now,
+                                 red_since=red_since, **values))
+            continue
+        before = (alert.level, alert.status, *(getattr(alert, f) for f in values))
+        for field, value in values.items():
+            setattr(alert, field, value)
+        if level != alert.level:
+            alert.level, alert.red_since = level, red_since
+            if level == AlertLevel.YELLOW:
+                alert.escalated_at = None  # a limit moved back (an extension): escalation starts again when red
+        # A closed alert stays closed unless its level worsens (yellow → red).
+        if alert.status == AlertStatus.CLOSED and LEVEL_RANK[level] > LEVEL_RANK.get(alert.closed_level, 0):
+            alert.status = AlertStatus.OPEN
+            counts["reopened"] += 1
+        if (alert.level, alert.status, *(getattr(alert, f) for f in values)) != before:
+            updated.append(alert)
+    Alert.objects.bulk_create(created, batch_size=500)
+    Alert.objects.bulk_update(updated, fields, batch_size=500)
+    gone = [a.pk for a in existing.values()]
+    for start in range(0, len(gone), 500):
+        Alert.objects.filter(pk__in=gone[start:start + 500]).update(status=AlertStatus.RESOLVED, resolved_at=now)
+    counts.update(raised=len(created), updated=len(updated) - counts["reopened"], resolved=len(gone))
+    return counts
+
+
+def escalation_due_before(today) -> date:
+    """The latest due date whose alert has been red for more than M working
+    days today (M: the dated rule ``supervision.alert_escalation_working_days``):
+    red since the day after its due date, so escalated once
+    ``add_working_days(due, M) < today``."""
+    days = int(get_rule(ESCALATION_RULE, on=today).value)
+    oracle = calendar_session()
+    due = today - timedelta(days=1)
+    while add_working_days(start=due, days=days, oracle=oracle).date >= today:
+        due -= timedelta(days=1)
+    return due
+
+
+def mail_configured() -> bool:
+    """E-mail goes out only when a backend is configured (SANXIANG_EMAIL_HOST
+    or SANXIANG_EMAIL_BACKEND): the default is Django's dummy backend."""
+    return settings.EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend"
+
+
+def _recipients(alerts) -> dict[int, list[str]]:
+    """alert pk → e-mail addresses: the responsible user, else the heads of
+    the responsible agency (two queries)."""
+    users = dict(User.objects.filter(pk__in={a.user_id for a in alerts if a.user_id}, is_active=True)
+                 .exclude(email="").values_list("pk", "email"))
+    heads: dict[int, list[str]] = {}
+    for agency_id, email in (User.objects.filter(agency_id__in={a.agency_id for a in alerts if not a.user_id},
+                                                 role=Role.AGENCY_HEAD, is_active=True)
+                             .exclude(email="").values_list("agency_id", "email")):
+        heads.setdefault(agency_id, []).append(email)
+    return {a.pk: ([users[a.user_id]] if a.user_id in users else []) if a.user_id else heads.get(a.agency_id, [])
+            for a in alerts}
+
+
+def _send_alert_mail(*, limit: int = 2000) -> int:
+    """One e-mail per alert per level (``notified_level``): open alerts not
+    yet notified at their current level, to the responsible person."""
+    if not mail_configured():
+        return 0
+    pending = list(Alert.objects.filter(status=AlertStatus.OPEN).exclude(notified_level=F("level"))
+                   .select_related("agency").order_by("pk")[:limit])
+    if not pending:
+        return 0
+    recipients = _recipients(pending)
+    site = settings.PUBLIC_BASE_URL.rstrip("/")
+    messages, sent = [], []
+    for alert in pending:
+        if recipients[alert.pk]:
+            level = "红色预警（已逾期）" if alert.level == AlertLevel.RED else "黄色预警（即将到期）"
+            body = (f"{alert.title}\n期限：{alert.due.isoformat()}\n责任单位：{alert.agency.name}\n"
+                    f"办理地址：{site}{alert.object_url}\n\n本邮件由行政执法监督平台自动发送，请勿回复。")
+            messages.append(EmailMessage(subject=f"【{level}】{alert.title}"[:200], body=body,
+                                         to=recipients[alert.pk]))
+        sent.append(alert)
+    if messages:
+        get_connection().send_messages(messages)
+    for alert in sent:
+        alert.notified_level = alert.level
+    Alert.objects.bulk_update(sent, ["notified_level"], batch_size=500)
+    return len(messages)
+
+
+def refresh_alerts(*, today: date | None = None) -> dict[str, int]:
+    """The job ``supervision.alerts``: every registered rule's candidates
+    into the Alert table (yellow within N working days, red overdue; closed
+    ones stay closed unless the level worsens; items gone resolve), then
+    escalation of alerts red for more than M working days to the
+    supervising office, then e-mail. One audit entry per run that changed
+    anything. Idempotent: a second run the same day changes nothing."""
+    today = today or clock.today()
+    now = clock.now()
+    offices = _office_map()
+    totals = {"raised": 0, "updated": 0, "reopened": 0, "resolved": 0, "escalated": 0, "mailed": 0}
+    with transaction.atomic():
+        for rule in alert_rules():
+            for name, count in _refresh_rule(rule, today=today, now=now, offices=offices).items():
+                totals[name] += count
+        totals["escalated"] = (Alert.objects.filter(status=AlertStatus.OPEN, level=AlertLevel.RED, escalated_at__isnull=True,
+                                                    due__lte=escalation_due_before(today))
+                               .update(escalated_at=now))
+        if any(totals.values()):
+            append_audit(actor=ALERT_JOB_ACTOR, action="supervision.alerts_refresh", object_type="supervision.alert",
+                         payload={"today": today.isoformat(), **totals})
+    totals["mailed"] = _send_alert_mail()
+    return totals
+
+
+def _locked_alert(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update(of=("self",)).select_related("office").get(pk=alert.pk)
+
+
+def annotate_alert(*, actor, alert: Alert, text) -> AlertNote:
+    """A supervisor's annotation (批注) on an alert."""
+    verdict = predicates.can_handle_alert(actor, alert)
+    if not verdict:
+        raise Refused(verdict)
+    text = _text({"note": text}, "note", required=True)
+    with transaction.atomic():
+        alert = _locked_alert(alert)
+        note = AlertNote.objects.create(alert=alert, author=actor, text=text, created_at=clock.now())
+        append_audit(actor=actor, action="supervision.alert_annotate", obj=alert, payload={"note": note.pk})
+    return note
+
+
+def close_alert(*, actor, alert: Alert, reason) -> Alert:
+    """Close an open alert with a reason. It stays closed at its level: the
+    refresh job reopens it only if the level worsens (a yellow one closed
+    turns red), and resolves it when the item is done."""
+    verdict = predicates.can_handle_alert(actor, alert)
+    if not verdict:
+        raise Refused(verdict)
+    reason = _text({"reason": reason}, "reason", required=True)
+    with transaction.atomic():
+        alert = _locked_alert(alert)
+        if alert.status != AlertStatus.OPEN:
+            reject("status", f"该预警当前状态为“{alert.get_status_display()}”，不能关闭。", "not_open")
+        alert.status = AlertStatus.CLOSED
+        alert.closed_at, alert.closed_by, alert.close_reason, alert.closed_level = clock.now(), actor, reason, alert.level
+        alert.save(update_fields=["status", "closed_at", "closed_by", "close_reason", "closed_level"])
+        append_audit(actor=actor, action="supervision.alert_close", obj=alert,
+                     payload={"rule": alert.rule, "level": alert.level, "reason": reason})
+    return alert

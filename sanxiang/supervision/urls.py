@@ -11,4 +11,6 @@ urlpatterns = [
     # the legal office (back office)
     path("supervision/complaints/", views.office_list, name="complaints"),
     path("supervision/complaints/<id:pk>/", views.office_detail, name="complaint"),
+    path("supervision/alerts/", views.alert_list, name="alerts"),
+    path("supervision/alerts/<id:pk>/", views.alert_detail, name="alert"),
 ]

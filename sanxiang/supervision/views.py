@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods
 from sanxiang.core import clock
 from sanxiang.core.lockout import client_ip
 from sanxiang.core.models import User
-from sanxiang.core.refusals import run_shown
+from sanxiang.core import selectors as core_selectors
+from sanxiang.core.refusals import message_of, run_shown
 from sanxiang.core.views import staff_required
 
-from . import selectors, services
-from .models import ComplaintStatus
+from . import predicates, selectors, services
+from .models import AlertLevel, ComplaintStatus
 
 FORM_FIELDS = ("agency", "officer_certificate", "case_reference", "subject", "content", "complainant_name",
                "complainant_phone")
@@ -103,4 +104,49 @@ def office_detail(request, pk: int):
     return render(request, "supervision/office_detail.html", {
         "c": complaint, "notes": complaint.notes.select_related("author"), "handlers": selectors.handlers(complaint),
         "today": clock.today(), "view": selectors.public_view(complaint),
+    })
+
+
+# --- alerts (预警, issue 15 item 2) ---------------------------------------------------------
+
+
+@staff_required
+def alert_list(request):
+    """Open alerts in the user's jurisdiction, filtered by region, agency and
+    level (a bad filter: 400 with the field named, nothing listed)."""
+    filters = {"region": request.GET.get("region", "")[:12], "agency": request.GET.get("agency", "")[:12],
+               "level": request.GET.get("level", "")[:8], "rule": request.GET.get("rule", "")[:64]}
+    error, status = "", 200
+    try:
+        rows = selectors.filtered_alerts(user=request.user, **filters)
+    except ValidationError as exc:
+        error, status = message_of(exc), 400
+        rows = selectors.alerts_for(user=request.user).none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "supervision/alert_list.html", {
+        "page": page, "filters": filters, "error": error, "counts": selectors.alert_counts(user=request.user),
+        "regions": core_selectors.regions_for(user=request.user).order_by("path"),
+        "agencies": core_selectors.agencies_for(user=request.user).filter(is_active=True).order_by("region__path", "name"),
+        "levels": AlertLevel.choices, "rules": selectors.alert_rule_choices(), "labels": dict(selectors.alert_rule_choices()),
+    }, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def alert_detail(request, pk: int):
+    alert = selectors.alert_for(user=request.user, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "note":
+            run_shown(request, lambda: services.annotate_alert(actor=request.user, alert=alert,
+                                                               text=request.POST.get("text", "")),
+                      _("The annotation is recorded."))
+        elif action == "close":
+            run_shown(request, lambda: services.close_alert(actor=request.user, alert=alert,
+                                                            reason=request.POST.get("reason", "")),
+                      _("The alert is closed."))
+        return redirect("supervision:alert", pk=alert.pk)
+    return render(request, "supervision/alert_detail.html", {
+        "a": alert, "notes": alert.notes.select_related("author"), "rule_label": selectors.rule_label(alert.rule),
+        "can_handle": bool(predicates.can_handle_alert(request.user, alert)),
     })
