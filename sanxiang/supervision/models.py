@@ -173,3 +173,89 @@ class AlertNote(models.Model):
         verbose_name = _("alert annotation")
         verbose_name_plural = _("alert annotations")
         ordering = ["created_at", "pk"]
+
+
+# --------------------------------------------------------------------------
+# Supervision instruments (issue 15 item 4): 行政执法监督意见书 and
+# 监督决定书, numbered documents of the legal office (documents app kinds
+# supervision_opinion / supervision_decision, its numbering and rendering),
+# each with a closed loop: issued → the agency reports its rectification →
+# the office accepts it, or returns it (the agency reports again).
+
+
+class InstrumentKind(models.TextChoices):
+    OPINION = "supervision_opinion", _("supervision opinion (行政执法监督意见书)")
+    DECISION = "supervision_decision", _("supervision decision (行政执法监督决定书)")
+
+
+class InstrumentStatus(models.TextChoices):
+    ISSUED = "issued", _("issued, rectification awaited")
+    REPORTED = "reported", _("rectification reported, to examine")
+    RETURNED = "returned", _("report returned, to report again")
+    ACCEPTED = "accepted", _("rectification accepted")
+
+
+# The agency still owes a report in these states (the rectification alert).
+OWED_STATUSES = (InstrumentStatus.ISSUED, InstrumentStatus.RETURNED)
+
+
+def _instrument_upload_to(instance, filename):  # under DATA_DIR/files/supervision/
+    return f"supervision/{instance.office_id}/{instance.year}/{filename}"
+
+
+class Instrument(models.Model):
+    kind = models.CharField(_("kind"), max_length=32, choices=InstrumentKind.choices)
+    office = models.ForeignKey(Agency, verbose_name=_("issuing legal office"), on_delete=models.PROTECT,
+                               related_name="instruments_issued")
+    agency = models.ForeignKey(Agency, verbose_name=_("supervised agency"), on_delete=models.PROTECT,
+                               related_name="instruments")
+    number = models.CharField(_("document number"), max_length=64, unique=True)
+    year = models.PositiveIntegerField(_("year"))
+    seq = models.PositiveIntegerField(_("sequence number"))
+    data = models.JSONField(_("content"), default=dict)
+    rectification_due = models.DateField(_("rectification due"))
+    status = models.CharField(_("status"), max_length=12, choices=InstrumentStatus.choices,
+                              default=InstrumentStatus.ISSUED, db_index=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    docx = models.FileField(_("DOCX file"), upload_to=_instrument_upload_to, max_length=255)
+    pdf = models.FileField(_("PDF file"), upload_to=_instrument_upload_to, max_length=255)
+    docx_sha256 = models.CharField(_("SHA-256 of the DOCX file"), max_length=64)
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF file"), max_length=64)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision instrument")
+        verbose_name_plural = _("supervision instruments")
+        ordering = ["-issued_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "status"]), models.Index(fields=["office", "status"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def title(self) -> str:
+        return str(InstrumentKind(self.kind).label)
+
+
+class RectificationReport(models.Model):
+    """The agency's report of its rectification, and the office's answer."""
+
+    instrument = models.ForeignKey(Instrument, verbose_name=_("supervision instrument"), on_delete=models.PROTECT,
+                                   related_name="reports")
+    text = models.TextField(_("rectification report"))
+    reported_at = models.DateTimeField(_("reported at"))
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT,
+                                    related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=12, blank=True,
+                               choices=[("accepted", _("accepted")), ("returned", _("returned"))])
+    answer = models.TextField(_("office's answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("rectification report")
+        verbose_name_plural = _("rectification reports")
+        ordering = ["reported_at", "pk"]

@@ -41,3 +41,33 @@ def can_handle_alert(user, alert) -> Verdict:
         return ALLOWED
     office = alert.office.name if alert.office_id else "监督机关"
     return refuse(f"只有“{office}”的法制监督人员可以批注或关闭该预警。", "not_alert_office", "actor")
+
+
+# Who reports an instrument's rectification for the agency: its head and its
+# legal staff (the legal reviewers: the agency's 法制机构).
+AGENCY_REPORTERS = frozenset({Role.AGENCY_HEAD, Role.LEGAL_REVIEWER})
+
+
+def _supervises(user, agency) -> bool:
+    """A legal supervisor of a legal office whose region holds the agency."""
+    return (_person(user) and user.role == Role.LEGAL_SUPERVISOR and bool(user.agency_id) and bool(user.region_id)
+            and agency.region.path.startswith(user.region.path) and agency.pk != user.agency_id)
+
+
+def can_issue_instrument(user, agency) -> Verdict:
+    if _supervises(user, agency) and user.agency.kind == "legal_office":
+        return ALLOWED
+    return refuse(f"只有对“{agency.name}”有监督权的司法行政机关的法制监督人员可以制发监督文书。", "not_supervisor", "agency")
+
+
+def can_examine_instrument(user, instrument) -> Verdict:
+    """Accept or return a rectification report: the issuing office's supervisors."""
+    if is_console(user) or is_office_supervisor(user, instrument.office):
+        return ALLOWED
+    return refuse(f"只有“{instrument.office.name}”的法制监督人员可以审查整改报告。", "not_instrument_office", "actor")
+
+
+def can_report_rectification(user, instrument) -> Verdict:
+    if _person(user) and user.role in AGENCY_REPORTERS and user.agency_id == instrument.agency_id:
+        return ALLOWED
+    return refuse(f"只有“{instrument.agency.name}”的负责人或法制机构人员可以报送整改情况。", "not_agency_reporter", "actor")

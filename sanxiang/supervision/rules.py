@@ -52,6 +52,7 @@ from sanxiang.review.models import Submission
 from sanxiang.rules.loader import get_rule
 
 from .alerts import AlertCandidate, horizon, register_alert_rule
+from .models import OWED_STATUSES, Instrument
 
 AV_UPLOAD_RULE = "supervision.av_upload_limit"
 
@@ -159,6 +160,18 @@ def av_missing(*, today: date) -> Iterator[AlertCandidate]:
                              object_url=reverse("evidence:step", kwargs={"case_id": step.case_id, "step_id": step.pk}))
 
 
+def instrument_rectification(*, today: date) -> Iterator[AlertCandidate]:
+    """A supervision instrument whose rectification the agency still owes
+    (issued, or its report returned), by its rectification deadline."""
+    until = horizon("supervision.instrument_rectification", today=today)
+    rows = (Instrument.objects.filter(status__in=OWED_STATUSES, rectification_due__lte=until)
+            .select_related("agency").order_by("pk"))
+    for i in rows.iterator(chunk_size=2000):
+        yield AlertCandidate(key=f"instrument:{i.pk}", title=f"{i.title}整改期限：{i.number}（{i.agency.name}）"[:255],
+                             due=i.rectification_due, agency=i.agency_id,
+                             object_url=reverse("supervision:instrument", kwargs={"pk": i.pk}))
+
+
 BUILT_IN = [
     ("publicity.publication_due", _("Publication due"), publication_due),
     ("publicity.withdrawal_late", _("Withdrawal recorded late"), withdrawal_late),
@@ -168,6 +181,7 @@ BUILT_IN = [
     ("review.review_limit", _("Legal review limit"), review_limit),
     ("core.certificate_expiry", _("Certificate expiring"), certificate_expiry),
     ("evidence.av_missing", _("AV record missing"), av_missing),
+    ("supervision.instrument_rectification", _("Supervision instrument rectification due"), instrument_rectification),
 ]
 
 

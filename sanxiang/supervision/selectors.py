@@ -22,7 +22,8 @@ from sanxiang.publicity.redaction import redact_text
 
 from . import predicates
 from .alerts import alert_rule, alert_rules
-from .models import CLOSED_STATUSES, OPEN_STATUSES, Alert, AlertLevel, AlertStatus, Complaint, ComplaintStatus
+from .models import (CLOSED_STATUSES, OPEN_STATUSES, OWED_STATUSES, Alert, AlertLevel, AlertStatus, Complaint,
+                     ComplaintStatus, Instrument, InstrumentStatus)
 from .services import normalise_tracking_number
 
 
@@ -248,4 +249,62 @@ def alert_todo(*, user, today):
         escalated = (Alert.objects.filter(status=AlertStatus.OPEN, office=office, escalated_at__isnull=False)
                      .select_related("agency").order_by("due", "pk")[:ALERT_TODO_LIMIT])
         items += [_alert_item(a, kind="alert_escalated", label=_("Escalated alert")) for a in escalated]
+    return items
+
+
+# --------------------------------------------------------------------------
+# Supervision instruments (issue 15 item 4)
+
+
+def instruments_for(*, user):
+    """A legal supervisor: the instruments issued by their office; an
+    agency's head or legal staff: those addressed to their agency; the
+    system administrator: all. Anyone else: none."""
+    rows = Instrument.objects.select_related("office", "agency", "issued_by")
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return rows.none()
+    if role == Role.SYSADMIN or user.is_superuser:
+        return rows
+    if _office_of(user) is not None:
+        return rows.filter(office_id=user.agency_id)
+    if role in predicates.AGENCY_REPORTERS and user.agency_id:
+        return rows.filter(agency_id=user.agency_id)
+    return rows.none()
+
+
+def instrument_for(*, user, pk: int) -> Instrument:
+    instrument = instruments_for(user=user).filter(pk=pk).first()
+    if instrument is None:
+        raise Http404("no such instrument")
+    return instrument
+
+
+def supervisable_agencies(*, user):
+    """The agencies a legal supervisor may address an instrument to."""
+    if _office_of(user) is None or not user.region_id:
+        return Agency.objects.none()
+    return (Agency.objects.filter(is_active=True, region__path__startswith=user.region.path)
+            .exclude(pk=user.agency_id).select_related("region").order_by("region__path", "name"))
+
+
+def instrument_todo(*, user, today):
+    """The agency (head, legal staff): instruments whose rectification it
+    owes, by their deadline; the issuing office's supervisors: reports to
+    examine. Two queries at most."""
+    role = getattr(user, "role", None)
+    items: list[TodoItem] = []
+    if role in predicates.AGENCY_REPORTERS and user.agency_id:
+        owed = (Instrument.objects.filter(agency_id=user.agency_id, status__in=OWED_STATUSES)
+                .order_by("rectification_due", "pk")[:ALERT_TODO_LIMIT])
+        items += [TodoItem(kind="instrument_report", label=_("Rectification to report"),
+                           title=f"{i.title} {i.number}", url=reverse("supervision:instrument", args=[i.pk]),
+                           due=i.rectification_due, detail=i.get_status_display()) for i in owed]
+    office = _office_of(user)
+    if office is not None:
+        waiting = (Instrument.objects.filter(office=office, status=InstrumentStatus.REPORTED).select_related("agency")
+                   .order_by("rectification_due", "pk")[:ALERT_TODO_LIMIT])
+        items += [TodoItem(kind="instrument_examine", label=_("Rectification report to examine"),
+                           title=f"{i.title} {i.number}", url=reverse("supervision:instrument", args=[i.pk]),
+                           detail=i.agency.name) for i in waiting]
     return items

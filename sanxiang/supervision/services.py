@@ -10,14 +10,17 @@ import hmac
 import re
 import secrets
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import F
 
-from sanxiang.core import clock
+from sanxiang.core import clock, fonts
 from sanxiang.core.audit import append_audit
 from sanxiang.core.calendar import add_working_days, calendar_session
 from sanxiang.core.deadlines import deadline_for
@@ -27,12 +30,16 @@ from sanxiang.core.predicates import is_console
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.selectors import legal_office_of
 
+from sanxiang.documents import numbering
+from sanxiang.documents.kinds import get_kind
+from sanxiang.documents.render import build_context, render
+from sanxiang.documents.values import clean_data
 from sanxiang.rules.loader import get_rule
 
 from . import predicates
 from .alerts import alert_rules
-from .models import (CLOSED_STATUSES, LEVEL_RANK, Alert, AlertLevel, AlertNote, AlertStatus, Complaint, ComplaintNote,
-                     ComplaintStatus)
+from .models import (CLOSED_STATUSES, LEVEL_RANK, OWED_STATUSES, Alert, AlertLevel, AlertNote, AlertStatus, Complaint,
+                     ComplaintNote, ComplaintStatus, Instrument, InstrumentKind, InstrumentStatus, RectificationReport)
 
 REPLY_RULE = "supervision.complaint_reply_limit"
 RATE_LOCK_NAMESPACE = 0x53584350  # "SXCP": the advisory locks of the complaint rate limit
@@ -41,7 +48,8 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_LENGTH = 10
 TRACKING_RE = re.compile(r"^TS\d{8}[0-9A-HJKMNP-TV-Z]{10}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,18}[0-9]$")
-LIMITS = {"subject": 100, "content": 5000, "complainant_name": 64, "case_reference": 100, "note": 5000, "reply": 5000, "reason": 5000}
+LIMITS = {"subject": 100, "content": 5000, "complainant_name": 64, "case_reference": 100, "note": 5000, "reply": 5000, "reason": 5000,
+          "report": 5000, "answer": 5000}
 
 
 class RateLimited(Exception):
@@ -466,3 +474,134 @@ def close_alert(*, actor, alert: Alert, reason) -> Alert:
         append_audit(actor=actor, action="supervision.alert_close", obj=alert,
                      payload={"rule": alert.rule, "level": alert.level, "reason": reason})
     return alert
+
+
+# --------------------------------------------------------------------------
+# Supervision instruments (issue 15 item 4): issue through the documents
+# app's kinds, numbering and rendering; the rectification loop.
+
+
+def _rectification_due(raw, *, today) -> date:
+    if isinstance(raw, date):
+        due = raw
+    else:
+        try:
+            due = date.fromisoformat(str(raw or "").strip())
+        except ValueError:
+            reject("rectification_due", "整改期限应为日期（YYYY-MM-DD）。", "invalid_date")
+    if due <= today:
+        reject("rectification_due", "整改期限应晚于今天。", "not_future")
+    return due
+
+
+def issue_instrument(*, actor, kind: str, agency: Agency | None, data: dict) -> Instrument:
+    """A 监督意见书 or 监督决定书 from the actor's legal office to an agency it
+    supervises: the fields checked by the document kind (a refusal names
+    the field), numbered in the office's sequence of that kind
+    (documents.numbering.take_number, gapless: a failure rolls the number
+    back), rendered to DOCX and PDF by the documents app, stored with their
+    SHA-256, audited; its rectification deadline is then watched (alert
+    rule ``supervision.instrument_rectification``)."""
+    if kind not in InstrumentKind.values:
+        reject("kind", "文书种类应为行政执法监督意见书或监督决定书。", "invalid_choice")
+    if agency is None:
+        reject("agency", "请选择被监督的执法部门。", "required")
+    verdict = predicates.can_issue_instrument(actor, agency)
+    if not verdict:
+        raise Refused(verdict)
+    office = actor.agency
+    spec = get_kind(kind)
+    today = clock.today()
+    values = clean_data(spec, {**(data or {}), "rectification_due": str((data or {}).get("rectification_due") or "")})
+    due = _rectification_due(values["rectification_due"], today=today)
+    if not office.short_name.strip():
+        reject("short_name", f"{office.name}尚未设置文书简称（如“石司”），不能生成文号。", "no_abbreviation")
+    fonts.ensure_ready()  # a one-time font build never runs under the number lock
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            issued_at = clock.now()
+            year = clock.local_date(issued_at).year
+            pattern = numbering.pattern_for(agency=office, kind=spec)
+
+            def number_of(n: int) -> str:
+                return numbering.format_number(pattern, abbr=office.short_name.strip(), kind_char=spec.kind_char,
+                                               year=year, seq=n)
+
+            seq = numbering.take_number(agency=office, kind_code=spec.code, year=year, number_of=number_of)
+            number = number_of(seq)
+            if Instrument.objects.filter(number=number).exists():
+                reject("short_name", f"文号“{number}”已被使用，请检查本机关的文书简称。", "number_taken")
+            # The document's addressee is the supervised agency ({party_name}); the issuer the office.
+            addressee = SimpleNamespace(agency=office, title="", party_name=agency.name, party_type="",
+                                        party_credit_code=agency.credit_code, opened_on=None)
+            ctx = build_context(case=addressee, kind=spec, values=values, number=number, issued_at=issued_at)
+            files = render(spec, ctx, issued_at=issued_at)
+            instrument = Instrument(kind=kind, office=office, agency=agency, number=number, year=year, seq=seq,
+                                    data=values, rectification_due=due, issued_at=issued_at, issued_by=actor,
+                                    docx_sha256=hashlib.sha256(files.docx).hexdigest(),
+                                    pdf_sha256=hashlib.sha256(files.pdf).hexdigest())
+            stem = f"{spec.code}-{seq}-{instrument.pdf_sha256[:16]}"
+            instrument.docx.save(f"{stem}.docx", ContentFile(files.docx), save=False)
+            stored.append(instrument.docx.name)
+            instrument.pdf.save(f"{stem}.pdf", ContentFile(files.pdf), save=False)
+            stored.append(instrument.pdf.name)
+            instrument.save(force_insert=True)
+            append_audit(actor=actor, action="supervision.instrument_issue", obj=instrument, payload={
+                "kind": kind, "number": number, "agency": agency.pk, "rectification_due": due.isoformat(),
+                "docx_sha256": instrument.docx_sha256, "pdf_sha256": instrument.pdf_sha256})
+    except BaseException:
+        for name in stored:
+            try:
+                default_storage.delete(name)
+            except OSError:  # pragma: no cover - best effort
+                pass
+        raise
+    return instrument
+
+
+def _locked_instrument(instrument: Instrument) -> Instrument:
+    return Instrument.objects.select_for_update(of=("self",)).select_related("office", "agency").get(pk=instrument.pk)
+
+
+def report_rectification(*, actor, instrument: Instrument, text) -> RectificationReport:
+    """The agency reports how it rectified (again after a return)."""
+    verdict = predicates.can_report_rectification(actor, instrument)
+    if not verdict:
+        raise Refused(verdict)
+    text = _text({"report": text}, "report", required=True, minimum=10)
+    with transaction.atomic():
+        instrument = _locked_instrument(instrument)
+        if instrument.status not in OWED_STATUSES:
+            reject("status", f"该监督文书当前状态为“{instrument.get_status_display()}”，不能报送整改情况。", "not_owed")
+        now = clock.now()
+        report = RectificationReport.objects.create(instrument=instrument, text=text, reported_at=now, reported_by=actor)
+        instrument.status = InstrumentStatus.REPORTED
+        instrument.save(update_fields=["status"])
+        append_audit(actor=actor, action="supervision.instrument_report", obj=instrument,
+                     payload={"report": report.pk, "on_time": clock.local_date(now) <= instrument.rectification_due})
+    return report
+
+
+def examine_rectification(*, actor, instrument: Instrument, accept: bool, answer) -> RectificationReport:
+    """The office accepts the pending report (the loop closes) or returns it
+    with its reasons (the agency reports again; the deadline still runs)."""
+    verdict = predicates.can_examine_instrument(actor, instrument)
+    if not verdict:
+        raise Refused(verdict)
+    answer = _text({"answer": answer}, "answer", required=not accept)
+    with transaction.atomic():
+        instrument = _locked_instrument(instrument)
+        if instrument.status != InstrumentStatus.REPORTED:
+            reject("status", "该监督文书没有待审查的整改报告。", "nothing_reported")
+        report = instrument.reports.select_for_update().filter(outcome="").order_by("-reported_at", "-pk").first()
+        now = clock.now()
+        report.outcome = "accepted" if accept else "returned"
+        report.answer, report.answered_at, report.answered_by = answer, now, actor
+        report.save(update_fields=["outcome", "answer", "answered_at", "answered_by"])
+        instrument.status = InstrumentStatus.ACCEPTED if accept else InstrumentStatus.RETURNED
+        instrument.accepted_at = now if accept else None
+        instrument.save(update_fields=["status", "accepted_at"])
+        append_audit(actor=actor, action="supervision.instrument_accept" if accept else "supervision.instrument_return",
+                     obj=instrument, payload={"report": report.pk, "answer": answer})
+    return report

@@ -13,4 +13,8 @@ urlpatterns = [
     path("supervision/complaints/<id:pk>/", views.office_detail, name="complaint"),
     path("supervision/alerts/", views.alert_list, name="alerts"),
     path("supervision/alerts/<id:pk>/", views.alert_detail, name="alert"),
+    path("supervision/instruments/", views.instrument_list, name="instruments"),
+    path("supervision/instruments/new/", views.instrument_new, name="instrument_new"),
+    path("supervision/instruments/<id:pk>/", views.instrument_detail, name="instrument"),
+    path("supervision/instruments/<id:pk>/<str:fmt>/", views.instrument_file, name="instrument_file"),
 ]

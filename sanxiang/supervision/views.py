@@ -3,8 +3,10 @@ and the legal office's list and detail in the back office."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -17,7 +19,7 @@ from sanxiang.core.refusals import message_of, run_shown
 from sanxiang.core.views import staff_required
 
 from . import predicates, selectors, services
-from .models import AlertLevel, ComplaintStatus
+from .models import OWED_STATUSES, AlertLevel, ComplaintStatus, InstrumentKind, InstrumentStatus
 
 FORM_FIELDS = ("agency", "officer_certificate", "case_reference", "subject", "content", "complainant_name",
                "complainant_phone")
@@ -150,3 +152,87 @@ def alert_detail(request, pk: int):
         "a": alert, "notes": alert.notes.select_related("author"), "rule_label": selectors.rule_label(alert.rule),
         "can_handle": bool(predicates.can_handle_alert(request.user, alert)),
     })
+
+
+# --- supervision instruments (issue 15 item 4) ----------------------------------------------
+
+INSTRUMENT_FIELDS = ("issues", "basis", "requirement", "rectification_due")
+CONTENT_TYPES = {"pdf": "application/pdf",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@staff_required
+def instrument_list(request):
+    """The office's instruments (with the issue link) or the agency's."""
+    rows = selectors.instruments_for(user=request.user)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "supervision/instrument_list.html", {
+        "page": page, "can_issue": selectors.supervisable_agencies(user=request.user).exists(),
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def instrument_new(request):
+    agencies = selectors.supervisable_agencies(user=request.user)
+    if not agencies.exists():
+        raise PermissionDenied(_("Only the supervisors of a legal office issue supervision instruments."))
+    values = {"kind": request.POST.get("kind", request.GET.get("kind", InstrumentKind.OPINION))[:32],
+              "agency": request.POST.get("agency", request.GET.get("agency", ""))[:12],
+              **{f: request.POST.get(f, "") for f in INSTRUMENT_FIELDS}}
+    errors, status = {}, 200
+    if request.method == "POST":
+        raw = values["agency"]
+        agency = agencies.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+        try:
+            instrument = services.issue_instrument(actor=request.user, kind=values["kind"], agency=agency,
+                                                   data={f: values[f] for f in INSTRUMENT_FIELDS})
+        except ValidationError as exc:
+            errors, status = {field: " ".join(msgs) for field, msgs in exc.message_dict.items()}, 400
+        except PermissionDenied as exc:
+            errors, status = {"agency": message_of(exc)}, 403
+        else:
+            messages.success(request, _("The instrument is issued with its number."))
+            return redirect("supervision:instrument", pk=instrument.pk)
+    return render(request, "supervision/instrument_form.html", {
+        "agencies": agencies, "kinds": InstrumentKind.choices, "values": values, "errors": errors,
+        "min_due": clock.today().isoformat(),
+    }, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def instrument_detail(request, pk: int):
+    instrument = selectors.instrument_for(user=request.user, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "report":
+            run_shown(request, lambda: services.report_rectification(actor=request.user, instrument=instrument,
+                                                                     text=request.POST.get("text", "")),
+                      _("The rectification report is sent to the legal office."))
+        elif action in ("accept", "return"):
+            run_shown(request, lambda: services.examine_rectification(
+                actor=request.user, instrument=instrument, accept=action == "accept",
+                answer=request.POST.get("answer", "")),
+                _("The rectification is accepted.") if action == "accept" else _("The report is returned to the agency."))
+        return redirect("supervision:instrument", pk=instrument.pk)
+    return render(request, "supervision/instrument_detail.html", {
+        "i": instrument, "reports": instrument.reports.select_related("reported_by", "answered_by"),
+        "can_report": bool(predicates.can_report_rectification(request.user, instrument))
+        and instrument.status in OWED_STATUSES,
+        "can_examine": bool(predicates.can_examine_instrument(request.user, instrument))
+        and instrument.status == InstrumentStatus.REPORTED,
+        "today": clock.today(),
+    })
+
+
+@staff_required
+def instrument_file(request, pk: int, fmt: str):
+    if fmt not in CONTENT_TYPES:
+        raise Http404("unknown format")
+    instrument = selectors.instrument_for(user=request.user, pk=pk)
+    field = instrument.pdf if fmt == "pdf" else instrument.docx
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"{instrument.title}-{instrument.number}.{fmt}",
+                            content_type=CONTENT_TYPES[fmt])
+    response["X-Content-SHA256"] = instrument.pdf_sha256 if fmt == "pdf" else instrument.docx_sha256
+    return response
