@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from sanxiang.core.todo import register_todo_provider
+
+
+class EvaluationConfig(AppConfig):
+    name = "sanxiang.evaluation"
+    label = "evaluation"
+    verbose_name = _("Case-file evaluation (案卷评查)")
+
+    def ready(self):
+        from . import selectors
+
+        # Cases to score (evaluators), findings to rectify (agencies), responses
+        # to accept (the legal office): on each one's to-do list (core/todo.py).
+        register_todo_provider(selectors.todo)
