@@ -8,6 +8,10 @@ is registered once, in its app's ``AppConfig.ready``:
 
     register_alert_rule(code, label, source)
 
+This module imports no model (like core/todo.py), so an AppConfig module
+may import it at its top; ``horizon`` and ``yellow_days`` load the calendar
+and the rules when first called (supervision/thresholds.py).
+
 - ``code``: a stable identifier, ``<app>.<what>`` (``evaluation.finding_rectification``):
   the API's ``rule``, the Alert row's ``rule`` and the name of its dated
   threshold ``supervision.alert.<code>.yellow_working_days`` in
@@ -99,17 +103,15 @@ def threshold_rule_name(code: str) -> str:
 
 
 def yellow_days(code: str, *, today: date) -> int:
-    from sanxiang.rules.loader import get_rule  # noqa: PLC0415 — keeps this module free of models at import
+    """N of rule ``code`` on ``today`` (its dated threshold)."""
+    from . import thresholds  # noqa: PLC0415 — same app; keeps this module free of models at import
 
-    return int(get_rule(threshold_rule_name(code), on=today).value)
+    return thresholds.yellow_days(threshold_rule_name(code), today=today)
 
 
 def horizon(code: str, *, today: date) -> date:
     """The last due date that is yellow today for rule ``code``: today plus N
     working days on the official calendar (core/calendar.py)."""
-    from sanxiang.core.calendar import add_working_days  # noqa: PLC0415 — as above
+    from . import thresholds  # noqa: PLC0415 — as above
 
-    days = yellow_days(code, today=today)
-    if days <= 0:
-        return today
-    return add_working_days(start=today, days=days).date
+    return thresholds.horizon(yellow_days(code, today=today), today=today)

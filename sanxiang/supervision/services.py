@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from datetime import date, timedelta
@@ -294,6 +295,15 @@ def not_accept(*, actor, complaint: Complaint, reason) -> Complaint:
 # supervisors' annotations and closing.
 
 ALERT_JOB_ACTOR = "system:supervision-alerts"
+log = logging.getLogger(__name__)
+
+
+class AlertRulesFailed(RuntimeError):
+    """Some rules could not be refreshed (the others were)."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(f"alert rules failed: {', '.join(codes)}")
+        self.codes = codes
 ESCALATION_RULE = "supervision.alert_escalation_working_days"
 
 
@@ -425,9 +435,17 @@ def refresh_alerts(*, today: date | None = None) -> dict[str, int]:
     now = clock.now()
     offices = _office_map()
     totals = {"raised": 0, "updated": 0, "reopened": 0, "resolved": 0, "escalated": 0, "mailed": 0}
+    failed: list[str] = []
     with transaction.atomic():
         for rule in alert_rules():
-            for name, count in _refresh_rule(rule, today=today, now=now, offices=offices).items():
+            try:
+                with transaction.atomic():  # one rule's failure (its source, its threshold) spares the others
+                    counts = _refresh_rule(rule, today=today, now=now, offices=offices)
+            except Exception:
+                log.exception("alert rule %s failed", rule.code)
+                failed.append(rule.code)
+                continue
+            for name, count in counts.items():
                 totals[name] += count
         totals["escalated"] = (Alert.objects.filter(status=AlertStatus.OPEN, level=AlertLevel.RED, escalated_at__isnull=True,
                                                     due__lte=escalation_due_before(today))
@@ -436,6 +454,8 @@ def refresh_alerts(*, today: date | None = None) -> dict[str, int]:
             append_audit(actor=ALERT_JOB_ACTOR, action="supervision.alerts_refresh", object_type="supervision.alert",
                          payload={"today": today.isoformat(), **totals})
     totals["mailed"] = _send_alert_mail()
+    if failed:  # recorded on the job's row and retried by the queue (core/jobs.py)
+        raise AlertRulesFailed(failed)
     return totals
 
 
