@@ -44,6 +44,8 @@ COMMANDS = [
     ("docking retry MSG_ID", "Send an undeliverable or refused message to the platform above again."),
     ("docking reconcile", "Reconcile with the platform above now: counts and hashes per agency and day, the objects it lacks sent again (docs/docking.md \"Reconciliation\")."),
     ("draw verify FILE_OR_URL", "Re-run a published random inspection draw (双随机, sanxiang-draw-v1) and compare its result; exit 1 on any difference (docs/random-inspection.md)."),
+    ("evaluate case", "Evaluate a case file (案卷评查) and print one JSON object: --case ID [--scheme CODE] --format json; exit 2 for an unknown case or scheme."),
+    ("evaluate schemes", "Load the evaluation scheme files not loaded yet (a loaded version is immutable) and list every scheme version."),
     ("search rebuild", "Rebuild the full-text search index of published decisions (queued for the workers; --now: here, with progress)."),
     ("worker", "Run the background tasks and scheduled jobs from the job queue (--workers N threads); for production with SANXIANG_QUEUE_URL=redis://... (see docs/queue.md)."),
     ("jobs run", "Run the scheduled jobs now (publicity expiry ...), each under its own lock; exits non-zero if one failed. The queue's workers (or `sanxiang serve`) also run them every 10 minutes."),

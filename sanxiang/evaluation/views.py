@@ -90,7 +90,7 @@ def campaign_new(request):
                 evaluators_per_case=_int(values["evaluators_per_case"], "evaluators_per_case"))
         except (ValidationError, PermissionDenied) as exc:
             errors = ({f: " ".join(m) for f, m in exc.message_dict.items()} if isinstance(exc, ValidationError)
-                      and hasattr(exc, "error_dict") else {"__all__": message_of(exc)})
+                      and hasattr(exc, "error_dict") else {"form": message_of(exc)})
         else:
             return redirect("evaluation:campaign", pk=campaign.pk)
     return render(request, "evaluation/campaign_new.html", {
@@ -153,7 +153,7 @@ def score(request, campaign_id: int, case_id: int):
             services.save_scores(actor=request.user, evaluation=evaluation, scores=scores, vetoes=vetoes, submit=submit)
         except (ValidationError, PermissionDenied) as exc:
             errors = ({f: " ".join(m) for f, m in exc.message_dict.items()} if isinstance(exc, ValidationError)
-                      and hasattr(exc, "error_dict") else {"__all__": message_of(exc)})
+                      and hasattr(exc, "error_dict") else {"form": message_of(exc)})
         else:
             if submit:
                 return redirect("evaluation:result", pk=evaluation.pk)
