@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -40,9 +40,20 @@ class PeriodForm(forms.Form):
         return data
 
 
+def default_period(today: date) -> tuple[date, date]:
+    """The twelve months up to today (from the day after the same day a year
+    before): never empty early in January, as the calendar year so far would be."""
+    try:
+        year_before = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_before = today.replace(year=today.year - 1, day=28)
+    return year_before + timedelta(days=1), today
+
+
 def period_form(params, *, today: date) -> PeriodForm:
-    """The form bound to the request's dates, or to this year so far when
-    none were given (the cockpit's first view)."""
+    """The form bound to the request's dates, or to the twelve months up to
+    today when none were given (the cockpit's first view)."""
     if "date_from" not in params and "date_to" not in params:
-        params = {"date_from": date(today.year, 1, 1).isoformat(), "date_to": today.isoformat()}
+        first, last = default_period(today)
+        params = {"date_from": first.isoformat(), "date_to": last.isoformat()}
     return PeriodForm({"date_from": params.get("date_from", ""), "date_to": params.get("date_to", "")})

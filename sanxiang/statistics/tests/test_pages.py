@@ -4,12 +4,14 @@ the period form's errors, the Excel export holding the tables' numbers."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
 from sanxiang.conftest import client_for, make_user
 from sanxiang.core.models import Role
+from sanxiang.statistics.forms import default_period
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +84,14 @@ def test_a_bad_period_is_named_on_its_field_and_nothing_is_counted(dataset, no_t
             assert message in html
 
 
-def test_without_dates_the_cockpit_shows_this_year_so_far(dataset, no_totp):
+def test_without_dates_the_cockpit_shows_the_twelve_months_up_to_today(dataset, no_totp):
     from sanxiang.core import clock
 
     html = client_for(dataset.world.u_legal_sjz).get("/statistics/cockpit/").content.decode()
-    today = clock.today()
-    assert f'value="{today.year}-01-01"' in html and f'value="{today.isoformat()}"' in html
+    first, last = default_period(clock.today())
+    assert f'value="{first.isoformat()}"' in html and f'value="{last.isoformat()}"' in html
+    assert default_period(date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
+    assert default_period(date(2027, 1, 2)) == (date(2026, 1, 3), date(2027, 1, 2))
 
 
 def test_the_excel_export_holds_the_numbers_of_the_tables(dataset, no_totp):
