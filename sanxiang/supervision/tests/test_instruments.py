@@ -145,3 +145,35 @@ def test_an_overdue_instrument_alerts_and_a_report_ends_the_alert(office):
     services.examine_rectification(actor=office.u_legal_sjz, instrument=instrument, accept=False, answer="整改不到位。")
     services.refresh_alerts(today=date(2026, 10, 10) + timedelta(days=1))
     assert Alert.objects.get(key=key, status=AlertStatus.OPEN).level == "red"
+
+
+def test_the_demo_gives_legal_sjz_instruments_in_each_state_and_alerts_yellow_red_escalated_and_closed(world, no_totp):
+    """Over a small world with one case whose decision limit passed weeks
+    ago (red, escalated) and one whose seizure ended yesterday (red): the
+    demo's instruments in each loop state, the issued one yellow; one red
+    alert closed with its reason; legal_sjz's first pages show them."""
+    from sanxiang.core.models import AgencyKind
+    from sanxiang.core.services import create_agency
+    from sanxiang.core.validators import make_credit_code
+    from sanxiang.supervision.demo import AGENCY, load_supervision_demo
+    from sanxiang.supervision.tests.test_alerts import case_deadline, make_case
+
+    agency = create_agency(actor="t", name=AGENCY, short_name="石市监", region=world.sjz, kind=AgencyKind.MARKET_REGULATION,
+                           legal_office=world.legal_sjz, credit_code=make_credit_code(region_code="130100", serial=501))
+    world.legal_sjz.short_name = "石司"
+    world.legal_sjz.save()
+    make_user("head", Role.AGENCY_HEAD, agency=agency)
+    today = clock.today()
+    case_deadline(world, "decision", today - timedelta(days=30), case=make_case(world, title="某药店销售假药案", agency=agency))
+    case_deadline(world, "seizure", today - timedelta(days=1), case=make_case(world, title="某冷库扣押冻品案", agency=agency))
+    done = load_supervision_demo()
+    assert done["instruments"] == 4 and load_supervision_demo() == {}
+    assert sorted(Instrument.objects.values_list("status", flat=True)) == ["accepted", "issued", "reported", "returned"]
+    alerts = Alert.objects.filter(office=world.legal_sjz)
+    assert alerts.filter(status=AlertStatus.OPEN, level="yellow", rule="supervision.instrument_rectification").exists()
+    assert alerts.filter(status=AlertStatus.OPEN, level="red", escalated_at__isnull=False).exists()
+    closed = alerts.get(status=AlertStatus.CLOSED)
+    assert closed.level == "red" and closed.close_reason
+    page = client_for(world.u_legal_sjz).get("/supervision/alerts/").content.decode()
+    assert "某药店销售假药案" in page and "监督意见书" in page
+    assert {i.kind for i in todo_for(user=world.u_legal_sjz)} >= {"alert_escalated", "instrument_examine"}
