@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from sanxiang.core import services as core_services
 from sanxiang.core.models import AgencyKind
 from sanxiang.core.validators import make_credit_code
-from sanxiang.statistics import figures
+from sanxiang.core.models import User
+from sanxiang.statistics import figures, selectors
 from sanxiang.statistics.registry import figure_sources
 
 from .conftest import P_FROM, P_TO, TODAY
@@ -126,6 +127,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_agencies(dataset
     few = [dataset.A.pk, dataset.B.pk]
     with CaptureQueriesContext(connection) as small:
         figures.compute(agency_ids=few, date_from=P_FROM, date_to=P_TO, today=TODAY)
+    supervisor = User.objects.select_related("region").get(pk=w.u_legal_sjz.pk)
+    with CaptureQueriesContext(connection) as page_small:
+        selectors.region_cockpit(user=supervisor, region=w.sjz, date_from=P_FROM, date_to=P_TO, today=TODAY)
     more = []
     for serial in range(30):
         agency = core_services.create_agency(
@@ -138,4 +142,8 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_agencies(dataset
     with CaptureQueriesContext(connection) as large:
         result = figures.compute(agency_ids=few + more, date_from=P_FROM, date_to=P_TO, today=TODAY)
     assert len(large.captured_queries) == len(small.captured_queries) <= 8 + len(figure_sources())
+    with CaptureQueriesContext(connection) as page_large:
+        cockpit = selectors.region_cockpit(user=supervisor, region=w.sjz, date_from=P_FROM, date_to=P_TO, today=TODAY)
+    assert len(page_large.captured_queries) == len(page_small.captured_queries)
+    assert cockpit.total["cases.opened"] == 4 + 30
     assert sum(result[pk]["cases.opened"] for pk in more) == 30
