@@ -421,3 +421,28 @@ def test_an_uploaded_document_is_downloaded_only_within_jurisdiction(mw, no_totp
     assert b"".join(client_for(mw.u_legal_sjz).get(f"/measures/evidence/{evidence.pk}/file").streaming_content) == PDF
     assert client_for(mw.u_legal_ts).get(f"/measures/evidence/{evidence.pk}/file").status_code == 404
 
+
+
+def test_the_matrix_and_the_to_do_list_read_in_a_number_of_queries_that_does_not_grow_with_the_units(mw):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sanxiang.core import services as core_services
+    from sanxiang.core.models import AgencyKind
+    from sanxiang.core.validators import make_credit_code
+
+    _rollout(mw, year=2017)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.matrix(user=mw.u_legal_hebei)
+            selectors.todo(user=mw.u_legal_hebei, today=clock.today())
+            selectors.todo(user=mw.u_head_changan, today=clock.today())
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for n, kind in enumerate((AgencyKind.ECOLOGY, AgencyKind.TRANSPORT, AgencyKind.HEALTH, AgencyKind.WATER)):
+        core_services.create_agency(actor="test-fixture", name=f"石家庄市长安区第{n}局", kind=kind, region=mw.changan,
+                                    credit_code=make_credit_code(region_code="130102", serial=950 + n), legal_office=mw.legal_sjz)
+    assert services.roll_out(actor=mw.u_legal_hebei).created > 0
+    assert queries() == before
