@@ -153,7 +153,7 @@ def save_scores(*, actor, evaluation: Evaluation, scores: dict, vetoes: dict, su
         reject("vetoes", f"不是本标准的人工否决项：{'、'.join(map(str, unknown))}。", "unknown_veto")
     marks = [(manual_vetoes[c], _text(note, f"veto_{c}", required=True)) for c, note in vetoes.items()]
     with transaction.atomic():
-        evaluation = Evaluation.objects.select_for_update().select_related("case", "scheme", "campaign").get(pk=evaluation.pk)
+        evaluation = Evaluation.objects.select_for_update(of=("self",)).select_related("case", "case__agency", "scheme", "campaign").get(pk=evaluation.pk)
         if evaluation.status == EvaluationStatus.SUBMITTED:
             reject("status", "该评查已提交，不能再修改。", "submitted")
         evaluation.scores.all().delete()

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from django.core.management import CommandError, call_command
 
+from sanxiang.cases.models import Case
 from sanxiang.conftest import client_for, make_user
 from sanxiang.core import clock
 from sanxiang.core.vocabulary import Role
@@ -82,6 +83,8 @@ def test_the_api_answers_evaluators_and_404s_everyone_else(files, world, no_totp
 
 
 def test_the_pages_create_draw_score_submit_and_rectify(files, world, scheme, no_totp):
+    # only the sound file closed in the period: the drawn case is known whatever the ids
+    Case.objects.filter(pk=files["legal_review"].pk).update(closed_on=date(clock.today().year - 1, 12, 31))
     office = client_for(world.u_legal_sjz)
     assert office.get("/evaluation/").status_code == 200
     assert office.get("/evaluation/campaigns/new/").status_code == 200
@@ -96,6 +99,7 @@ def test_the_pages_create_draw_score_submit_and_rectify(files, world, scheme, no
     assert r.status_code == 302 and r["Location"].endswith(f"/evaluation/campaigns/{campaign.pk}/")
     office.post(f"/evaluation/campaigns/{campaign.pk}/", {"action": "draw", "seed_value": "page-seed"})
     a = Assignment.objects.get(campaign=campaign)
+    assert a.case == files[None]
     page = office.get(f"/evaluation/campaigns/{campaign.pk}/").content.decode()
     assert "page-seed" in page and a.case.title in page
 
