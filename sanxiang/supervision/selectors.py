@@ -17,7 +17,7 @@ from sanxiang.core.models import Agency, AgencyKind, Region, User
 from sanxiang.core.refusals import reject
 from sanxiang.core.selectors import agency_scope
 from sanxiang.core.todo import TodoItem
-from sanxiang.core.vocabulary import Role
+from sanxiang.core.vocabulary import AGENCY_ROLES, Role
 from sanxiang.publicity.redaction import redact_text
 
 from . import predicates
@@ -163,15 +163,24 @@ def todo(*, user, today):
 ALERT_TODO_LIMIT = 200
 
 
-def alerts_for(*, user):
-    """Open alerts in the user's jurisdiction (core.selectors.agency_scope:
-    a legal supervisor their region's agencies, an agency's staff their
-    agency, the system administrator all)."""
-    rows = Alert.objects.filter(status=AlertStatus.OPEN).select_related("agency", "agency__region", "office", "user")
+def _alert_scope(rows, user):
+    """A legal supervisor: the alerts of their region's agencies; an
+    agency's head: the agency's (core.selectors.agency_scope); the system
+    administrator: all; any other agency role (officer, reviewer, publicity
+    administrator, API client): only the alerts naming them — the items of
+    the others' alerts are pages they may not open."""
     scope = agency_scope(user)
     if scope is not None:
         rows = rows.filter(agency__in=Agency.objects.filter(scope))
+    if getattr(user, "role", None) in AGENCY_ROLES and user.role != Role.AGENCY_HEAD:
+        rows = rows.filter(user=user)
     return rows
+
+
+def alerts_for(*, user):
+    """Open alerts the user may read (``_alert_scope``)."""
+    rows = Alert.objects.filter(status=AlertStatus.OPEN).select_related("agency", "agency__region", "office", "user")
+    return _alert_scope(rows, user)
 
 
 def filtered_alerts(*, user, region: str = "", agency=None, level: str = "", rule: str = ""):
@@ -200,12 +209,9 @@ def filtered_alerts(*, user, region: str = "", agency=None, level: str = "", rul
 
 
 def alert_for(*, user, pk: int) -> Alert:
-    """One alert (open, closed or resolved) in the user's jurisdiction; 404 otherwise."""
+    """One alert (open, closed or resolved) the user may read; 404 otherwise."""
     rows = Alert.objects.select_related("agency", "agency__region", "office", "user", "closed_by").filter(pk=pk)
-    scope = agency_scope(user)
-    if scope is not None:
-        rows = rows.filter(agency__in=Agency.objects.filter(scope))
-    alert = rows.first()
+    alert = _alert_scope(rows, user).first()
     if alert is None:
         raise Http404("no such alert")
     return alert

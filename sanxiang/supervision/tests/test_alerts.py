@@ -461,3 +461,18 @@ def test_a_failing_rule_spares_the_others_and_fails_the_job(world):
         alerts._RULES["cases.seizure_period"] = original
     assert info.value.codes == ["cases.seizure_period"]
     assert Alert.objects.filter(key=f"deadline:{d.pk}", status=AlertStatus.OPEN).exists()
+
+
+def test_an_officer_reads_only_the_alerts_naming_them_and_the_head_all_of_the_agencys(world, no_totp):
+    world.changan_officer.user = world.u_changan
+    world.changan_officer.save()
+    named = case_deadline(world, "decision", D, case=make_case(world, lead=world.changan_officer))
+    unnamed = case_deadline(world, "seizure", D)
+    head = make_user("head_changan", Role.AGENCY_HEAD, agency=world.amr_changan)
+    services.refresh_alerts(today=D)
+    officer = client_for(world.u_changan)
+    assert [i["title"] for i in officer.get("/api/v1/supervision/alerts").json()["items"]] == [
+        Alert.objects.get(key=f"deadline:{named.pk}").title]
+    other = Alert.objects.get(key=f"deadline:{unnamed.pk}")
+    assert officer.get(f"/supervision/alerts/{other.pk}/").status_code == 404
+    assert client_for(head).get("/api/v1/supervision/alerts").json()["count"] == 2
