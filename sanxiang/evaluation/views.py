@@ -176,9 +176,17 @@ def score(request, campaign_id: int, case_id: int):
         veto["error"] = errors.get(f"veto_{veto['code']}", "")
     return render(request, "evaluation/score.html", {
         "campaign": campaign, "case": case, "result": result, "errors": errors, "evaluation": evaluation,
+        "links_open": _case_pages_open(request.user, case),
         "form_items": [i for i in result["items"] if i["section"] == "form"],
         "content_items": [i for i in result["items"] if i["section"] == "content"],
     }, status=400 if errors else 200)
+
+
+def _case_pages_open(user, case) -> bool:
+    """Whether the case's own pages (the evidence links) open for the user:
+    its jurisdiction covers the case's agency. A cross-evaluator from another
+    agency reads the records' names and numbers on the scoring page instead."""
+    return agencies_for(user=user).filter(pk=case.agency_id).exists()
 
 
 @staff_required
@@ -186,7 +194,8 @@ def result(request, pk: int):
     evaluation = selectors.evaluation_for(user=request.user, pk=pk)
     data = selectors.result_of(evaluation)
     rect = Rectification.objects.filter(evaluation=evaluation).first()
-    return render(request, "evaluation/result.html", {"evaluation": evaluation, "result": data, "rectification": rect})
+    return render(request, "evaluation/result.html", {"evaluation": evaluation, "result": data, "rectification": rect,
+                                                      "links_open": _case_pages_open(request.user, evaluation.case)})
 
 
 @staff_required

@@ -106,7 +106,9 @@ def test_the_pages_create_draw_score_submit_and_rectify(files, world, scheme, no
     client = client_for(evaluator)
     url = f"/evaluation/campaigns/{campaign.pk}/cases/{a.case_id}/"
     page = client.get(url).content.decode()
-    assert "C1" in page and f"/workbench/cases/{a.case_id}/" in page  # automatic items link their evidence
+    # automatic items name their evidence; the case's own pages are outside a cross-evaluator's jurisdiction,
+    # so the names are not links for them (no dead link) — the office opens them
+    assert "C1" in page and f"案件 #{a.case_id}" in page and f"/workbench/cases/{a.case_id}/" not in page
     assert not Evaluation.objects.exists()  # a read writes nothing
     form = {f"deduction_{i.code}": "0" for i in scheme.items.filter(auto_check="")}
     r = client.post(url, {**form, "deduction_C3": "99", "action": "submit"})
@@ -117,6 +119,7 @@ def test_the_pages_create_draw_score_submit_and_rectify(files, world, scheme, no
     assert r.status_code == 302 and r["Location"].endswith(f"/evaluation/evaluations/{ev.pk}/")
     page = client.get(r["Location"]).content.decode()
     assert "96" in page and "合格" in page  # 100 − 4, grade capped at 合格 by V8
+    assert f"/workbench/cases/{a.case_id}/" in office.get(r["Location"]).content.decode()
     assert client_for(world.u_zhengding).get(url).status_code == 404  # not assigned
 
     rect = Rectification.objects.get(evaluation=ev)
