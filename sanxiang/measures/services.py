@@ -228,6 +228,8 @@ def check_platform_evidence(*, actor, tasks) -> int:
     returns the number of new evidence rows. A unit checks its own tasks, a
     legal office those of its region; a console process any."""
     tasks = list(tasks)
+    if not tasks:
+        return 0
     for task in tasks:
         if not (predicates.can_work_on_task(actor, task) or predicates.can_decide_task(actor, task)):
             _check(predicates.can_work_on_task(actor, task))
@@ -250,9 +252,10 @@ def check_platform_evidence(*, actor, tasks) -> int:
                                                 by=None if isinstance(actor, str) else actor)
                     have.add((task.pk, proof.object_type, proof.object_id))
                     created += 1
-        append_audit(actor=actor, action="measures.evidence_check", object_type="measures.task",
-                     object_id=str(tasks[0].pk) if len(tasks) == 1 else "",
-                     payload={"tasks": len(tasks), "evidence_found": created})
+        if created:  # a check that finds nothing new writes nothing
+            append_audit(actor=actor, action="measures.evidence_check", object_type="measures.task",
+                         object_id=str(tasks[0].pk) if len(tasks) == 1 else "",
+                         payload={"tasks": len(tasks), "evidence_found": created})
     return created
 
 
@@ -346,5 +349,18 @@ def decide_filing(*, actor, filing: Filing, accept: bool, reason: str = "") -> F
 def tasks_of_rollout(rollout: Rollout):
     """Every task of a roll-out (for the console's evidence check)."""
     return Task.objects.filter(rollout=rollout).select_related("agency", "agency__region", "rollout")
+
+
+EVIDENCE_JOB_ACTOR = "system:measures-evidence"
+
+
+def check_all_platform_evidence() -> int:
+    """The job ``measures.evidence``: the platform's evidence check over every
+    task not yet accepted whose measure the platform can prove (proofs.py),
+    so a list filed or officers published today show on the matrix's tasks
+    without anyone pressing the button. One finder call per measure."""
+    tasks = (Task.objects.exclude(state=TaskState.ACCEPTED).filter(measure_code__in=list(PROOFS))
+             .select_related("agency", "agency__region", "rollout"))
+    return check_platform_evidence(actor=EVIDENCE_JOB_ACTOR, tasks=tasks)
 
 

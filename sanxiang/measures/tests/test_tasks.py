@@ -446,3 +446,22 @@ def test_the_matrix_and_the_to_do_list_read_in_a_number_of_queries_that_does_not
                                     credit_code=make_credit_code(region_code="130102", serial=950 + n), legal_office=mw.legal_sjz)
     assert services.roll_out(actor=mw.u_legal_hebei).created > 0
     assert queries() == before
+
+
+def test_the_evidence_job_records_what_the_platform_shows_once_and_writes_nothing_when_nothing_is_new(mw):
+    from sanxiang.core.jobs import JOBS
+    from sanxiang.core.models import AuditEntry
+    from sanxiang.measures.tasks import check_evidence_job
+
+    assert JOBS["measures.evidence"] == "sanxiang.measures.tasks.check_evidence_job"
+    _rollout(mw)
+    first = check_evidence_job()  # officers on the public list: 公示-9 of the cities' legal offices and the province's department
+    assert first == Task.objects.filter(measure_code__in=["公示-8", "公示-9"]).exclude(
+        agency=mw.amr_hebei).count()  # 河北省市场监督管理局 has no officer in this world
+    audits = AuditEntry.objects.filter(action="measures.evidence_check").count()
+    assert check_evidence_job() == 0
+    assert AuditEntry.objects.filter(action="measures.evidence_check").count() == audits  # nothing new, nothing written
+    version = filed(editor=mw.u_pub_changan, decider=mw.u_legal_sjz, agency=mw.amr_changan,
+                    kind=CatalogueKind.FLOWCHARTS)
+    assert check_evidence_job() == 1
+    assert _task("公示-6", mw.amr_changan).evidence.get().object_id == str(version.pk)
