@@ -46,6 +46,7 @@ COMMANDS = [
     ("draw verify FILE_OR_URL", "Re-run a published random inspection draw (双随机, sanxiang-draw-v1) and compare its result; exit 1 on any difference (docs/random-inspection.md)."),
     ("evaluate case", "Evaluate a case file (案卷评查) and print one JSON object: --case ID [--scheme CODE] --format json; exit 2 for an unknown case or scheme."),
     ("evaluate schemes", "Load the evaluation scheme files not loaded yet (a loaded version is immutable) and list every scheme version."),
+    ("report annual", "Print the annual enforcement statistics (行政执法数据年度报告) as one JSON object: --year YYYY --agency CREDIT_CODE (or --region CODE: summed over the region) --format json; exit 2 for an unknown agency, region or year."),
     ("search rebuild", "Rebuild the full-text search index of published decisions (queued for the workers; --now: here, with progress)."),
     ("worker", "Run the background tasks and scheduled jobs from the job queue (--workers N threads); for production with SANXIANG_QUEUE_URL=redis://... (see docs/queue.md)."),
     ("jobs run", "Run the scheduled jobs now (publicity expiry ...), each under its own lock; exits non-zero if one failed. The queue's workers (or `sanxiang serve`) also run them every 10 minutes."),

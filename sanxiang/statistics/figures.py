@@ -29,7 +29,8 @@ from sanxiang.core.models import Officer, OfficerStatus
 from sanxiang.core.vocabulary import PENALTY_SEVERITY, ActKind
 from sanxiang.evidence.models import AV_KINDS, EvidenceItem
 from sanxiang.inspections.models import DrawStatus, Inspection
-from sanxiang.publicity.models import Decision, DecisionStatus
+from sanxiang.publicity.intake import LICENCE_STATUSES
+from sanxiang.publicity.models import Decision, DecisionStatus, DecisionVersion
 from sanxiang.review.models import Outcome, Submission
 
 from .registry import figure_sources
@@ -53,6 +54,7 @@ def compute(*, agency_ids: list[int], date_from: date, date_to: date, today: dat
         return tallies
     _cases(tallies, ids, date_from, date_to)
     _penalty_decisions(tallies, ids, date_from, date_to)
+    _licence_decisions(tallies, ids, date_from, date_to)
     _publication(tallies, ids, date_from, date_to, today)
     _reviews(tallies, ids, date_from, date_to)
     _av(tallies, ids, date_from, date_to)
@@ -111,9 +113,14 @@ def _cases(tallies, ids, date_from, date_to) -> None:
     decided = _within("decided_on", date_from, date_to)
     heard = _within("hearing_on", date_from, date_to)
     requested = _within("hearing_requested_on", date_from, date_to) & Q(hearing_requested=True)
+    # A decided case whose decision has no publicity record: for a licence,
+    # 不予许可 (a grant is published, a refusal is not: 双公示 holds grants).
+    unpublished = ~Exists(Decision.objects.filter(case=OuterRef("pk")))
     rows = (Case.objects.filter(agency_id__in=ids).filter(opened | ended | decided | heard | requested)
             .values("agency_id", "act_kind")
             .annotate(opened=Count("id", filter=opened),
+                      accepted=Count("id", filter=opened & ~Q(status=CaseStatus.TERMINATED)),
+                      refused=Count("id", filter=decided & unpublished),
                       closed=Count("id", filter=ended & Q(status=CaseStatus.CLOSED)),
                       terminated=Count("id", filter=ended & Q(status=CaseStatus.TERMINATED)),
                       summary=Count("id", filter=decided & Q(procedure=Procedure.SUMMARY)),
@@ -132,6 +139,9 @@ def _cases(tallies, ids, date_from, date_to) -> None:
             t["procedure.general"] += row["general"]
         t["hearings.held"] += row["hearings"]
         t["hearings.requested"] += row["requests"]
+        if kind == ActKind.LICENSE:  # licensing law arts. 32 (受理) and 38 (不予)
+            t["license.accepted"] += row["accepted"]
+            t["license.refused"] += row["refused"]
 
 
 def _penalty_decisions(tallies, ids, date_from, date_to) -> None:
@@ -163,6 +173,28 @@ def _penalty_decisions(tallies, ids, date_from, date_to) -> None:
         t["penalty.fines"] += row["fines"]
         t["penalty.confiscation_fen"] += row["confiscation"] or 0
         t["penalty.confiscations"] += row["confiscations"]
+
+
+def _licence_decisions(tallies, ids, date_from, date_to) -> None:
+    """Licence decisions (publicity.Decision of kind licence, every source):
+    granted (准予) — dated in the period and not withdrawn; revoked (撤销) —
+    a version recorded in the period set its 当前状态 to 无效 and it still
+    says so — one GROUP BY agency."""
+    made_invalid = Exists(DecisionVersion.objects.filter(decision=OuterRef("pk"), data__licence_status=LICENCE_INVALID)
+                          .annotate(on=TruncDate("created_at")).filter(on__gte=date_from, on__lte=date_to))
+    granted = _within("decision_date", date_from, date_to) & ~Q(status=DecisionStatus.WITHDRAWN)
+    revoked = Q(data__licence_status=LICENCE_INVALID) & made_invalid
+    rows = (Decision.objects.filter(agency_id__in=ids, kind=ActKind.LICENSE).filter(granted | revoked)
+            .values("agency_id")
+            .annotate(granted=Count("id", filter=granted), revoked=Count("id", filter=revoked))
+            .order_by())
+    for row in rows:
+        t = tallies[row["agency_id"]]
+        t["license.granted"] += row["granted"]
+        t["license.revoked"] += row["revoked"]
+
+
+LICENCE_INVALID = LICENCE_STATUSES[1]  # 无效: the 双公示 licence record's 当前状态
 
 
 def _publication(tallies, ids, date_from, date_to, today) -> None:
