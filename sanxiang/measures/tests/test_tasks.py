@@ -465,3 +465,23 @@ def test_the_evidence_job_records_what_the_platform_shows_once_and_writes_nothin
                     kind=CatalogueKind.FLOWCHARTS)
     assert check_evidence_job() == 1
     assert _task("公示-6", mw.amr_changan).evidence.get().object_id == str(version.pk)
+
+
+def test_the_links_of_platform_evidence_open_for_the_unit_and_the_legal_offices_above_it(mw, no_totp):
+    _rollout(mw)
+    filed(editor=mw.u_pub_changan, decider=mw.u_legal_sjz, agency=mw.amr_changan, kind=CatalogueKind.ENFORCEMENT_ITEMS)
+    review = catalog_services.start_draft(actor=mw.u_reviewer_changan, agency=mw.amr_changan, kind=CatalogueKind.REVIEW_CATALOGUE)
+    catalog_services.add_review_rule(actor=mw.u_reviewer_changan, version=review, title="较大数额罚款",
+                                     act_kinds=["penalty"], fine_organisation_yuan="100000")
+    catalog_services.submit_version(actor=mw.u_reviewer_changan, version=review, effective_date=date(2026, 1, 1))
+    catalog_services.accept_version(actor=mw.u_legal_sjz, version=review)
+    case_services.set_av_requirement(actor=mw.u_head_changan, agency=mw.amr_changan, act_kind="penalty",
+                                     place="执法办案区", content="询问全过程录音录像")
+    tasks = [_task(code, mw.amr_changan) for code in ("公示-3", "审核-6", "记录-4")] + [_task("公示-9", mw.legal_sjz)]
+    services.check_platform_evidence(actor="test-fixture", tasks=tasks)
+    urls = [e.url for t in tasks for e in t.evidence.all()]
+    assert len(urls) == 4
+    for user in (mw.u_head_changan, mw.u_legal_sjz, mw.u_legal_hebei):
+        client = client_for(user)
+        for url in urls:
+            assert client.get(url).status_code == 200, (user.username, url)
