@@ -51,11 +51,29 @@ class Row:
 
 
 @dataclass(frozen=True)
+class ManualRow:
+    """A figure the platform cannot know: entered by the agency with a note."""
+
+    key: str
+    label: str
+    sources: tuple[str, ...]
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def field(self) -> str:
+        return self.key.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
 class Template:
     version: str
     applies_from_year: int
     title: str
     rows: tuple[Row, ...]
+    manual: tuple[ManualRow, ...] = ()
 
     def duties(self) -> set[str]:
         return {r.duty for r in self.rows if r.duty}
@@ -81,8 +99,15 @@ def _load(path: Path) -> Template:
                 raise TemplateError(f"{where} row {i}: unknown or missing source {unknown}")
             rows.append(Row(key=raw["key"], label=raw["label"], duty=raw["duty"] or "", figure=raw["figure"],
                             rule=raw["rule"], sources=tuple(sources[s] for s in raw["source"])))
+        manual = []
+        for i, raw in enumerate(data.get("manual") or [], start=1):
+            if raw["key"] in seen or "." not in raw["key"] or any(s not in sources for s in raw["source"]):
+                raise TemplateError(f"{where} manual row {i}: key {raw['key']!r} duplicated, without a section "
+                                    f"or with an unknown source")
+            seen.add(raw["key"])
+            manual.append(ManualRow(key=raw["key"], label=raw["label"], sources=tuple(sources[s] for s in raw["source"])))
         return Template(version=str(data["template"]), applies_from_year=int(data["applies_from_year"]),
-                        title=data["title"], rows=tuple(rows))
+                        title=data["title"], rows=tuple(rows), manual=tuple(manual))
     except (KeyError, TypeError) as exc:
         raise TemplateError(f"{where}: malformed template ({exc})") from exc
 
