@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import annual_views, views
 
 app_name = "statistics"
 
@@ -9,4 +9,12 @@ urlpatterns = [
     path("cockpit/export.xlsx", views.cockpit_export, name="cockpit_export"),
     path("cockpit/agencies/<id:pk>/", views.agency_page, name="agency"),
     path("cockpit/agencies/<id:pk>/export.xlsx", views.agency_export, name="agency_export"),
+    path("annual/edit/", annual_views.edit, name="annual_edit"),
+    path("annual/edit/save", annual_views.save, name="annual_save"),
+    path("annual/status/", annual_views.status, name="annual_status"),
+    path("annual/status/summary", annual_views.publish_summary, name="annual_summary"),
+    path("annual/public/agencies/<id:pk>/<int:year>/", annual_views.public_agency, name="annual_public_agency"),
+    path("annual/public/agencies/<id:pk>/<int:year>/report.<str:fmt>", annual_views.public_export,
+         name="annual_public_export"),
+    path("annual/public/regions/<str:code>/<int:year>/", annual_views.public_region, name="annual_public_region"),
 ]
