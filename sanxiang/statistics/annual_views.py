@@ -173,6 +173,17 @@ def publish_summary(request):
 # --- public pages (no login) ----------------------------------------------------------
 
 
+def public_index(request):
+    """Every published report and 通报, newest year first (the portal's entry)."""
+    reports = (AnnualReport.objects.filter(status=ReportStatus.PUBLISHED).select_related("agency", "agency__region")
+               .order_by("-year", "agency__region__code", "agency__name"))
+    summaries = RegionalSummary.objects.select_related("region").order_by("-year", "region__code")
+    years = sorted({r.year for r in reports} | {s.year for s in summaries}, reverse=True)
+    return render(request, "statistics/annual_index.html", {
+        "years": [{"year": y, "reports": [r for r in reports if r.year == y],
+                   "summaries": [s for s in summaries if s.year == y]} for y in years]})
+
+
 def public_agency(request, pk: int, year: int):
     report = get_object_or_404(AnnualReport.objects.select_related("agency", "agency__region"),
                                agency_id=pk, year=year, status=ReportStatus.PUBLISHED)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("annual/edit/save", annual_views.save, name="annual_save"),
     path("annual/status/", annual_views.status, name="annual_status"),
     path("annual/status/summary", annual_views.publish_summary, name="annual_summary"),
+    path("annual/public/", annual_views.public_index, name="annual_public"),
     path("annual/public/agencies/<id:pk>/<int:year>/", annual_views.public_agency, name="annual_public_agency"),
     path("annual/public/agencies/<id:pk>/<int:year>/report.<str:fmt>", annual_views.public_export,
          name="annual_public_export"),

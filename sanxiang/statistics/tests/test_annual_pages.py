@@ -58,6 +58,9 @@ def test_the_agency_writes_and_publishes_its_report_from_its_navigation(w):
     assert public.status_code == 200 and "888.00" in body and "情况说明正文" in body and "台账" in body
     assert not ENGLISH.search(_visible(body))
     assert Client().get(f"/statistics/annual/public/regions/{w.sjz.code}/2026/").status_code == 200
+    index = Client().get("/statistics/annual/public/").content.decode()
+    assert f"/statistics/annual/public/agencies/{w.amr_changan.pk}/2026/" in index
+    assert not ENGLISH.search(_visible(index))
 
 
 def test_an_officer_may_not_write_and_a_draft_is_not_public(w):
@@ -67,6 +70,7 @@ def test_an_officer_may_not_write_and_a_draft_is_not_public(w):
     assert AnnualReport.objects.get().status == ReportStatus.DRAFTED
     assert Client().get(f"/statistics/annual/public/agencies/{w.amr_changan.pk}/2026/").status_code == 404
     assert Client().get(f"/statistics/annual/public/regions/{w.sjz.code}/2026/").status_code == 404
+    assert "/statistics/annual/public/agencies/" not in Client().get("/statistics/annual/public/").content.decode()
     assert c.get("/statistics/annual/edit/?year=20x6").status_code == 404
 
 
