@@ -8,11 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from sanxiang.core import clock
+from sanxiang.core.models import Role
+from sanxiang.core.todo import TodoItem
 from sanxiang.core.models import Agency, AgencyKind, Region
 from sanxiang.rules.loader import get_rule
 
-from . import annual
+from . import annual, annual_rules
 from .models import AnnualReport, ReportStatus
 
 NOT_STARTED, DRAFTED, PUBLISHED, LATE = "not_started", "drafted", "published", "late"
@@ -77,3 +82,33 @@ def snapshot(computed: annual.AnnualFigures, report: AnnualReport) -> dict:
         "explanation": report.explanation,
         "computed_on": clock.today().isoformat(),
     }
+
+
+def default_year(today: date) -> int:
+    """The year whose report is being written: last year (from the first
+    template's year on)."""
+    return max(annual_rules.templates()[0].applies_from_year, today.year - 1)
+
+
+def todo(*, user, today):
+    """core/todo.py provider: the agency's report of the year not yet
+    published (its head and publicity administrator; due 31 January), and
+    for a legal office the agencies of its region late with theirs (one
+    line). A bounded number of queries."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    year = default_year(today)
+    role = getattr(user, "role", None)
+    if role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN) and user.agency_id and user.agency.kind != AgencyKind.LEGAL_OFFICE:
+        published = AnnualReport.objects.filter(agency_id=user.agency_id, year=year, status=ReportStatus.PUBLISHED).exists()
+        if not published:
+            return [TodoItem(kind="statistics.annual_report", label=_("Annual enforcement statistics report"),
+                             title=f"{year}年度行政执法数据年度报告", detail=user.agency.name,
+                             url=f"{reverse('statistics:annual_edit')}?year={year}", due=due_date(year, agency=user.agency))]
+    if role == Role.LEGAL_SUPERVISOR and user.region_id and today > due_date(year):
+        late = [r for r in region_status(region=user.region, year=year, today=today) if r.code == LATE]
+        if late:
+            return [TodoItem(kind="statistics.annual_late", label=_("Annual reports not published on time"),
+                             title=f"{year}年度：{len(late)}个部门逾期未发布", detail="、".join(r.agency.name for r in late[:5]),
+                             url=f"{reverse('statistics:annual_status')}?year={year}", due=due_date(year))]
+    return []

@@ -23,10 +23,7 @@ from . import annual, annual_exports, annual_predicates, annual_rules, annual_se
 from .models import AnnualReport, RegionalSummary, ReportStatus
 
 
-def default_year(today) -> int:
-    """The year whose report is being written: last year (from the first
-    template's year on)."""
-    return max(annual_rules.templates()[0].applies_from_year, today.year - 1)
+default_year = annual_status.default_year
 
 
 def _year(request, today) -> int:

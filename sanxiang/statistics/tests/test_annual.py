@@ -156,6 +156,15 @@ def test_zero_for_a_duty_without_activity_and_none_for_no_such_duty(year):
     assert c.values["reviews.count"] == 0  # no duty attached: always a number
 
 
+def test_coercion_inspection_and_officers_follow_the_same_zero_and_no_duty_rule(year):
+    res = annual.for_agencies([year.amr_changan, year.amr_zhengding], year=2026, today=TODAY)
+    a, b = res[year.amr_changan.pk], res[year.amr_zhengding.pk]
+    assert a.section("inspection") == {"cases": 0, "random_drawn": 0, "random_done": 0}  # listed, nothing done
+    assert b.section("inspection") == {"cases": None, "random_drawn": None, "random_done": None}
+    assert a.section("coercion") == {"cases": None}
+    assert a.section("officers") == {"total": 2, "certified": 2}  # the world's two valid certificates
+
+
 def test_records_of_a_kind_prove_the_power_even_when_the_list_lacks_it(year):
     Builder(year).decision(year.amr_lunan, day=date(2026, 2, 2), categories=[WARN])
     c = annual.for_agencies([year.amr_lunan], year=2026, today=TODAY)[year.amr_lunan.pk]

@@ -128,3 +128,21 @@ def test_the_legal_office_publishes_one_summary_of_its_region(heads):
         annual_services.publish_summary(actor=w.u_legal_sjz, region=w.sjz, year=2026, text="再次")
     assert RegionalSummary.objects.count() == 1
     assert AuditEntry.objects.filter(action="statistics.annual_summary_publish").count() == 1
+
+
+def test_the_report_is_on_the_to_do_lists_until_published_and_late_ones_for_the_office(heads):
+    from sanxiang.core.todo import todo_for
+
+    w = heads
+    kinds = [i.kind for i in todo_for(user=w.head_a, today=date(2027, 1, 10))]
+    assert "statistics.annual_report" in kinds
+    [item] = [i for i in todo_for(user=w.head_a, today=date(2027, 1, 10)) if i.kind == "statistics.annual_report"]
+    assert item.due == date(2027, 1, 31) and item.url.endswith("?year=2026")
+    assert not [i for i in todo_for(user=w.u_legal_sjz, today=date(2027, 1, 31)) if i.kind == "statistics.annual_late"]
+    [late] = [i for i in todo_for(user=w.u_legal_sjz, today=date(2027, 2, 1)) if i.kind == "statistics.annual_late"]
+    assert "2个部门" in late.title
+    report = annual_services.save_draft(actor=w.head_a, agency=w.amr_changan, year=2026, explanation="说明")
+    annual_services.publish(actor=w.head_a, report=report)
+    assert "statistics.annual_report" not in [i.kind for i in todo_for(user=w.head_a, today=date(2027, 1, 10))]
+    [late] = [i for i in todo_for(user=w.u_legal_sjz, today=date(2027, 2, 1)) if i.kind == "statistics.annual_late"]
+    assert "1个部门" in late.title
