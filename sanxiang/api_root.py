@@ -13,12 +13,14 @@ from sanxiang.api.platform import router as platform_router
 from sanxiang.cases.api import router as cases_router
 from sanxiang.catalog.api import router as catalog_router
 from sanxiang.documents.api import router as documents_router
+from sanxiang.evaluation.api import router as evaluation_router
 from sanxiang.evidence.api import router as evidence_router
 from sanxiang.inspections.api import directory_router as inspections_directory_router
 from sanxiang.inspections.api import router as inspections_router
 from sanxiang.publicity.api import router as publicity_router
 from sanxiang.publicity.public_api import router as publicity_public_router
 from sanxiang.review.api import router as review_router
+from sanxiang.supervision.api import alerts_router as supervision_alerts_router
 from sanxiang.supervision.api import router as complaints_router
 
 api.add_router("", platform_router)
@@ -32,5 +34,7 @@ api.add_router("/review", review_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/inspections", inspections_directory_router)
 api.add_router("/complaints", complaints_router)
+api.add_router("/evaluation", evaluation_router)
+api.add_router("/supervision", supervision_alerts_router)
 
 __all__ = ["api"]

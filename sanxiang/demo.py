@@ -33,9 +33,11 @@ from sanxiang.core.demo import DemoConflict, load_demo
 from sanxiang.core.models import Agency, Officer, OfficerStatus, User
 from sanxiang.docking.demo import load_docking_demo
 from sanxiang.documents.services import issue_document
+from sanxiang.evaluation.demo import load_evaluation_demo
 from sanxiang.evidence import demo as evidence_demo
 from sanxiang.evidence.models import EvidenceItem
 from sanxiang.inspections.demo import DEMO_OFFICE_SECRET, load_inspection_demo, load_inspection_results_demo
+from sanxiang.measures.demo import load_measures_demo
 from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.demo import load_publicity_demo
 from sanxiang.publicity.models import Decision
@@ -43,7 +45,8 @@ from sanxiang.review import services as review_services
 from sanxiang.review.evaluation import evaluate
 from sanxiang.review.models import CheckItem, ItemResult, PartKind, Reviewer
 from sanxiang.review.demo import load_review_demo
-from sanxiang.supervision.demo import load_complaint_demo
+from sanxiang.statistics.demo import load_annual_demo
+from sanxiang.supervision.demo import load_complaint_demo, load_supervision_demo
 
 __all__ = ["DemoConflict", "build_demo", "load_case_demo", "run_demo"]
 
@@ -112,6 +115,24 @@ def build_demo(*, stdout=None, before_cases=None):
     complaints = load_complaint_demo()
     if complaints:
         say(f"Demo complaints (投诉举报): {complaints} routed to 石家庄市司法局 (log in as legal_sjz) — new, under investigation, replied.")
+    supervision = load_supervision_demo()
+    if supervision:
+        say(f"Demo supervision (监督文书, 预警): {supervision['instruments']} 监督意见书 of 石家庄市司法局 in each loop state; "
+            f"the alert job raised {supervision['raised']} alerts, {supervision['escalated']} escalated, one closed "
+            "with its reason (log in as legal_sjz: 监督预警, 监督文书; head for the agency's side).")
+    evaluations = load_evaluation_demo()
+    if evaluations:
+        say(f"Demo case-file evaluation (案卷评查): a campaign of 石家庄市司法局 with a drawn sample, {evaluations} evaluations "
+            "submitted (one with a veto), one finding under rectification (log in as legal_sjz, reviewer or head).")
+    tasks = load_measures_demo()
+    if tasks:
+        say(f"Demo task table (三项制度任务): rolled out to {tasks} tasks, some done with evidence, some in progress, "
+            "some overdue (log in as legal_hebei for the matrix).")
+    annual_report = load_annual_demo()
+    if annual_report:
+        say(f"Demo annual statistics (行政执法数据年度报告): the {annual_report.year} report of {annual_report.agency.name} "
+            "drafted, not yet published (log in as head; `sanxiang report annual --year "
+            f"{annual_report.year} --agency {annual_report.agency.credit_code} --format json`).")
     return result
 
 

@@ -94,7 +94,10 @@ INSTALLED_APPS = [
     "sanxiang.review",
     "sanxiang.inspections",
     "sanxiang.docking",
+    "sanxiang.statistics",
     "sanxiang.supervision",
+    "sanxiang.evaluation",
+    "sanxiang.measures",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +230,20 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("SANXIANG_TRUSTED_PROXY_COUNT", "0"))
 # behind the trusted proxies) per window; 0 turns the limit off.
 COMPLAINT_RATE_LIMIT = int(os.environ.get("SANXIANG_COMPLAINT_RATE_LIMIT", "5"))
 COMPLAINT_RATE_WINDOW_MINUTES = int(os.environ.get("SANXIANG_COMPLAINT_RATE_WINDOW_MINUTES", "60"))
+
+# E-mail (alerts to the responsible person, docs/supervision.md): sent only
+# when configured. SANXIANG_EMAIL_HOST set: SMTP through it; or any Django
+# backend named in SANXIANG_EMAIL_BACKEND; neither: the dummy backend (nothing sent).
+EMAIL_HOST = os.environ.get("SANXIANG_EMAIL_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("SANXIANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SANXIANG_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SANXIANG_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SANXIANG_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("SANXIANG_EMAIL_FROM", "sanxiang@localhost").strip()
+EMAIL_BACKEND = (os.environ.get("SANXIANG_EMAIL_BACKEND", "").strip()
+                 or ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                     else "django.core.mail.backends.dummy.EmailBackend"))
 
 # TOTP for legal-office and administrator roles; the demo relaxes it.
 REQUIRE_TOTP = env_bool("SANXIANG_REQUIRE_TOTP", True)

@@ -17,6 +17,9 @@ urlpatterns = [
     path("documents/", include("sanxiang.documents.urls")),
     path("review/", include("sanxiang.review.urls")),
     path("inspections/", include("sanxiang.inspections.urls")),
+    path("evaluation/", include("sanxiang.evaluation.urls")),  # 案卷评查
+    path("statistics/", include("sanxiang.statistics.urls")),  # the supervision cockpit (驾驶舱)
+    path("measures/", include("sanxiang.measures.urls")),  # the seed's task table per unit (三项制度任务)
     path("", include("sanxiang.supervision.urls")),  # 投诉举报: /complaints/ (public), /supervision/complaints/
     path("", portal_home, name="home"),
     path("", include("sanxiang.publicity.urls")),

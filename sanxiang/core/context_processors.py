@@ -31,6 +31,20 @@ def navigation(request):
             items.append({"url": reverse("inspections:office"), "label": _("Random inspections")})
         if user.role == Role.LEGAL_SUPERVISOR and user.agency_id:
             items.append({"url": reverse("supervision:complaints"), "label": _("Complaint handling")})
+            items.append({"url": reverse("supervision:alerts"), "label": _("Supervision alerts")})
+        if (user.role == Role.LEGAL_SUPERVISOR or user.role in (Role.AGENCY_HEAD, Role.LEGAL_REVIEWER)) and user.agency_id:
+            items.append({"url": reverse("supervision:instruments"), "label": _("Supervision instruments")})
+        if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
+            items.append({"url": reverse("statistics:cockpit"), "label": _("Supervision cockpit")})
+            items.append({"url": reverse("measures:matrix"), "label": _("Three-systems tasks")})
+        elif user.agency_id and user.role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.LEGAL_REVIEWER):
+            items.append({"url": reverse("measures:tasks"), "label": _("Three-systems tasks")})
+        if user.agency_id and user.role in (Role.LEGAL_SUPERVISOR, Role.AGENCY_HEAD, Role.LEGAL_REVIEWER):
+            items.append({"url": reverse("evaluation:index"), "label": _("Case-file evaluation")})
+        if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
+            items.append({"url": reverse("statistics:annual_status"), "label": _("Annual enforcement statistics")})
+        elif user.agency_id and user.role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN):
+            items.append({"url": reverse("statistics:annual_edit"), "label": _("Annual enforcement statistics")})
         if user.role == Role.SYSADMIN or user.is_superuser:
             items.append({"url": reverse("docking:index"), "label": _("Docking")})
         if user.role == Role.SYSADMIN or user.is_superuser or supervises_platform(user):
@@ -68,6 +82,6 @@ def back_link(request) -> dict:
         if match.url_name in NOT_A_PAGE:
             continue
         return {"back_url": candidate, "back_label": _("Back")}
-    if signed_in and path.startswith(("/workbench/", "/account/", "/review/", "/documents/", "/catalog/office/")):
+    if signed_in and path.startswith(("/workbench/", "/account/", "/review/", "/documents/", "/catalog/office/", "/statistics/", "/evaluation/")):
         return {"back_url": reverse("core:workbench"), "back_label": _("Back to the workbench")}
     return {"back_url": reverse("home"), "back_label": _("Back to the home page")}

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2]  # sanxiang/
 
 # Each app may import only apps on a lower layer (rules is a plain package
 # of dated parameters, below every app).
-LAYERS = {"core": 0, "api": 1, "catalog": 2, "cases": 3, "documents": 4, "evidence": 4, "publicity": 4, "review": 5, "inspections": 5, "docking": 6, "supervision": 7}
+LAYERS = {"core": 0, "api": 1, "catalog": 2, "cases": 3, "documents": 4, "evidence": 4, "publicity": 4, "review": 5, "inspections": 5, "docking": 6, "statistics": 6, "supervision": 7, "evaluation": 8, "measures": 8}
 
 
 def _apps() -> list[str]:
@@ -110,7 +110,7 @@ def test_every_scheduled_job_lives_in_an_apps_tasks_module_and_is_registered_onc
     from sanxiang.core.jobs import JOBS
 
     assert set(JOBS) == {"security.log_purge", "publicity.expire", "evidence", "review.deadlines", "docking.deliver",
-                         "docking.reconcile"}
+                         "docking.reconcile", "supervision.alerts", "measures.evidence"}
     for name, path in JOBS.items():
         module = path.rsplit(".", 1)[0]
         assert module.startswith("sanxiang.") and module.endswith(".tasks"), (name, path)

@@ -26,6 +26,7 @@ from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.models import Decision
 from sanxiang.review.models import Reviewer, Submission
 from sanxiang.rules.loader import get_rule
+from sanxiang.statistics import figures
 from sanxiang.supervision import services
 from sanxiang.supervision.alerts import AlertCandidate, alert_rules, register_alert_rule, yellow_days
 from sanxiang.supervision.models import Alert, AlertStatus
@@ -476,3 +477,14 @@ def test_an_officer_reads_only_the_alerts_naming_them_and_the_head_all_of_the_ag
     other = Alert.objects.get(key=f"deadline:{unnamed.pk}")
     assert officer.get(f"/supervision/alerts/{other.pk}/").status_code == 404
     assert client_for(head).get("/api/v1/supervision/alerts").json()["count"] == 2
+
+
+def test_the_cockpit_counts_the_open_and_the_red_alerts_of_each_agency_until_one_is_closed(world, spread):
+    ids = [world.amr_changan.pk, world.amr_lunan.pk]
+    tally = figures.compute(agency_ids=ids, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31), today=D)
+    assert (tally[world.amr_changan.pk]["source.alerts_open"], tally[world.amr_changan.pk]["source.alerts_red"]) == (2, 1)
+    assert (tally[world.amr_lunan.pk]["source.alerts_open"], tally[world.amr_lunan.pk]["source.alerts_red"]) == (1, 1)
+    red = Alert.objects.get(agency=world.amr_changan, level="red", status=AlertStatus.OPEN)
+    services.close_alert(actor=world.u_legal_sjz, alert=red, reason="已督促整改，当事人已补正")
+    tally = figures.compute(agency_ids=ids, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31), today=D)
+    assert (tally[world.amr_changan.pk]["source.alerts_open"], tally[world.amr_changan.pk]["source.alerts_red"]) == (1, 0)
