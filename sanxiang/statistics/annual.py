@@ -70,6 +70,10 @@ def _value(row: annual_rules.Row, tally: figures.Tally):
     """(value, whether it counts nothing)."""
     if row.figure.endswith(".*"):
         prefix = row.figure[:-1]
+        if prefix.startswith("origin."):  # where the decisions came from (figures.ORIGINS)
+            keys = [*figures.ORIGINS.values(), figures.UNKNOWN_ORIGIN]
+            value = {k: int(tally[prefix + k]) for k in keys if tally[prefix + k] or k != figures.UNKNOWN_ORIGIN}
+            return value, not any(value.values())
         value = {c: int(tally[prefix + c]) for c in PENALTY_SEVERITY}
         if tally[prefix + "unknown"]:
             value["unknown"] = int(tally[prefix + "unknown"])
@@ -78,6 +82,12 @@ def _value(row: annual_rules.Row, tally: figures.Tally):
         return figures.yuan(tally[row.figure]), not tally[row.figure]
     value = int(tally[row.figure])
     return value, not value
+
+
+def sub_row_prefix(key: str) -> str:
+    """How a breakdown's lines are named under their row: the decisions'
+    sources (``*.by_origin``) as 来源, the categories as 其中."""
+    return "来源：" if key.endswith(".by_origin") else "其中："
 
 
 def _lay_out(result: AnnualFigures) -> AnnualFigures:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sanxiang.core import exports, fonts
 
+from . import annual
 from .models import AnnualReport
 
 TITLE = "行政执法数据年度报告"
@@ -41,7 +42,7 @@ def layout(report: AnnualReport) -> Layout:
         section, field = meta["key"].split(".", 1)
         value = snap["figures"].get(section, {}).get(field)
         if isinstance(value, dict):
-            table += [(f"其中：{c}", str(n), "") for c, n in value.items() if n]
+            table += [(f"{annual.sub_row_prefix(meta['key'])}{c}", str(n), "") for c, n in value.items() if n]
             continue
         table.append((meta["label"], "—" if value is None else str(value), meta["rule"]))
     manual = [(m["label"], m.get("value") or "—", m.get("note") or "") for m in snap["manual"]]

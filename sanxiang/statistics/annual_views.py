@@ -53,7 +53,8 @@ def table(figures_json: dict, rows_meta: list[dict]) -> list[dict]:
         if isinstance(value, dict):
             for category, n in value.items():
                 if n:
-                    rows.append({"label": f"其中：{category}", "value": n, "rule": "", "sources": [], "sub": True})
+                    rows.append({"label": f"{annual.sub_row_prefix(meta['key'])}{category}", "value": n, "rule": "",
+                                 "sources": [], "sub": True})
             continue
         rows.append({"label": meta["label"], "value": "—" if value is None else value, "rule": meta["rule"],
                      "sources": meta["sources"]})

@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import BigIntegerField, Case as SqlCase, CharField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Cast, TruncDate
 
@@ -55,6 +55,7 @@ def compute(*, agency_ids: list[int], date_from: date, date_to: date, today: dat
     _cases(tallies, ids, date_from, date_to)
     _penalty_decisions(tallies, ids, date_from, date_to)
     _licence_decisions(tallies, ids, date_from, date_to)
+    _decision_origins(tallies, ids, date_from, date_to)
     _publication(tallies, ids, date_from, date_to, today)
     _reviews(tallies, ids, date_from, date_to)
     _av(tallies, ids, date_from, date_to)
@@ -192,6 +193,29 @@ def _licence_decisions(tallies, ids, date_from, date_to) -> None:
         t = tallies[row["agency_id"]]
         t["license.granted"] += row["granted"]
         t["license.revoked"] += row["revoked"]
+
+
+# Where a decision record came from (the annual statistics show each
+# figure with its source, issue 16): a decision of a case on this platform,
+# else how its first version arrived (publicity.DecisionVersion.source).
+# Keys as the report shows them, like the penalty categories.
+ORIGINS = {"case": "本平台办案", "web": "本平台录入", "api": "办案系统推送", "import": "双公示文件导入",
+           "docking": "下级平台报送"}
+UNKNOWN_ORIGIN = "其他"
+
+
+def _decision_origins(tallies, ids, date_from, date_to) -> None:
+    """The penalty and licence decisions counted above (dated in the period,
+    not withdrawn) by where they came from: ``origin.<kind>.<origin>`` —
+    one GROUP BY (agency, kind, origin); they sum to penalty.decisions and
+    license.granted."""
+    first_source = Subquery(DecisionVersion.objects.filter(decision=OuterRef("pk"), number=1).values("source")[:1])
+    origin = SqlCase(When(case__isnull=False, then=Value("case")), default=first_source, output_field=CharField())
+    rows = (Decision.objects.filter(agency_id__in=ids, kind__in=(ActKind.PENALTY, ActKind.LICENSE))
+            .filter(_within("decision_date", date_from, date_to)).exclude(status=DecisionStatus.WITHDRAWN)
+            .annotate(origin=origin).values("agency_id", "kind", "origin").annotate(n=Count("id")).order_by())
+    for row in rows:
+        tallies[row["agency_id"]][f"origin.{row['kind']}.{ORIGINS.get(row['origin'], UNKNOWN_ORIGIN)}"] += row["n"]
 
 
 LICENCE_INVALID = LICENCE_STATUSES[1]  # 无效: the 双公示 licence record's 当前状态

@@ -21,7 +21,7 @@ from sanxiang.evidence.models import EvidenceItem
 from sanxiang.inspections.models import (
     Draw, DrawStatus, Inspection, InspectionBatch, InspectionObject, InspectionPlan, InspectionResult,
 )
-from sanxiang.publicity.models import Decision, DecisionStatus
+from sanxiang.publicity.models import Decision, DecisionStatus, DecisionVersion
 from sanxiang.review.models import Outcome, Submission
 from sanxiang.supervision.models import Complaint
 
@@ -46,13 +46,17 @@ class Builder:
             party_type="legal_person", created_by=self.w.u_admin, **kw)])[0]
 
     def decision(self, agency, *, kind="penalty", day=date(2026, 3, 10), categories=(), fine=None, confiscation=None,
-                 status=DecisionStatus.PUBLISHED, due=None, published=None) -> Decision:
+                 status=DecisionStatus.PUBLISHED, due=None, published=None, source="api", case=None) -> Decision:
+        """A decision record with its first version, arrived through ``source`` (publicity's codes)."""
         self.n += 1
         data = {"penalty_categories": list(categories), "fine_fen": fine, "confiscation_fen": confiscation} \
             if kind == "penalty" else {"licence_category": "普通"}
-        return Decision.objects.create(agency=agency, external_id=f"x{self.n}", kind=kind, status=status, data=data,
-                                       doc_number=f"冀测〔2026〕{self.n}号", party_name="某公司", party_type="legal_person",
-                                       decision_date=day, publication_due=due, published_at=published)
+        decision = Decision.objects.create(agency=agency, external_id=f"x{self.n}", kind=kind, status=status, data=data,
+                                           doc_number=f"冀测〔2026〕{self.n}号", party_name="某公司",
+                                           party_type="legal_person", decision_date=day, publication_due=due,
+                                           published_at=published, case=case)
+        DecisionVersion.objects.create(decision=decision, number=1, data=data, source=source, actor="t")
+        return decision
 
     def step(self, case, *, completed, av="现场执法全程录像", status=StepStatus.COMPLETED) -> CaseStep:
         self.n += 1

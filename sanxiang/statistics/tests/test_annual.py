@@ -65,10 +65,13 @@ def catalogue(agency, *kinds, effective=date(2025, 1, 1), number=1):
 
 def licence_record(b, agency, *, day, status=DecisionStatus.PUBLISHED, case=None, licence_status="有效"):
     b.n += 1
-    return Decision.objects.create(agency=agency, external_id=f"l{b.n}", kind="license", status=status,
-                                   data={"licence_category": "普通", "licence_status": licence_status},
-                                   doc_number=f"冀许〔2026〕{b.n}号", party_name="某公司", party_type="legal_person",
-                                   decision_date=day, case=case)
+    decision = Decision.objects.create(agency=agency, external_id=f"l{b.n}", kind="license", status=status,
+                                       data={"licence_category": "普通", "licence_status": licence_status},
+                                       doc_number=f"冀许〔2026〕{b.n}号", party_name="某公司", party_type="legal_person",
+                                       decision_date=day, case=case)
+    DecisionVersion.objects.create(decision=decision, number=1, data=decision.data, source="case" if case else "api",
+                                   actor="t")
+    return decision
 
 
 def made_invalid(decision, when):
@@ -141,17 +144,20 @@ def test_a_decision_counts_once_under_its_heaviest_category_with_its_amounts(yea
 
 def test_licences_are_counted_applied_accepted_granted_refused_revoked(year):
     a = annual.for_agencies([year.amr_changan], year=2026, today=TODAY)[year.amr_changan.pk]
-    assert a.section("license") == {"applied": 3, "accepted": 2, "granted": 2, "refused": 2, "revoked": 1}
+    counts = {k: v for k, v in a.section("license").items() if k != "by_origin"}
+    assert counts == {"applied": 3, "accepted": 2, "granted": 2, "refused": 2, "revoked": 1}
     assert a.values["reviews.count"] == 2
 
 
 def test_zero_for_a_duty_without_activity_and_none_for_no_such_duty(year):
     res = annual.for_agencies([year.amr_zhengding, year.amr_lunan], year=2026, today=TODAY)
     b, c = res[year.amr_zhengding.pk], res[year.amr_lunan.pk]
-    assert b.section("license") == dict.fromkeys(["applied", "accepted", "granted", "refused", "revoked"])
+    assert b.section("license") == dict.fromkeys(["applied", "accepted", "granted", "by_origin", "refused", "revoked"])
     assert b.values["penalty.cases"] == 1 and b.values["penalty.fine_yuan"] == Decimal("30.00")
     assert b.values["penalty.summary_procedure"] == 0  # the duty is held: 0, not "—"
-    assert c.section("license") == dict.fromkeys(["applied", "accepted", "granted", "refused", "revoked"], 0)
+    assert {k: v for k, v in c.section("license").items() if k != "by_origin"} == dict.fromkeys(
+        ["applied", "accepted", "granted", "refused", "revoked"], 0)
+    assert set(c.section("license")["by_origin"].values()) == {0}
     assert set(c.section("penalty").values()) == {None}  # its penalty items take effect only in 2027
     assert c.values["reviews.count"] == 0  # no duty attached: always a number
 
@@ -163,6 +169,31 @@ def test_coercion_inspection_and_officers_follow_the_same_zero_and_no_duty_rule(
     assert b.section("inspection") == {"cases": None, "random_drawn": None, "random_done": None}
     assert a.section("coercion") == {"cases": None}
     assert a.section("officers") == {"total": 2, "certified": 2}  # the world's two valid certificates
+
+
+def test_each_decision_count_is_split_by_where_the_decisions_came_from_and_the_parts_sum_to_it(year):
+    """Hand count, agency A: the four penalty decisions of the fixture were
+    pushed (api); add one of a case on this platform, one imported, one
+    from a lower platform and one entered here — 8, split 1/1/4/1/1. The
+    licences granted: L1 from its case, the other pushed."""
+    b = Builder(year)
+    b.n = 1000  # past the fixture's numbering (external ids are unique per agency)
+    case = b.case(year.amr_changan, opened=date(2026, 8, 1), decided_on=date(2026, 8, 20))
+    b.decision(year.amr_changan, day=date(2026, 8, 20), categories=[WARN], source="case", case=case)
+    b.decision(year.amr_changan, day=date(2026, 9, 1), categories=[WARN], source="import")
+    b.decision(year.amr_changan, day=date(2026, 9, 2), categories=[WARN], source="docking")
+    b.decision(year.amr_changan, day=date(2026, 9, 3), categories=[WARN], source="web")
+    b.decision(year.amr_changan, day=date(2026, 9, 4), categories=[WARN], source="docking",
+               status=DecisionStatus.WITHDRAWN)  # withdrawn: in no count
+    a = annual.for_agencies([year.amr_changan], year=2026, today=TODAY)[year.amr_changan.pk]
+    assert a.values["penalty.cases"] == 8
+    assert a.values["penalty.by_origin"] == {"本平台办案": 1, "本平台录入": 1, "办案系统推送": 4, "双公示文件导入": 1,
+                                             "下级平台报送": 1}
+    assert sum(a.values["penalty.by_origin"].values()) == a.values["penalty.cases"]
+    assert a.values["license.by_origin"]["本平台办案"] == 1 and a.values["license.by_origin"]["办案系统推送"] == 1
+    assert sum(a.values["license.by_origin"].values()) == a.values["license.granted"] == 2
+    out = _cmd("--year", "2026", "--agency", year.amr_changan.credit_code, "--format", "json")
+    assert out["penalty"]["by_origin"]["下级平台报送"] == 1
 
 
 def test_records_of_a_kind_prove_the_power_even_when_the_list_lacks_it(year):
