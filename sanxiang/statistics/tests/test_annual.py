@@ -142,6 +142,21 @@ def test_a_decision_counts_once_under_its_heaviest_category_with_its_amounts(yea
     assert (a.values["penalty.summary_procedure"], a.values["penalty.ordinary_procedure"]) == (1, 2)
 
 
+def test_penalty_cases_opened_and_closed_in_the_year_are_the_platforms_own_cases(year):
+    """Hand count, agency A: penalty cases opened 2026-05-01, 2026-02-01,
+    2026-06-01 (closed 2027-01-05: not in 2026), one of 2025 left out -> 3
+    opened; add one opened in 2025 and closed in 2026 and one terminated in
+    2026 -> 1 closed."""
+    b = Builder(year)
+    b.n = 2000
+    b.case(year.amr_changan, opened=date(2025, 10, 1), closed_on=date(2026, 3, 3), status=CaseStatus.CLOSED)
+    b.case(year.amr_changan, opened=date(2025, 10, 2), closed_on=date(2026, 3, 4), status=CaseStatus.TERMINATED)
+    a = annual.for_agencies([year.amr_changan], year=2026, today=TODAY)[year.amr_changan.pk]
+    assert (a.values["penalty.opened"], a.values["penalty.closed"]) == (3, 1)
+    b_ = annual.for_agencies([year.amr_zhengding], year=2026, today=TODAY)[year.amr_zhengding.pk]
+    assert (b_.values["penalty.opened"], b_.values["penalty.closed"]) == (0, 0)  # the duty is held: 0, not "—"
+
+
 def test_licences_are_counted_applied_accepted_granted_refused_revoked(year):
     a = annual.for_agencies([year.amr_changan], year=2026, today=TODAY)[year.amr_changan.pk]
     counts = {k: v for k, v in a.section("license").items() if k != "by_origin"}
