@@ -10,9 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
-        from .parsing import IdConverter
+        from .parsing import IdConverter, YearConverter
 
         register_converter(IdConverter, "id")  # <id:pk>: ids in range only (core/parsing.py)
+        register_converter(YearConverter, "year")  # <year:year>: four digits
 
         from . import jobs, tasks
 

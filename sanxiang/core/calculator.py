@@ -51,6 +51,8 @@ GROUPS = (
     )),
     (_("Enforcement supervision"), (
         ("supervision.complaint_reply_limit", _("Replying to a complaint")),
+        ("evaluation.rectification_limit", _("Rectifying evaluation findings")),
+        ("supervision.av_upload_limit", _("Uploading audio-visual records")),
     )),
     (_("Records and evidence"), (
         ("evidence.retention_general", _("Case evidence retention")),
@@ -68,7 +70,13 @@ NOT_IN_CALCULATOR = {
     "publicity.annual_report_deadline": "a fixed day of each year (days after 1 January), not a period from an event",
     "security.log_retention": "the platform's own log housekeeping, run by a scheduled job",
     "supervision.repeat_inspection_window": "a warning window of the supervision report, not a deadline",
+    "supervision.alert_escalation_working_days": "how long an alert stays red before it reaches the supervisor, not a deadline",
 }
+# Each alert rule's yellow threshold (supervision/alerts.py): how near a limit
+# an alert turns yellow, not a deadline of its own.
+NOT_IN_CALCULATOR.update({name: "an alert's yellow threshold ahead of a limit, not a deadline"
+                          for name in (r.name for r in all_rules())
+                          if name.startswith("supervision.alert.") and name.endswith(".yellow_working_days")})
 
 
 def menu() -> list[tuple[str, list[tuple[str, str]]]]:

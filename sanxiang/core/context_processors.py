@@ -7,7 +7,7 @@ from . import todo
 from .auth import is_fully_authenticated
 from .models import Role
 from .predicates import supervises_platform
-from .vocabulary import INSPECTION_ROLES, PUBLICITY_READERS, REVIEW_READERS
+from .vocabulary import INSPECTION_ROLES, PUBLICITY_MANAGERS, PUBLICITY_READERS, REVIEW_OFFICE, REVIEW_READERS, TASK_TABLE_ROLES
 
 # URL names above a page that answer no GET of their own (actions, files).
 NOT_A_PAGE = {"logout"}
@@ -32,18 +32,18 @@ def navigation(request):
         if user.role == Role.LEGAL_SUPERVISOR and user.agency_id:
             items.append({"url": reverse("supervision:complaints"), "label": _("Complaint handling")})
             items.append({"url": reverse("supervision:alerts"), "label": _("Supervision alerts")})
-        if (user.role == Role.LEGAL_SUPERVISOR or user.role in (Role.AGENCY_HEAD, Role.LEGAL_REVIEWER)) and user.agency_id:
+        if (user.role == Role.LEGAL_SUPERVISOR or user.role in REVIEW_OFFICE) and user.agency_id:
             items.append({"url": reverse("supervision:instruments"), "label": _("Supervision instruments")})
         if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
             items.append({"url": reverse("statistics:cockpit"), "label": _("Supervision cockpit")})
             items.append({"url": reverse("measures:matrix"), "label": _("Three-systems tasks")})
-        elif user.agency_id and user.role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.LEGAL_REVIEWER):
+        elif user.agency_id and user.role in TASK_TABLE_ROLES:
             items.append({"url": reverse("measures:tasks"), "label": _("Three-systems tasks")})
-        if user.agency_id and user.role in (Role.LEGAL_SUPERVISOR, Role.AGENCY_HEAD, Role.LEGAL_REVIEWER):
+        if user.agency_id and (user.role in REVIEW_OFFICE or user.role == Role.LEGAL_SUPERVISOR):
             items.append({"url": reverse("evaluation:index"), "label": _("Case-file evaluation")})
         if user.role == Role.LEGAL_SUPERVISOR and user.region_id:
             items.append({"url": reverse("statistics:annual_status"), "label": _("Annual enforcement statistics")})
-        elif user.agency_id and user.role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN):
+        elif user.agency_id and user.role in PUBLICITY_MANAGERS:
             items.append({"url": reverse("statistics:annual_edit"), "label": _("Annual enforcement statistics")})
         if user.role == Role.SYSADMIN or user.is_superuser:
             items.append({"url": reverse("docking:index"), "label": _("Docking")})

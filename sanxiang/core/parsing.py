@@ -269,3 +269,16 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class YearConverter:
+    """``<year:year>``: a calendar year of four ASCII digits (``<int:year>``
+    would take any run of digits to the view)."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):04d}"

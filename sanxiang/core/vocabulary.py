@@ -166,3 +166,7 @@ ARCHIVE_BUILDERS = frozenset({Role.OFFICER, Role.AGENCY_HEAD})
 # Who sees the publicity and legal-review work areas in the navigation.
 PUBLICITY_READERS = PUBLICITY_MANAGERS | {Role.LEGAL_SUPERVISOR, Role.SYSADMIN}
 REVIEW_READERS = REVIEW_OFFICE | {Role.LEGAL_SUPERVISOR, Role.SYSADMIN}
+# Who carries the 2017 task table's tasks for a unit (三项制度任务, measures
+# app): an agency's publicity managers and legal-review office, a legal
+# office's supervisors.
+TASK_TABLE_ROLES = PUBLICITY_MANAGERS | REVIEW_OFFICE | {Role.LEGAL_SUPERVISOR}

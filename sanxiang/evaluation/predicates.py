@@ -14,9 +14,9 @@ from __future__ import annotations
 from sanxiang.cases.models import Case, CaseOfficer, CaseStep
 from sanxiang.core.models import AgencyKind
 from sanxiang.core.predicates import ALLOWED, Verdict, is_console, refuse, supervises
-from sanxiang.core.vocabulary import Role
+from sanxiang.core.vocabulary import REVIEW_OFFICE, Role
 
-RESPONDERS = frozenset({Role.AGENCY_HEAD, Role.LEGAL_REVIEWER})
+RESPONDERS = REVIEW_OFFICE  # the agency's head and its legal-review office answer for 整改
 
 
 def _person(user) -> bool:

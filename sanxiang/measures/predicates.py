@@ -14,9 +14,9 @@ a Chinese reason and a stable code; services ask first, pages hide buttons).
 from __future__ import annotations
 
 from sanxiang.core.predicates import ALLOWED, Verdict, is_console, refuse, supervises, supervises_platform
-from sanxiang.core.vocabulary import Role
+from sanxiang.core.vocabulary import TASK_TABLE_ROLES, Role
 
-UNIT_ROLES = frozenset({Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN, Role.LEGAL_REVIEWER, Role.LEGAL_SUPERVISOR})
+UNIT_ROLES = TASK_TABLE_ROLES
 
 
 def _person(user) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sanxiang.core.models import Region, Role
 from sanxiang.core.predicates import ALLOWED, Verdict, is_sysadmin, refuse, supervises
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS
 
 from .models import AnnualReport, ReportStatus
 
-AGENCY_WRITERS = frozenset({Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN})
+AGENCY_WRITERS = PUBLICITY_MANAGERS  # the agency's publicity work: its head and publicity administrator
 
 
 def can_edit_report(actor, agency) -> Verdict:

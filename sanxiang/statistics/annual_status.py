@@ -1,5 +1,5 @@
 """Reads of the annual reports: the due day (31 January of the following
-year, the dated rule ``statistics.annual_report_due``), each agency's status
+year, the dated rule ``publicity.annual_report_deadline``), each agency's status
 against it (not started / drafted / published / late), and the snapshot a
 publication freezes. Nothing is written here."""
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sanxiang.core import clock
 from sanxiang.core.models import Role
 from sanxiang.core.todo import TodoItem
+from sanxiang.core.vocabulary import PUBLICITY_MANAGERS
 from sanxiang.core.models import Agency, AgencyKind, Region
 from sanxiang.rules.loader import get_rule
 
@@ -28,7 +29,7 @@ def due_date(year: int, *, agency: Agency | None = None) -> date:
     """The last day to publish the report of ``year``: day N of the
     following year (N = 31: 31 January, 国办发〔2018〕118号)."""
     first = date(year + 1, 1, 1)
-    rule = get_rule("statistics.annual_report_due", on=first, agency=agency,
+    rule = get_rule("publicity.annual_report_deadline", on=first, agency=agency,
                     region_code=agency.region.code if agency is not None else None)
     return first + timedelta(days=int(rule.value) - 1)
 
@@ -99,7 +100,7 @@ def todo(*, user, today):
         return []
     year = default_year(today)
     role = getattr(user, "role", None)
-    if role in (Role.AGENCY_HEAD, Role.PUBLICITY_ADMIN) and user.agency_id and user.agency.kind != AgencyKind.LEGAL_OFFICE:
+    if role in PUBLICITY_MANAGERS and user.agency_id and user.agency.kind != AgencyKind.LEGAL_OFFICE:
         published = AnnualReport.objects.filter(agency_id=user.agency_id, year=year, status=ReportStatus.PUBLISHED).exists()
         if not published:
             return [TodoItem(kind="statistics.annual_report", label=_("Annual enforcement statistics report"),

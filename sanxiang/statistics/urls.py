@@ -14,8 +14,8 @@ urlpatterns = [
     path("annual/status/", annual_views.status, name="annual_status"),
     path("annual/status/summary", annual_views.publish_summary, name="annual_summary"),
     path("annual/public/", annual_views.public_index, name="annual_public"),
-    path("annual/public/agencies/<id:pk>/<int:year>/", annual_views.public_agency, name="annual_public_agency"),
-    path("annual/public/agencies/<id:pk>/<int:year>/report.<str:fmt>", annual_views.public_export,
+    path("annual/public/agencies/<id:pk>/<year:year>/", annual_views.public_agency, name="annual_public_agency"),
+    path("annual/public/agencies/<id:pk>/<year:year>/report.<str:fmt>", annual_views.public_export,
          name="annual_public_export"),
-    path("annual/public/regions/<str:code>/<int:year>/", annual_views.public_region, name="annual_public_region"),
+    path("annual/public/regions/<str:code>/<year:year>/", annual_views.public_region, name="annual_public_region"),
 ]

@@ -6,7 +6,7 @@ that handles it)."""
 from __future__ import annotations
 
 from sanxiang.core.predicates import ALLOWED, Verdict, is_console, refuse
-from sanxiang.core.vocabulary import Role
+from sanxiang.core.vocabulary import REVIEW_OFFICE, Role
 
 
 def _person(user) -> bool:
@@ -45,7 +45,7 @@ def can_handle_alert(user, alert) -> Verdict:
 
 # Who reports an instrument's rectification for the agency: its head and its
 # legal staff (the legal reviewers: the agency's 法制机构).
-AGENCY_REPORTERS = frozenset({Role.AGENCY_HEAD, Role.LEGAL_REVIEWER})
+AGENCY_REPORTERS = REVIEW_OFFICE
 
 
 def _supervises(user, agency) -> bool:

@@ -1,7 +1,7 @@
 """The annual report record (issue 16 part 1): the agency's draft (manual
 figures with notes, 情况说明), publication freezing a snapshot (audited), the
 status against 31 January of the following year (dated rule
-statistics.annual_report_due), the legal office's 通报 — on SQLite and
+publicity.annual_report_deadline), the legal office's 通报 — on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def heads(world):
 
 def test_the_due_day_is_31_january_of_the_following_year_from_the_dated_rule(world):
     assert annual_status.due_date(2026, agency=world.amr_changan) == date(2027, 1, 31)
-    assert "国办发〔2018〕118号" in get_rule("statistics.annual_report_due", on=date(2027, 1, 1)).reference
+    assert "国办发〔2018〕118号" in get_rule("publicity.annual_report_deadline", on=date(2027, 1, 1)).reference
 
 
 def test_only_the_agency_head_or_publicity_admin_writes_the_draft_and_it_is_audited(heads):
