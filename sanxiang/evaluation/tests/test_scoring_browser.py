@@ -43,6 +43,7 @@ def test_an_evaluator_scores_a_case_file_on_desktop_and_phone(world, scheme, no_
     log_in_as(pg, "zd_reviewer")
     pg.goto(pg.base + "/workbench/")
     pg.click("nav >> text=案卷评查")
+    pg.wait_for_load_state()
     pg.click("table.assignments a")
     assert "/evaluation/campaigns/" in pg.url
     # the AV item fails automatically, its step linked as the evidence

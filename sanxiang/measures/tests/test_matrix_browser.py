@@ -47,6 +47,7 @@ def test_the_province_opens_the_matrix_filters_it_and_drills_down_on_desktop_and
     pg.set_viewport_size({"width": 1280, "height": 900})
     log_in(pg, "legal_hebei")
     pg.click("nav >> text=三项制度任务")
+    pg.wait_for_load_state()  # the click waits only for the navigation to start; the matrix streams in after
     assert pg.url.endswith("/measures/")
     assert "三项制度任务矩阵" in pg.inner_text("h1")
     assert pg.locator("td[data-status=done]").count() == 1
@@ -56,10 +57,12 @@ def test_the_province_opens_the_matrix_filters_it_and_drills_down_on_desktop_and
     pg.select_option("#system", "recording")
     pg.select_option("#region", "130100")
     pg.click("form.filters button[type=submit]")
+    pg.wait_for_load_state()
     assert pg.locator("thead th").count() == 13 + 2
     assert pg.locator("tbody tr").count() == 3  # 石家庄市司法局, 长安区, 正定县
     # drill down to the accepted task
     pg.click("td[data-status=done] a")
+    pg.wait_for_load_state()
     assert pg.url.endswith(f"/measures/tasks/{task.pk}/")
     assert "已完成" in pg.inner_text("#task-status") and "音像记录事项清单" in pg.inner_text("#evidence")
     pg.click("p.back a")

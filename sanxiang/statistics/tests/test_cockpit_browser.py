@@ -63,6 +63,7 @@ def test_the_cockpit_draws_its_charts_with_no_request_leaving_the_machine(datase
     # from the navigation to the cockpit, then the period of the data set
     pg.goto(pg.base + "/workbench/")
     pg.click("nav >> text=执法监督驾驶舱")
+    pg.wait_for_load_state()
     assert pg.url.endswith("/statistics/cockpit/")
     pg.fill("#id_date_from", "2026-03-01")
     pg.fill("#id_date_to", "2026-03-31")

@@ -38,6 +38,7 @@ def test_a_supervisor_reads_filters_and_closes_alerts_on_desktop_and_phone(world
     log_in_as(pg, "legal_sjz")
     pg.goto(pg.base + "/workbench/")
     pg.click("nav >> text=监督预警")
+    pg.wait_for_load_state()
     assert pg.url.endswith("/supervision/alerts/")
     rows = pg.locator("table.alerts tbody tr")
     assert rows.count() == 3
