@@ -111,7 +111,7 @@ def for_agencies(agencies: list[Agency], *, year: int, today: date) -> dict[int,
     template = annual_rules.template_for(year)
     date_from, date_to = year_period(year)
     ids = [a.pk for a in agencies]
-    tallies = figures.compute(agency_ids=ids, date_from=date_from, date_to=date_to, today=today)
+    tallies = figures.compute(agency_ids=ids, date_from=date_from, date_to=date_to, today=today, origins=True)
     held = duties(ids, on=date_to)
     return {a.pk: _lay_out(AnnualFigures(year=year, template=template, tally=tallies[a.pk], duties=held[a.pk], agency=a))
             for a in agencies}
