@@ -141,7 +141,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_agencies(dataset
         more.append(agency.pk)
     with CaptureQueriesContext(connection) as large:
         result = figures.compute(agency_ids=few + more, date_from=P_FROM, date_to=P_TO, today=TODAY)
-    assert len(large.captured_queries) == len(small.captured_queries) <= 9 + len(figure_sources())  # nine tables/groupings (figures.compute), one per source
+    assert len(large.captured_queries) == len(small.captured_queries) <= 9 + len(figure_sources())  # at most nine tables/groupings (figures.compute), one per source
     with CaptureQueriesContext(connection) as page_large:
         cockpit = selectors.region_cockpit(user=supervisor, region=w.sjz, date_from=P_FROM, date_to=P_TO, today=TODAY)
     assert len(page_large.captured_queries) == len(page_small.captured_queries)
