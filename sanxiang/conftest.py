@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 import time
 import types
 from datetime import date, timedelta
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 from sanxiang.core import services
 from sanxiang.core.models import AgencyKind, Role
@@ -278,6 +281,57 @@ def cjk_fonts(tmp_path, monkeypatch):
 <include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{Path(str(noto_cjk_sans_otc.FONT_PATH)).parent}</dir>
 <cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+
+
+class SerialisedLiveServer(ThreadedWSGIServer):
+    """The live server, one request at a time on SQLite's in-memory test
+    database.
+
+    That database is one in-memory SQLite database, which Django hands to
+    every request thread of the live server as the test's own connection.
+    Two requests at once (a popup's PDF still rendering while the page posts
+    a form, the browser's favicon beside a page) then interleave statements
+    on that one connection, and SQLite refuses a savepoint while another
+    request's statement is in progress ("cannot open savepoint - SQL
+    statements in progress"). The product never shares a connection (each
+    thread of ``serve`` opens its own on a database file), so the test server
+    runs each request, body included, under one lock. On PostgreSQL nothing
+    is shared and requests stay concurrent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.db import connection
+
+        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+        self._one_at_a_time = threading.Lock() if in_memory else None
+
+    def set_app(self, application):
+        lock = self._one_at_a_time
+        if lock is None:
+            return super().set_app(application)
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                result = application(environ, start_response)
+                try:
+                    return [b"".join(result)]
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+
+        return super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = SerialisedLiveServer
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started only once the test database
+    exists: it hands the server the test's in-memory connection then, and
+    not (when the first test to ask for it ran before any other used the
+    database) the name of the database file the settings name."""
+    return live_server
 
 
 @pytest.fixture
