@@ -1,7 +1,9 @@
 """Writes of the annual reports: save the draft (manual figures with their
-notes, the explanation), publish (freezes the snapshot), publish the legal
-office's regional summary (通报). Each asks its predicate, writes in one
-transaction and appends its audit entry."""
+notes, the explanation), publish (freezes the snapshot; the listeners of
+registry.register_report_published — docking's outbox — in the same
+transaction), publish the legal office's regional summary (通报). Each asks
+its predicate, writes in one transaction and appends its audit entry. A
+report published at a lower platform is stored by ``docked.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sanxiang.core.audit import append_audit
 from sanxiang.core.models import Agency, Region
 from sanxiang.core.refusals import Refused, reject
 
-from . import annual, annual_predicates, annual_rules, annual_status
+from . import annual, annual_predicates, annual_rules, annual_status, registry
 from .models import AnnualReport, RegionalSummary, ReportStatus
 
 MAX_TEXT = 20000
@@ -111,6 +113,8 @@ def publish(*, actor, report: AnnualReport) -> AnnualReport:
         report.save()
         append_audit(actor=actor, action="statistics.annual_publish", obj=report,
                      payload={"agency": report.agency_id, "year": report.year, "snapshot": report.snapshot})
+        # Docking sends it to the platform above (issue 13 item 2), in this transaction.
+        registry.report_published(report)
     return report
 
 

@@ -34,11 +34,17 @@ class AnnualReport(models.Model):
     explanation = models.TextField(_("explanation (情况说明)"), blank=True)
     snapshot = models.JSONField(_("published snapshot"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # None for a report received from a lower platform (no account of this platform wrote it).
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("updated by"))
+                                   null=True, blank=True, verbose_name=_("updated by"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      null=True, blank=True, verbose_name=_("published by"))
+    # The lower platform (its name on the trust list) a report published there
+    # was received from (docking, issue 13 item 2; statistics/docked.py); ""
+    # for a report written and published here. Shown on the public page.
+    received_from = models.CharField(_("received from lower platform"), max_length=255, blank=True, default="",
+                                     editable=False)
 
     class Meta:
         ordering = ["-year", "agency_id"]

@@ -1,7 +1,9 @@
-"""Figures owned by apps above statistics (docs/architecture.md, decision 0011).
+"""What apps above statistics plug into it (docs/architecture.md, decision 0011).
 
-The statistics app sits on layer 6 and never imports supervision (layer 7)
-or evaluation (layer 8). An app that owns a figure the cockpit and the
+The statistics app sits on layer 6 and never imports docking or supervision
+(layer 7) or evaluation (layer 8).
+
+**Figure sources.** An app that owns a figure the cockpit and the
 annual statistics show (complaints, open alerts, evaluation scores) registers
 it here in its ``AppConfig.ready``::
 
@@ -12,6 +14,13 @@ agency id it was given (an agency it leaves out counts 0), with a bounded
 number of queries (one GROUP BY agency, never one per agency); it is called
 by ``statistics.figures.compute`` at the point the question arises. The
 cockpit shows whatever sources are registered, in the order registered.
+
+**Report-published listeners.** ``register_report_published(listener)``:
+``listener(report)`` is called with an ``AnnualReport`` just published —
+by ``annual_services.publish`` and by ``docked.receive_published_report``
+(so a city forwards what its counties reported) — inside the transaction of
+the publication, so what a listener writes (docking's outbox row, issue 13
+item 2) commits or rolls back with it.
 """
 
 from __future__ import annotations
@@ -47,3 +56,19 @@ def register_figure_source(code: str, label, fn: FigureFunction) -> None:
 
 def figure_sources() -> list[FigureSource]:
     return list(_SOURCES.values())
+
+
+_REPORT_PUBLISHED: list[Callable] = []
+
+
+def register_report_published(listener: Callable) -> Callable:
+    """``listener(report)``: an AnnualReport just published here or received
+    from a lower platform as published."""
+    if listener not in _REPORT_PUBLISHED:
+        _REPORT_PUBLISHED.append(listener)
+    return listener
+
+
+def report_published(report) -> None:
+    for listener in _REPORT_PUBLISHED:
+        listener(report)
