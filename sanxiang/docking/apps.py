@@ -6,6 +6,7 @@ from sanxiang.core.changes import register_officer_changed, register_officer_sou
 from sanxiang.core.jobs import register_job
 from sanxiang.core.todo import register_todo_provider
 from sanxiang.publicity.registry import register_public_changed
+from sanxiang.statistics.registry import register_report_published
 
 
 class DockingConfig(AppConfig):
@@ -14,7 +15,7 @@ class DockingConfig(AppConfig):
     verbose_name = _("Docking between platforms")
 
     def ready(self):
-        from . import catalogue, decisions, officers, registry, selectors, tasks
+        from . import annual, catalogue, decisions, officers, registry, selectors, tasks
 
         # The delivery pass as a scheduled job (its lock keeps one sender at
         # a time; tasks.py wakes it sooner when messages come due).
@@ -28,10 +29,12 @@ class DockingConfig(AppConfig):
         register_officer_source(officers.reported_by)  # the 亮证 page names the reporting platform
         registry.register_object_type(decisions.DECISIONS)
         register_public_changed(decisions.on_public_changed)
-        # Accepted catalogue versions of the four public lists. The annual
-        # statistics (issue 16) are registered here when they are built.
+        # Accepted catalogue versions of the four public lists.
         registry.register_object_type(catalogue.CATALOGUE_VERSIONS)
         register_version_accepted(catalogue.on_version_accepted)
+        # The annual statistics report (issue 16) when it is published.
+        registry.register_object_type(annual.ANNUAL_REPORTS)
+        register_report_published(annual.on_report_published)
         # 410 from the platform above, undeliverable messages: the system
         # administrator's to-do list points at the docking page.
         register_todo_provider(selectors.docking_todo)
