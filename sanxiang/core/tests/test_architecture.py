@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2]  # sanxiang/
 
 # Each app may import only apps on a lower layer (rules is a plain package
 # of dated parameters, below every app).
-LAYERS = {"core": 0, "api": 1, "catalog": 2, "cases": 3, "documents": 4, "evidence": 4, "publicity": 4, "review": 5, "inspections": 5, "docking": 6, "statistics": 6, "supervision": 7, "evaluation": 8, "measures": 8}
+LAYERS = {"core": 0, "api": 1, "catalog": 2, "cases": 3, "documents": 4, "evidence": 4, "publicity": 4, "review": 5, "inspections": 5, "statistics": 6, "docking": 7, "supervision": 7, "evaluation": 8, "measures": 8}
 
 
 def _apps() -> list[str]:
