@@ -28,15 +28,14 @@ def key_of(agency_code: str, external_id: str) -> str:
 
 def on_public_changed(decisions: list, event: str) -> None:
     """publicity.registry listener: one outbox message per decision whose
-    public copy changed (services.enqueue_change: the next version of it);
-    nothing — not even a query per decision — while no upstream is set."""
+    public copy changed (services.enqueue_changes: the next version of each,
+    in a few statements for a batch); nothing — not even a query per
+    decision — while no upstream is set."""
     if services.upstream() is None:
         return
-    for decision in decisions:
-        form = docked.travelling_form(decision)
-        if form is not None:
-            services.enqueue_change(event_type=EVENTS.get(event, "decision.published"), object_type_name=OBJECT_TYPE,
-                                    key=key_of(form["agency"], form["external_id"]), data=form)
+    event_type = EVENTS.get(event, "decision.published")
+    services.enqueue_changes(event_type=event_type, object_type_name=OBJECT_TYPE, changes=[
+        (key_of(form["agency"], form["external_id"]), form) for form in docked.travelling_forms(decisions) if form])
 
 
 def scope(data: dict) -> Scope:
@@ -44,14 +43,32 @@ def scope(data: dict) -> Scope:
 
 
 def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
-    agency = Agency.objects.filter(credit_code=scope(data).agency_code).select_related("region").first()
-    if agency is None:
-        return Applied("refused", "unknown_agency",
-                       f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
-    received = docked.receive_public_copy(actor=actor, agency=agency, form=data, source_name=instance.name)
-    if received.outcome != "applied":
-        return Applied("refused", received.code, received.message)
-    return Applied("applied", local_id=str(received.decision_id))
+    [applied] = apply_many(actor=actor, instance=instance, items=[(data, event)])
+    return applied
 
 
-DECISIONS = ObjectType(name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, scope=scope, apply=apply)
+def apply_many(*, actor: str, instance, items: list[tuple[dict, str]]) -> list[Applied]:
+    """A batch's decisions, each agency's together
+    (docked.receive_public_copies: stored and published in a few statements
+    for the lot)."""
+    applied: list[Applied | None] = [None] * len(items)
+    codes = {scope(data).agency_code for data, _event in items}
+    agencies = {a.credit_code: a for a in Agency.objects.filter(credit_code__in=codes).select_related("region")}
+    by_agency: dict[str, list[int]] = {}
+    for n, (data, _event) in enumerate(items):
+        code = scope(data).agency_code
+        if code not in agencies:
+            applied[n] = Applied("refused", "unknown_agency",
+                                 f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
+        else:
+            by_agency.setdefault(code, []).append(n)
+    for code, where in by_agency.items():
+        received = docked.receive_public_copies(actor=actor, agency=agencies[code], forms=[items[n][0] for n in where],
+                                                source_name=instance.name)
+        for n, one in zip(where, received, strict=True):
+            applied[n] = (Applied("applied", local_id=str(one.decision_id)) if one.outcome == "applied"
+                          else Applied("refused", one.code, one.message))
+    return applied
+
+
+DECISIONS = ObjectType(name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, scope=scope, apply=apply, apply_many=apply_many)

@@ -35,15 +35,39 @@ def can_view_supervision(actor) -> Verdict:
 def may_speak_for(instance: Instance, *, agency_code: str = "", region_code: str = "") -> bool:
     """Whether the instance's trust-list entry covers the agency (named, or
     within one of its regions) or the region (within one of its regions)."""
+    return speaks_for(instance)(agency_code=agency_code, region_code=region_code)
+
+
+def speaks_for(instance: Instance):
+    """``may_speak_for`` for many objects of one instance (a batch): the
+    instance's regions and agencies are read once, each agency or region
+    asked about once."""
     region_paths = list(instance.regions.values_list("path", flat=True))
-    if agency_code:
-        agency = Agency.objects.filter(credit_code=agency_code).select_related("region").first()
-        if agency is None:
-            return False
-        if instance.agencies.filter(pk=agency.pk).exists():
-            return True
-        return any(agency.region.path.startswith(p) for p in region_paths)
-    if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        return region is not None and any(region.path.startswith(p) for p in region_paths)
-    return False
+    named: set[int] | None = None
+    answers: dict[tuple[str, str], bool] = {}
+
+    def covers_path(path: str) -> bool:
+        return any(path.startswith(p) for p in region_paths)
+
+    def check(*, agency_code: str = "", region_code: str = "") -> bool:
+        nonlocal named
+        asked = (agency_code, "" if agency_code else region_code)
+        if asked in answers:
+            return answers[asked]
+        if agency_code:
+            agency = Agency.objects.filter(credit_code=agency_code).select_related("region").first()
+            if agency is None:
+                answer = False
+            else:
+                if named is None:
+                    named = set(instance.agencies.values_list("pk", flat=True))
+                answer = agency.pk in named or covers_path(agency.region.path)
+        elif region_code:
+            region = Region.objects.filter(code=region_code).first()
+            answer = region is not None and covers_path(region.path)
+        else:
+            answer = False
+        answers[asked] = answer
+        return answer
+
+    return check

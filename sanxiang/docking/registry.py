@@ -3,7 +3,8 @@ catalogue versions, officer lists, statistics; docs/docking.md "Schemas").
 
 Each type says, at the receiver, which agency or region a message speaks
 for (``scope``: checked against the sending instance's trust-list entry
-before anything is applied) and how to apply it (``apply``). Types are
+before anything is applied) and how to apply it (``apply``; for many at
+once, ``apply_many``). Types are
 registered by the module that knows the object (in the docking app, which
 sits above the apps whose objects it carries), in DockingConfig.ready —
 never by signals."""
@@ -37,6 +38,10 @@ class ObjectType:
     schema_version: int
     scope: Callable[[dict], Scope]
     apply: Callable[..., Applied]  # apply(*, actor, instance, data, event) -> Applied
+    # Optional: apply many objects of the type at once (a batch; services.
+    # _receive_batch): apply_many(*, actor, instance, items=[(data, event)])
+    # -> one Applied per item, in order, as ``apply`` would have answered.
+    apply_many: Callable[..., list[Applied]] | None = None
 
 
 OBJECT_TYPES: dict[str, ObjectType] = {}

@@ -16,6 +16,7 @@ import http.client
 import json
 import ssl
 import threading
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from sanxiang.core import queue
@@ -49,6 +50,13 @@ PASS_LIMIT = 500
 # its own kept-alive connection; the receiver serves them in parallel).
 DELIVERY_CONCURRENCY = 4
 DEFAULT_KEY_OVERLAP = timedelta(days=7)
+# A batch (docs/docking.md "Batches"): one signed request carrying up to
+# BATCH_MAX messages, each as it would travel alone; the sender keeps a
+# batch's body under BATCH_BYTES (the receiver refuses bodies over
+# MAX_BODY_BYTES).
+BATCH_TYPE = "batch"
+BATCH_MAX = 200
+BATCH_BYTES = 900 * 1024
 
 
 def _check(verdict) -> None:
@@ -213,6 +221,33 @@ def enqueue_change(*, event_type: str, object_type_name: str, key: str, data: di
                            data=data)
 
 
+def enqueue_changes(*, event_type: str, object_type_name: str, changes: list[tuple[str, dict]]) -> int:
+    """``enqueue_change`` for many objects of one type at once (a batch
+    published together): the last versions read in one query, the messages
+    written in one statement. An object twice in ``changes`` takes two
+    successive versions. Returns the messages written."""
+    target = upstream()
+    if target is None or not changes:
+        return 0
+    keys_ = {key for key, _data in changes}
+    last = dict(OutboxMessage.objects.filter(object_type=object_type_name, object_key__in=keys_)
+                .values("object_key").annotate(v=Max("version")).values_list("object_key", "v"))
+    now = timezone.now()
+    rows = []
+    for key, data in changes:
+        version = last[key] = (last.get(key) or 0) + 1
+        payload = {"type": event_type, "timestamp": now.isoformat(),
+                   "data": {"source": target.instance_code, "object_type": object_type_name, "key": key,
+                            "version": version, "object": data}}
+        rows.append(OutboxMessage(
+            msg_id=webhooks.message_id(target.instance_code, object_type_name, key, version, event_type),
+            event_type=event_type, object_type=object_type_name, object_key=key, version=version,
+            body=canonical_json(payload), next_attempt_at=now))
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    queue.enqueue_on_commit(tasks.deliver_outbox)
+    return len(rows)
+
+
 @dataclass
 class PassResult:
     sent: int = 0
@@ -320,7 +355,8 @@ def _in_pages(rows, size: int = 200):
 UNREACHABLE_STATUSES = (502, 504)
 
 
-def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = None) -> PassResult:
+def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = None,
+                batch: int | None = None) -> PassResult:
     """One delivery pass: the due messages, oldest first, each object's
     versions strictly in order (a message waits while an older one of the
     same object is undelivered). 2xx: delivered (or refused, when the
@@ -332,18 +368,23 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
     unreachable makes the messages that waited only for that due at once
     (``more``: the caller runs another pass).
 
-    Messages go out in waves on kept-alive connections: the first wave is
-    one message (a receiver that is down or asks to slow down is asked
-    once), the next ones up to ``concurrency`` (DELIVERY_CONCURRENCY)
-    messages of distinct objects at once; a wave's answers are taken in
-    the messages' order, and a wave never holds two versions of one
-    object."""
+    The first message of a pass goes alone (a receiver that is down or asks
+    to slow down is asked once). Then messages of distinct objects go in
+    **batches** of up to ``batch`` (BATCH_MAX) messages, one signed request
+    each, every message answered on its own in the batch's answer (docs/
+    docking.md "Batches"). A receiver that does not take batches (an older
+    version: 400, 404, 405, 413 or 422 to a batch), or a batch that failed
+    on the receiver (500), has its messages sent one by one instead, in
+    **waves** of up to ``concurrency`` (DELIVERY_CONCURRENCY) messages at
+    once on kept-alive connections; a wave's answers are taken in the
+    messages' order, and a wave never holds two versions of one object."""
     result = PassResult()
     target = upstream()
     if target is None or not target.is_active:
         return result
     now = now or timezone.now()
     width = max(1, concurrency or DELIVERY_CONCURRENCY)
+    batch_size = max(1, min(batch or BATCH_MAX, BATCH_MAX))
     blocked: set[tuple[str, str]] = set()
     pending = (OutboxMessage.objects.filter(state__in=[OutboxState.PENDING, OutboxState.UNDELIVERABLE])
                .order_by("pk").only("pk", "msg_id", "object_type", "object_key", "state", "next_attempt_at",
@@ -353,11 +394,12 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
     opened_lock = threading.Lock()
     pool = None
     answered = stop = False
+    gone = None
     wave: list[OutboxMessage] = []
+    wave_bytes = 0
 
-    def send(message: OutboxMessage) -> tuple[int, object, str]:
-        body = message.body.encode("utf-8")
-        headers = webhooks.sign(msg_id=message.msg_id, body=body, keys=signing).as_dict()
+    def post(msg_id: str, body: bytes) -> tuple[int, object, str]:
+        headers = webhooks.sign(msg_id=msg_id, body=body, keys=signing).as_dict()
         try:
             if getattr(_pass, "connection", None) is None:
                 _pass.connection = _Connection(target.url)
@@ -367,57 +409,97 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
         except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timed out, bad URL
             return 0, {}, f"{type(exc).__name__}: {exc}"
 
+    def send(message: OutboxMessage) -> tuple[int, object, str]:
+        return post(message.msg_id, message.body.encode("utf-8"))
+
+    def send_batch(messages: list[OutboxMessage]) -> list[tuple[int, object, str]] | None:
+        """The messages in one batch; each one's answer, or None when they
+        are to go one by one instead."""
+        status, response_headers, text = post(*_batch_body(target.instance_code, messages))
+        if status in (400, 404, 405, 413, 422):
+            _batches_refused(target.url)
+            return None
+        if status == 500:
+            return None  # one of them breaks the receiver: alone, it fails on its own schedule
+        if not 200 <= status < 300:
+            return [(status, response_headers, text)] * len(messages)
+        answers = _batch_answers(text, messages)
+        if answers is None:  # a 2xx that is not a batch's answer: a receiver that does not know batches
+            _batches_refused(target.url)
+        return answers
+
+    def settle(message: OutboxMessage, status: int, response_headers, text: str, delivered: list[int]) -> None:
+        nonlocal answered, stop, gone
+        result.sent += 1
+        result.statuses.append(status)
+        if 200 <= status < 300:
+            answered = True
+            outcome = _outcome_of(text)
+            if outcome.get("outcome") == "refused":
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    state=OutboxState.REFUSED, delivered_at=timezone.now(), attempts=message.attempts + 1,
+                    last_status=status, next_attempt_at=None,
+                    last_error=f"{outcome.get('code', '')}: {outcome.get('message', '')}"[:500])
+                result.refused += 1
+            else:
+                delivered.append(message.pk)
+                result.delivered += 1
+            return
+        blocked.add((message.object_type, message.object_key))
+        if status == 410:
+            gone = gone or (message, text)
+            return
+        retry_after = webhooks.parse_retry_after(response_headers.get("Retry-After"))
+        delay = webhooks.next_delay(message.attempts + 1, retry_after)
+        error = (text or "")[:300] if status == 0 else f"HTTP {status}: {(text or '')[:280]}"
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=message.attempts + 1, last_status=status or None, last_error=error[:500],
+            state=OutboxState.PENDING if delay is not None else OutboxState.UNDELIVERABLE,
+            next_attempt_at=now + timedelta(seconds=delay) if delay is not None else None)
+        result.failed += 1
+        if status in (0, 429, 502, 503, 504):
+            stop = True  # the receiver is down or asks us to slow down: the rest waits for the next pass
+
     def flush() -> None:
-        """Send the wave; take its answers in order."""
-        nonlocal answered, stop, pool
+        """Send the wave (a batch, or one by one); take its answers in order."""
+        nonlocal pool, wave_bytes
         if not wave:
             return
-        if len(wave) == 1:
+        answers = send_batch(wave) if len(wave) > 1 and _batches_taken(target.url) else None
+        if answers is None and len(wave) == 1:
             answers = [send(wave[0])]
-        else:
-            if pool is None:
+        elif answers is None:
+            if pool is None and width > 1:
                 pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="sanxiang-docking-send")
-            answers = list(pool.map(send, wave))
-        gone = None
-        for message, (status, response_headers, text) in zip(wave, answers):
-            result.sent += 1
-            result.statuses.append(status)
-            if 200 <= status < 300:
-                answered = True
-                outcome = _outcome_of(text)
-                refused = outcome.get("outcome") == "refused"
-                OutboxMessage.objects.filter(pk=message.pk).update(
-                    state=OutboxState.REFUSED if refused else OutboxState.DELIVERED, delivered_at=timezone.now(),
-                    attempts=message.attempts + 1, last_status=status, next_attempt_at=None,
-                    last_error=(f"{outcome.get('code', '')}: {outcome.get('message', '')}" if refused else "")[:500])
-                result.refused += refused
-                result.delivered += not refused
-                continue
-            blocked.add((message.object_type, message.object_key))
-            if status == 410:
-                gone = gone or (message, text)
-                continue
-            retry_after = webhooks.parse_retry_after(response_headers.get("Retry-After"))
-            delay = webhooks.next_delay(message.attempts + 1, retry_after)
-            error = (text or "")[:300] if status == 0 else f"HTTP {status}: {(text or '')[:280]}"
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_status=status or None, last_error=error[:500],
-                state=OutboxState.PENDING if delay is not None else OutboxState.UNDELIVERABLE,
-                next_attempt_at=now + timedelta(seconds=delay) if delay is not None else None)
-            result.failed += 1
-            if status in (0, 429, 502, 503, 504):
-                stop = True  # the receiver is down or asks us to slow down: the rest waits for the next pass
+            answers = []
+            for start in range(0, len(wave), width):
+                chunk = wave[start:start + width]
+                answers.extend(pool.map(send, chunk) if len(chunk) > 1 else [send(chunk[0])])
+        delivered: list[int] = []
+        for message, (status, response_headers, text) in zip(wave, answers, strict=True):
+            settle(message, status, response_headers, text, delivered)
+        if delivered:
+            OutboxMessage.objects.filter(pk__in=delivered).update(
+                state=OutboxState.DELIVERED, delivered_at=timezone.now(), attempts=F("attempts") + 1,
+                last_status=200, next_attempt_at=None, last_error="")
         wave.clear()
+        wave_bytes = 0
         if gone is not None:
             _disable(target, *gone)
-            result.disabled = stop = True
+            result.disabled = True
+
+    def capacity() -> int:
+        if not result.sent:
+            return 1
+        return batch_size if _batches_taken(target.url) else width
 
     try:
         for message in _in_pages(pending):
             obj = (message.object_type, message.object_key)
-            if any((m.object_type, m.object_key) == obj for m in wave):
-                flush()  # its older version first
-                if stop:
+            if any((m.object_type, m.object_key) == obj for m in wave) or (
+                    wave and wave_bytes + len(message.body) > BATCH_BYTES):
+                flush()  # its older version first; a batch under its byte limit
+                if stop or gone:
                     break
             if obj in blocked:
                 continue
@@ -428,11 +510,12 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
                 result.more = True
                 break
             wave.append(message)
-            if len(wave) >= (width if result.sent else 1):
+            wave_bytes += len(message.body)
+            if len(wave) >= capacity():
                 flush()
-                if stop:
+                if stop or gone:
                     break
-        if not stop:
+        if not (stop or gone):
             flush()
     finally:
         if pool is not None:
@@ -450,6 +533,51 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
                  .update(next_attempt_at=now))
         result.more = result.more or woken > 0
     return result
+
+
+# A receiver that refused a batch (an older version) is sent messages one by
+# one for this long, then asked with a batch again (it may have been
+# upgraded meanwhile).
+BATCHES_REFUSED_FOR = 600.0
+_batches_refused_until: dict[str, float] = {}
+
+
+def _batches_refused(url: str) -> None:
+    _batches_refused_until[url] = time.monotonic() + BATCHES_REFUSED_FOR
+
+
+def _batches_taken(url: str) -> bool:
+    return time.monotonic() >= _batches_refused_until.get(url, 0.0)
+
+
+def _batch_body(source: str, messages: list[OutboxMessage]) -> tuple[str, bytes]:
+    """A batch's id and body: each message as it travels alone (its stored
+    body, byte for byte) with its own id. The batch's id is derived from
+    its messages' ids: the same batch sent again is recognisable too."""
+    items = ",".join('{"body":%s,"id":%s}' % (m.body, json.dumps(m.msg_id)) for m in messages)
+    body = '{"data":{"messages":[%s],"source":%s},"timestamp":%s,"type":"%s"}' % (
+        items, json.dumps(source, ensure_ascii=False), json.dumps(timezone.now().isoformat()), BATCH_TYPE)
+    return webhooks.message_id(BATCH_TYPE, *(m.msg_id for m in messages)), body.encode("utf-8")
+
+
+def _batch_answers(text: str, messages: list[OutboxMessage]) -> list[tuple[int, object, str]] | None:
+    """Each message's answer out of a batch's, by id (status and body as if
+    it had been answered alone); None when the answer is not a batch's."""
+    answer = _outcome_of(text)
+    results = answer.get("results") if answer.get("outcome") == "batch" else None
+    if not isinstance(results, list):
+        return None
+    by_id = {r.get("id"): r for r in results if isinstance(r, dict)}
+    answers = []
+    for message in messages:
+        one = by_id.get(message.msg_id)
+        if one is None:
+            answers.append((0, {}, "the batch's answer has no result for this message"))
+            continue
+        status = one.get("status") if isinstance(one.get("status"), int) else 0
+        answers.append((status, {}, json.dumps({k: v for k, v in one.items() if k not in ("id", "status")},
+                                              ensure_ascii=False)))
+    return answers
 
 
 def _outcome_of(text: str) -> dict:
@@ -503,27 +631,53 @@ def too_large() -> Answer:
     return _error(413, "too_large", f"消息体超过 {MAX_BODY_BYTES // 1024} KB。")
 
 
-def _parse(body: bytes) -> dict | Answer:
+def _load(body: bytes) -> dict | Answer:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return _error(400, "bad_json", "消息体不是 UTF-8 编码的 JSON。")
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         return _error(400, "bad_payload", "消息缺少 data 对象。")
+    return payload
+
+
+def _checked(payload: dict, *, where: str = "") -> Answer | None:
+    """The fields every message carries (``where``: "messages[3]." inside a
+    batch), or the answer naming the one that is wrong."""
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return _error(400, "bad_payload", f"{where}data 缺失或不是对象。")
     for name, kind in (("source", str), ("object_type", str), ("key", str), ("version", int)):
         value = data.get(name)
         if not isinstance(value, kind) or isinstance(value, bool) or value in ("", None):
-            return _error(400, "bad_payload", f"data.{name} 缺失或类型不正确。")
+            return _error(400, "bad_payload", f"{where}data.{name} 缺失或类型不正确。")
     if data["version"] < 1:
-        return _error(400, "bad_payload", "data.version 须为正整数。")
+        return _error(400, "bad_payload", f"{where}data.version 须为正整数。")
     if len(data["key"]) > 200 or len(data["object_type"]) > 64:
-        return _error(400, "bad_payload", "data.key 或 data.object_type 过长。")
+        return _error(400, "bad_payload", f"{where}data.key 或 data.object_type 过长。")
     if not isinstance(payload.get("type"), str) or not payload["type"]:
-        return _error(400, "bad_payload", "消息缺少 type。")
+        return _error(400, "bad_payload", f"消息缺少 {where}type。")
     if not isinstance(data.get("object"), dict):
-        return _error(400, "bad_payload", "data.object 缺失或不是对象。")
-    return payload
+        return _error(400, "bad_payload", f"{where}data.object 缺失或不是对象。")
+    return None
+
+
+def _batch_items(payload: dict) -> list | Answer:
+    """A batch's messages (docs/docking.md "Batches"): 1 to BATCH_MAX items
+    ``{"id": <the message's own webhook id>, "body": <the message>}``."""
+    items = payload["data"].get("messages")
+    if not isinstance(payload["data"].get("source"), str) or not payload["data"]["source"]:
+        return _error(400, "bad_payload", "data.source 缺失或类型不正确。")
+    if not isinstance(items, list) or not 1 <= len(items) <= BATCH_MAX:
+        return _error(400, "bad_payload", f"data.messages 须为 1 至 {BATCH_MAX} 条消息的数组。")
+    for n, item in enumerate(items):
+        msg_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(msg_id, str) or not msg_id or "." in msg_id or not msg_id.isascii() \
+                or not msg_id.isprintable() or len(msg_id) > webhooks.MAX_ID_LENGTH:
+            return _error(400, "bad_payload", f"data.messages[{n}].id 缺失或格式不正确（可打印 ASCII，不含句点，至多 255 个字符）。")
+        if not isinstance(item.get("body"), dict):
+            return _error(400, "bad_payload", f"data.messages[{n}].body 缺失或不是对象。")
+    return items
 
 
 def _valid_keys(instance: Instance, now) -> list[str]:
@@ -549,9 +703,13 @@ def receive_message(*, headers, body: bytes, now=None) -> Answer:
         parsed = webhooks.read_headers(headers)
     except webhooks.WebhookError as exc:
         return _error(400, exc.code, exc.message)
-    payload = _parse(body)
+    payload = _load(body)
     if isinstance(payload, Answer):
         return payload
+    batch = payload.get("type") == BATCH_TYPE
+    checked = _batch_items(payload) if batch else _checked(payload)
+    if isinstance(checked, Answer):
+        return checked
     data = payload["data"]
     instance = Instance.objects.filter(code=data["source"]).first()
     if instance is None:
@@ -564,6 +722,8 @@ def receive_message(*, headers, body: bytes, now=None) -> Answer:
         # Standard Webhooks: 410 tells the sender to stop (its route is
         # disabled and its administrator alerted) — only to a genuine sender.
         return _error(410, "instance_inactive", f"平台“{instance.code}”已停用对接，本平台不再接收其消息。")
+    if batch:
+        return _receive_batch(instance=instance, items=checked)
     if data["object_type"] == reconcile.OBJECT_TYPE:  # counts and hashes, not an object (reconcile.py)
         return reconcile.receive(instance=instance, msg_id=parsed.id, payload=payload)
     kind = object_type(data["object_type"])
@@ -581,36 +741,60 @@ def receive_message(*, headers, body: bytes, now=None) -> Answer:
         return Answer(200, {"outcome": previous.outcome, "duplicate": True, **previous.detail})
 
 
+def _lock(instance: Instance) -> None:
+    # One message (or batch) of a platform at a time, its row locked first:
+    # a sender's concurrent deliveries (a wave, deliver_due) then never wait
+    # for each other's locks in opposite orders (the audit chain's lock,
+    # taken while a record is applied, against the platform's row, updated
+    # at the end: PostgreSQL found such a deadlock). Reading, parsing and the
+    # signature check before this still run in parallel.
+    Instance.objects.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True).first()
+
+
+def _inbox_row(instance: Instance, msg_id: str, payload: dict, outcome: str, detail: dict) -> InboxMessage:
+    data = payload["data"]
+    return InboxMessage(instance=instance, msg_id=msg_id, object_type=data["object_type"], object_key=data["key"],
+                        version=data["version"], published_at=reconcile.published_at(payload.get("timestamp")),
+                        outcome=outcome, detail=detail)
+
+
+def _detail(applied: Applied) -> dict:
+    if applied.outcome == "refused":
+        return {"code": applied.code, "message": applied.message}
+    return {"local_id": applied.local_id}
+
+
+def _out_of_scope(instance: Instance, scope) -> Applied:
+    what = f"执法部门 {scope.agency_code}" if scope.agency_code else f"行政区划 {scope.region_code}"
+    return Applied("refused", "out_of_scope", f"平台“{instance.code}”无权报送{what}的数据。")
+
+
+def _audit_row(msg_id: str, payload: dict, applied_outcome: str, code: str = "") -> dict:
+    data = payload["data"]
+    return {"msg_id": msg_id, "type": payload["type"], "object_type": data["object_type"], "key": data["key"],
+            "version": data["version"], "outcome": applied_outcome, "code": code}
+
+
 def _receive(*, instance: Instance, msg_id: str, payload: dict, kind) -> Answer:
     data = payload["data"]
-    # One message of a platform at a time, its row locked first: a sender's
-    # concurrent deliveries (a wave, deliver_due) then never wait for each
-    # other's locks in opposite orders (the audit chain's lock, taken while a
-    # record is applied, against the platform's row, updated at the end:
-    # PostgreSQL found such a deadlock). Reading, parsing and the signature
-    # check before this still run in parallel.
-    Instance.objects.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True).first()
+    _lock(instance)
     previous = InboxMessage.objects.filter(instance=instance, msg_id=msg_id).first()
     if previous is not None:
         return Answer(200, {"outcome": previous.outcome, "duplicate": True, **previous.detail})
     held = (ReceivedObject.objects.select_for_update()
             .filter(instance=instance, object_type=data["object_type"], object_key=data["key"]).first())
-    inbox = dict(instance=instance, msg_id=msg_id, object_type=data["object_type"], object_key=data["key"],
-                 version=data["version"], published_at=reconcile.published_at(payload.get("timestamp")))
     if held is not None and held.version >= data["version"]:
         detail = {"held_version": held.version}
-        InboxMessage.objects.create(outcome="stale", detail=detail, **inbox)
+        _inbox_row(instance, msg_id, payload, "stale", detail).save()
         return Answer(200, {"outcome": "stale", **detail})
     scope = kind.scope(data["object"])
     if not predicates.may_speak_for(instance, agency_code=scope.agency_code, region_code=scope.region_code):
-        what = f"执法部门 {scope.agency_code}" if scope.agency_code else f"行政区划 {scope.region_code}"
-        applied = Applied("refused", "out_of_scope", f"平台“{instance.code}”无权报送{what}的数据。")
+        applied = _out_of_scope(instance, scope)
     else:
         applied = kind.apply(actor=f"instance:{instance.code}", instance=instance, data=data["object"],
                              event=payload["type"])
-    detail = {"code": applied.code, "message": applied.message} if applied.outcome == "refused" else {
-        "local_id": applied.local_id}
-    InboxMessage.objects.create(outcome=applied.outcome, detail=detail, **inbox)
+    detail = _detail(applied)
+    _inbox_row(instance, msg_id, payload, applied.outcome, detail).save()
     if applied.outcome == "applied":
         ReceivedObject.objects.update_or_create(
             instance=instance, object_type=data["object_type"], object_key=data["key"],
@@ -618,7 +802,138 @@ def _receive(*, instance: Instance, msg_id: str, payload: dict, kind) -> Answer:
                       **reconcile.received_fields(object_type_name=data["object_type"], obj=data["object"],
                                                   timestamp=payload.get("timestamp"))})
     Instance.objects.filter(pk=instance.pk).update(last_message_at=timezone.now())
-    append_audit(actor=f"instance:{instance.code}", action="docking.receive", obj=instance, payload={
-        "msg_id": msg_id, "type": payload["type"], "object_type": data["object_type"], "key": data["key"],
-        "version": data["version"], "outcome": applied.outcome, "code": applied.code})
+    append_audit(actor=f"instance:{instance.code}", action="docking.receive", obj=instance,
+                 payload=_audit_row(msg_id, payload, applied.outcome, applied.code))
     return Answer(200, {"outcome": applied.outcome, **detail})
+
+
+# --- batches (docs/docking.md "Batches") ----------------------------------------
+
+def _receive_batch(*, instance: Instance, items: list) -> Answer:
+    """A signed batch of messages (one request, one signature, one
+    transaction): each message is checked and applied as if it had come
+    alone — its own id recognised as a replay, its own version order and
+    scope — and answered in ``results``, in the batch's order. Messages of
+    one object type are applied together where the type can
+    (``apply_many``: a few statements for the lot instead of a few per
+    record). One audit entry records the batch, each message's outcome in
+    it."""
+    results: list[dict | None] = [None] * len(items)
+    accepted = []  # (n, msg_id, payload, kind)
+    ids_seen: set[str] = set()
+    for n, item in enumerate(items):
+        msg_id, payload, where = item["id"], item["body"], f"data.messages[{n}].body."
+        problem = _checked(payload, where=where)
+        if problem is None and msg_id in ids_seen:
+            problem = _error(400, "bad_payload", f"data.messages[{n}].id 在同一批次中重复。")
+        if problem is None and payload["data"]["source"] != instance.code:
+            problem = _error(400, "bad_payload", f"{where}data.source 须与批次的 data.source 相同。")
+        if problem is None and payload["data"]["object_type"] == reconcile.OBJECT_TYPE:
+            problem = _error(400, "bad_payload", f"{where}data.object_type：对账消息须单独发送，不能放在批次中。")
+        kind = object_type(payload["data"]["object_type"]) if problem is None else None
+        if problem is None and kind is None:
+            problem = _error(422, "unknown_object_type", f"不支持的对象类型“{payload['data']['object_type'][:64]}”。")
+        ids_seen.add(msg_id)
+        if problem is not None:
+            results[n] = {"id": msg_id, "status": problem.status, **problem.body}
+        else:
+            accepted.append((n, msg_id, payload, kind))
+    # An object twice in one batch (a sender never does it, a receiver copes):
+    # its later messages are taken in later rounds, each round after the last.
+    rounds: list[tuple[set, list]] = []
+    for entry in accepted:
+        obj = (entry[2]["data"]["object_type"], entry[2]["data"]["key"])
+        for objects, entries in rounds:
+            if obj not in objects:
+                objects.add(obj)
+                entries.append(entry)
+                break
+        else:
+            rounds.append(({obj}, [entry]))
+    audit_rows: list[dict] = []
+    with transaction.atomic():
+        _lock(instance)
+        check_scope = predicates.speaks_for(instance)
+        for _objects, entries in rounds:
+            for n, body in _receive_round(instance, entries, check_scope, audit_rows).items():
+                results[n] = body
+        if audit_rows:
+            Instance.objects.filter(pk=instance.pk).update(last_message_at=timezone.now())
+            append_audit(actor=f"instance:{instance.code}", action="docking.receive", obj=instance,
+                         payload={"batch": len(items), "messages": audit_rows})
+    return Answer(200, {"outcome": "batch", "results": results})
+
+
+def _receive_round(instance: Instance, entries: list, check_scope, audit_rows: list) -> dict[int, dict]:
+    """Messages of distinct objects of one batch: replays, stale versions,
+    scope, then each type's messages applied together."""
+    answers: dict[int, dict] = {}
+    previous = {m.msg_id: m for m in InboxMessage.objects.filter(instance=instance, msg_id__in=[e[1] for e in entries])}
+    objects = {(e[2]["data"]["object_type"], e[2]["data"]["key"]) for e in entries}
+    held = {(o.object_type, o.object_key): o for o in ReceivedObject.objects.select_for_update().filter(
+        instance=instance, object_type__in={t for t, _ in objects}, object_key__in={k for _, k in objects})}
+    inbox: list[InboxMessage] = []
+    applied_rows: list[tuple[dict, Applied]] = []
+
+    def settle(n: int, msg_id: str, payload: dict, applied: Applied) -> None:
+        detail = _detail(applied)
+        answers[n] = {"id": msg_id, "status": 200, "outcome": applied.outcome, **detail}
+        inbox.append(_inbox_row(instance, msg_id, payload, applied.outcome, detail))
+        audit_rows.append(_audit_row(msg_id, payload, applied.outcome, applied.code))
+        if applied.outcome == "applied":
+            applied_rows.append((payload, applied))
+
+    by_type: dict[str, list] = {}
+    for n, msg_id, payload, kind in entries:
+        before = previous.get(msg_id)
+        if before is not None:
+            answers[n] = {"id": msg_id, "status": 200, "outcome": before.outcome, "duplicate": True, **before.detail}
+            continue
+        data = payload["data"]
+        row = held.get((data["object_type"], data["key"]))
+        if row is not None and row.version >= data["version"]:
+            detail = {"held_version": row.version}
+            answers[n] = {"id": msg_id, "status": 200, "outcome": "stale", **detail}
+            inbox.append(_inbox_row(instance, msg_id, payload, "stale", detail))
+            continue
+        scope = kind.scope(data["object"])
+        if not check_scope(agency_code=scope.agency_code, region_code=scope.region_code):
+            settle(n, msg_id, payload, _out_of_scope(instance, scope))
+            continue
+        by_type.setdefault(kind.name, []).append((n, msg_id, payload, kind))
+    actor = f"instance:{instance.code}"
+    for group in by_type.values():
+        kind = group[0][3]
+        if kind.apply_many is not None:
+            outcomes = kind.apply_many(actor=actor, instance=instance,
+                                       items=[(p["data"]["object"], p["type"]) for _, _, p, _ in group])
+        else:
+            outcomes = [kind.apply(actor=actor, instance=instance, data=p["data"]["object"], event=p["type"])
+                        for _, _, p, _ in group]
+        for (n, msg_id, payload, _kind), applied in zip(group, outcomes, strict=True):
+            settle(n, msg_id, payload, applied)
+    InboxMessage.objects.bulk_create(inbox)
+    _hold_versions(instance, held, applied_rows)
+    return answers
+
+
+def _hold_versions(instance: Instance, held: dict, applied_rows: list[tuple[dict, Applied]]) -> None:
+    """The newest version held of each object applied (ReceivedObject):
+    updated where one was held, created where not."""
+    changed, new = [], []
+    for payload, applied in applied_rows:
+        data = payload["data"]
+        fields = {"version": data["version"], "local_id": applied.local_id,
+                  **reconcile.received_fields(object_type_name=data["object_type"], obj=data["object"],
+                                              timestamp=payload.get("timestamp"))}
+        row = held.get((data["object_type"], data["key"]))
+        if row is None:
+            new.append(ReceivedObject(instance=instance, object_type=data["object_type"], object_key=data["key"], **fields))
+        else:
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = timezone.now()
+            changed.append(row)
+    ReceivedObject.objects.bulk_create(new)
+    ReceivedObject.objects.bulk_update(changed, ["version", "local_id", "agency_code", "source_day", "received_at",
+                                                 "updated_at"])

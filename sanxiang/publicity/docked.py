@@ -43,21 +43,32 @@ def travelling_form(decision: Decision) -> dict | None:
     """The public copy of a published or withdrawn decision as it travels
     (docs/schemas/docking/decision.v1.schema.json); None when the decision
     has no public copy (never published)."""
-    public = PublicDecision.objects.filter(decision=decision).first()
-    if public is None:
-        return None
-    form = {
-        "schema": SCHEMA, "agency": decision.agency.credit_code, "external_id": decision.external_id,
-        "kind": decision.kind, "status": "withdrawn" if decision.status == DecisionStatus.WITHDRAWN else "published",
-        "source_version": public.version, "record": dict(public.data),
-        "published_at": public.published_at.isoformat(),
-        "publicity_end": public.publicity_end.isoformat() if public.publicity_end else None,
-    }
-    notice = getattr(decision, "withdrawal", None) if form["status"] == "withdrawn" else None
-    if notice is not None:
-        form["withdrawal"] = {"ground": notice.ground, "reason": notice.reason,
-                              "changed_on": (decision.withdrawal_changed_on or clock.local_date(notice.withdrawn_at)).isoformat()}
-    return form
+    return travelling_forms([decision])[0]
+
+
+def travelling_forms(decisions: list[Decision]) -> list[dict | None]:
+    """``travelling_form`` of many decisions (a batch published at once), in
+    order: their public copies read in one query."""
+    publics = {p.decision_id: p for p in PublicDecision.objects.filter(decision__in=[d.pk for d in decisions])}
+    forms = []
+    for decision in decisions:
+        public = publics.get(decision.pk)
+        if public is None:
+            forms.append(None)
+            continue
+        form = {
+            "schema": SCHEMA, "agency": decision.agency.credit_code, "external_id": decision.external_id,
+            "kind": decision.kind, "status": "withdrawn" if decision.status == DecisionStatus.WITHDRAWN else "published",
+            "source_version": public.version, "record": dict(public.data),
+            "published_at": public.published_at.isoformat(),
+            "publicity_end": public.publicity_end.isoformat() if public.publicity_end else None,
+        }
+        notice = getattr(decision, "withdrawal", None) if form["status"] == "withdrawn" else None
+        if notice is not None:
+            form["withdrawal"] = {"ground": notice.ground, "reason": notice.reason,
+                                  "changed_on": (decision.withdrawal_changed_on or clock.local_date(notice.withdrawn_at)).isoformat()}
+        forms.append(form)
+    return forms
 
 
 @dataclass(frozen=True)
@@ -76,33 +87,48 @@ def receive_public_copy(*, actor: str, agency, form: dict, source_name: str) -> 
     """Store, publish, correct or withdraw the decision a lower platform
     sent (``form``: travelling_form there). Called inside the receiving
     transaction; every refusal names the field."""
-    record = form.get("record")
-    external_id = form.get("external_id")
-    if not isinstance(record, dict) or not isinstance(external_id, str) or not external_id:
-        return _refused("invalid", "record / external_id：缺少决定的公开内容或外部编号。")
-    raw = {**record, "external_id": external_id, "kind": form.get("kind") or record.get("kind")}
-    if form.get("status") == "withdrawn":
-        return _withdraw(actor=actor, agency=agency, external_id=external_id, form=form)
-    validated, errors = intake.validate_record(raw, index=0, public_copy=True)
-    if errors:
-        return _refused("invalid", "；".join(f"{e.field}：{e.message}" for e in errors[:10]))
-    reason = f"由下级平台“{source_name}”报送"
-    [result] = services.receive_records(actor=actor, agency=agency, records=[validated], source=SOURCE,
-                                        reason=reason)
-    if result.outcome == services.REJECTED or result.decision_id is None:
-        message = "；".join(e.get("message", "") for e in result.errors) or "该记录未能保存。"
-        return _refused(result.errors[0].get("code", "rejected") if result.errors else "rejected", message)
-    decision = Decision.objects.get(pk=result.decision_id)
-    if decision.status == DecisionStatus.PENDING:
-        try:
-            services.publish_decision(actor=actor, decision=decision, confirmed=True)
-        except (ValidationError, PermissionDenied) as exc:
-            return _refused("not_published", message_naming_fields(exc))
-    # The portal names the platform the record came from (PublicDecision.
-    # received_from: on the row the pages and search read, no join).
-    PublicDecision.objects.filter(decision=decision).exclude(received_from=source_name[:255]).update(
-        received_from=source_name[:255])
-    return Received("applied", decision_id=decision.pk)
+    [received] = receive_public_copies(actor=actor, agency=agency, forms=[form], source_name=source_name)
+    return received
+
+
+def receive_public_copies(*, actor: str, agency, forms: list[dict], source_name: str) -> list[Received]:
+    """``receive_public_copy`` for many decisions of one agency (a batch of
+    docking messages), one Received per form in order: the publications and
+    corrections stored and published together (services.receive_records with
+    ``publish``: a few statements for the lot), withdrawals one by one."""
+    received: list[Received | None] = [None] * len(forms)
+    records, where = [], []
+    for n, form in enumerate(forms):
+        record = form.get("record")
+        external_id = form.get("external_id")
+        if not isinstance(record, dict) or not isinstance(external_id, str) or not external_id:
+            received[n] = _refused("invalid", "record / external_id：缺少决定的公开内容或外部编号。")
+            continue
+        if form.get("status") == "withdrawn":
+            received[n] = _withdraw(actor=actor, agency=agency, external_id=external_id, form=form)
+            continue
+        raw = {**record, "external_id": external_id, "kind": form.get("kind") or record.get("kind")}
+        validated, errors = intake.validate_record(raw, index=n, public_copy=True)
+        if errors:
+            received[n] = _refused("invalid", "；".join(f"{e.field}：{e.message}" for e in errors[:10]))
+            continue
+        records.append(validated)
+        where.append(n)
+    if records:
+        results = services.receive_records(actor=actor, agency=agency, records=records, source=SOURCE,
+                                           reason=f"由下级平台“{source_name}”报送", publish=True)
+        for n, result in zip(where, results, strict=True):
+            if result.outcome == services.REJECTED or result.decision_id is None:
+                message = "；".join(e.get("message", "") for e in result.errors) or "该记录未能保存。"
+                received[n] = _refused(result.errors[0].get("code", "rejected") if result.errors else "rejected",
+                                       message)
+            else:
+                received[n] = Received("applied", decision_id=result.decision_id)
+        # The portal names the platform the record came from (PublicDecision.
+        # received_from: on the row the pages and search read, no join).
+        PublicDecision.objects.filter(decision_id__in=[r.decision_id for r in received if r and r.decision_id]) \
+            .exclude(received_from=source_name[:255]).update(received_from=source_name[:255])
+    return received
 
 
 def _withdraw(*, actor: str, agency, external_id: str, form: dict) -> Received:

@@ -48,7 +48,6 @@ from .models import (
     PublicDecision, PublicitySettings, PublicVersion, WithdrawalGround, WithdrawalNotice,
 )
 from sanxiang.core import clock
-from sanxiang.core.predicates import is_console
 
 # Categories after which credit repair may not end publicity early.
 NO_EARLY_END = predicates.NO_EARLY_END
@@ -295,16 +294,19 @@ def number_holders(*, agency, numbers):
 
 @transaction.atomic
 def receive_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "",
-                    case=None) -> list[ReceiveResult]:
+                    case=None, publish: bool = False) -> list[ReceiveResult]:
     """Check every record's 文号 against the agency's namespace
     (``_check_numbers``), then store the others (``_store_records``).
     ``case``: the platform case a record is derived from (case_sync.py);
-    the stored record is linked to it."""
+    the stored record is linked to it. ``publish``: what is pending is
+    published at once by ``actor``, as if the agency published
+    automatically (a public copy a lower platform sent: public at its
+    source already; docked.receive_public_copies)."""
     checked = _check_numbers(agency=agency, records=records, case_id=case.pk if case is not None else None)
     kept = [rec for rec in checked if not isinstance(rec, ReceiveResult)]
     stored = iter(_store_records(actor=actor, agency=agency, records=kept, source=source, reason=reason,
                                  refused=[r for r in checked if isinstance(r, ReceiveResult)],
-                                 case=case))
+                                 case=case, publish=publish))
     results = [rec if isinstance(rec, ReceiveResult) else next(stored) for rec in checked]
     if case is not None:
         ids = [r.decision_id for r in results if r.decision_id]
@@ -313,7 +315,7 @@ def receive_records(*, actor, agency: Agency, records: list[dict], source: str, 
 
 
 def _store_records(*, actor, agency: Agency, records: list[dict], source: str, reason: str = "",
-                   refused: list[ReceiveResult], case=None) -> list[ReceiveResult]:
+                   refused: list[ReceiveResult], case=None, publish: bool = False) -> list[ReceiveResult]:
     """Store validated records (see intake.validate_record) for one agency;
     one result per record, in input order.
 
@@ -334,7 +336,7 @@ def _store_records(*, actor, agency: Agency, records: list[dict], source: str, r
     try:
         with transaction.atomic():
             results = _receive_all(actor=actor, agency=agency, records=records, source=source, reason=reason,
-                                   entries=entries)
+                                   entries=entries, publish=publish)
     except STORAGE_ERRORS:
         log.warning("publicity: a batch of %d records was refused; storing record by record", len(records), exc_info=True)
         results, entries = [], []
@@ -343,7 +345,7 @@ def _store_records(*, actor, agency: Agency, records: list[dict], source: str, r
                 with transaction.atomic():
                     mine: list[PendingEntry] = []
                     results.extend(_receive_all(actor=actor, agency=agency, records=[rec], source=source, reason=reason,
-                                                entries=mine))
+                                                entries=mine, publish=publish))
                 entries.extend(mine)
             except STORAGE_ERRORS as exc:
                 log.warning("publicity: record %r refused by the database: %r", rec.get("external_id"), exc)
@@ -368,7 +370,8 @@ def _store_records(*, actor, agency: Agency, records: list[dict], source: str, r
     return results
 
 
-def _receive_all(*, actor, agency, records, source, reason, entries: list[PendingEntry]) -> list[ReceiveResult]:
+def _receive_all(*, actor, agency, records, source, reason, entries: list[PendingEntry],
+                 publish: bool = False) -> list[ReceiveResult]:
     # A key repeated inside one batch is applied in order: pass after pass.
     ordered: list[ReceiveResult | None] = [None] * len(records)
     pending = list(enumerate(records))
@@ -378,7 +381,7 @@ def _receive_all(*, actor, agency, records, source, reason, entries: list[Pendin
             (later if item[1]["external_id"] in seen else this_pass).append(item)
             seen.add(item[1]["external_id"])
         results = _receive_pass(actor=actor, agency=agency, records=[rec for _, rec in this_pass], source=source,
-                                reason=reason, entries=entries)
+                                reason=reason, entries=entries, publish=publish)
         for (i, _), r in zip(this_pass, results):
             ordered[i] = r
         pending = later
@@ -426,7 +429,8 @@ def _insert_rows(model, field_names, rows) -> None:
         cursor.executemany(sql, [[a(v) if a else v for a, v in zip(adapters, row)] for row in rows])
 
 
-def _receive_pass(*, actor, agency, records, source, reason, entries: list[PendingEntry]) -> list[ReceiveResult]:
+def _receive_pass(*, actor, agency, records, source, reason, entries: list[PendingEntry],
+                  publish: bool = False) -> list[ReceiveResult]:
     actor_name = getattr(actor, "username", None) or str(actor)
     existing = {d.external_id: d for d in Decision.objects.filter(agency=agency, external_id__in=[r["external_id"] for r in records])}
     new, changed, session = [], [], {}
@@ -467,7 +471,8 @@ def _receive_pass(*, actor, agency, records, source, reason, entries: list[Pendi
         for n, d in enumerate(decisions) if n not in unchanged
     ])
     new_ids = {id(d) for d in new}
-    auto = _agency_settings(agency).auto_publish
+    auto = publish or _agency_settings(agency).auto_publish
+    auto_actor = actor_name if publish else "system:auto-check"
     to_publish, published = [], set()
     for n, d in enumerate(decisions):
         if n in unchanged:
@@ -476,7 +481,7 @@ def _receive_pass(*, actor, agency, records, source, reason, entries: list[Pendi
             to_publish.append((d, actor_name, d.data.get("correction_reason") or reason or "执法决定信息更正"))
             published.add(n)
         elif auto and d.status == DecisionStatus.PENDING:
-            to_publish.append((d, "system:auto-check", ""))
+            to_publish.append((d, auto_actor, ""))
             published.add(n)
     entries.extend(_publish_many(to_publish)[1])
     results = []

@@ -50,6 +50,7 @@ def linked(world, settings, tmp_path, monkeypatch):
     # One database plays both platforms: what the province applies is not
     # forwarded upward again from the county's outbox.
     monkeypatch.setattr(services, "enqueue_change", lambda **kwargs: None)
+    monkeypatch.setattr(services, "enqueue_changes", lambda **kwargs: 0)
     services.configure_upstream(actor="test", url=f"http://province.example{URL}", instance_code="zhengding")
     return services.register_instance(actor="test", code="zhengding", name="正定县行政执法公示平台",
                                       public_key=keys.public_key(), regions=["130123"])
