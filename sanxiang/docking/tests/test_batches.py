@@ -12,6 +12,7 @@ batches, are test_two_instances.py and the docking bench."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -223,3 +224,18 @@ def test_a_batch_stays_under_its_byte_limit(world, linked, monkeypatch):
     assert result.delivered == 6
     sizes = [count for _id, count in linked.requests]
     assert sizes[0] == 1 and sum(sizes) == 6 and len(sizes) > 2
+
+
+def test_the_batch_sent_follows_its_documented_schema(world, linked):
+    import jsonschema
+    from referencing import Registry, Resource
+
+    schemas = Path(__file__).resolve().parents[3] / "docs" / "schemas" / "docking"
+    message, batch = (json.loads((schemas / name).read_text(encoding="utf-8"))
+                      for name in ("message.v1.schema.json", "batch.v1.schema.json"))
+    registry = Registry().with_resource(message["$id"], Resource.from_contents(message))
+    msg_id, body = services._batch_body("zhengding", [officer(world, 30), officer(world, 31)])
+    jsonschema.validate(json.loads(body), batch, registry=registry)
+    assert msg_id == webhooks.message_id("batch", *(m.msg_id for m in OutboxMessage.objects.order_by("pk")))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**json.loads(body), "data": {"source": "zhengding", "messages": []}}, batch, registry=registry)
