@@ -135,7 +135,8 @@ def publish_summary(*, actor, region: Region, year: int, text: str) -> RegionalS
         rows = annual_status.region_status(region=region, year=year, today=today)
         total = annual.for_region(region, year=year, today=today)
         snapshot = {"statuses": [r.as_json() for r in rows], "figures": annual.as_json(total)}
-        summary = RegionalSummary.objects.create(region=region, year=year, text=text, snapshot=snapshot,
+        summary = RegionalSummary.objects.create(region=region, year=year, text=annual_status.public_text(text),
+                                                 snapshot=snapshot,
                                                  published_at=clock.now(), published_by=actor)
         append_audit(actor=actor, action="statistics.annual_summary_publish", obj=summary,
                      payload={"region": region.code, "year": year})

@@ -16,6 +16,7 @@ from sanxiang.core.models import Role
 from sanxiang.core.todo import TodoItem
 from sanxiang.core.vocabulary import PUBLICITY_MANAGERS
 from sanxiang.core.models import Agency, AgencyKind, Region
+from sanxiang.publicity.redaction import redact_text
 from sanxiang.rules.loader import get_rule
 
 from . import annual, annual_rules
@@ -71,16 +72,30 @@ def region_status(*, region: Region, year: int, today: date) -> list[AgencyStatu
     return [status_of(a, reports.get(a.pk), year=year, today=today) for a in agencies]
 
 
+def public_text(text: str) -> str:
+    """Free text people wrote for the public (情况说明, a manual figure's
+    note, a legal office's 通报) as it is published: through the redactor
+    like every public text (an ID number or a phone written into it is not
+    shown)."""
+    return redact_text(text, address_mode="residence").text if text else text
+
+
 def snapshot(computed: annual.AnnualFigures, report: AnnualReport) -> dict:
     """What a publication freezes: the computed figures with each row's
-    rule and sources, the manual figures with their notes, the explanation."""
+    rule and sources, the manual figures with their notes, the explanation
+    (the free text redacted: public_text)."""
     template = computed.template
+    manual = []
+    for m in template.manual:
+        entry = dict(report.manual.get(m.key) or {"value": "", "note": ""})
+        if isinstance(entry.get("note"), str):
+            entry["note"] = public_text(entry["note"])
+        manual.append({"key": m.key, "label": m.label, **entry})
     return {
         "figures": annual.as_json(computed),
         "rows": [{"key": r.key, "label": r.label, "rule": r.rule, "sources": list(r.sources)} for r in template.rows],
-        "manual": [{"key": m.key, "label": m.label, **(report.manual.get(m.key) or {"value": "", "note": ""})}
-                   for m in template.manual],
-        "explanation": report.explanation,
+        "manual": manual,
+        "explanation": public_text(report.explanation),
         "computed_on": clock.today().isoformat(),
     }
 

@@ -69,14 +69,21 @@ def publish_here(head, agency, *, explanation=EXPLANATION) -> AnnualReport:
     return annual_services.publish(actor=head, report=report)
 
 
-def report_form(agency, *, explanation=EXPLANATION, note="据财务台账", published_at="2026-11-20T10:00:00+08:00") -> dict:
+def report_form(agency, *, explanation=EXPLANATION, note="据财务台账", published_at="2026-11-20T10:00:00+08:00",
+                unredacted=False) -> dict:
     """What a county publishing its report sends: the snapshot made by the
-    real annual_status.snapshot over the real figures."""
+    real annual_status.snapshot over the real figures (its free text
+    redacted there). ``unredacted``: a sender that did not redact (an older
+    or a foreign platform) — the typed text as it is."""
     computed = annual.for_agencies([agency], year=YEAR, today=date(YEAR, 12, 1))[agency.pk]
     draft = AnnualReport(agency=agency, year=YEAR, explanation=explanation,
                          manual={"levy.count": {"value": "3", "note": note}})
+    snapshot = annual_status.snapshot(computed, draft)
+    if unredacted:
+        snapshot["explanation"] = explanation
+        snapshot["manual"] = [{**m, "note": note} if m["key"] == "levy.count" else m for m in snapshot["manual"]]
     return {"schema": "annual_report/1", "agency": agency.credit_code, "year": YEAR, "published_at": published_at,
-            "explanation": explanation, "snapshot": annual_status.snapshot(computed, draft)}
+            "explanation": snapshot["explanation"], "snapshot": snapshot}
 
 
 def send(key, form: dict, *, version: int = 1, source: str = "zhengding") -> dict:
@@ -221,7 +228,7 @@ def test_a_report_held_from_one_platform_is_not_replaced_by_another_platforms(wo
 def test_received_free_text_is_redacted_before_it_is_public(world, county):
     _, key = county
     answer = send(key, report_form(world.amr_zhengding, explanation="如有疑问请联系13912345678。",
-                                   note="经办人手机13912345678"))
+                                   note="经办人手机13912345678", unredacted=True))
     assert answer["outcome"] == "applied", answer
     report = AnnualReport.objects.get()
     page = public_page(world.amr_zhengding)

@@ -146,3 +146,23 @@ def test_the_report_is_on_the_to_do_lists_until_published_and_late_ones_for_the_
     assert "statistics.annual_report" not in [i.kind for i in todo_for(user=w.head_a, today=date(2027, 1, 10))]
     [late] = [i for i in todo_for(user=w.u_legal_sjz, today=date(2027, 2, 1)) if i.kind == "statistics.annual_late"]
     assert "1个部门" in late.title
+
+
+def test_the_published_report_and_summary_show_no_id_number_or_phone_written_into_their_text(heads):
+    """Every public text goes through the redactor: the 情况说明, a manual
+    figure's note and the legal office's 通报 are published redacted (the
+    draft keeps what its writers typed)."""
+    w = heads
+    typed = "投诉人张三（身份证号11010519491231002X，电话13812345678）反映的问题已处理。"
+    report = annual_services.save_draft(actor=w.head_a, agency=w.amr_changan, year=2026, explanation=typed,
+                                        manual={"litigation.lost": {"value": "0", "note": "联系13812345678核实"}})
+    report = annual_services.publish(actor=w.head_a, report=report)
+    published = str(report.snapshot)
+    assert "11010519491231002X" not in published and "13812345678" not in published
+    assert "反映的问题已处理" in report.snapshot["explanation"]
+    summary = annual_services.publish_summary(actor=w.u_legal_sjz, region=w.sjz, year=2026, text=typed)
+    assert "11010519491231002X" not in summary.text and "13812345678" not in summary.text
+    from django.test import Client
+
+    page = Client().get(f"/statistics/annual/public/agencies/{w.amr_changan.pk}/2026/")
+    assert page.status_code == 200 and "11010519491231002X" not in page.content.decode()
