@@ -20,7 +20,7 @@ from sanxiang.core.models import Agency
 from sanxiang.statistics import docked
 
 from . import services
-from .registry import Applied, ObjectType, Scope
+from .registry import Applied, ObjectType, agency_scope, unknown_agency
 
 OBJECT_TYPE = "annual_report"
 SCHEMA_VERSION = 1
@@ -38,15 +38,13 @@ def on_report_published(report) -> None:
         services.enqueue_change(event_type=EVENT, object_type_name=OBJECT_TYPE, key=docked.key_of(form), data=form)
 
 
-def scope(data: dict) -> Scope:
-    return Scope(agency_code=str(data.get("agency") or "").strip().upper())
+scope = agency_scope
 
 
 def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
     agency = Agency.objects.filter(credit_code=scope(data).agency_code).first()
     if agency is None:
-        return Applied("refused", "unknown_agency",
-                       f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
+        return unknown_agency(data)
     received = docked.receive_published_report(actor=actor, agency=agency, form=data, source_name=instance.name)
     if received.outcome != "applied":
         return Applied("refused", received.code, received.message)

@@ -17,7 +17,7 @@ from sanxiang.catalog import docked
 from sanxiang.core.models import Agency
 
 from . import services
-from .registry import Applied, ObjectType, Scope
+from .registry import Applied, ObjectType, agency_scope, unknown_agency
 
 OBJECT_TYPE = "catalogue_version"
 SCHEMA_VERSION = 1
@@ -35,15 +35,13 @@ def on_version_accepted(version) -> None:
         services.enqueue_change(event_type=EVENT, object_type_name=OBJECT_TYPE, key=docked.key_of(form), data=form)
 
 
-def scope(data: dict) -> Scope:
-    return Scope(agency_code=str(data.get("agency") or "").strip().upper())
+scope = agency_scope
 
 
 def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
     agency = Agency.objects.filter(credit_code=scope(data).agency_code).first()
     if agency is None:
-        return Applied("refused", "unknown_agency",
-                       f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
+        return unknown_agency(data)
     received = docked.receive_accepted_version(actor=actor, agency=agency, form=data, source_name=instance.name)
     if received.outcome != "applied":
         return Applied("refused", received.code, received.message)

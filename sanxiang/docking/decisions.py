@@ -15,7 +15,7 @@ from sanxiang.core.models import Agency
 from sanxiang.publicity import docked
 
 from . import services
-from .registry import Applied, ObjectType, Scope
+from .registry import Applied, ObjectType, agency_scope, unknown_agency
 
 OBJECT_TYPE = "decision"
 SCHEMA_VERSION = 1
@@ -38,8 +38,7 @@ def on_public_changed(decisions: list, event: str) -> None:
         (key_of(form["agency"], form["external_id"]), form) for form in docked.travelling_forms(decisions) if form])
 
 
-def scope(data: dict) -> Scope:
-    return Scope(agency_code=str(data.get("agency") or "").strip().upper())
+scope = agency_scope
 
 
 def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
@@ -58,8 +57,7 @@ def apply_many(*, actor: str, instance, items: list[tuple[dict, str]]) -> list[A
     for n, (data, _event) in enumerate(items):
         code = scope(data).agency_code
         if code not in agencies:
-            applied[n] = Applied("refused", "unknown_agency",
-                                 f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
+            applied[n] = unknown_agency(data)
         else:
             by_agency.setdefault(code, []).append(n)
     for code, where in by_agency.items():

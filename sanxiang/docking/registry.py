@@ -57,3 +57,16 @@ def register_object_type(object_type: ObjectType) -> ObjectType:
 
 def object_type(name: str) -> ObjectType | None:
     return OBJECT_TYPES.get(name)
+
+
+# --- objects that belong to an agency (decisions, catalogue versions, annual
+# reports): scoped by its 统一社会信用代码, refused where this platform has
+# no such agency.
+
+def agency_scope(data: dict) -> Scope:
+    return Scope(agency_code=str(data.get("agency") or "").strip().upper())
+
+
+def unknown_agency(data: dict) -> Applied:
+    return Applied("refused", "unknown_agency",
+                   f"agency：本平台未登记统一社会信用代码为 {str(data.get('agency'))[:32]} 的执法部门。")
