@@ -239,3 +239,16 @@ def test_the_batch_sent_follows_its_documented_schema(world, linked):
     assert msg_id == webhooks.message_id("batch", *(m.msg_id for m in OutboxMessage.objects.order_by("pk")))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**json.loads(body), "data": {"source": "zhengding", "messages": []}}, batch, registry=registry)
+
+
+def test_the_legal_office_sees_on_the_staff_page_which_platform_reported_a_received_decision(world, linked, no_totp):
+    from sanxiang.conftest import client_for
+
+    decision_message(world, "ZD-S1", 720)
+    services.deliver_due()
+    copy = Decision.objects.get(external_id="ZD-S1-P")
+    page = client_for(world.u_legal_sjz).get(f"/workbench/publicity/{copy.pk}/")
+    assert page.status_code == 200
+    assert '<dd class="source">由下级平台“正定县行政执法公示平台”报送</dd>' in page.content.decode()
+    local = Decision.objects.get(external_id="ZD-S1")
+    assert 'class="source"' not in client_for(world.u_legal_sjz).get(f"/workbench/publicity/{local.pk}/").content.decode()
