@@ -369,7 +369,8 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
     (``more``: the caller runs another pass).
 
     The first message of a pass goes alone (a receiver that is down or asks
-    to slow down is asked once). Then messages of distinct objects go in
+    to slow down is asked once), unless the receiver answered within the
+    last ANSWERED_LATELY seconds. Then messages of distinct objects go in
     **batches** of up to ``batch`` (BATCH_MAX) messages, one signed request
     each, every message answered on its own in the batch's answer (docs/
     docking.md "Batches"). A receiver that does not take batches (an older
@@ -434,6 +435,7 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
         result.statuses.append(status)
         if 200 <= status < 300:
             answered = True
+            _answered_at[target.url] = time.monotonic()
             outcome = _outcome_of(text)
             if outcome.get("outcome") == "refused":
                 OutboxMessage.objects.filter(pk=message.pk).update(
@@ -459,6 +461,7 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
         result.failed += 1
         if status in (0, 429, 502, 503, 504):
             stop = True  # the receiver is down or asks us to slow down: the rest waits for the next pass
+            _answered_at.pop(target.url, None)
 
     def flush() -> None:
         """Send the wave (a batch, or one by one); take its answers in order."""
@@ -489,7 +492,7 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
             result.disabled = True
 
     def capacity() -> int:
-        if not result.sent:
+        if not result.sent and not _answered_lately(target.url):
             return 1
         return batch_size if _batches_taken(target.url) else width
 
@@ -533,6 +536,17 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
                  .update(next_attempt_at=now))
         result.more = result.more or woken > 0
     return result
+
+
+# The first message of a pass goes alone unless the receiver answered 2xx
+# within this many seconds (and nothing since said it was down): under a
+# steady flow, passes follow each other and every message goes in batches.
+ANSWERED_LATELY = 30.0
+_answered_at: dict[str, float] = {}
+
+
+def _answered_lately(url: str) -> bool:
+    return time.monotonic() - _answered_at.get(url, float("-inf")) < ANSWERED_LATELY
 
 
 # A receiver that refused a batch (an older version) is sent messages one by

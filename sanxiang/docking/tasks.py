@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,7 @@ from sanxiang.core import jobs, queue
 from sanxiang.core.models import ScheduledJob
 
 from . import reconcile, services
+from .models import OutboxMessage, OutboxState
 
 JOB = "docking.deliver"
 # A retry due later than this is left to the scheduled job's interval.
@@ -39,6 +41,12 @@ LONGEST_WAKE_UP = 600
 # job's lock and the queue's worker are not held forever under constant
 # load).
 MAX_PASSES = 200
+# After a pass that delivered, the holder looks for newly due messages every
+# LINGER_STEP seconds for up to LINGER_SECONDS before it ends (a flow of
+# changes is sent pass after pass without waiting for the queue's worker to
+# pick up the next task: up to a second at its idle polling).
+LINGER_SECONDS = 1.0
+LINGER_STEP = 0.05
 
 _state = threading.Lock()
 _running = False  # this process holds the lock and is passing
@@ -53,9 +61,24 @@ def _take_wanted() -> bool:
     return wanted
 
 
+def _more_comes_due(seconds: float) -> bool:
+    """Wait up to ``seconds`` for a message to come due (written by a
+    commit meanwhile) or a pass to be asked for."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(LINGER_STEP)
+        if _take_wanted() or OutboxMessage.objects.filter(
+                state=OutboxState.PENDING, next_attempt_at__lte=timezone.now()).exists():
+            return True
+    return False
+
+
 def deliver_outbox_job() -> int:
-    """Passes while anything is due or was asked for meanwhile; then wake up
-    for what comes due next."""
+    """Passes while anything is due or was asked for meanwhile; after a
+    pass that sent something, for up to LINGER_SECONDS more while messages
+    keep coming (under a steady flow the next pass starts as soon as the
+    next message commits, not when the queue's worker next looks for
+    tasks); then wake up for what comes due next."""
     global _running
     with _state:
         _running = True
@@ -66,7 +89,9 @@ def deliver_outbox_job() -> int:
             result = services.deliver_due()
             sent += result.sent
             passes += 1
-            if result.disabled or not (result.more or _take_wanted()):
+            if result.disabled:
+                break
+            if not (result.more or _take_wanted() or (result.delivered and _more_comes_due(LINGER_SECONDS))):
                 break
             if passes >= MAX_PASSES:
                 deliver_outbox.schedule(delay=0)

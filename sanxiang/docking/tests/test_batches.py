@@ -12,11 +12,13 @@ batches, are test_two_instances.py and the docking bench."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
+from django.utils import timezone
 
 from sanxiang.core.chainformat import canonical_json
 from sanxiang.core.models import AuditEntry, Officer
@@ -53,6 +55,7 @@ def linked(world, settings, tmp_path, monkeypatch):
     settings.DOCKING_ED25519_KEY_FILE = str(tmp_path / "county.pem")
     endpoint = Endpoint()
     monkeypatch.setattr(services, "_post", endpoint)
+    monkeypatch.setattr(services, "_answered_at", {})  # no earlier test's answer counts
     # One database plays both platforms: what the province applies is not
     # forwarded upward again from the county's outbox.
     monkeypatch.setattr(services, "enqueue_change", lambda **kwargs: None)
@@ -104,6 +107,31 @@ def test_after_one_message_alone_the_rest_go_in_one_batch_each_applied_once(worl
     assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
     batch_entry = AuditEntry.objects.filter(action="docking.receive").latest("seq")
     assert [m["outcome"] for m in json.loads(batch_entry.payload)["messages"]] == ["applied"] * 5
+    # The next pass, the receiver having answered a moment ago: no message alone.
+    for n in range(6, 10):
+        officer(world, n)
+    services.deliver_due()
+    assert [count for _id, count in linked.requests][2:] == [4]
+
+
+def test_after_the_receiver_was_down_the_next_pass_asks_with_one_message_first(world, linked, monkeypatch):
+    real = linked.__call__
+    down = [True]
+
+    def maybe_down(url, body, headers):
+        if down[0]:
+            linked.requests.append((headers["webhook-id"], 0))
+            return 0, {}, "ConnectionRefusedError: [Errno 111] Connection refused"
+        return real(url, body, headers)
+
+    monkeypatch.setattr(services, "_post", maybe_down)
+    services._answered_at[services.upstream().url] = __import__("time").monotonic()  # it answered a moment ago
+    for n in range(40, 44):
+        officer(world, n)
+    assert services.deliver_due().failed == 4  # one batch, refused: all four wait
+    down[0] = False
+    assert services.deliver_due(now=timezone.now() + timedelta(seconds=6)).delivered == 4
+    assert [count for _id, count in linked.requests] == [0, 1, 3]  # the batch; then one alone, then the rest
 
 
 def test_decisions_in_a_batch_are_published_at_once_naming_their_source_redacted(world, linked):
