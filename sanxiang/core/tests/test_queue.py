@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
