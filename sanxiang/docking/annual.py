@@ -16,39 +16,18 @@ platform above published itself is never overwritten (``published_here``)."""
 
 from __future__ import annotations
 
-from sanxiang.core.models import Agency
 from sanxiang.statistics import docked
 
-from . import services
-from .registry import Applied, ObjectType, agency_scope, unknown_agency
+from . import agency_objects
 
 OBJECT_TYPE = "annual_report"
 SCHEMA_VERSION = 1
 EVENT = "annual_report.published"
 
 
-def on_report_published(report) -> None:
-    """statistics.registry listener: one outbox message per publication
-    (services.enqueue_change: the next version of its message); nothing
-    while no upstream is set."""
-    if services.upstream() is None:
-        return
-    form = docked.travelling_form(report)
-    if form is not None:
-        services.enqueue_change(event_type=EVENT, object_type_name=OBJECT_TYPE, key=docked.key_of(form), data=form)
-
-
-scope = agency_scope
-
-
-def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
-    agency = Agency.objects.filter(credit_code=scope(data).agency_code).first()
-    if agency is None:
-        return unknown_agency(data)
-    received = docked.receive_published_report(actor=actor, agency=agency, form=data, source_name=instance.name)
-    if received.outcome != "applied":
-        return Applied("refused", received.code, received.message)
-    return Applied("applied", local_id=str(received.report_id))
-
-
-ANNUAL_REPORTS = ObjectType(name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, scope=scope, apply=apply)
+# The owning app's listener (its registry calls it in the change's
+# transaction) and the type's receiving side (agency_objects.py).
+on_report_published = agency_objects.change_listener(
+    event=EVENT, object_type_name=OBJECT_TYPE, travelling_form=docked.travelling_form, key_of=docked.key_of)
+ANNUAL_REPORTS = agency_objects.object_type(
+    name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, receive=docked.receive_published_report, local_id="report_id")

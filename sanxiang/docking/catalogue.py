@@ -14,38 +14,17 @@ applied when identical and refused (``version_frozen``) when not."""
 from __future__ import annotations
 
 from sanxiang.catalog import docked
-from sanxiang.core.models import Agency
 
-from . import services
-from .registry import Applied, ObjectType, agency_scope, unknown_agency
+from . import agency_objects
 
 OBJECT_TYPE = "catalogue_version"
 SCHEMA_VERSION = 1
 EVENT = "catalogue_version.accepted"
 
 
-def on_version_accepted(version) -> None:
-    """catalog.registry listener: one outbox message per accepted version of
-    a public list (services.enqueue_change: the next version of its
-    message); nothing while no upstream is set."""
-    if services.upstream() is None:
-        return
-    form = docked.travelling_form(version)
-    if form is not None:
-        services.enqueue_change(event_type=EVENT, object_type_name=OBJECT_TYPE, key=docked.key_of(form), data=form)
-
-
-scope = agency_scope
-
-
-def apply(*, actor: str, instance, data: dict, event: str) -> Applied:
-    agency = Agency.objects.filter(credit_code=scope(data).agency_code).first()
-    if agency is None:
-        return unknown_agency(data)
-    received = docked.receive_accepted_version(actor=actor, agency=agency, form=data, source_name=instance.name)
-    if received.outcome != "applied":
-        return Applied("refused", received.code, received.message)
-    return Applied("applied", local_id=str(received.version_id))
-
-
-CATALOGUE_VERSIONS = ObjectType(name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, scope=scope, apply=apply)
+# The owning app's listener (its registry calls it in the change's
+# transaction) and the type's receiving side (agency_objects.py).
+on_version_accepted = agency_objects.change_listener(
+    event=EVENT, object_type_name=OBJECT_TYPE, travelling_form=docked.travelling_form, key_of=docked.key_of)
+CATALOGUE_VERSIONS = agency_objects.object_type(
+    name=OBJECT_TYPE, schema_version=SCHEMA_VERSION, receive=docked.receive_accepted_version, local_id="version_id")
