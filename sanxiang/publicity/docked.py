@@ -126,8 +126,9 @@ def receive_public_copies(*, actor: str, agency, forms: list[dict], source_name:
                 received[n] = Received("applied", decision_id=result.decision_id)
         # The portal names the platform the record came from (PublicDecision.
         # received_from: on the row the pages and search read, no join).
-        PublicDecision.objects.filter(decision_id__in=[r.decision_id for r in received if r and r.decision_id]) \
-            .exclude(received_from=source_name[:255]).update(received_from=source_name[:255])
+        stored = [received[n].decision_id for n in where if received[n].outcome == "applied"]
+        PublicDecision.objects.filter(decision_id__in=stored).exclude(received_from=source_name[:255]) \
+            .update(received_from=source_name[:255])
     return received
 
 

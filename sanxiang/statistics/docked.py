@@ -158,19 +158,27 @@ def _key(value, *, field: str) -> str:
     return value
 
 
+def _keyed_entries(raw: list, *, field: str, keys: tuple[str, ...], what: str):
+    """Each entry of the list ``field`` as an object of ``keys`` whose
+    ``key`` no other entry has: (where, entry, key)."""
+    seen = set()
+    for index, entry in enumerate(raw):
+        where = f"{field}[{index}]"
+        entry = _object(entry, field=where, keys=keys)
+        key = _key(entry["key"], field=f"{where}.key")
+        if key in seen:
+            raise _Bad(f"{where}.key", f"{what} {key} 重复。")
+        seen.add(key)
+        yield where, entry, key
+
+
 def _rows(raw) -> list[dict]:
     if not isinstance(raw, list) or not raw:
         raise _Bad("snapshot.rows", "统计项至少应有一项。")
     if len(raw) > MAX_ROWS:
         raise _Bad("snapshot.rows", f"统计项最多 {MAX_ROWS} 项。")
-    rows, seen = [], set()
-    for index, entry in enumerate(raw):
-        where = f"snapshot.rows[{index}]"
-        entry = _object(entry, field=where, keys=ROW_KEYS)
-        key = _key(entry["key"], field=f"{where}.key")
-        if key in seen:
-            raise _Bad(f"{where}.key", f"统计项 {key} 重复。")
-        seen.add(key)
+    rows = []
+    for where, entry, key in _keyed_entries(raw, field="snapshot.rows", keys=ROW_KEYS, what="统计项"):
         sources = entry["sources"]
         if not isinstance(sources, list) or len(sources) > MAX_SOURCES:
             raise _Bad(f"{where}.sources", f"数据来源须为至多 {MAX_SOURCES} 条文字的列表。")
@@ -237,14 +245,8 @@ def _figures(raw, *, rows: list[dict], agency, year: int) -> tuple[dict, str]:
 def _manual(raw) -> list[dict]:
     if not isinstance(raw, list) or len(raw) > MAX_MANUAL:
         raise _Bad("snapshot.manual", f"机关填报数据须为至多 {MAX_MANUAL} 项的列表。")
-    out, seen = [], set()
-    for index, entry in enumerate(raw):
-        where = f"snapshot.manual[{index}]"
-        entry = _object(entry, field=where, keys=MANUAL_KEYS)
-        key = _key(entry["key"], field=f"{where}.key")
-        if key in seen:
-            raise _Bad(f"{where}.key", f"填报项 {key} 重复。")
-        seen.add(key)
+    out = []
+    for where, entry, key in _keyed_entries(raw, field="snapshot.manual", keys=MANUAL_KEYS, what="填报项"):
         value = entry["value"]
         if not isinstance(value, str) or (value and not (value.isascii() and value.isdigit() and int(value) <= MAX_FIGURE)):
             raise _Bad(f"{where}.value", "须为不小于0的整数文本或空文本。")
