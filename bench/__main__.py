@@ -222,8 +222,12 @@ def cluster(args) -> None:
 
 
 def docking(args) -> None:
-    from bench.docking import run_docking_bench, write as write_docking
+    from bench.docking import _fitting_prefix, run_docking_bench, write as write_docking
 
+    try:
+        _fitting_prefix(args.db_prefix)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     figures = run_docking_bench(rate=args.rate, duration=args.duration, batch=args.batch, down=args.down,
                                 drain_timeout=args.drain_timeout, threads=args.threads, keep=args.keep,
                                 db_prefix=args.db_prefix)

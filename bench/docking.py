@@ -44,6 +44,7 @@ a test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -76,6 +77,23 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+PG_NAME_MAX = 63  # PostgreSQL's NAMEDATALEN - 1: a longer database name is cut short silently
+PREFIX_MAX = 24  # leaves room for "_template_<16 hex>_building" and "_<run id>_province"
+
+
+def _fitting_prefix(prefix: str) -> str:
+    """The database-name prefix, shortened when needed so that every name
+    built on it fits PostgreSQL's 63 bytes: a long prefix (CI's database
+    name with its process id, say) keeps its head and a hash of the whole,
+    so two long prefixes still name different databases."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", prefix):
+        raise ValueError(f"--db-prefix: {prefix!r} is not a lower-case PostgreSQL name (letters, digits, _)")
+    if len(prefix) <= PREFIX_MAX:
+        return prefix
+    digest = hashlib.sha256(prefix.encode()).hexdigest()[:8]
+    return f"{prefix[:PREFIX_MAX - 9]}_{digest}"
 
 
 def _template(prefix: str, env: dict, logs: Path) -> str:
@@ -307,6 +325,7 @@ def run_docking_bench(*, rate: float = 100, duration: float = 600, batch: int | 
                       drain_timeout: float = 300, poll_interval: float = 0.5, threads: int = 8, keep: bool = False,
                       db_prefix: str = "sx_docking") -> dict:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + f"{os.getpid() % 10000:04d}"
+    db_prefix = _fitting_prefix(db_prefix)
     batch = batch or max(1, round(rate / 10))
     work = Path(tempfile.mkdtemp(prefix="sanxiang-docking-"))
     logs = work / "logs"

@@ -43,3 +43,23 @@ def test_the_docking_bench_brings_every_record_pushed_into_the_county_to_the_pro
     assert figures["received"] == figures["sent"] and figures["lost"] == 0, figures
     assert figures["duplicates"] == 0 and figures["city_duplicates"] == 0
     assert figures["province_stored"] == figures["sent"]
+
+
+def test_every_database_name_the_bench_builds_fits_postgresql_even_from_a_long_prefix():
+    """CI's database name with a five-digit process id made the template's
+    "_building" name 69 bytes, which PostgreSQL cut short silently, so the
+    migration connected to a database that did not exist."""
+    sys.path.insert(0, str(ROOT))
+    from bench.docking import PG_NAME_MAX, _fitting_prefix
+
+    long_a = "sanxiang_ci_1796315286_4194304_bench"
+    long_b = "sanxiang_ci_1796315286_4194305_bench"
+    run_id = "20261203174900" + "9999"
+    for prefix in (long_a, long_b, "sx_docking"):
+        short = _fitting_prefix(prefix)
+        for name in (f"{short}_template_{'f' * 16}_building", f"{short}_{run_id}_province", f"{short}_{run_id}_city"):
+            assert len(name.encode()) <= PG_NAME_MAX, name
+    assert _fitting_prefix("sx_docking") == "sx_docking"
+    assert _fitting_prefix(long_a) != _fitting_prefix(long_b)
+    with pytest.raises(ValueError, match="--db-prefix"):
+        _fitting_prefix('bad"; DROP')
