@@ -292,7 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     dk.add_argument("--rate", type=float, default=100, help="decisions/s pushed into the county (default 100)")
     dk.add_argument("--duration", type=float, default=600, help="seconds of pushing (default 600)")
     dk.add_argument("--batch", type=int, default=None, help="records per push request (default rate/10)")
-    dk.add_argument("--down", type=float, default=3, help="seconds a killed platform stays down (default 3)")
+    dk.add_argument("--down", type=float, default=None,
+                    help="seconds a killed platform stays down before it is started again (default: RestartSec= "
+                         "of deploy/systemd/sanxiang-web.service, as systemd would)")
     dk.add_argument("--drain-timeout", type=float, default=300,
                     help="seconds to wait after the load for the province to have everything (default 300)")
     dk.add_argument("--threads", type=int, default=8, help="threads of each platform's server (default 8)")

@@ -30,7 +30,8 @@ docs/docking-bench.md).
 4. SIGKILLs the province at 25 % and 75 % of the run and the city at 50 %
    (the whole process group, as systemd's KillMode=control-group leaves
    nothing) and restarts each ``down`` seconds later on the same port (as
-   systemd's Restart= would);
+   systemd's Restart= would; by default RestartSec= of
+   deploy/systemd/sanxiang-web.service);
 5. stops pushing, waits (at most ``drain_timeout`` seconds) until every
    record pushed is found at the province, and checks the province's
    database for duplicates (a second row or a second version of a record).
@@ -321,11 +322,24 @@ class Load:
             return sum(1 for k in self.sent if k not in self.seen)
 
 
-def run_docking_bench(*, rate: float = 100, duration: float = 600, batch: int | None = None, down: float = 3.0,
+UNIT = ROOT / "deploy" / "systemd" / "sanxiang-web.service"
+
+
+def restart_pause() -> float:
+    """RestartSec= of the web server's systemd unit: how long systemd leaves
+    a killed platform down before it starts it again."""
+    found = re.search(r"^RestartSec=([0-9.]+)s?$", UNIT.read_text(encoding="utf-8"), re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{UNIT}: no RestartSec= line")
+    return float(found.group(1))
+
+
+def run_docking_bench(*, rate: float = 100, duration: float = 600, batch: int | None = None, down: float | None = None,
                       drain_timeout: float = 300, poll_interval: float = 0.5, threads: int = 8, keep: bool = False,
                       db_prefix: str = "sx_docking") -> dict:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + f"{os.getpid() % 10000:04d}"
     db_prefix = _fitting_prefix(db_prefix)
+    down = restart_pause() if down is None else down
     batch = batch or max(1, round(rate / 10))
     work = Path(tempfile.mkdtemp(prefix="sanxiang-docking-"))
     logs = work / "logs"
@@ -483,19 +497,26 @@ def _figures(*, load: Load, published: dict, stored: dict, city_stored: dict, ki
     seen = {k: t for k, t in load.seen.items() if k in sent}
     # A record not found by the end counts with the lag it had then (a lower
     # bound), so the percentiles are over every record sent.
-    lags, during_outage, unreceived = [], [], []
+    lags, during_outage, unreceived, steady = [], [], [], []
+    origin = min(published.values(), default=0.0)
+    timeline: dict[int, list[float]] = {}
     for key in sent:
         at_county = published.get(key)
         if at_county is None:
             continue
         lag = max(seen.get(key, ended_at) - at_county, 0.0)
         lags.append(lag)
+        timeline.setdefault(int((at_county - origin) // TIMELINE_STEP), []).append(lag)
         if key not in seen:
             unreceived.append(lag)
         if any(k["killed_at"] <= at_county <= k["back_at"] for k in kills):
             during_outage.append(lag)
+        if not any(k["killed_at"] <= at_county <= k["back_at"] + SETTLED_AFTER for k in kills):
+            steady.append(lag)
     lags.sort()
     during_outage.sort()
+    hops = _hops(published=published, city=city_stored.get("received_at", {}),
+                 province=stored.get("received_at", {}), seen=seen)
     not_found = sent - set(seen)
     not_stored = set(stored["missing"])  # at the province, when it was asked (after the poller stopped)
     duplicates = stored["extra_rows"] + stored["extra_versions"] + stored["extra_public"]
@@ -511,6 +532,12 @@ def _figures(*, load: Load, published: dict, stored: dict, city_stored: dict, ki
         "lag_p99_s": _r(_percentile(lags, 99)), "lag_max_s": _r(lags[-1] if lags else None),
         "kills": len(kills),
         "kill_log": [{"platform": k["platform"], "at_s": k["at_s"], "down_s": k["down_s"]} for k in kills],
+        "lag_steady_p50_s": _r(_percentile(steady, 50)), "lag_steady_p95_s": _r(_percentile(steady, 95)),
+        "lag_steady_means": f"records published neither while a platform was down nor in the {SETTLED_AFTER:g} s "
+                            "after it served again",
+        **hops,
+        "lag_timeline": [{"from_s": n * TIMELINE_STEP, "records": len(v), "p50_s": _r(_percentile(v, 50)),
+                          "p95_s": _r(_percentile(v, 95)), "max_s": _r(max(v))} for n, v in sorted(timeline.items())],
         "sent_while_down": len(during_outage), "lag_while_down_p95_s": _r(_percentile(during_outage, 95)),
         "lag_while_down_max_s": _r(during_outage[-1] if during_outage else None),
         "rejected_by_county": len(load.rejected), "push_errors": load.push_errors,
@@ -528,6 +555,24 @@ def _figures(*, load: Load, published: dict, stored: dict, city_stored: dict, ki
         "lag": "from Decision.published_at at the county to the first answer of the province's public search "
                "API that lists the record (polled every poll_interval_s)",
     }
+
+
+TIMELINE_STEP = 30  # seconds of publication time per row of lag_timeline
+SETTLED_AFTER = 60  # seconds after a restart still counted as the outage's aftermath (lag_steady)
+
+
+def _hops(*, published: dict, city: dict, province: dict, seen: dict) -> dict:
+    """Where the lag goes: county publication → first stored at the city →
+    first stored at the province → first found by the province's search
+    (p50 and p95 of each hop, over the records that made it)."""
+    def hop(start: dict, end: dict) -> list[float]:
+        return [max(end[k] - start[k], 0.0) for k in start.keys() & end.keys()]
+
+    out = {}
+    for name, values in (("hop_county_to_city", hop(published, city)), ("hop_city_to_province", hop(city, province)),
+                         ("hop_province_to_search", hop(province, seen))):
+        out[f"{name}_p50_s"], out[f"{name}_p95_s"] = _r(_percentile(values, 50)), _r(_percentile(values, 95))
+    return out
 
 
 def _r(value):

@@ -31,7 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Min  # noqa: E402
 
 from sanxiang.core import services as core_services  # noqa: E402
 from sanxiang.core.models import Agency, AgencyKind  # noqa: E402
@@ -100,8 +100,10 @@ def check(keys_file: Path) -> dict:
     public = (PublicDecision.objects.filter(agency=agency, decision__external_id__in=keys)
               .values("decision__external_id").annotate(n=Count("id")).values_list("decision__external_id", "n"))
     public = dict(public)
+    received = dict(rows.values("external_id").annotate(at=Min("received_at")).values_list("external_id", "at"))
     return {
         "stored": len(per_key), "public": len(public),
+        "received_at": {key: at.timestamp() for key, at in received.items()},  # first stored here (Unix seconds)
         "extra_rows": sum(n - 1 for n in per_key.values() if n > 1),
         "extra_versions": sum(n - 1 for n in versions.values() if n > 1),
         "extra_public": sum(n - 1 for n in public.values() if n > 1),

@@ -78,6 +78,23 @@ class Command(BaseCommand):
         # about a missing STATIC_ROOT (files come from the installed packages).
         (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 
+        if workers is None:
+            self._serve_waitress(self._application(), host, port, threads or 8, jobs_interval)
+            return
+        _check_can_listen(host, port)
+        # With gunicorn, the job queue's worker process starts before the
+        # application loads: its own start-up (a second interpreter loading
+        # Django, about 2 s) runs beside the master's instead of after it,
+        # so a restarted platform sends its outbox as soon as it serves.
+        background = self._start_background_work(jobs_interval, workers=workers)
+        try:
+            self._serve_gunicorn(self._application(), host, port, workers, threads or 4)
+        finally:
+            if isinstance(background, QueueWorkerProcess):
+                background.stop()
+
+    @staticmethod
+    def _application():
         from django.urls import get_resolver
 
         from sanxiang.wsgi import application
@@ -86,10 +103,7 @@ class Command(BaseCommand):
         # the API's routers and schemas), so the first user does not wait
         # (with gunicorn: once, in the master, before the workers fork).
         get_resolver().url_patterns
-        if workers is None:
-            self._serve_waitress(application, host, port, threads or 8, jobs_interval)
-        else:
-            self._serve_gunicorn(application, host, port, workers, threads or 4, jobs_interval)
+        return application
 
     def _start_background_work(self, jobs_interval: int, *, workers: int | None):
         """The one place where serve starts the job queue's consumer (its
@@ -142,24 +156,17 @@ class Command(BaseCommand):
         finally:
             server.close()
 
-    def _serve_gunicorn(self, application, host, port, workers, threads, jobs_interval):
+    def _serve_gunicorn(self, application, host, port, workers, threads):
         from django.db import connections
 
         from sanxiang.core.gunicorn_app import ProductionServer
         from sanxiang.core.queue import reset_after_fork
 
-        _check_can_listen(host, port)
-
-        background = {}
-
-        def ready():
-            background["work"] = self._start_background_work(jobs_interval, workers=workers)
-            self._announce(host, port)
-
         # A worker must not inherit the master's database connections, nor
         # its job-queue storage (the embedded consumer's threads use it).
         server = ProductionServer(application, host=host, port=port, workers=workers, threads=threads,
-                                  on_ready=ready, before_fork=connections.close_all, after_fork=reset_after_fork)
+                                  on_ready=lambda: self._announce(host, port), before_fork=connections.close_all,
+                                  after_fork=reset_after_fork)
         try:
             server.run()
         except SystemExit as exc:
@@ -168,14 +175,11 @@ class Command(BaseCommand):
             if exc.code not in (0, None):
                 raise CommandError(f"gunicorn stopped with exit status {exc.code} (see the messages above)")
             self.stdout.write("Stopped.")
-        finally:
-            if isinstance(background.get("work"), QueueWorkerProcess):
-                background["work"].stop()
 
 
 class QueueWorkerProcess:
     """`sanxiang worker` as a child of the gunicorn master, for the embedded
-    SQLite queue: started when the master listens, started again 2 s after
+    SQLite queue: started before the master loads the application, started again 2 s after
     it ends unexpectedly (as gunicorn replaces a worker), stopped with
     SIGTERM (its running tasks go back to the queue) when the master stops,
     and told the master's pid so that it also stops when the master is
