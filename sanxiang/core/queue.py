@@ -591,13 +591,22 @@ class _Consumer(Consumer):
         return self.scheduler_impl
 
 
+# How a consumer looks for work on storage it must poll (the embedded SQLite
+# queue; Redis claims block instead): at once after a task, then a little
+# later each time it found nothing, never more than max_delay seconds
+# apart. A task written to an idle queue — the docking outbox's next pass
+# after a quiet moment — waits at most that long; each look is one small
+# query.
+POLLING = {"initial_delay": 0.1, "backoff": 1.5, "max_delay": 0.5}
+
+
 class EmbeddedConsumer:
     """A Huey consumer in threads of the calling process (the scheduler and
     ``workers`` worker threads), without taking over its signals."""
 
     def __init__(self, workers: int = 2, *, periodic: bool = True):
         self.consumer = _Consumer(huey, workers=workers, periodic=periodic, worker_type="thread",
-                                  initial_delay=0.1, backoff=1.5, max_delay=1.0, check_worker_health=False)
+                                  check_worker_health=False, **POLLING)
         self.threads = [thread for _, thread in self.consumer.worker_threads]
 
     def start(self, *, scheduler: bool = True) -> EmbeddedConsumer:

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         except Exception as exc:
             raise CommandError(f"the queue is unreachable ({queue.describe()}): {exc}")
         consumer = queue.huey.create_consumer(workers=workers, periodic=not no_periodic, worker_type="thread",
-                                              initial_delay=0.1, backoff=1.5, max_delay=2.0)
+                                              **queue.POLLING)
         self.stdout.write(f"Worker consuming {queue.describe()} with {workers} thread(s)"
                           f"{'' if no_periodic else ' and the scheduled jobs'}  (Ctrl+C to stop)")
         self.stdout.flush()
