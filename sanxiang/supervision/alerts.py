@@ -21,7 +21,8 @@ and the rules when first called (supervision/thresholds.py).
 - ``source(*, today)``: yields ``AlertCandidate`` for every open item of
   the rule whose limit falls on or before the yellow horizon of that rule
   (``horizon(code, today)``: today + N working days on the official
-  calendar). It reads in a bounded number of queries whatever the number
+  calendar, N the largest value in force in any scope; the refresh drops
+  an item beyond its own agency's N). It reads in a bounded number of queries whatever the number
   of items (a query per rule or per chunk, never per object), writes
   nothing, and takes no user (the refresh job sees every agency; the reads
   of the table apply jurisdiction). An item that is no longer open is
@@ -102,16 +103,20 @@ def threshold_rule_name(code: str) -> str:
     return f"supervision.alert.{code}.yellow_working_days"
 
 
-def yellow_days(code: str, *, today: date) -> int:
-    """N of rule ``code`` on ``today`` (its dated threshold)."""
+def yellow_days(code: str, *, today: date, agency=None, region_code: str | None = None) -> int:
+    """N of rule ``code`` on ``today`` (its dated threshold) for the agency
+    (an Agency or its credit code) and region, national when neither."""
     from . import thresholds  # noqa: PLC0415 — same app; keeps this module free of models at import
 
-    return thresholds.yellow_days(threshold_rule_name(code), today=today)
+    return thresholds.yellow_days(threshold_rule_name(code), today=today, agency=agency, region_code=region_code)
 
 
 def horizon(code: str, *, today: date) -> date:
-    """The last due date that is yellow today for rule ``code``: today plus N
-    working days on the official calendar (core/calendar.py)."""
+    """The last due date that may be yellow today for rule ``code``: today
+    plus the largest N in force in any scope, in working days on the official
+    calendar (core/calendar.py). Sources bound their query with it; the
+    refresh then keeps each item within its agency's own N (an agency's or
+    its region's value, else the national one)."""
     from . import thresholds  # noqa: PLC0415 — as above
 
-    return thresholds.horizon(yellow_days(code, today=today), today=today)
+    return thresholds.horizon(thresholds.widest_yellow_days(threshold_rule_name(code), today=today), today=today)

@@ -37,8 +37,8 @@ from sanxiang.documents.render import build_context, render
 from sanxiang.documents.values import clean_data
 from sanxiang.rules.loader import get_rule
 
-from . import predicates
-from .alerts import alert_rules
+from . import predicates, thresholds
+from .alerts import alert_rules, yellow_days
 from .models import (CLOSED_STATUSES, LEVEL_RANK, OWED_STATUSES, Alert, AlertLevel, AlertNote, AlertStatus, Complaint,
                      ComplaintNote, ComplaintStatus, Instrument, InstrumentKind, InstrumentStatus, RectificationReport)
 
@@ -322,11 +322,29 @@ def _level(due, today) -> str:
     return AlertLevel.RED if due < today else AlertLevel.YELLOW
 
 
-def _refresh_rule(rule, *, today, now, offices) -> dict[str, int]:
+def _agency_scopes() -> dict[int, tuple[str, str]]:
+    """agency id → (credit code, region code): the scopes of its dated thresholds (one query)."""
+    return {pk: (credit_code, region_code)
+            for pk, credit_code, region_code in Agency.objects.values_list("pk", "credit_code", "region__code")}
+
+
+def _refresh_rule(rule, *, today, now, offices, scopes) -> dict[str, int]:
     """One rule: its candidates against its unresolved rows (two reads and
-    bulk writes: no query per object)."""
+    bulk writes: no query per object). The source is bounded by the widest
+    N in force; an item due beyond its own agency's horizon (N of the
+    agency, else of its region, else national) is not an alert yet."""
+    last_yellow: dict[tuple, date] = {}
+    by_days: dict[int, date] = {}
     candidates = {}
     for candidate in rule.source(today=today):
+        credit_code, region_code = scopes.get(candidate.agency_id, ("", None))
+        if (credit_code, region_code) not in last_yellow:
+            days = yellow_days(rule.code, today=today, agency=credit_code or None, region_code=region_code)
+            if days not in by_days:  # one calendar walk per distinct N, not per agency
+                by_days[days] = thresholds.horizon(days, today=today)
+            last_yellow[(credit_code, region_code)] = by_days[days]
+        if candidate.due > last_yellow[(credit_code, region_code)]:
+            continue
         candidates.setdefault(candidate.key[:128], candidate)
     existing = {a.key: a for a in Alert.objects.filter(rule=rule.code).exclude(status=AlertStatus.RESOLVED)}
     created, updated, counts = [], [], {"raised": 0, "updated": 0, "reopened": 0, "resolved": 0}
@@ -433,14 +451,14 @@ def refresh_alerts(*, today: date | None = None) -> dict[str, int]:
     anything. Idempotent: a second run the same day changes nothing."""
     today = today or clock.today()
     now = clock.now()
-    offices = _office_map()
+    offices, scopes = _office_map(), _agency_scopes()
     totals = {"raised": 0, "updated": 0, "reopened": 0, "resolved": 0, "escalated": 0, "mailed": 0}
     failed: list[str] = []
     with transaction.atomic():
         for rule in alert_rules():
             try:
                 with transaction.atomic():  # one rule's failure (its source, its threshold) spares the others
-                    counts = _refresh_rule(rule, today=today, now=now, offices=offices)
+                    counts = _refresh_rule(rule, today=today, now=now, offices=offices, scopes=scopes)
             except Exception:
                 log.exception("alert rule %s failed", rule.code)
                 failed.append(rule.code)

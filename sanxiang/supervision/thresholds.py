@@ -7,11 +7,27 @@ from __future__ import annotations
 from datetime import date
 
 from sanxiang.core.calendar import add_working_days
-from sanxiang.rules.loader import get_rule
+from sanxiang.rules.loader import get_rule, rule_definition
 
 
-def yellow_days(rule_name: str, *, today: date) -> int:
-    return int(get_rule(rule_name, on=today).value)
+def yellow_days(rule_name: str, *, today: date, agency=None, region_code: str | None = None) -> int:
+    """N in force on ``today`` for the agency (its credit code or an Agency)
+    and region: an agency's or a region's own value before the national one
+    (rules/loader.py scope order)."""
+    return int(get_rule(rule_name, on=today, agency=agency, region_code=region_code).value)
+
+
+def widest_yellow_days(rule_name: str, *, today: date) -> int:
+    """The largest N in force on ``today`` in any scope (national, a
+    region's, an agency's): what bounds a source's query, before the
+    refresh keeps each item within its own agency's N."""
+    in_force: dict[str, object] = {}
+    for v in rule_definition(rule_name).values:
+        if v.valid_from <= today and (v.scope not in in_force or v.valid_from >= in_force[v.scope].valid_from):
+            in_force[v.scope] = v
+    if not in_force:
+        return yellow_days(rule_name, today=today)  # raises RuleNotFound, naming the rule and the date
+    return max(int(v.value) for v in in_force.values())
 
 
 def horizon(days: int, *, today: date) -> date:

@@ -7,10 +7,12 @@ filters, scoping and errors; the alerts pages."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 import pytest
+import yaml
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
@@ -25,10 +27,10 @@ from sanxiang.core.validators import make_certificate_number
 from sanxiang.publicity import services as publicity_services
 from sanxiang.publicity.models import Decision
 from sanxiang.review.models import Reviewer, Submission
-from sanxiang.rules.loader import get_rule
+from sanxiang.rules.loader import DEFAULT_PARAMS_DIR, get_rule, reload_rules
 from sanxiang.statistics import figures
 from sanxiang.supervision import services
-from sanxiang.supervision.alerts import AlertCandidate, alert_rules, register_alert_rule, yellow_days
+from sanxiang.supervision.alerts import AlertCandidate, alert_rules, register_alert_rule, threshold_rule_name, yellow_days
 from sanxiang.supervision.models import Alert, AlertStatus
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +141,24 @@ def _av(world):
     return f"step:{step.pk}", date(2026, 10, 8)
 
 
+def _instrument(world):
+    """A 监督意见书 issued through the service on Sep 1 (its deadline must be
+    in the future then), to be rectified by Friday Oct 9: with N = 5 its
+    yellow window opens before the National Day holiday."""
+    world.legal_sjz.short_name = "石司"
+    world.legal_sjz.save()
+    instant = datetime.combine(date(2026, 9, 1), time(10, 0), tzinfo=clock.SHANGHAI)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clock, "now", lambda: instant)
+        mp.setattr(clock, "today", lambda: instant.date())
+        instrument = services.issue_instrument(
+            actor=world.u_legal_sjz, kind="supervision_opinion", agency=world.amr_changan,
+            data={"issues": "抽查的行政处罚案卷中有3件未在法定期限内公示行政处罚决定信息。", "basis": "《河北省行政执法监督条例》第二十条",
+                  "requirement": "对逾期未公示的行政处罚决定立即予以公示。", "rectification_due": D.isoformat()})
+    assert instrument.rectification_due == D
+    return f"instrument:{instrument.pk}", instrument.rectification_due
+
+
 FACTORIES = {
     "publicity.publication_due": _publication,
     "publicity.withdrawal_late": _withdrawal,
@@ -148,12 +168,13 @@ FACTORIES = {
     "review.review_limit": _review,
     "core.certificate_expiry": _certificate,
     "evidence.av_missing": _av,
+    "supervision.instrument_rectification": _instrument,
 }
 
 
 def test_every_registered_built_in_rule_has_a_dated_threshold_and_a_test_here():
     codes = {r.code for r in alert_rules()}
-    assert set(FACTORIES) | {"supervision.instrument_rectification"} <= codes
+    assert set(FACTORIES) <= codes
     for code in codes:
         assert yellow_days(code, today=D) >= 0  # the dated rule exists (RuleNotFound otherwise)
 
@@ -180,6 +201,43 @@ def test_the_holiday_counts_no_working_day_for_the_threshold(world):
     # due Saturday Oct 10 (a make-up working day): on Sep 30 it is 3 working days away, quiet
     later = case_deadline(world, "service", date(2026, 10, 10))
     assert f"deadline:{later.pk}" not in levels(date(2026, 9, 30), "cases.step_deadline")
+
+
+@pytest.fixture
+def regional_threshold(tmp_path):
+    """The packaged rules plus a value of the decision-limit alert's N for
+    石家庄市 (region:130100) five working days wider than the national one,
+    as a city's own rule would add it; the packaged rules restored after."""
+    code = "cases.decision_limit"
+    national = yellow_days(code, today=D)
+    params = tmp_path / "params"
+    shutil.copytree(DEFAULT_PARAMS_DIR, params)
+    data = yaml.safe_load((params / "supervision.yaml").read_text(encoding="utf-8"))
+    [entry] = [e for e in data if e["name"] == threshold_rule_name(code)]
+    entry["values"].append({"value": national + 5, "valid_from": date(2026, 1, 1), "scope": "region:130100",
+                            "reference": "测试用的石家庄市规定"})
+    (params / "supervision.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    reload_rules(params)
+    try:
+        yield code, national, national + 5
+    finally:
+        reload_rules()
+
+
+def test_a_regional_n_widens_the_yellow_window_for_the_agencies_of_that_region_only(world, regional_threshold):
+    code, national, regional = regional_threshold
+    assert yellow_days(code, today=D, agency=world.amr_changan) == regional  # 长安区 lies in 石家庄市
+    assert yellow_days(code, today=D, agency=world.amr_lunan) == national  # 路南区 lies in 唐山市
+    in_sjz = case_deadline(world, "decision", D)
+    in_ts = case_deadline(world, "decision", D, case=make_case(world, agency=world.amr_lunan))
+    sjz_key, ts_key = f"deadline:{in_sjz.pk}", f"deadline:{in_ts.pk}"
+    wide, narrow = first_yellow_day(D, regional), first_yellow_day(D, national)
+    assert wide < narrow
+    assert levels(wide - timedelta(days=1), code) == {}
+    assert levels(wide, code) == {sjz_key: "yellow"}, "the city's N for its agency, the national N for the other"
+    assert levels(narrow - timedelta(days=1), code) == {sjz_key: "yellow"}
+    assert levels(narrow, code) == {sjz_key: "yellow", ts_key: "yellow"}
+    assert levels(D + timedelta(days=1), code) == {sjz_key: "red", ts_key: "red"}
 
 
 def test_a_met_deadline_resolves_its_alert_and_a_party_period_never_alerts(world):
