@@ -195,3 +195,22 @@ def test_a_natural_persons_key_is_not_a_plain_hash_of_the_id_number(iw, settings
                                   for v in (number, f"sanxiang-inspection-object|{number}")}
     settings.SECRET_KEY = "another-installation-" + "x" * 40
     assert _id_hash(number) != person.id_hash
+
+
+def test_a_redraw_is_on_the_audit_chain_with_its_reason_and_the_draw_it_replaces(iw):
+    draw = _run_draw(iw)
+    services.reveal(actor=iw.u_pub_changan, draw=draw, agency=iw.amr_changan, secret=SECRETS["agency"])
+    services.reveal(actor=iw.u_legal_sjz, draw=draw, agency=iw.legal_sjz, secret=SECRETS["office"])
+    reason = "名录库漏录三家新开业超市，补录后重新抽取"
+    second = services.redraw(actor=iw.u_pub_changan, draw=draw, reason=f"  {reason} ")
+    [entry] = AuditEntry.objects.filter(action="inspections.redraw")
+    assert (entry.object_type, entry.object_id, entry.actor) == ("inspections.draw", str(draw.pk), iw.u_pub_changan.username)
+    assert json.loads(entry.payload)["reason"] == reason
+    [started] = AuditEntry.objects.filter(action="inspections.draw_created", object_id=str(second.pk))
+    assert started.seq > entry.seq
+    payload = json.loads(started.payload)
+    assert payload["replaces"] == draw.pk and payload["reason"] == reason and payload["number"] == 2
+    # A refused re-draw (no reason) leaves nothing on the chain.
+    with pytest.raises(ValidationError):
+        services.redraw(actor=iw.u_pub_changan, draw=second, reason="重抽")
+    assert AuditEntry.objects.filter(action="inspections.redraw").count() == 1
