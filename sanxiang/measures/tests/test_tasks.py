@@ -485,3 +485,87 @@ def test_the_links_of_platform_evidence_open_for_the_unit_and_the_legal_offices_
         client = client_for(user)
         for url in urls:
             assert client.get(url).status_code == 200, (user.username, url)
+
+
+# --- progress reports (services.add_report) -----------------------------------------------------
+
+
+def test_a_progress_report_is_written_by_the_responsible_unit_audited_and_shown_on_the_task_page(mw, no_totp):
+    import json
+
+    from sanxiang.core.audit import actor_label
+    from sanxiang.core.models import AuditEntry
+    from sanxiang.measures.models import TaskReport
+
+    _rollout(mw, year=2026)
+    task = _task("公示-3", mw.amr_changan)
+    audits = AuditEntry.objects.count()
+    # not the unit: another unit's head, an officer of the unit, the supervising legal office
+    for outsider in (mw.u_head_lunan, mw.u_changan, mw.u_legal_sjz):
+        with pytest.raises(PermissionDenied):
+            services.add_report(actor=outsider, task=task, text="越权报送的进展")
+    # bad input, each refused by its field name
+    for kwargs, field in (({"text": "   "}, "text"), ({"text": None}, "text"), ({"text": 42}, "text"),
+                          ({"text": "长" * (services.MAX_TEXT + 1)}, "text"),
+                          ({"text": "明天的进展", "on": clock.today() + timedelta(days=1)}, "on")):
+        with pytest.raises(ValidationError) as caught:
+            services.add_report(actor=mw.u_head_changan, task=task, **kwargs)
+        assert field in caught.value.message_dict, kwargs
+    assert not TaskReport.objects.exists() and AuditEntry.objects.count() == audits  # nothing written
+
+    report = services.add_report(actor=mw.u_head_changan, task=task, text="  已起草行政执法事项清单，正在征求意见。 ",
+                                 on=clock.today() - timedelta(days=2))
+    report.refresh_from_db()
+    assert (report.task, report.by, report.text, report.on) == (task, mw.u_head_changan, "已起草行政执法事项清单，正在征求意见。",
+                                                                clock.today() - timedelta(days=2))
+    services.add_report(actor=mw.u_reviewer_changan, task=task, text="法制审核人员核对了清单依据。")  # another person of the unit
+    entries = list(AuditEntry.objects.filter(action="measures.report").order_by("seq"))
+    assert AuditEntry.objects.count() == audits + 2
+    assert [(e.action, e.actor, e.object_id) for e in entries] == [
+        ("measures.report", actor_label(mw.u_head_changan), str(task.pk)),
+        ("measures.report", actor_label(mw.u_reviewer_changan), str(task.pk))]
+    assert json.loads(entries[0].payload) == {"report": report.pk, "on": str(clock.today() - timedelta(days=2))}
+    assert selectors.task_status(_task("公示-3", mw.amr_changan), today=task.deadline) == TaskStatus.IN_PROGRESS
+
+    # shown where the task is shown: to the unit and to the legal office that supervises it
+    for viewer in (mw.u_head_changan, mw.u_legal_sjz):
+        page = client_for(viewer).get(f"/measures/tasks/{task.pk}/").content.decode()
+        reports = page.split('id="reports"', 1)[1].split("</ul>", 1)[0]
+        assert "已起草行政执法事项清单，正在征求意见。" in reports and "法制审核人员核对了清单依据。" in reports
+        assert (clock.today() - timedelta(days=2)).isoformat() in reports
+    # through the page: a blank report is refused on the page, nothing written
+    unit = client_for(mw.u_head_changan)
+    refused = unit.post(f"/measures/tasks/{task.pk}/report/", {"text": "  "}, follow=True)
+    assert refused.status_code == 200 and "此项必填" in refused.content.decode()
+    assert task.reports.count() == 2 and AuditEntry.objects.count() == audits + 2
+    # once accepted, no more reports
+    Task.objects.filter(pk=task.pk).update(state=TaskState.ACCEPTED)
+    with pytest.raises(ValidationError) as caught:
+        services.add_report(actor=mw.u_head_changan, task=_task("公示-3", mw.amr_changan), text="验收后的进展")
+    assert "task" in caught.value.message_dict and task.reports.count() == 2
+
+
+# --- the overdue alert at its exact boundaries -----------------------------------------------
+
+
+def test_a_tasks_overdue_alert_is_quiet_then_yellow_within_n_working_days_then_red_after_the_deadline(mw):
+    """公示-3 of 长安区 is due Tuesday 2026-06-30; N working days back on the
+    official calendar cross the Dragon Boat holiday (Friday June 19)."""
+    from sanxiang.supervision.alerts import yellow_days
+    from sanxiang.supervision.tests.test_alerts import first_yellow_day, levels
+
+    code = "measures.task_overdue"
+    _rollout(mw, year=2026)
+    task = _task("公示-3", mw.amr_changan)
+    due, key = task.deadline, f"task:{task.pk}"
+    assert due == date(2026, 6, 30)
+    n = yellow_days(code, today=due, agency=task.agency)
+    first = first_yellow_day(due, n)
+    assert key not in levels(first - timedelta(days=1), code), "one day too early"
+    assert levels(first, code)[key] == "yellow"
+    assert levels(due, code)[key] == "yellow", "the deadline itself is still yellow"
+    assert levels(due + timedelta(days=1), code)[key] == "red"
+    from sanxiang.supervision.models import Alert
+
+    alert = Alert.objects.get(key=key, rule=code)
+    assert (alert.agency, alert.office, alert.due) == (mw.amr_changan, mw.legal_sjz, due)
