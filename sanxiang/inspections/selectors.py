@@ -11,14 +11,13 @@ from django.utils.translation import gettext as _
 
 from sanxiang.catalog.predicates import can_decide_filing
 from sanxiang.core import clock
-from sanxiang.core.deadlines import deadline_for
 from sanxiang.core.models import Agency, AgencyKind, Region, Role
 from sanxiang.core.vocabulary import CASE_HANDLERS
 from sanxiang.core.todo import TodoItem
 from sanxiang.publicity.redaction import mask_name
 
 from . import predicates
-from .services import PUBLICATION_RULE
+from .services import publication_deadline
 from .models import (Draw, DrawParticipant, DrawStatus, Inspection, InspectionBatch, InspectionObject, InspectionPlan,
                      InspectionResult, PlanStatus)
 
@@ -178,6 +177,12 @@ def batch_choices(*, user) -> dict:
     }
 
 
+def agencies_by_id(ids) -> list[Agency]:
+    """The agencies of these ids that exist (a batch form's joint agencies;
+    the service decides which of them may inspect jointly)."""
+    return list(Agency.objects.filter(pk__in=list(ids)))
+
+
 # --- inspections and their public results ---------------------------------------------
 
 
@@ -213,10 +218,13 @@ def get_inspection_for(*, user, pk) -> Inspection:
 
 def result_due(inspection: Inspection, *, oracle=None):
     """When the result must be public at the latest: the dated limit counted
-    from the inspection day once recorded, else from the batch's last day."""
+    from the inspection day once recorded, else from the batch's last day;
+    None where the limit has no value for the agency's region
+    (services.publication_deadline)."""
     if inspection.publication_due:
         return inspection.publication_due
-    return deadline_for(rule=PUBLICATION_RULE, start=inspection.draw.batch.ends_on, agency=inspection.agency).deadline.date
+    due = publication_deadline(start=inspection.draw.batch.ends_on, agency=inspection.agency)
+    return due.date if due else None
 
 
 def overdue_results(*, user, today) -> list[Inspection]:
@@ -226,7 +234,7 @@ def overdue_results(*, user, today) -> list[Inspection]:
     if not agency_id:
         return []
     rows = _inspections().filter(agency_id=agency_id, published_at__isnull=True, draw__batch__ends_on__lt=today)
-    return [i for i in rows if result_due(i) < today]
+    return [i for i in rows if (due := result_due(i)) is not None and due < today]
 
 
 def public_results(*, q: str = "", agency_id=None) -> QuerySet[Inspection]:

@@ -29,12 +29,12 @@ from sanxiang.catalog.selectors import version_in_force
 from sanxiang.core import clock
 from sanxiang.core import selectors as core_selectors
 from sanxiang.core.audit import append_audit
-from sanxiang.core.models import Agency, Officer, OfficerStatus, Region
+from sanxiang.core.models import Agency, AgencyKind, Officer, OfficerStatus, Region
 from sanxiang.core.refusals import Refused, reject
 from sanxiang.core.text import NUMBER, TEXT, TextError, normalise
 from sanxiang.core.validators import check_credit_code, check_id_number
-from sanxiang.rules.loader import get_rule
-from sanxiang.core.deadlines import deadline_for
+from sanxiang.rules.loader import RuleNotFound, get_rule
+from sanxiang.core.deadlines import RuleDeadline, deadline_for
 from sanxiang.core.vocabulary import ActKind, PartyType
 from sanxiang.publicity.redaction import redact_text
 
@@ -424,6 +424,30 @@ def _ratios(raw) -> dict[str, str]:
     return out
 
 
+def _joint_agencies(agency: Agency, joint_agencies) -> list[Agency]:
+    """The agencies inspecting jointly (部门联合抽查): other enforcement
+    agencies of the organiser's own region (the same level of government),
+    active. The organiser itself, a legal office (a participant of every
+    draw as the supervisor, not an inspecting agency), an inactive agency or
+    one of another region is refused, naming it."""
+    joint, seen = [], set()
+    for other in joint_agencies or ():
+        if other.pk == agency.pk:
+            reject("joint_agencies", "联合抽查的部门不能是本部门自己。", "self")
+        if other.kind == AgencyKind.LEGAL_OFFICE:
+            reject("joint_agencies", f"“{other.name}”是司法局（法制机构），作为监督方参与抽取，不能作为联合抽查的执法部门。",
+                   "legal_office")
+        if not other.is_active:
+            reject("joint_agencies", f"“{other.name}”已停用，不能参加联合抽查。", "inactive")
+        if other.region_id != agency.region_id:
+            reject("joint_agencies", f"“{other.name}”不属于本部门所在的行政区划，只能与同级同区域的执法部门联合抽查。",
+                   "outside_region")
+        if other.pk not in seen:
+            seen.add(other.pk)
+            joint.append(other)
+    return joint
+
+
 @transaction.atomic
 def add_batch(*, actor, plan: InspectionPlan, title: str, item_code: str, scope_region: Region, ratios: dict,
               starts_on, ends_on, inspectors_per_object: int = 2, limit_per_inspector: int | None = None,
@@ -448,12 +472,12 @@ def add_batch(*, actor, plan: InspectionPlan, title: str, item_code: str, scope_
     text = (title or "").strip()
     if not text or len(text) > 200:
         reject("title", "批次名称不能为空，且不超过 200 个字符。", "required")
+    joint = _joint_agencies(plan.agency, joint_agencies)
     batch = InspectionBatch.objects.create(
         plan=plan, title=text, item_code=item.code, item_name=item.name, scope_region=scope_region,
         scope_industry=(scope_industry or "").strip()[:64], scope_label=(scope_label or "").strip()[:64],
         ratios=_ratios(ratios), inspectors_per_object=inspectors_per_object,
         limit_per_inspector=limit_per_inspector, starts_on=starts_on, ends_on=ends_on)
-    joint = [a for a in joint_agencies if a.pk != plan.agency_id]
     batch.joint_agencies.set(joint)
     append_audit(actor=actor, action="inspections.batch_added", obj=batch, payload={
         "plan": plan.pk, "item": item.code, "region": scope_region.code, "ratios": batch.ratios,
@@ -548,6 +572,19 @@ def start_inspection(*, actor, inspection: Inspection):
     return inspection
 
 
+def publication_deadline(*, start, agency: Agency) -> RuleDeadline | None:
+    """The latest day for a result to be public (公示-15): the dated limit
+    random_inspection.result_publication_limit counted from ``start``, or
+    None where no value of it applies to the agency's region — the limit is
+    local practice (Hebei's 20 working days), there is no national value, so
+    elsewhere a result has no due date (and is never overdue) until the
+    region's value is added to the rules (docs/random-inspection.md)."""
+    try:
+        return deadline_for(rule=PUBLICATION_RULE, start=start, agency=agency)
+    except RuleNotFound:
+        return None
+
+
 @transaction.atomic
 def record_result(*, actor, inspection: Inspection, result: str, inspected_on, note: str = "") -> Inspection:
     """The result of the inspection, published at once on the portal
@@ -581,7 +618,7 @@ def record_result(*, actor, inspection: Inspection, result: str, inspected_on, n
         public = redact_text(text, known_names=[obj.name]).text if text else ""
     else:  # a business's name and premises are public; people named in the note are not
         public = redact_text(text, keep=[obj.name], address_mode="residence").text if text else ""
-    due = deadline_for(rule=PUBLICATION_RULE, start=inspected_on, agency=inspection.agency)
+    due = publication_deadline(start=inspected_on, agency=inspection.agency)
     referred = None
     if result == InspectionResult.REFERRED:
         team = _own_officers(inspection)
@@ -592,12 +629,12 @@ def record_result(*, actor, inspection: Inspection, result: str, inspected_on, n
     now = clock.now()
     Inspection.objects.filter(pk=inspection.pk).update(
         result=result, inspected_on=inspected_on, public_note=public, referred_case=referred,
-        publication_due=due.deadline.date, publication_due_provisional=due.deadline.provisional, published_at=now,
+        publication_due=due.date if due else None, publication_due_provisional=bool(due and due.provisional), published_at=now,
         recorded_by=_actor_name(actor))
     inspection.refresh_from_db()
     append_audit(actor=actor, action="inspections.result", obj=inspection, payload={
         "result": result, "inspected_on": inspected_on.isoformat(), "public_note": public,
-        "publication_due": due.deadline.date.isoformat(), "referred_case": referred.pk if referred else None})
+        "publication_due": due.date.isoformat() if due else None, "referred_case": referred.pk if referred else None})
     return inspection
 
 

@@ -122,18 +122,23 @@ def batch_add(request, pk: int):
     choices = selectors.batch_choices(user=request.user)
     region = choices["regions"].filter(code=request.POST.get("region", "").strip()).first()
     ratios = {t: request.POST.get(f"ratio_{t}", "").strip() for t in RiskTier.values if request.POST.get(f"ratio_{t}", "").strip()}
-    joint = choices["joint_choices"].filter(pk__in=[v for v in request.POST.getlist("joint") if v.isascii() and v.isdigit()])
+    asked = {int(v) for v in request.POST.getlist("joint") if v.isascii() and v.isdigit() and len(v) <= 18}
+    # Every agency asked for goes to the service, which refuses one it may
+    # not inspect jointly with, naming it (not silently dropped here).
+    joint = selectors.agencies_by_id(asked)
 
     def call():
         if region is None:
             reject("region", "请选择抽查范围的行政区划。", "required")
+        if len(joint) != len(asked):
+            reject("joint_agencies", "所选的联合抽查部门不存在。", "unknown")
         services.add_batch(actor=request.user, plan=plan, title=request.POST.get("title", ""),
                            item_code=request.POST.get("item_code", ""), scope_region=region, ratios=ratios,
                            starts_on=_day(request, "starts_on"), ends_on=_day(request, "ends_on"),
                            inspectors_per_object=_int_or_none(request, "k") or 0,
                            limit_per_inspector=_int_or_none(request, "limit"),
                            scope_industry=request.POST.get("industry", ""), scope_label=request.POST.get("label", ""),
-                           joint_agencies=list(joint))
+                           joint_agencies=joint)
     return _done(request, call, _("Batch added."))
 
 
