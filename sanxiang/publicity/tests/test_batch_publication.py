@@ -114,3 +114,27 @@ def _indexed_ids() -> set[int]:
         else:
             cursor.execute(f"SELECT id FROM {search.DOC_TABLE}")
         return {row[0] for row in cursor.fetchall()}
+
+
+
+def test_the_number_check_of_a_push_looks_up_its_numbers_not_every_decision_of_the_agency(world):
+    """Every push checks its 文号 against the agency's namespace
+    (services.number_holders). On SQLite (no statistics) the check walked
+    all of the agency's decisions through the agency index, so a county's
+    push cost grew with every record it had stored; it now reads the
+    (agency, doc_number) index. PostgreSQL plans by its statistics; the
+    index is there for it too."""
+    _push(world, _records(range(1, 21)))
+    numbers = list(Decision.objects.values_list("doc_number", flat=True)[:2]) + ["no such number"]
+    held = list(services.number_holders(agency=world.amr_changan, numbers=numbers))
+    assert sorted(h.number for h in held) == sorted(numbers[:2])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'publicity_decision'")
+            indexes = {row[0] for row in cursor.fetchall()}
+        else:
+            indexes = {row[1] for row in cursor.execute("PRAGMA index_list('publicity_decision')").fetchall()}
+    assert "decision_agency_number" in indexes
+    if connection.vendor == "sqlite":
+        plan = Decision.objects.filter(agency=world.amr_changan, doc_number__in=numbers).explain()
+        assert "decision_agency_number" in plan, plan
