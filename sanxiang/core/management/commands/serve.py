@@ -167,14 +167,29 @@ class Command(BaseCommand):
         server = ProductionServer(application, host=host, port=port, workers=workers, threads=threads,
                                   on_ready=lambda: self._announce(host, port), before_fork=connections.close_all,
                                   after_fork=reset_after_fork)
+        master = os.getpid()
         try:
             server.run()
         except SystemExit as exc:
+            if os.getpid() != master:
+                _leave_worker(exc)
             # gunicorn's master leaves through sys.exit: 0 after SIGTERM
             # (graceful: requests in flight finish) or Ctrl+C.
             if exc.code not in (0, None):
                 raise CommandError(f"gunicorn stopped with exit status {exc.code} (see the messages above)")
             self.stdout.write("Stopped.")
+
+
+def _leave_worker(exc: SystemExit) -> None:
+    """A gunicorn worker is forked inside server.run() and leaves through
+    sys.exit, which would unwind through the master's code after run(): it
+    would print "Stopped." and wait for the master's queue worker child,
+    which is not its child, on a lock a master thread held when it was
+    forked — forever (orphaned workers of a killed master never ended).
+    It ends here, as gunicorn meant it to."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))
 
 
 class QueueWorkerProcess:
