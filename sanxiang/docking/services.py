@@ -398,6 +398,7 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
     gone = None
     wave: list[OutboxMessage] = []
     wave_bytes = 0
+    failed_now: list[int] = []  # attempted and failed in this pass
 
     def post(msg_id: str, body: bytes) -> tuple[int, object, str]:
         headers = webhooks.sign(msg_id=msg_id, body=body, keys=signing).as_dict()
@@ -448,6 +449,7 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
                 result.delivered += 1
             return
         blocked.add((message.object_type, message.object_key))
+        failed_now.append(message.pk)
         if status == 410:
             gone = gone or (message, text)
             return
@@ -528,12 +530,15 @@ def deliver_due(*, now=None, limit: int = PASS_LIMIT, concurrency: int | None = 
         _pass.connection = None
     if result.disabled:
         return result
-    if answered and not result.failed:
+    if answered:
         # The platform above answers again: what waited only because it was
-        # unreachable is due now.
+        # unreachable is due now — also when another message of this pass
+        # failed (a platform just restarted may fail some of its first
+        # requests; the messages a kill cut off waited for their retry
+        # then). Those that failed in this pass keep their retry.
         woken = (OutboxMessage.objects.filter(state=OutboxState.PENDING, next_attempt_at__gt=now)
                  .filter(Q(last_status__isnull=True) | Q(last_status__in=UNREACHABLE_STATUSES))
-                 .update(next_attempt_at=now))
+                 .exclude(pk__in=failed_now).update(next_attempt_at=now))
         result.more = result.more or woken > 0
     return result
 

@@ -280,3 +280,42 @@ def test_the_legal_office_sees_on_the_staff_page_which_platform_reported_a_recei
     assert '<dd class="source">由下级平台“正定县行政执法公示平台”报送</dd>' in page.content.decode()
     local = Decision.objects.get(external_id="ZD-S1")
     assert 'class="source"' not in client_for(world.u_legal_sjz).get(f"/workbench/publicity/{local.pk}/").content.decode()
+
+
+def test_what_waited_for_an_unreachable_receiver_is_due_once_it_answers_even_if_a_message_of_that_pass_failed(
+        world, linked, monkeypatch):
+    """A platform killed mid-batch: the batch's messages failed with no
+    answer. When it serves again, its first pass may also have a failure of
+    its own (here one message answered 500 on its own); the cut-off messages
+    are due again at once all the same, the one that failed now keeps its
+    retry."""
+    real = linked.__call__
+    state = {"down": True, "broken": None}
+
+    def platform(url, body, headers):
+        if state["down"]:
+            return 0, {}, "ConnectionResetError: [Errno 104] Connection reset by peer"
+        if state["broken"] is not None and headers["webhook-id"] == state["broken"]:
+            return 500, {}, "Internal Server Error"
+        return real(url, body, headers)
+
+    monkeypatch.setattr(services, "_post", platform)
+    cut_off = [officer(world, n) for n in range(50, 53)]
+    assert services.deliver_due().failed == 1  # the lone first message: no answer, the others wait
+    services._answered_at[services.upstream().url] = __import__("time").monotonic()
+    assert services.deliver_due().failed == 2  # the rest, cut off in one batch
+    retry_at = {m.pk: m.next_attempt_at for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in cut_off])}
+    assert all(at > timezone.now() + timedelta(seconds=3) for at in retry_at.values())
+    state["down"] = False
+    fresh = officer(world, 60)
+    broken = officer(world, 61)
+    state["broken"] = broken.msg_id
+    services._answered_at.clear()  # nothing answered since it went down: the first goes alone
+    first = services.deliver_due()
+    assert first.delivered == 1 and first.failed == 1 and first.more  # fresh alone, then broken alone
+    rows = {m.pk: m for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in (*cut_off, broken)])}
+    assert all(rows[m.pk].next_attempt_at <= timezone.now() for m in cut_off)  # due again at once
+    assert rows[broken.pk].next_attempt_at > timezone.now()  # its own failure keeps its retry
+    assert services.deliver_due().delivered == 3
+    assert OutboxMessage.objects.filter(pk__in=[m.pk for m in cut_off], state=OutboxState.DELIVERED).count() == 3
+    assert OutboxMessage.objects.get(pk=fresh.pk).state == OutboxState.DELIVERED
