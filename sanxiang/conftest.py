@@ -143,6 +143,19 @@ def client_for(user):
 
 
 @pytest.fixture
+def evidence_store(settings, tmp_path):
+    """A fresh local evidence store (and upload directory) for the test;
+    returns the store's directory."""
+    from sanxiang.evidence import uploads
+
+    settings.EVIDENCE_BACKEND = "local"
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    settings.EVIDENCE_UPLOAD_DIR = tmp_path / "uploads"
+    uploads.hash_states._states.clear()
+    return settings.EVIDENCE_DIR
+
+
+@pytest.fixture
 def no_totp(settings):
     """Pages without the authenticator step (TOTP is proven in core's tests)."""
     settings.REQUIRE_TOTP = False

@@ -17,14 +17,9 @@ from sanxiang.api.services import create_token
 
 
 @pytest.fixture(autouse=True)
-def evidence_store(settings, tmp_path):
-    settings.EVIDENCE_BACKEND = "local"
-    settings.EVIDENCE_DIR = tmp_path / "evidence"
-    settings.EVIDENCE_UPLOAD_DIR = tmp_path / "uploads"
-    from sanxiang.evidence import uploads
-
-    uploads.hash_states._states.clear()
-    return settings.EVIDENCE_DIR
+def _fresh_evidence_store(evidence_store):
+    """Every evidence test gets its own store (sanxiang/conftest.py)."""
+    return evidence_store
 
 
 def make_case(*, agency, user, title="某超市销售过期食品案", status="open", officers=()):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 
-import pytest
-
 from sanxiang.cases import services as case_services
 from sanxiang.cases.models import Case
 from sanxiang.evidence import selectors as evidence_selectors
@@ -18,17 +16,6 @@ from sanxiang.evidence import services as evidence_services
 from sanxiang.evidence.models import EvidenceItem, EvidenceKind
 from sanxiang.inspections import services
 from sanxiang.inspections.models import Inspection
-
-
-@pytest.fixture
-def evidence_store(settings, tmp_path):
-    settings.EVIDENCE_BACKEND = "local"
-    settings.EVIDENCE_DIR = tmp_path / "evidence"
-    settings.EVIDENCE_UPLOAD_DIR = tmp_path / "uploads"
-    from sanxiang.evidence import uploads
-
-    uploads.hash_states._states.clear()
-    return settings.EVIDENCE_DIR
 
 
 def test_a_drawn_inspector_adds_a_photo_to_the_inspection_case_started_from_the_draw(drawn, evidence_store):
