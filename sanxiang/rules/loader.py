@@ -462,15 +462,23 @@ class RuleSet:
         except KeyError:
             raise RuleNotFound(f"未知的法定参数：{name}") from None
 
-    def get(self, name: str, *, on: date, agency: Any = None, region_code: str | None = None) -> RuleValue:
+    def in_force(self, name: str, *, on: date) -> dict[str, RuleValue]:
+        """Scope → the value in force there on ``on`` (the latest
+        ``valid_from`` on or before it); scopes with none are absent."""
         if isinstance(on, datetime) or not isinstance(on, date):
             raise TypeError("on 必须是 datetime.date（不是 datetime）")
-        rule = self.rule(name)
+        found: dict[str, RuleValue] = {}
+        for v in self.rule(name).values:
+            if v.valid_from <= on and (v.scope not in found or v.valid_from > found[v.scope].valid_from):
+                found[v.scope] = v
+        return found
+
+    def get(self, name: str, *, on: date, agency: Any = None, region_code: str | None = None) -> RuleValue:
+        in_force = self.in_force(name, on=on)
         scopes = scope_chain(agency=agency, region_code=region_code)
         for scope in scopes:
-            candidates = [v for v in rule.values if v.scope == scope and v.valid_from <= on]
-            if candidates:
-                return max(candidates, key=lambda v: v.valid_from)
+            if scope in in_force:
+                return in_force[scope]
         tried = "、".join(_describe_scope(s) for s in scopes)
         raise RuleNotFound(f"法定参数 {name} 在 {on.isoformat()} 没有适用的取值（已查找：{tried}）")
 
@@ -539,6 +547,12 @@ def get_rule(name: str, *, on: date, agency: Any = None, region_code: str | None
     Raises RuleNotFound for an unknown name or when no value is in force.
     """
     return _ruleset().get(name, on=on, agency=agency, region_code=region_code)
+
+
+def values_in_force(name: str, *, on: date) -> dict[str, RuleValue]:
+    """Scope → the value of parameter ``name`` in force there on ``on``
+    (every scope that has one; RuleNotFound if the name is unknown)."""
+    return _ruleset().in_force(name, on=on)
 
 
 def rule_definition(name: str) -> Rule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from sanxiang.core.calendar import add_working_days
-from sanxiang.rules.loader import get_rule, rule_definition
+from sanxiang.rules.loader import get_rule, values_in_force
 
 
 def yellow_days(rule_name: str, *, today: date, agency=None, region_code: str | None = None) -> int:
@@ -21,10 +21,7 @@ def widest_yellow_days(rule_name: str, *, today: date) -> int:
     """The largest N in force on ``today`` in any scope (national, a
     region's, an agency's): what bounds a source's query, before the
     refresh keeps each item within its own agency's N."""
-    in_force: dict[str, object] = {}
-    for v in rule_definition(rule_name).values:
-        if v.valid_from <= today and (v.scope not in in_force or v.valid_from >= in_force[v.scope].valid_from):
-            in_force[v.scope] = v
+    in_force = values_in_force(rule_name, on=today)
     if not in_force:
         return yellow_days(rule_name, today=today)  # raises RuleNotFound, naming the rule and the date
     return max(int(v.value) for v in in_force.values())
