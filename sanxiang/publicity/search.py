@@ -804,6 +804,32 @@ class _SQLiteBackend(_Backend):
                 return int(str(rows[0][0]).split()[0])
         return self.fetch(f"SELECT count(*) FROM {DOC_TABLE}", [])[0][0]
 
+    def latest_matches(self, limit: int) -> list[tuple[int, int]]:
+        """(id, day) of the `limit` matches published last (highest id
+        first), in the date range: FTS5 reads a match's rows in id order
+        and stops at `limit`, so the cost follows `limit`, not how far
+        apart the matches lie in date order (the relevance candidates,
+        `_sqlite_relevance`)."""
+        return [(r[0], r[1]) for r in self.fetch(
+            f"SELECT f.rowid, d.day FROM {FTS_TABLE} f JOIN {DOC_TABLE} d ON d.id = f.rowid"
+            f" WHERE {FTS_TABLE} MATCH %s" + self.day_sql + f" ORDER BY f.rowid DESC LIMIT {int(limit)}",
+            [self.expr, *self.day_params])]
+
+    def estimate_from_latest(self, found: int, oldest_id: int) -> int:
+        """The matches in the date range, estimated from `found` matches
+        among the rows with an id from `oldest_id` up: their share of those
+        rows (ids follow publication; the rows counted by the id span times
+        the index's density, from ANALYZE's row count) scaled to every
+        row."""
+        # Two statements: SQLite answers a lone min() or max() from the index.
+        low = self.fetch(f"SELECT min(id) FROM {DOC_TABLE}", [])[0][0]
+        high = self.fetch(f"SELECT max(id) FROM {DOC_TABLE}", [])[0][0]
+        total = self.total_rows() or 0
+        if not total or low is None:
+            return found
+        looked = (high - oldest_id + 1) * total / (high - low + 1)
+        return max(found, round(found * total / max(looked, 1.0)))
+
     def total_in_range(self) -> int | None:
         """An estimate of the indexed rows in the date range, cheap: the row
         count ANALYZE recorded (rebuild_index runs it) times the share of the
@@ -1096,6 +1122,8 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             count = backend.count(COUNT_CAP + 1)
             if count > COUNT_CAP:
                 count, estimate = backend.total_in_range() or COUNT_CAP + 1, True
+        elif sort == "relevance" and terms and not pg:
+            count, estimate, ids = _sqlite_relevance(backend, terms, offset, page_size)
         elif (exact := backend.exact(desc, 0 if sort == "relevance" else offset,
                                      RANK_CAP if sort == "relevance" else page_size)) is not None:
             # Few matches: the database sorts them all (exact count).
@@ -1107,25 +1135,7 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
             # Many matches: walk all rows in order, keep the matching ones
             # until the page is full; estimate the count.
             need = max(RANK_CAP, offset + page_size) if sort == "relevance" else offset + page_size
-            walked = _walk(backend, desc, need, budget=backend.walk_budget(need) if pg else None,
-                           first=backend.first_batch(need) if pg else None,
-                           switch=None if pg else functools.partial(backend.sort_instead, desc, need))
-            if walked is None:
-                # Fewer matches than expected: PostgreSQL's GIN index finds
-                # them all after all; SQLite sorted them already (exact count).
-                count, hits = backend.all_matches(desc, 0, need)
-            elif walked[2]:
-                hits, count = walked[0], len(walked[0])
-            else:
-                # More than COUNT_CAP rows match the index (dates aside):
-                # scale the share of matches among the rows looked at by the
-                # (estimated) rows in the date range.
-                hits, looked, _complete = walked
-                total = backend.total_in_range()
-                count = COUNT_CAP + 1 if total is None else round(total * len(hits) / max(looked, 1))
-                if not (date_from or date_to):
-                    count = max(count, COUNT_CAP + 1)
-                count, estimate = max(count, len(hits)), True
+            count, estimate, hits = _walked(backend, desc, need, pg=pg)
             if sort == "relevance":
                 hits = _rank(terms, hits[:RANK_CAP]) + hits[RANK_CAP:]
             ids = hits[offset:offset + page_size]
@@ -1139,6 +1149,60 @@ def search_public(*, q: str = "", region_code: str = "", agency_id: int | None =
     items = [objects[i] for i in ids if i in objects]
     return SearchPage(items=items, count=count, count_is_estimate=estimate, page=page, page_size=page_size, query=q,
                       timings={"total_ms": (time.perf_counter() - started) * 1000})
+
+
+def _walked(backend: _Backend, desc: bool, need: int, *, pg: bool) -> tuple[int, bool, list[int]]:
+    """(count, count_is_estimate, the first `need` matches in sort order)
+    when more than COUNT_CAP rows match the index (dates aside): the walk
+    (`_walk`) keeps the matching rows until `need` are found, and the count
+    is the share of matches among the rows looked at, scaled by the
+    (estimated) rows in the date range."""
+    walked = _walk(backend, desc, need, budget=backend.walk_budget(need) if pg else None,
+                   first=backend.first_batch(need) if pg else None,
+                   switch=None if pg else functools.partial(backend.sort_instead, desc, need))
+    if walked is None:
+        # Fewer matches than expected: PostgreSQL's GIN index finds them all
+        # after all; SQLite sorted them already (exact count).
+        count, hits = backend.all_matches(desc, 0, need)
+        return count, False, hits
+    hits, looked, complete = walked
+    if complete:
+        return len(hits), False, hits
+    total = backend.total_in_range()
+    count = COUNT_CAP + 1 if total is None else round(total * len(hits) / max(looked, 1))
+    if not (backend.date_from or backend.date_to):
+        count = max(count, COUNT_CAP + 1)
+    return max(count, len(hits)), True, hits
+
+
+def _sqlite_relevance(backend: "_SQLiteBackend", terms: list[QueryTerm], offset: int,
+                      page_size: int) -> tuple[int, bool, list[int]]:
+    """(count, count_is_estimate, page ids) of a relevance search on SQLite.
+
+    The candidates are the RANK_CAP matches published last (highest ids,
+    which follow publication), read from the text index in id order: a
+    bounded read whatever the filters, where the newest RANK_CAP by
+    decision date needed a walk of the date order that grew as matches
+    thinned out (超市 under a city: ~98,000 rows for 500 matches;
+    docs/search.md). Ranked by `_rank`, ties in date order (newest first);
+    positions past RANK_CAP continue in publication order. The count is
+    exact when every match was read (at most COUNT_CAP), else estimated:
+    from the matches' share of the rows their ids span, or with a date
+    range as the newest-first search estimates it."""
+    need = max(COUNT_CAP, RANK_CAP, offset + page_size) + 1
+    rows = backend.latest_matches(need)
+    if len(rows) < need:
+        count, estimate = len(rows), False
+    elif backend.date_from or backend.date_to:
+        # Ids follow publication, not decision dates: the rows the latest
+        # matches span need not be the range's share of them; the count is
+        # the newest-first search's (a walk for one page).
+        count, estimate, _hits = _walked(backend, True, page_size, pg=False)
+    else:
+        count, estimate = max(backend.estimate_from_latest(len(rows), rows[-1][0]), COUNT_CAP + 1), True
+    window = sorted(rows[:RANK_CAP], key=lambda r: (-r[1], -r[0]))
+    ids = _rank(terms, [i for i, _day in window]) + [i for i, _day in rows[RANK_CAP:]]
+    return count, estimate, ids[offset:offset + page_size]
 
 
 def _relevance_slice(ranked: list[int], offset: int, page_size: int, newest: Callable[[int, int], list[int]]) -> list[int]:
@@ -1158,24 +1222,32 @@ def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
     Reads the haystacks stored with the index rows (RANK_TABLE); a row
     without one (indexed before it existed) is read as plain values of the
     record (no model instances: no public-text guard fingerprints)."""
+    # Each row as its three weighty fields and the rest in one string (a
+    # term cannot span FIELD_BARRIER, so counting in the rest at once counts
+    # every field's occurrences).
+    strong = len(INDEXED_COLUMNS)
     haystacks = {}
     if ids:
         with connections[router.db_for_read(PublicDecision)].cursor() as cursor:
             cursor.execute(f"SELECT id, haystack FROM {RANK_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
-            haystacks = {i: h.split(FIELD_BARRIER) for i, h in cursor.fetchall()}
+            haystacks = {i: h.split(FIELD_BARRIER, strong) for i, h in cursor.fetchall()}
     missing = [i for i in ids if i not in haystacks]
     if missing:
         for row in PublicDecision.objects.filter(id__in=missing).values_list("id", *INDEXED_COLUMNS, "data"):
-            haystacks[row[0]] = [field_haystack(t) for t in _field_texts(row[1:-1], row[-1])]
+            haystacks[row[0]] = rank_haystack(_field_texts(row[1:-1], row[-1])).split(FIELD_BARRIER, strong)
+    patterns = [term.pattern for term in terms]
     scored = []
     for position, i in enumerate(ids):
-        texts = haystacks.get(i)
-        if texts is None:
+        parts = haystacks.get(i)
+        if parts is None:
             continue
+        rest = parts[strong] if len(parts) > strong else ""
         score = 0
-        for term in terms:
-            score += 10 * sum(1 for t in texts[:3] if term.pattern in t)
-            score += sum(t.count(term.pattern) for t in texts[3:])
+        for pattern in patterns:
+            for part in parts[:strong]:
+                if pattern in part:
+                    score += 10
+            score += rest.count(pattern)
         scored.append((-score, position, i))
     scored.sort()
     return [i for _, _, i in scored]

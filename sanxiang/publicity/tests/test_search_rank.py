@@ -127,3 +127,40 @@ def test_the_highlight_pattern_of_a_query_is_built_once():
     assert search._match_pattern("危险 废物 abc") is search._match_pattern("危险 废物 abc")
     assert search._match_pattern("  ，  ") is None
     assert str(search.highlight("危险废物ABC", "废物 abc")) == "危险<mark>废物</mark><mark>ABC</mark>"
+
+
+def test_past_the_rank_cap_sqlite_ranks_the_matches_published_last_and_pages_continue_in_publication_order(
+        corpus, world, monkeypatch):
+    """With more matches than RANK_CAP, SQLite's candidates are the RANK_CAP
+    matches published last (highest ids), ranked by the rule with ties in
+    date order; the positions after them follow in publication order; the
+    pages together hold every match once; the count is exact when every
+    match was read and an estimate (never below what was found) when not."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's relevance path")
+    q = "罚款"
+    matches = [p.id for p in _call(q, {}, world, sort="newest", page_size=100).items]
+    assert len(matches) >= 5
+    monkeypatch.setattr(search, "RANK_CAP", 3)
+    latest = sorted(matches, reverse=True)
+    records = PublicDecision.objects.in_bulk(matches)
+    window = sorted(latest[:3], key=lambda i: (records[i].decision_date, i), reverse=True)
+    terms = search.query_tokens(q)
+
+    def score(i: int) -> int:
+        texts = [field_haystack(t) for t in indexed_texts(records[i])]
+        return sum(10 * sum(term.pattern in t for t in texts[:3]) + sum(t.count(term.pattern) for t in texts[3:])
+                   for term in terms)
+
+    expected = sorted(window, key=lambda i: -score(i)) + latest[3:]
+    whole = search_public(q=q, sort="relevance", page_size=100)
+    assert [p.id for p in whole.items] == expected
+    assert whole.count == len(matches) and not whole.count_is_estimate
+    paged = []
+    for page in range(1, len(matches) + 1):
+        paged += [p.id for p in search_public(q=q, sort="relevance", page=page, page_size=2).items]
+    assert paged == expected
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    capped = search_public(q=q, sort="relevance", page_size=2)
+    assert [p.id for p in capped.items] == expected[:2]
+    assert capped.count_is_estimate and capped.count >= 2
