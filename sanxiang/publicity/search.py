@@ -1198,6 +1198,7 @@ def _sqlite_relevance(backend: "_SQLiteBackend", terms: list[QueryTerm], offset:
         # matches span need not be the range's share of them; the count is
         # the newest-first search's (a walk for one page).
         count, estimate, _hits = _walked(backend, True, page_size, pg=False)
+        count = max(count, len(rows))  # never below the matches read
     else:
         count, estimate = max(backend.estimate_from_latest(len(rows), rows[-1][0]), COUNT_CAP + 1), True
     window = sorted(rows[:RANK_CAP], key=lambda r: (-r[1], -r[0]))

@@ -6,6 +6,7 @@ once."""
 from __future__ import annotations
 
 import importlib
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -164,3 +165,8 @@ def test_past_the_rank_cap_sqlite_ranks_the_matches_published_last_and_pages_con
     capped = search_public(q=q, sort="relevance", page_size=2)
     assert [p.id for p in capped.items] == expected[:2]
     assert capped.count_is_estimate and capped.count >= 2
+    # With a date range the count is the newest-first search's (here it
+    # reads every match: exact), never below the matches read.
+    dated = search_public(q=q, sort="relevance", date_from=date(2000, 1, 1), page_size=2)
+    assert [p.id for p in dated.items] == expected[:2]
+    assert dated.count == len(matches) and not dated.count_is_estimate
