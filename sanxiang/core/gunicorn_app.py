@@ -25,7 +25,9 @@ Settings chosen here:
 - `keepalive` 5 s, access log off (the audit trail and the metrics are the
   record), error log to stderr (journald under systemd);
 - the control socket is off: its default path is shared by every gunicorn
-  of a user, and nothing here uses it.
+  of a user, and nothing here uses it;
+- the worker class is `BalancedThreadWorker` (below): a worker accepts a
+  new connection only while one of its threads is free.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import os
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 UPLOAD_FRIENDLY_TIMEOUT = 120
 GRACEFUL_TIMEOUT = 30
@@ -44,6 +47,47 @@ def worker_tmp_dir() -> str | None:
     touches its file every second, and a slow disk must not make the
     master think it hung."""
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+class BalancedThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker, accepting a new connection only while one
+    of its threads is free.
+
+    A gthread worker serves every connection it accepted for as long as the
+    connection lives, and all its workers wait on the same listening
+    socket, so the first to wake takes whatever is waiting: with keep-alive
+    (a client's connections, or nginx's upstream keep-alive) one process
+    ended up with 7 of 8 connections and served them on one core while the
+    other idled (docs/performance.md, "connections stuck to one worker").
+    Here a worker whose threads are all busy (or waiting for a new
+    connection's first bytes) stops listening until one is free; the
+    connection waits in the kernel's queue for a worker that has one.
+    Requests on connections a worker already holds are never refused.
+
+    Counts the requests handed to its thread pool (`enqueue_req`) and given
+    back (`finish_request`: each hand-over ends there once) and gates the
+    worker's own accept switch (`set_accept_enabled`, which its loop turns
+    on whenever it holds fewer than `worker_connections`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_pool = 0
+
+    def enqueue_req(self, conn):
+        self.in_pool += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self.in_pool -= 1
+        super().finish_request(conn, fs)
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self.in_pool < self.cfg.threads)
+
+    def accept(self, listener):
+        super().accept(listener)
+        if self.in_pool >= self.cfg.threads:
+            super().set_accept_enabled(False)
 
 
 class ProductionServer(BaseApplication):
@@ -64,7 +108,7 @@ class ProductionServer(BaseApplication):
             "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": f"{__name__}.BalancedThreadWorker",
             "timeout": UPLOAD_FRIENDLY_TIMEOUT,
             "graceful_timeout": GRACEFUL_TIMEOUT,
             "keepalive": KEEPALIVE,

@@ -418,3 +418,67 @@ def test_why_a_worker_is_never_forked_from_a_process_inside_an_sqlite_write(tmp_
     os.waitpid(pid, 0)
     assert os.read(read_end, 200) == b"database is locked"
     parent.execute("insert into t values (2)")  # the parent itself is fine
+
+
+# --- connections spread over the workers ----------------------------------------------
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def _server_side_inodes(port: int, client_ports: set[int]) -> set[str]:
+    """The inodes of the server's ends of the connections from
+    `client_ports` to `port` (/proc/net/tcp: local port `port`, remote port
+    one of ours)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == port and int(remote.split(":")[1], 16) in client_ports:
+            found.add(inode)
+    return found
+
+
+def test_a_worker_takes_a_new_connection_only_while_one_of_its_threads_is_free(demo_dir):
+    """Two workers of one thread each, four connections opened one after
+    the other without a request yet (a new connection holds a thread while
+    gunicorn waits for its first bytes): each worker holds exactly one, the
+    other two wait in the kernel's queue instead of piling up on the worker
+    that woke first; once requests are sent, all four are answered."""
+    proc, port, _ = start(demo_dir, "--workers", "2", "--threads", "1")
+    sockets = []
+    try:
+        workers = _wait_until(lambda: [p for p in children(proc.pid) if " worker " not in _cmdline(p)]
+                              if len([p for p in children(proc.pid) if " worker " not in _cmdline(p)]) == 2 else None,
+                              "two gunicorn workers")
+        for _ in range(4):
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+            time.sleep(0.3)
+        ours = {s.getsockname()[1] for s in sockets}
+        held = {pid: len(_socket_inodes(pid) & _server_side_inodes(port, ours)) for pid in workers}
+        assert sorted(held.values()) == [1, 1], held
+        for s in sockets:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        for s in sockets:
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+            assert answer.split()[1] == b"200", answer[:200]
+    finally:
+        for s in sockets:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
