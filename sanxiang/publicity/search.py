@@ -810,10 +810,10 @@ class _SQLiteBackend(_Backend):
         and stops at `limit`, so the cost follows `limit`, not how far
         apart the matches lie in date order (the relevance candidates,
         `_sqlite_relevance`)."""
-        return [(r[0], r[1]) for r in self.fetch(
+        return self.fetch(
             f"SELECT f.rowid, d.day FROM {FTS_TABLE} f JOIN {DOC_TABLE} d ON d.id = f.rowid"
             f" WHERE {FTS_TABLE} MATCH %s" + self.day_sql + f" ORDER BY f.rowid DESC LIMIT {int(limit)}",
-            [self.expr, *self.day_params])]
+            [self.expr, *self.day_params])
 
     def estimate_from_latest(self, found: int, oldest_id: int) -> int:
         """The matches in the date range, estimated from `found` matches

@@ -93,12 +93,9 @@ def test_serve_with_workers_runs_gunicorn_with_that_many_worker_processes(produc
     response = requests.get(base + "/", timeout=30)
     assert response.status_code == 200 and response.headers["Server"] == "gunicorn"
     deadline = time.monotonic() + 60
-    def gunicorn_workers():  # the job queue's `sanxiang worker` child aside (embedded SQLite queue)
-        return [pid for pid in children(proc.pid) if " worker " not in _cmdline(pid)]
-
-    while len(gunicorn_workers()) < 2 and time.monotonic() < deadline:
+    while len(_gunicorn_workers(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(gunicorn_workers()) == 2
+    assert len(_gunicorn_workers(proc.pid)) == 2
 
 
 def test_production_server_serves_public_pages_static_files_and_the_api(production):
@@ -258,6 +255,12 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _gunicorn_workers(master: int) -> list[int]:
+    """The gunicorn workers of a `serve --workers` master (the job queue's
+    `sanxiang worker` child of the embedded SQLite queue aside)."""
+    return [pid for pid in children(master) if " worker " not in _cmdline(pid)]
+
+
 def _sqlite_files_open(pid: int) -> list[str]:
     found = []
     for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -318,7 +321,7 @@ def test_a_gunicorn_master_on_the_sqlite_queue_runs_its_consumer_in_a_worker_chi
 
     proc, data_dir, env = sqlite_queue_server
     _wait_until(lambda: _queue_worker(proc.pid), "the queue worker child")
-    _wait_until(lambda: len([p for p in children(proc.pid) if " worker " not in _cmdline(p)]) == 2,
+    _wait_until(lambda: len(_gunicorn_workers(proc.pid)) == 2,
                 "two gunicorn workers")
     assert _sqlite_files_open(proc.pid) == []
 
@@ -457,9 +460,7 @@ def test_a_worker_takes_a_new_connection_only_while_one_of_its_threads_is_free(d
     proc, port, _ = start(demo_dir, "--workers", "2", "--threads", "1")
     sockets = []
     try:
-        workers = _wait_until(lambda: [p for p in children(proc.pid) if " worker " not in _cmdline(p)]
-                              if len([p for p in children(proc.pid) if " worker " not in _cmdline(p)]) == 2 else None,
-                              "two gunicorn workers")
+        workers = _wait_until(lambda: len(found := _gunicorn_workers(proc.pid)) == 2 and found, "two gunicorn workers")
         for _ in range(4):
             sockets.append(socket.create_connection(("127.0.0.1", port), timeout=30))
             time.sleep(0.3)

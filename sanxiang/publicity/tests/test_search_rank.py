@@ -38,6 +38,14 @@ def _expected() -> dict[int, str]:
     return {p.id: rank_haystack(indexed_texts(p)) for p in PublicDecision.objects.filter(id__in=ids)}
 
 
+def _score_by_the_rule(record: PublicDecision, terms) -> int:
+    """10 per term found in the party, document number or title; 1 per
+    occurrence in the facts, basis or content."""
+    texts = [field_haystack(t) for t in indexed_texts(record)]
+    return sum(10 * sum(term.pattern in t for t in texts[:3]) + sum(t.count(term.pattern) for t in texts[3:])
+               for term in terms)
+
+
 def _ranked_by_the_rule(q: str, filters: dict, world) -> list[int]:
     """The relevance order computed from the records themselves: the matches
     newest first, then by score (10 per term found in the party, document
@@ -47,12 +55,7 @@ def _ranked_by_the_rule(q: str, filters: dict, world) -> list[int]:
     terms = search.query_tokens(q)
     records = PublicDecision.objects.in_bulk(newest)
 
-    def score(i: int) -> int:
-        texts = [field_haystack(t) for t in indexed_texts(records[i])]
-        return sum(10 * sum(term.pattern in t for t in texts[:3]) + sum(t.count(term.pattern) for t in texts[3:])
-                   for term in terms)
-
-    return sorted(newest, key=lambda i: -score(i))
+    return sorted(newest, key=lambda i: -_score_by_the_rule(records[i], terms))
 
 
 def test_indexing_stores_each_rows_haystack_and_removing_it_drops_it(corpus):
@@ -148,12 +151,7 @@ def test_past_the_rank_cap_sqlite_ranks_the_matches_published_last_and_pages_con
     window = sorted(latest[:3], key=lambda i: (records[i].decision_date, i), reverse=True)
     terms = search.query_tokens(q)
 
-    def score(i: int) -> int:
-        texts = [field_haystack(t) for t in indexed_texts(records[i])]
-        return sum(10 * sum(term.pattern in t for t in texts[:3]) + sum(t.count(term.pattern) for t in texts[3:])
-                   for term in terms)
-
-    expected = sorted(window, key=lambda i: -score(i)) + latest[3:]
+    expected = sorted(window, key=lambda i: -_score_by_the_rule(records[i], terms)) + latest[3:]
     whole = search_public(q=q, sort="relevance", page_size=100)
     assert [p.id for p in whole.items] == expected
     assert whole.count == len(matches) and not whole.count_is_estimate
