@@ -133,21 +133,31 @@ def test_the_highlight_pattern_of_a_query_is_built_once():
     assert str(search.highlight("危险废物ABC", "废物 abc")) == "危险<mark>废物</mark><mark>ABC</mark>"
 
 
-def test_past_the_rank_cap_sqlite_ranks_the_matches_published_last_and_pages_continue_in_publication_order(
-        corpus, world, monkeypatch):
-    """With more matches than RANK_CAP, SQLite's candidates are the RANK_CAP
-    matches published last (highest ids), ranked by the rule with ties in
-    date order; the positions after them follow in publication order; the
+@pytest.mark.parametrize("margin,window_rows", [(1.5, 50000), (0.0001, 1)],
+                         ids=["windows-by-estimate", "one-day-windows"])
+def test_past_the_rank_cap_relevance_ranks_the_latest_matches_and_pages_continue_in_their_order(
+        corpus, world, monkeypatch, margin, window_rows):
+    """With more matches than RANK_CAP, the relevance candidates are the
+    RANK_CAP latest matches (SQLite: published last, highest ids;
+    PostgreSQL: newest by decision date), ranked by the rule with ties in
+    date order; the positions after them follow in that same order; the
     pages together hold every match once; the count is exact when every
-    match was read and an estimate (never below what was found) when not."""
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's relevance path")
+    match was read and an estimate (never below what was found) when not.
+    PostgreSQL reads them a few days at a time: the same answer when every
+    window is one day and has to grow."""
+    monkeypatch.setattr(search, "PG_LATEST_MARGIN", margin)
+    monkeypatch.setattr(search, "PG_LATEST_WINDOW_ROWS", window_rows)
     q = "罚款"
     matches = [p.id for p in _call(q, {}, world, sort="newest", page_size=100).items]
     assert len(matches) >= 5
     monkeypatch.setattr(search, "RANK_CAP", 3)
-    latest = sorted(matches, reverse=True)
     records = PublicDecision.objects.in_bulk(matches)
+    if connection.vendor == "postgresql":
+        # Few matches: force the windows, not the GIN statement sorting all.
+        monkeypatch.setattr(search, "PG_SORT_MAX", 0)
+        latest = sorted(matches, key=lambda i: (records[i].decision_date, i), reverse=True)
+    else:
+        latest = sorted(matches, reverse=True)
     window = sorted(latest[:3], key=lambda i: (records[i].decision_date, i), reverse=True)
     terms = search.query_tokens(q)
 
@@ -168,3 +178,40 @@ def test_past_the_rank_cap_sqlite_ranks_the_matches_published_last_and_pages_con
     dated = search_public(q=q, sort="relevance", date_from=date(2000, 1, 1), page_size=2)
     assert [p.id for p in dated.items] == expected[:2]
     assert dated.count == len(matches) and not dated.count_is_estimate
+
+
+def test_on_postgresql_every_index_row_holds_its_decision_day_and_the_migration_adds_it_to_older_rows(corpus):
+    """The lexeme of the decision date (relevance's windows of days) is in
+    every row indexing writes, moves when the date is corrected, and
+    migration publicity.0018 adds it to rows indexed without it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index only")
+    migration = importlib.import_module("sanxiang.publicity.migrations.0018_search_day_lexemes")
+
+    def days() -> dict[int, set[str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT public_id, lexeme FROM {search.PG_TABLE}, unnest(tsv)"
+                           f" WHERE left(lexeme, 2) = %s", [search.TAG_MARK + "d"])
+            found: dict[int, set[str]] = {}
+            for public_id, lexeme in cursor.fetchall():
+                found.setdefault(public_id, set()).add(lexeme)
+            return found
+
+    records = PublicDecision.objects.in_bulk(list(_expected()))
+    written = {i: {search.day_tag(p.decision_date)} for i, p in records.items()}
+    assert days() == written and len(written) >= 5
+
+    class Editor:  # what the migration uses of Django's schema editor
+        def __init__(self, cursor):
+            self.connection, self.execute = connection, cursor.execute
+
+    with connection.cursor() as cursor:
+        migration.backward(apps, Editor(cursor))
+        assert days() == {}
+        migration.forward(apps, Editor(cursor))
+    assert days() == written
+
+    moved = corpus["waste"]
+    moved.decision_date = date(2025, 2, 3)
+    index_public(moved)
+    assert days()[moved.id] == {search.day_tag(date(2025, 2, 3))}
