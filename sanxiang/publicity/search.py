@@ -1286,7 +1286,7 @@ def _walked(backend: _Backend, desc: bool, need: int, *, pg: bool) -> tuple[int,
 
 def _in_order(backend: _Backend, desc: bool, offset: int, page_size: int, *, pg: bool) -> tuple[int, bool, list[int]]:
     """(count, count_is_estimate, page ids) of a search in date order."""
-    if pg and (exact := backend.exact(desc, offset, page_size)) is not None:
+    if (exact := backend.exact(desc, offset, page_size)) is not None:
         # Few matches: the database sorts them all (exact count).
         count, ids = exact
         return count, False, ids

@@ -562,3 +562,19 @@ def test_the_index_tables_are_never_scanned_in_parallel_even_after_a_rebuild(cor
                        " ON k.public_id = s.public_id ORDER BY s.day DESC, s.public_id DESC LIMIT 2048")
         plan = "\n".join(r[0] for r in cursor.fetchall())
     assert "Gather" not in plan and "Parallel" not in plan
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_first_page_of_few_matches_shows_their_exact_count_though_it_fills_before_the_last_match(
+        corpus, sort, monkeypatch):
+    """With at most COUNT_CAP matches, the date-ordered search sorts them all
+    and counts exactly, even when one page holds fewer than all of them (a
+    walk, here one row a batch, fills the page first and would only
+    estimate the count)."""
+    monkeypatch.setattr(search, "WALK_BATCH", 1)
+    monkeypatch.setattr(search, "WALK_BATCH_MAX", 1)
+    everything = search_public(q="罚款", sort=sort, page_size=100)
+    assert len(everything.items) >= 3 and not everything.count_is_estimate
+    first = search_public(q="罚款", sort=sort, page_size=1)
+    assert [p.id for p in first.items] == [p.id for p in everything.items][:1]
+    assert first.count == len(everything.items) and not first.count_is_estimate
