@@ -653,6 +653,11 @@ class _Backend:
             self.day_sql += f" AND {self.day_col} <= %s"
             self.day_params.append(self.day_value(date_to))
 
+    @property
+    def dated(self) -> bool:
+        """Whether the search has a date range."""
+        return bool(self.date_from or self.date_to)
+
     @staticmethod
     def day_value(day):
         return day
@@ -898,6 +903,9 @@ class _PostgresBackend(_Backend):
         self.terms, self.tags = terms, tags
         self._plans: dict[tuple, int] = {}
         self.tsquery = _tsquery_literal(terms, tags) if self.has_match else ""
+        # The tags and the text apart (`_source`, the walk, the estimates).
+        self.tags_query = _tsquery_literal([], tags) if tags else ""
+        self.text_query = _tsquery_literal(terms, [])
         # A phrase with an ASCII word (a document number): its candidates
         # come from the keys table (its pairs at their distances), and only
         # they have their full tsvector tested.
@@ -918,7 +926,7 @@ class _PostgresBackend(_Backend):
             # 31.5 against 3.2 ms; 食品 罚款 under another, 40.4 against
             # 3.6 ms).
             return (f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery AND s.tsv @@ %s::tsquery" + self.day_sql,
-                    [_tsquery_literal([], self.tags), _tsquery_literal(self.terms, []), *self.day_params])
+                    [self.tags_query, self.text_query, *self.day_params])
         if self.has_match:
             return f"FROM {PG_TABLE} s WHERE s.tsv @@ %s::tsquery" + self.day_sql, [self.tsquery, *self.day_params]
         return f"FROM {PG_TABLE} s WHERE TRUE" + self.day_sql, list(self.day_params)
@@ -990,8 +998,8 @@ class _PostgresBackend(_Backend):
         """The planner's estimate of the rows the tags keep (all, without
         tags) in the date range given."""
         return self._planned_rows(f"FROM {PG_TABLE} s WHERE "
-                                  + (f"s.tsv @@ %s::tsquery" if self.tags else "TRUE") + day_sql,
-                                  ([_tsquery_literal([], self.tags)] if self.tags else []) + day_params)
+                                  + ("s.tsv @@ %s::tsquery" if self.tags else "TRUE") + day_sql,
+                                  ([self.tags_query] if self.tags else []) + day_params)
 
     def walk_row_cost(self) -> float:
         """What one row looked at by the walk costs: its tsvector read and
@@ -1082,7 +1090,7 @@ class _PostgresBackend(_Backend):
             sql = (f"SELECT s.public_id, s.day, CASE WHEN k.keys @@ %s::tsquery THEN {test}"
                    f" ELSE false END FROM {PG_TABLE} s JOIN {PG_KEYS_TABLE} k ON k.public_id = s.public_id"
                    f" WHERE TRUE" + self.day_sql)
-            params = [_tsquery_literal([], self.tags), *([self.tsquery] if self.terms else []), *self.day_params]
+            params = [self.tags_query, *([self.tsquery] if self.terms else []), *self.day_params]
         else:
             sql = f"SELECT s.public_id, s.day, s.tsv @@ %s::tsquery FROM {PG_TABLE} s WHERE TRUE" + self.day_sql
             params = [self.tsquery, *self.day_params]
@@ -1121,12 +1129,11 @@ class _PostgresBackend(_Backend):
         rows: list[tuple] = []
         done = 0
         source, params = self._match_source()
-        dated = bool(self.date_from or self.date_to)
         while done < len(days) and len(rows) < limit:
             # All the matches left at once when they are expected to be
             # about as many as the windows would read anyway.
             rest = per_day * (len(days) - done) <= 2 * PG_LATEST_MARGIN * (limit - len(rows))
-            if dated or not (rest or done + size >= len(days)):
+            if self.dated or not (rest or done + size >= len(days)):
                 # Under a date range windows go on to its end: its days in
                 # the GIN index, rather than the range tested on the heap
                 # row after a phrase's positions were (measured at 1M: 大气污染
@@ -1279,7 +1286,7 @@ def _walked(backend: _Backend, desc: bool, need: int, *, pg: bool) -> tuple[int,
         return len(hits), False, hits
     total = backend.total_in_range()
     count = COUNT_CAP + 1 if total is None else round(total * len(hits) / max(looked, 1))
-    if not (backend.date_from or backend.date_to):
+    if not backend.dated:
         count = max(count, COUNT_CAP + 1)
     return max(count, len(hits)), True, hits
 
@@ -1321,19 +1328,18 @@ def _relevance(backend: _Backend, terms: list[QueryTerm], offset: int, page_size
         ranked = _rank(terms, ids[:RANK_CAP]) + ids[RANK_CAP:]
         return count, False, ranked[offset:offset + page_size]
     full = max(COUNT_CAP, need) + 1
-    dated = bool(backend.date_from or backend.date_to)
     # PostgreSQL asks for COUNT_CAP at once only when the count would come
     # from them (no date range) and the planner expects few enough matches
     # for an exact count.
-    asked = need + 1 if pg and (dated or backend.estimated_matches() >= PG_RECOUNT_BELOW) else full
+    asked = need + 1 if pg and (backend.dated or backend.estimated_matches() >= PG_RECOUNT_BELOW) else full
     rows = backend.latest_matches(asked)
-    if (len(rows) == asked < full and not dated
+    if (len(rows) == asked < full and not backend.dated
             and backend.estimate_from_latest(len(rows), rows[-1]) < PG_RECOUNT_BELOW):
         asked = full
         rows = backend.latest_matches(asked)
     if len(rows) < asked:
         count, estimate = len(rows), False
-    elif dated:
+    elif backend.dated:
         # The rows read through need not be the range's share of it (on
         # SQLite ids follow publication, not decision dates; PostgreSQL read
         # RANK_CAP only): the count is the newest-first search's (one page
