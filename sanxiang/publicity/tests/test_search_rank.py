@@ -27,15 +27,26 @@ def _stored() -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
-def _expected() -> dict[int, str]:
-    """What indexing should have stored: every indexed copy's texts."""
+def _indexed_ids() -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SELECT public_id FROM {search.PG_TABLE}")
         else:
             cursor.execute(f"SELECT id FROM {search.DOC_TABLE}")
-        ids = [r[0] for r in cursor.fetchall()]
-    return {p.id: rank_haystack(indexed_texts(p)) for p in PublicDecision.objects.filter(id__in=ids)}
+        return [r[0] for r in cursor.fetchall()]
+
+
+def _expected() -> dict[int, str]:
+    """What indexing should have stored: every indexed copy's texts."""
+    return {p.id: rank_haystack(indexed_texts(p)) for p in PublicDecision.objects.filter(id__in=_indexed_ids())}
+
+
+class _Editor:
+    """What a migration's functions use of Django's schema editor (SQLite's
+    refuses to open inside a test's transaction)."""
+
+    def __init__(self, cursor):
+        self.connection, self.execute = connection, cursor.execute
 
 
 def _score_by_the_rule(record: PublicDecision, terms) -> int:
@@ -114,13 +125,9 @@ def test_the_migration_fills_the_haystacks_as_indexing_writes_them(corpus):
     migration = importlib.import_module("sanxiang.publicity.migrations.0013_search_rank_haystacks")
     written = _stored()
 
-    class Editor:  # what the migration uses of Django's schema editor (SQLite's refuses to open inside a test's transaction)
-        def __init__(self, cursor):
-            self.connection, self.execute = connection, cursor.execute
-
     with connection.cursor() as cursor:
-        migration.backward(apps, Editor(cursor))
-        migration.forward(apps, Editor(cursor))
+        migration.backward(apps, _Editor(cursor))
+        migration.forward(apps, _Editor(cursor))
     assert _stored() == written
     gone = corpus["no_licence"].id
     corpus["no_licence"].delete()  # the trigger the migration made follows a delete
@@ -197,18 +204,14 @@ def test_on_postgresql_every_index_row_holds_its_decision_day_and_the_migration_
                 found.setdefault(public_id, set()).add(lexeme)
             return found
 
-    records = PublicDecision.objects.in_bulk(list(_expected()))
+    records = PublicDecision.objects.in_bulk(_indexed_ids())
     written = {i: {search.day_tag(p.decision_date)} for i, p in records.items()}
     assert days() == written and len(written) >= 5
 
-    class Editor:  # what the migration uses of Django's schema editor
-        def __init__(self, cursor):
-            self.connection, self.execute = connection, cursor.execute
-
     with connection.cursor() as cursor:
-        migration.backward(apps, Editor(cursor))
+        migration.backward(apps, _Editor(cursor))
         assert days() == {}
-        migration.forward(apps, Editor(cursor))
+        migration.forward(apps, _Editor(cursor))
     assert days() == written
 
     moved = corpus["waste"]
