@@ -600,12 +600,14 @@ def rebuild_index(*, progress: Callable[[int, int], None] | None = None, batch_s
 
 def analyse_index() -> None:
     """Fresh planner statistics for the index (and on PostgreSQL the
-    visibility map, so the day index answers without reading rows): after a
-    rebuild or a bulk load. VACUUM cannot run inside a transaction; there
-    (tests) ANALYZE alone."""
+    visibility map, so the day index answers without reading rows, and the
+    hint bits set, so the first searches do not write the pages they read;
+    the ranking haystacks too, which a rebuild deletes and writes again):
+    after a rebuild or a bulk load. VACUUM cannot run inside a transaction;
+    there (tests) ANALYZE alone."""
     pg = _vendor() == "postgresql"
     with connection.cursor() as cursor:
-        for table in ((PG_TABLE, PG_KEYS_TABLE) if pg else (DOC_TABLE,)):
+        for table in ((PG_TABLE, PG_KEYS_TABLE, RANK_TABLE) if pg else (DOC_TABLE,)):
             if pg and not connection.in_atomic_block:
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
             else:
@@ -915,7 +917,9 @@ class _PostgresBackend(_Backend):
         return f"{PG_TABLE} s"
 
     def among_sql(self, ids: list[int]) -> tuple[str, list]:
-        return "= ANY(%s)", [ids]
+        # One array literal: psycopg dumps a list of 500 ints element by
+        # element (~0.5 ms), a string once.
+        return "= ANY(%s::bigint[])", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
 
     def _source(self) -> tuple[str, list]:
         if self.has_match and self.tags and self.terms:
@@ -1119,8 +1123,10 @@ class _PostgresBackend(_Backend):
             return []
         first = max(bounds[0], self.date_from) if self.date_from else bounds[0]
         last = min(bounds[1], self.date_to) if self.date_to else bounds[1]
-        days = [last - timedelta(days=n) for n in range((last - first).days + 1)]
-        per_day = max(1.0, self.estimated_matches()) / max(1, len(days))
+        # Day n of the range, newest first, is last - n days (not a list of
+        # every day: at 1M, ten years of dates cost ~1 ms to build a search).
+        days = (last - first).days + 1
+        per_day = max(1.0, self.estimated_matches()) / max(1, days)
         size = math.ceil(PG_LATEST_MARGIN * limit / per_day)
         # The GIN index reads every row of each day in a window: at most
         # PG_LATEST_WINDOW_ROWS (by the index's rows a day) a statement.
@@ -1129,26 +1135,27 @@ class _PostgresBackend(_Backend):
         rows: list[tuple] = []
         done = 0
         source, params = self._match_source()
-        while done < len(days) and len(rows) < limit:
+        while done < days and len(rows) < limit:
             # All the matches left at once when they are expected to be
             # about as many as the windows would read anyway.
-            rest = per_day * (len(days) - done) <= 2 * PG_LATEST_MARGIN * (limit - len(rows))
-            if self.dated or not (rest or done + size >= len(days)):
+            rest = per_day * (days - done) <= 2 * PG_LATEST_MARGIN * (limit - len(rows))
+            if self.dated or not (rest or done + size >= days):
                 # Under a date range windows go on to its end: its days in
                 # the GIN index, rather than the range tested on the heap
                 # row after a phrase's positions were (measured at 1M: 大气污染
                 # under a city since 2025, 5,674 of 8,087 tsvectors read for
                 # nothing, 92 ms).
-                window = days[done:done + min(size, widest)]
-                where, where_params = " AND s.tsv @@ %s::tsquery", [" | ".join(f"'{day_tag(d)}'" for d in window)]
+                window = min(size, widest, days - done)
+                where, where_params = " AND s.tsv @@ %s::tsquery", [" | ".join(
+                    f"'{day_tag(last - timedelta(days=n))}'" for n in range(done, done + window))]
             else:
                 # Few matches left, or every day: all of them in one
                 # statement, without day lexemes (a window of many days costs
                 # the GIN index more than the matches it leaves out); the
                 # days already read are left out by the day column, on the
                 # heap rows the matches visit anyway.
-                window = days[done:]
-                where, where_params = (" AND s.day < %s", [days[done - 1]]) if done else ("", [])
+                window = days - done
+                where, where_params = (" AND s.day < %s", [last - timedelta(days=done - 1)]) if done else ("", [])
             # MATERIALIZED, as in all_matches: the matches first (GIN), then
             # the order; given ORDER BY and LIMIT with the match, the planner
             # would walk the day index instead.
@@ -1156,7 +1163,7 @@ class _PostgresBackend(_Backend):
                 f"WITH m AS MATERIALIZED (SELECT s.public_id, s.day {source}{where})"
                 f" SELECT public_id, day FROM m ORDER BY day DESC, public_id DESC LIMIT {int(limit - len(rows))}",
                 [*params, *where_params])
-            done += len(window)
+            done += window
             # The next window: what the matches a day so far say it needs,
             # at most as many days as were read (the newest days can be
             # sparse, as decisions of the last weeks are still arriving).
@@ -1325,7 +1332,7 @@ def _relevance(backend: _Backend, terms: list[QueryTerm], offset: int, page_size
     need = max(RANK_CAP, offset + page_size)
     if pg and (exact := backend.exact(True, 0, need, by_days=True)) is not None:
         count, ids = exact
-        ranked = _rank(terms, ids[:RANK_CAP]) + ids[RANK_CAP:]
+        ranked = _rank(backend, terms, ids[:RANK_CAP]) + ids[RANK_CAP:]
         return count, False, ranked[offset:offset + page_size]
     full = max(COUNT_CAP, need) + 1
     # PostgreSQL asks for COUNT_CAP at once only when the count would come
@@ -1349,11 +1356,11 @@ def _relevance(backend: _Backend, terms: list[QueryTerm], offset: int, page_size
     else:
         count, estimate = max(backend.estimate_from_latest(len(rows), rows[-1]), COUNT_CAP + 1), True
     window = sorted(rows[:RANK_CAP], key=lambda r: (r[1], r[0]), reverse=True)
-    ids = _rank(terms, [i for i, _day in window]) + [i for i, _day in rows[RANK_CAP:]]
+    ids = _rank(backend, terms, [i for i, _day in window]) + [i for i, _day in rows[RANK_CAP:]]
     return count, estimate, ids[offset:offset + page_size]
 
 
-def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
+def _rank(backend: _Backend, terms: list[QueryTerm], ids: list[int]) -> list[int]:
     """Order candidates by a simple, database-independent score: a term found
     in the party, title or document number weighs 10, each occurrence in the
     facts, basis or content 1; ties keep the given (newest first) order.
@@ -1361,13 +1368,16 @@ def _rank(terms: list[QueryTerm], ids: list[int]) -> list[int]:
     without one (indexed before it existed) is read as plain values of the
     record (no model instances: no public-text guard fingerprints). (Scoring
     in PostgreSQL's SQL instead, strpos and replace, was measured slower at
-    1M: 5-8 ms for 500 haystacks against 2.5-3.3 ms read and scored here.)"""
+    1M: 5-8 ms for 500 haystacks against 2.5-3.3 ms read and scored here.)
+    The ids go to PostgreSQL as one array (`among_sql`): a statement of 500
+    placeholders is too long for psycopg's cache of parsed statements, and
+    parsing it again took ~3 ms of the server's CPU a search."""
     patterns = [term.pattern for term in terms]
     scores: dict[int, int] = {}
     if ids:
-        with connections[router.db_for_read(PublicDecision)].cursor() as cursor:
-            cursor.execute(f"SELECT id, haystack FROM {RANK_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
-            scores = {i: _score(h, patterns) for i, h in cursor.fetchall()}
+        among, params = backend.among_sql(ids)
+        scores = {i: _score(h, patterns) for i, h in backend.fetch(f"SELECT id, haystack FROM {RANK_TABLE}"
+                                                                   f" WHERE id {among}", params)}
     missing = [i for i in ids if i not in scores]
     if missing:
         for row in PublicDecision.objects.filter(id__in=missing).values_list("id", *INDEXED_COLUMNS, "data"):
