@@ -73,6 +73,16 @@ def _index_rows(connection) -> int:
         return cursor.fetchone()[0]
 
 
+def _settle(connection) -> None:
+    """After a bulk load, what autovacuum would do later, in the middle of
+    the measurement (as bench/search.py does; docs/search.md "The tuning"):
+    on PostgreSQL VACUUM (ANALYZE), i.e. statistics for the planner, the
+    visibility map, and every row's hint bits set, so that the first reads
+    of a page do not write it; on SQLite ANALYZE."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
+
+
 def fill(*, records: int, reuse: bool, say, reindex: bool = False) -> dict:
     """Migrate, then generate `records` decisions and build the index, or
     accept an earlier fill of the same size (reuse; with reindex, its search
@@ -107,8 +117,7 @@ def fill(*, records: int, reuse: bool, say, reindex: bool = False) -> dict:
     started = time.perf_counter()
     generate(records, progress=say)
     generate_s = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    _settle(connection)
     started = time.perf_counter()
     rebuild_index(progress=lambda done, total: done % 100_000 < 2000 and say(f"indexed {done}/{total}"))
     build_s = time.perf_counter() - started
@@ -169,6 +178,56 @@ def serve_command(*, port: int, workers: int, threads: int | None = None) -> tup
     return base + extra, "waitress" + (f" --threads {threads}" if threads else "")
 
 
+def _cpu_s(pids) -> float:
+    """CPU seconds (user + system) used so far by the processes `pids` (those
+    that have ended since count nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_calibration_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop in this process: how fast
+    the machine runs Python at the moment. On a shared virtual machine the
+    same code's CPU per request drifts with it (measured here on one day:
+    372 to 584 ms for this loop), so runs compare only with it beside them."""
+    started = time.process_time()
+    total = 0
+    for n in range(3_000_000):
+        total += n * n
+    return round((time.process_time() - started) * 1000, 1)
+
+
+def _database_pids() -> set[int]:
+    """The processes of a PostgreSQL server on this machine (its backends
+    keep the server's connections open through the run: CONN_MAX_AGE)."""
+    pids = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in {"postgres", "postmaster"}:
+                pids.add(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def database_settings(connection) -> dict:
+    """The PostgreSQL settings a figure depends on (deploy/postgresql/
+    sanxiang.conf sets them for a deployment); nothing on SQLite."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+                       [["shared_buffers", "effective_cache_size", "work_mem", "jit", "autovacuum"]])
+        return dict(cursor.fetchall())
+
+
 class Server:
     """`sanxiang serve` in its own process group, stopped by its id."""
 
@@ -209,15 +268,7 @@ class Server:
     def cpu_s(self) -> float:
         """CPU seconds (user + system) used so far by the server's processes:
         the cost of the requests whatever else the machine runs."""
-        total = 0.0
-        for pid in self._pids():
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return _cpu_s(self._pids())
 
     def rss_mb(self) -> float:
         """Resident memory of the server and its worker processes."""
@@ -328,22 +379,27 @@ def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, co
             return {"records": records, "database": vendor, **filled, "note": "filled only, nothing measured"}
         agency_ids = list(Agency.objects.order_by("id").values_list("id", flat=True))
         public_ids = sample_public_ids(size=5000, seed=SEED)
+        settings_used = database_settings(connection)
         connection.close()
         plan = request_plan(count=warmup + requests, agency_ids=agency_ids, public_ids=public_ids, seed=SEED)
+        calibration_before = cpu_calibration_ms()
         server = Server(data_dir=data, workers=workers, threads=threads, say=say)
         try:
             say(f"warm-up: {warmup} requests")
             warm = drive(server.port, plan[:warmup], concurrency=concurrency)
             loadavg = os.getloadavg()[0]
             say(f"measuring: {requests} requests at concurrency {concurrency}")
-            cpu_before, own_before = server.cpu_s(), time.process_time()
+            database_pids = _database_pids() if vendor == "postgresql" else set()
+            cpu_before, own_before, db_before = server.cpu_s(), time.process_time(), _cpu_s(database_pids)
             started = time.perf_counter()
             timed = drive(server.port, plan[warmup:], concurrency=concurrency)
             elapsed = time.perf_counter() - started
             server_cpu, client_cpu = server.cpu_s() - cpu_before, time.process_time() - own_before
+            database_cpu = _cpu_s(database_pids) - db_before
             rss = server.rss_mb()
         finally:
             server.stop()
+        calibration = {"before": calibration_before, "after": cpu_calibration_ms()}
         errors = [(kind, status, path) for kind, _, status, path in warm + timed if not 200 <= status < 300]
         overall = _percentiles([ms for _, ms, _, _ in timed])
         per_kind = {kind: _percentiles([ms for k, ms, _, _ in timed if k == kind]) for kind in ("search", "detail")}
@@ -357,9 +413,14 @@ def run_pages_bench(*, records: int, requests: int = 4000, warmup: int = 400, co
             # generator: what decides the queueing on 2 cores, whatever the load.
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(len(timed), 1), 2),
             "client_cpu_ms_per_request": round(client_cpu * 1000 / max(len(timed), 1), 2),
+            # PostgreSQL on this machine: its processes' CPU, the server's
+            # backends opened during warm-up (none on SQLite: in the server).
+            **({"database_cpu_ms_per_request": round(database_cpu * 1000 / max(len(timed), 1), 2),
+                "database_settings": settings_used} if vendor == "postgresql" else {}),
             "search_p95_ms": per_kind["search"].get("p95_ms"), "detail_p95_ms": per_kind["detail"].get("p95_ms"),
             "search": per_kind["search"], "detail": per_kind["detail"],
             "warmup": warmup, "loadavg": round(loadavg_start, 2), "loadavg_measuring": round(loadavg, 2),
+            "cpu_calibration_ms": calibration,
             "server_rss_mb": rss, **filled,
             "error_samples": [{"kind": k, "status": s, "path": p} for k, s, p in errors[:5]],
             "slowest": [{"ms": round(ms, 1), "kind": k, "path": p} for k, ms, _, p in slowest],

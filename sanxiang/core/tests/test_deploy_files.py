@@ -1,13 +1,17 @@
 """The files in deploy/ (docs/deploy.md) stay valid and agree with each
-other: nginx accepts the site, systemd accepts the units, and the port, the
+other: nginx accepts the site, systemd accepts the units, PostgreSQL accepts
+the settings file, and the port, the
 upload route and the proxy count line up with what the platform expects."""
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,8 @@ SITE = (DEPLOY / "nginx" / "sanxiang.conf").read_text()
 WEB_UNIT = (DEPLOY / "systemd" / "sanxiang-web.service").read_text()
 WORKER_UNIT = (DEPLOY / "systemd" / "sanxiang-worker.service").read_text()
 ENV = (DEPLOY / "sanxiang.env.example").read_text()
+PG_SETTINGS = (DEPLOY / "postgresql" / "sanxiang.conf").read_text()
+POSTGRES = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))  # Debian's layout
 
 
 def _self_signed(directory: Path) -> None:
@@ -60,6 +66,32 @@ def test_systemd_accepts_both_units(tmp_path):
     r = subprocess.run(["systemd-analyze", "verify", "sanxiang-web.service", "sanxiang-worker.service"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL server program (apt-get install postgresql)")
+def test_postgresql_accepts_every_setting_of_the_settings_file_and_reads_the_values_meant():
+    # `postgres -C name` reads the configuration of a directory and prints
+    # one setting, failing on any line it cannot read; it refuses to run as
+    # root, so there as the postgres user, in a directory it can read.
+    settings = dict(re.findall(r"^(\w+) = (\S+)$", PG_SETTINGS, re.M))
+    assert {"shared_buffers", "work_mem", "jit", "autovacuum"} <= set(settings)
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    directory = tempfile.mkdtemp(prefix="sanxiang-pgconf-")
+    try:
+        (Path(directory) / "postgresql.conf").write_text(PG_SETTINGS)
+        if run_as:
+            shutil.chown(directory, "postgres")
+        shown = {}
+        for name in settings:
+            r = subprocess.run([*run_as, POSTGRES[-1], "-D", directory, "-C", name], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            shown[name] = r.stdout.strip()
+    finally:
+        shutil.rmtree(directory)
+    # Memory in the server's units (8 kB pages, kB).
+    assert shown["shared_buffers"] == str(2 * 1024 * 1024 // 8)
+    assert shown["work_mem"] == str(16 * 1024)
+    assert shown["jit"] == "off" and shown["autovacuum"] == "on"
 
 
 def _location(path: str) -> str:
