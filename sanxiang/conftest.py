@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
-from sanxiang.core import services
+from sanxiang.core import changes, services
 from sanxiang.core.models import AgencyKind, Role
 from sanxiang.core.validators import make_certificate_number, make_credit_code
 
@@ -42,6 +42,15 @@ class QuickArgon2PasswordHasher(Argon2PasswordHasher):
 @pytest.fixture(autouse=True)
 def _quick_argon2(settings):
     settings.PASSWORD_HASHERS = ["sanxiang.conftest.QuickArgon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_lists_read_again():
+    """Lists of regions and agencies held between requests (the portal's
+    search form, core.changes) are read again in each test: the test's
+    database is not the last one's, even where no region or agency was
+    saved in between (a fixture's update() or bulk_create)."""
+    changes.forget_reference_lists()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
-from . import validators
+from . import changes, validators
 from .vocabulary import (  # noqa: F401  (re-exported: the vocabulary is defined in vocabulary.py)
     AGENCY_ROLES, TOTP_ROLES, ActKind, EnforcementCategory, Role,
 )
@@ -49,6 +49,13 @@ class Region(models.Model):
     def save(self, *args, **kwargs):
         self.path = self.compute_path()
         super().save(*args, **kwargs)
+        changes.reference_changed(self._state.db)
+
+    def delete(self, *args, **kwargs):
+        using = self._state.db
+        deleted = super().delete(*args, **kwargs)
+        changes.reference_changed(using)
+        return deleted
 
     def ancestors_and_self(self) -> list[str]:
         """Codes from the root down to this region."""
@@ -105,6 +112,16 @@ class Agency(models.Model):
     @property
     def is_legal_office(self) -> bool:
         return self.kind == AgencyKind.LEGAL_OFFICE
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        changes.reference_changed(self._state.db)
+
+    def delete(self, *args, **kwargs):
+        using = self._state.db
+        deleted = super().delete(*args, **kwargs)
+        changes.reference_changed(using)
+        return deleted
 
 
 class OfficerStatus(models.TextChoices):

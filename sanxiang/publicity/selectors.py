@@ -7,6 +7,7 @@ acting user and go through core's jurisdiction scope.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +20,7 @@ from . import services
 from .redaction import field_text, marked_segments
 from .models import (Decision, DecisionStatus, EarlyEndApplication, EarlyEndStatus, PublicDecision, PublicVersion,
                      WithdrawalNotice, display_only)
-from sanxiang.core import clock
+from sanxiang.core import changes, clock
 
 
 # --- public ---------------------------------------------------------------------
@@ -51,13 +52,33 @@ class PortalFilterChoices:
     agencies: list[tuple[int, str]]
 
 
+# The search form's lists are held per process between requests (~2.5 ms a
+# search page at a province, 1.6 of them the server's CPU; docs/performance.md)
+# and read again after a region or agency was saved or deleted in this
+# process (core.changes.reference_generation), else after at most
+# PORTAL_LISTS_SECONDS (a change made by another web process). At most
+# PORTAL_LISTS_HELD region codes are held (the code comes from the query
+# string).
+PORTAL_LISTS_SECONDS = 60
+PORTAL_LISTS_HELD = 512
+_portal_lists: dict[str, tuple[float, int, PortalFilterChoices]] = {}
+
+
 def portal_filter_choices(*, region_code: str = "") -> PortalFilterChoices:
     """Regions down to counties (code order) and the active agencies under
     the chosen region (all without one), legal offices left out."""
+    now, generation = time.monotonic(), changes.reference_generation()
+    held = _portal_lists.get(region_code)
+    if held is not None and held[1] == generation and now - held[0] < PORTAL_LISTS_SECONDS:
+        return held[2]
     regions = [(code, name, level == RegionLevel.COUNTY) for code, name, level in
                Region.objects.exclude(level=RegionLevel.TOWNSHIP).order_by("code").values_list("code", "name", "level")]
     agencies = list(public_agencies(region_code=region_code).exclude(kind="legal_office").values_list("pk", "name"))
-    return PortalFilterChoices(regions=regions, agencies=agencies)
+    choices = PortalFilterChoices(regions=regions, agencies=agencies)
+    if len(_portal_lists) >= PORTAL_LISTS_HELD:
+        _portal_lists.clear()
+    _portal_lists[region_code] = (now, generation, choices)
+    return choices
 
 
 def get_public_decision(*, pk: int) -> PublicDecision | None:
@@ -65,7 +86,7 @@ def get_public_decision(*, pk: int) -> PublicDecision | None:
     public), loaded for display only (models.display_only: it cannot be
     saved back as loaded)."""
     with display_only():
-        return public_decisions().select_related("agency", "agency__region").filter(pk=pk).first()
+        return public_decisions().select_related("agency").filter(pk=pk).first()
 
 
 def public_history(*, public_id: int) -> list[dict]:
