@@ -24,7 +24,26 @@ class RegionLevel(models.TextChoices):
     TOWNSHIP = "township", _("township")
 
 
-class Region(models.Model):
+class ReferenceRow(models.Model):
+    """Regions and agencies: each save or deletion is counted in
+    core.changes, so that lists of them held between requests (the portal's
+    search form) are read again."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        changes.reference_changed(self._state.db)
+
+    def delete(self, *args, **kwargs):
+        using = self._state.db
+        deleted = super().delete(*args, **kwargs)
+        changes.reference_changed(using)
+        return deleted
+
+
+class Region(ReferenceRow):
     """An administrative division with its GB/T 2260 code (a tree)."""
 
     code = models.CharField(_("region code"), max_length=12, unique=True, validators=[validators.validate_region_code])
@@ -49,13 +68,6 @@ class Region(models.Model):
     def save(self, *args, **kwargs):
         self.path = self.compute_path()
         super().save(*args, **kwargs)
-        changes.reference_changed(self._state.db)
-
-    def delete(self, *args, **kwargs):
-        using = self._state.db
-        deleted = super().delete(*args, **kwargs)
-        changes.reference_changed(using)
-        return deleted
 
     def ancestors_and_self(self) -> list[str]:
         """Codes from the root down to this region."""
@@ -81,7 +93,7 @@ class AgencyKind(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Agency(models.Model):
+class Agency(ReferenceRow):
     """An enforcement body (执法主体), identified by its 统一社会信用代码."""
 
     name = models.CharField(_("name"), max_length=128)
@@ -112,16 +124,6 @@ class Agency(models.Model):
     @property
     def is_legal_office(self) -> bool:
         return self.kind == AgencyKind.LEGAL_OFFICE
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        changes.reference_changed(self._state.db)
-
-    def delete(self, *args, **kwargs):
-        using = self._state.db
-        deleted = super().delete(*args, **kwargs)
-        changes.reference_changed(using)
-        return deleted
 
 
 class OfficerStatus(models.TextChoices):
