@@ -196,8 +196,8 @@ def cpu_calibration_ms() -> float:
     """CPU milliseconds of a fixed pure-Python loop in this process: how fast
     the machine runs Python at the moment. On a shared virtual machine the
     same code's CPU per request drifts with it (measured here:
-    165 to 285 ms for this loop on 2026-12-05), so runs compare only with it
-    beside them."""
+    165 to 285 ms for this loop on 2026-12-05, 79 to 146 ms that evening on
+    another machine), so runs compare only with it beside them."""
     started = time.process_time()
     total = 0
     for n in range(3_000_000):
