@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime, timezone
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
+from sanxiang.core import queue
 from sanxiang.publicity import search
 from sanxiang.publicity.models import Decision, PublicDecision
 from sanxiang.publicity.redaction import public_copy
@@ -372,6 +375,22 @@ def test_rebuild_index_indexes_exactly_the_visible_copies(corpus, world):
     # The withdrawn copy is still visible in this fixture, so a rebuild indexes it again.
     assert [p.id for p in search_public(q="冀唐南市监罚〔2026〕30号").items] == [corpus["withdrawn"].id]
     assert search_public(q="冀石市监罚〔2026〕99号").count == 0
+
+
+def test_the_rebuild_command_queues_the_rebuild_and_a_consumer_runs_it(corpus, world):
+    """Issue 12 item 1: `sanxiang search rebuild` is heavy work for the job
+    queue. The command only enqueues it (the index is untouched until a
+    consumer runs); the consumer's run (queue.run_pending, the real
+    storage) indexes every visible copy again."""
+    for public in PublicDecision.objects.all():
+        search.unindex_public(public.id)
+    assert search_public(q="冀唐南市监罚〔2026〕30号").count == 0
+    out = StringIO()
+    call_command("search", "rebuild", stdout=out)
+    assert "queued" in out.getvalue()
+    assert search_public(q="冀唐南市监罚〔2026〕30号").count == 0
+    assert queue.run_pending() == 1
+    assert [p.id for p in search_public(q="冀唐南市监罚〔2026〕30号").items] == [corpus["withdrawn"].id]
 
 
 @pytest.mark.django_db(transaction=True)
