@@ -53,6 +53,18 @@ def _reference_lists_read_again():
     changes.forget_reference_lists()
 
 
+@pytest.fixture(autouse=True)
+def _job_queue_empty_at_the_start():
+    """Every test starts with an empty job queue: a task an earlier test
+    enqueued and never ran (a rebuild, an archive, a delivery) must not be
+    counted or executed by this test's consumer (queue.run_pending). The
+    run's namespace is its own (sanxiang/testing_env.py), so this drops
+    nothing of another run's."""
+    from sanxiang.core import queue
+
+    queue.flush()
+
+
 @pytest.fixture
 def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks):
     """pytest-django's capture of on-commit callbacks, and then, when they
