@@ -9,6 +9,7 @@ account; each city has a legal office with a supervisor account.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -23,7 +24,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
-from sanxiang.core import changes, services
+from sanxiang.core import changes, queue, services
 from sanxiang.core.models import AgencyKind, Role
 from sanxiang.core.validators import make_certificate_number, make_credit_code
 
@@ -60,8 +61,6 @@ def _job_queue_empty_at_the_start():
     counted or executed by this test's consumer (queue.run_pending). The
     run's namespace is its own (sanxiang/testing_env.py), so this drops
     nothing of another run's."""
-    from sanxiang.core import queue
-
     queue.flush()
 
 
@@ -71,16 +70,11 @@ def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks):
     were executed, what they enqueued on the job queue runs too, from the
     real storage (sanxiang.core.queue.run_pending): "the transaction
     committed and a worker took the task" (an ended case's e-case file, ...).
-    The queue is emptied first, so tasks left by an earlier test never run
-    here."""
-    import contextlib
-
-    from sanxiang.core import queue
+    Tasks left by an earlier test never run here: every test starts with an
+    empty queue (_job_queue_empty_at_the_start)."""
 
     @contextlib.contextmanager
     def capture(*, using="default", execute=False):
-        if execute:
-            queue.flush()
         with django_capture_on_commit_callbacks(using=using, execute=execute) as callbacks:
             yield callbacks
         if execute:
@@ -94,8 +88,6 @@ def _test_queue_emptied_at_the_end():
     """The test run's job-queue namespace (sanxiang/testing_env.py) leaves
     nothing behind in a shared Redis."""
     yield
-    from sanxiang.core import queue
-
     queue.flush()
 
 
